@@ -1,0 +1,4 @@
+# train.mk - tests of the training engine (included by the top Makefile.am).
+check_PROGRAMS += tests/test-config
+tests_test_config_SOURCES = tests/test-config.c tests/tap.h
+TESTS += tests/test-config
