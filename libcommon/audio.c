@@ -104,7 +104,8 @@ asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *ou
     memset(&info, 0, sizeof info);
     sf = sf_open(path, SFM_READ, &info);
     if (!sf)
-        return asgml_error(ASGML_EIO, "%s: cannot decode audio: %s", path, sf_strerror(NULL));
+        return asgml_error(sf_error(NULL) == SF_ERR_SYSTEM ? ASGML_EIO : ASGML_EFORMAT,
+                           "%s: cannot decode audio: %s", path, sf_strerror(NULL));
     ch = info.channels;
     n = (int64_t)info.frames;
     if (ch <= 0 || info.samplerate <= 0) {
@@ -172,8 +173,8 @@ asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *ou
     }
 
     if (target_rate > 0 && target_rate != info.samplerate) {
-        float *y;
-        int64_t m;
+        float *y = NULL;
+        int64_t m = 0;
         st = resample(path, mono, n, info.samplerate, target_rate, &y, &m);
         free(mono);
         if (st != ASGML_OK) {

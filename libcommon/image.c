@@ -162,8 +162,8 @@ static asgml_status decode_png(const char *path, const uint8_t *data, size_t len
         png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16)
         png_set_strip_16(png);               /* high byte, as PIL */
-    if (ctype & PNG_COLOR_MASK_ALPHA)
-        png_set_strip_alpha(png);
+    /* alpha channels, and the alpha that palette expansion makes of tRNS */
+    png_set_strip_alpha(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     sc = png_get_channels(png, info);

@@ -1,0 +1,78 @@
+/* decode.h - media decoding and signal processing used by asgml-prep
+ * (private to libasgml; the store API is public).  Every function returns an
+ * asgml_status and sets asgml_error() with "PATH: what is wrong" on failure.
+ *
+ * Owner: the "prep-dsp" work (audio.c, resample.c, stft.c, image.c,
+ * resize.c, splitmix.c, corrupt.c). */
+#ifndef ASGML_DECODE_H
+#define ASGML_DECODE_H
+
+#include "asgml/common.h"
+
+/* ---- audio (libsndfile + libsamplerate) ---------------------------------- */
+typedef struct asgml_audio {
+    float *samples;     /* mono, [-1,1] scale (PCM / 2^(bits-1)), malloc'd */
+    int64_t n;          /* number of samples */
+    int sample_rate;    /* Hz */
+    int src_channels;   /* channels in the file before downmix */
+    int src_rate;       /* rate in the file before resampling */
+    int src_bits;       /* bits per sample if PCM, else 0 */
+    uint32_t flags;     /* ASGML_FLAG_* bits, see store.h */
+} asgml_audio;
+
+/* Decode any libsndfile format, downmix by the channel mean, resample with
+ * libsamplerate SRC_SINC_BEST_QUALITY to target_rate (0 = keep).  An empty
+ * clip (n == 0) is an error (ASGML_EFORMAT, "empty audio"). */
+asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *out);
+void asgml_audio_free(asgml_audio *a);
+/* Fit to exactly len samples: fit = "tile" (repeat until >= len, truncate),
+ * "pad_end" (zeros after), "pad_center" (zeros both sides, extra at end).
+ * Sets ASGML_FLAG_AUDIO_TILED / _TRUNCATED in *flags when they apply. */
+asgml_status asgml_audio_fit(const float *x, int64_t n, const char *fit,
+                             int64_t len, float *out, uint32_t *flags);
+
+/* ---- STFT (FFTW single precision), librosa.stft semantics ----------------- */
+typedef struct asgml_stft_params {
+    int n_fft, hop, win_length;  /* win_length <= n_fft, centred in the frame */
+    int center;                  /* 1: pad n_fft/2 each side (librosa center=True) */
+    const char *pad_mode;        /* "reflect" | "constant" (zeros) */
+    const char *window;          /* "hann_periodic" */
+    int power;                   /* 1 = magnitude, 2 = power */
+    double log_offset;           /* >0: out = ln(v + log_offset); 0 = linear */
+} asgml_stft_params;
+/* Output layout (freq, time) = (n_fft/2+1, frames) row-major, float32.
+ * frames = 1 + (n + (center? 2*(n_fft/2) : 0) - n_fft) / hop. */
+int64_t asgml_stft_frames(const asgml_stft_params *p, int64_t n);
+/* Thread-safe; plan creation is serialised internally.  win_length 0 means
+ * n_fft; pad_mode NULL means "constant"; window NULL means hann_periodic
+ * ("hann" is accepted as a synonym, as librosa's default is periodic). */
+asgml_status asgml_stft(const asgml_stft_params *p, const float *x, int64_t n, float *out);
+/* Frees the cached FFTW plans and FFTW's own state (optional, at exit, when
+ * no asgml_stft call is running; a later asgml_stft re-creates them). */
+void asgml_stft_cleanup(void);
+
+/* ---- images (libpng, libjpeg-turbo) --------------------------------------- */
+typedef struct asgml_image {
+    uint8_t *pixels;  /* H*W*C row-major, interleaved, malloc'd */
+    int h, w, c;      /* c = 1 (grey) or 3 (RGB) after conversion */
+} asgml_image;
+/* Decode PNG (grey/RGB/RGBA/palette/1-16 bit) or JPEG (grey/RGB/CMYK,
+ * baseline/progressive) by content (magic bytes), converted to `channels`
+ * (1 = ITU-R 601 luma like PIL "L", 3 = RGB; alpha is dropped). */
+asgml_status asgml_image_load(const char *path, int channels, asgml_image *out);
+void asgml_image_free(asgml_image *im);
+/* Antialiased bilinear resize as PIL Image.resize(BILINEAR) (triangle filter,
+ * support scaled by max(1, in/out), centres at (o+0.5)*in/out - 0.5). */
+asgml_status asgml_image_resize(const uint8_t *in, int h, int w, int c,
+                                uint8_t *out, int oh, int ow);
+
+/* ---- SplitMix64 (datasets.md section 1, rule 5) --------------------------- */
+typedef struct asgml_splitmix { uint64_t s; } asgml_splitmix;
+void asgml_splitmix_init(asgml_splitmix *r, uint64_t seed, uint64_t tag);
+uint64_t asgml_splitmix_next(asgml_splitmix *r);
+uint64_t asgml_splitmix_below(asgml_splitmix *r, uint64_t n);  /* [0,n) unbiased */
+double asgml_splitmix_real(asgml_splitmix *r);                  /* (0,1] */
+double asgml_splitmix_gauss(asgml_splitmix *r);                 /* Box-Muller */
+void asgml_splitmix_shuffle(asgml_splitmix *r, int64_t *a, int64_t n);
+
+#endif
