@@ -1,0 +1,13 @@
+/* asgml/asgml.h - everything public in libasgml.  Link with
+ * `pkg-config --cflags --libs asgml`. */
+#ifndef ASGML_ASGML_H
+#define ASGML_ASGML_H
+#include "asgml/common.h"
+#include "asgml/backend.h"
+#include "asgml/store.h"
+#include "asgml/model.h"
+#include "asgml/optim.h"
+#include "asgml/config.h"
+#include "asgml/method.h"
+#include "asgml/probe.h"
+#endif

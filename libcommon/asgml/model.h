@@ -1,0 +1,123 @@
+/* asgml/model.h - the multimodal late-fusion model (methods.md section 1).
+ *
+ * N >= 1 modality encoders (ResNet18 of any width/depth, or an MLP for
+ * feature vectors), a fusion head, optional separate unimodal heads.  All
+ * parameters live in ONE backend buffer with named views whose names and
+ * layouts follow PyTorch's state_dict (e.g. "audio_net.layer1.0.conv1.weight",
+ * conv weights OIHW, linear weights (out, in)).  Parameters are ordered by
+ * group: encoder 0, encoder 1, ..., fusion, unimodal heads; so the gradient
+ * of encoder m is one contiguous span (asgml_model_group_span).
+ * Non-trainable buffers (BN running_mean/running_var) live in a second
+ * buffer with views "....bn1.running_mean".
+ *
+ * Forward and backward are explicit (llm.c style): activations are cached
+ * in a per-model arena sized for max_batch.  Backward accumulates into the
+ * gradient buffer; asgml_model_zero_grad clears it. */
+#ifndef ASGML_MODEL_H
+#define ASGML_MODEL_H
+
+#include "asgml/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ASGML_MAX_MODALITIES 8
+
+typedef enum { ASGML_ENC_RESNET18 = 0, ASGML_ENC_MLP = 1 } asgml_encoder_kind;
+typedef enum {
+    ASGML_FUSION_CONCAT = 0, ASGML_FUSION_SUM, ASGML_FUSION_FILM, ASGML_FUSION_GATED
+} asgml_fusion_kind;
+/* Unimodal logits provider (methods.md 1.3) */
+typedef enum { ASGML_UNI_NONE = 0, ASGML_UNI_SPLIT, ASGML_UNI_HEADS, ASGML_UNI_ZERO } asgml_uni_kind;
+
+typedef struct asgml_encoder_config {
+    char name[32];             /* modality name: "audio", "visual"; prefix "<name>_net." */
+    asgml_encoder_kind kind;
+    int in_channels;           /* resnet: 1 (spectrogram) or 3 (RGB) or 1 (grey) */
+    int in_h, in_w;            /* resnet input size */
+    int frames;                /* resnet: T frames folded into the batch (>= 1) */
+    int in_dim;                /* mlp: input features */
+    int hidden;                /* mlp: hidden width (0 = feature_dim) */
+} asgml_encoder_config;
+
+typedef struct asgml_model_config {
+    int num_modalities;                    /* N >= 1 (1 = unimodal model) */
+    asgml_encoder_config enc[ASGML_MAX_MODALITIES];
+    int width;                             /* ResNet base width: 64 = ResNet18 */
+    int blocks[4];                         /* blocks per stage: {2,2,2,2} */
+    int feature_dim;                       /* D: 8*width for resnet; mlp output */
+    int num_classes;                       /* C */
+    asgml_fusion_kind fusion;
+    int head_two_layer;                    /* z = W2(W1[f]+b1)+b2, hidden 512 */
+    asgml_uni_kind uni;                    /* provider of u_m */
+    int uni_detach;                        /* heads read detached features */
+    int head_init_uniform;                 /* fusion/heads keep PyTorch default init */
+    float dropout;                         /* on fused features before the head, 0 = off */
+    int max_batch;                         /* B_max: sizes the activation arena */
+} asgml_model_config;
+
+/* Fills defaults: ResNet18 (width 64, blocks 2,2,2,2), concat, split. */
+void asgml_model_config_defaults(asgml_model_config *cfg);
+
+enum {
+    ASGML_GROUP_FUSION = ASGML_MAX_MODALITIES,      /* fusion module */
+    ASGML_GROUP_HEADS = ASGML_MAX_MODALITIES + 1    /* separate unimodal heads */
+};
+
+typedef struct asgml_param_view {
+    char name[96];       /* PyTorch state_dict name */
+    int64_t offset;      /* in floats from the start of the buffer */
+    int64_t numel;
+    int ndim;
+    int64_t shape[4];
+    int group;           /* encoder index 0..N-1, ASGML_GROUP_FUSION or ASGML_GROUP_HEADS */
+    int head_of;         /* for GROUP_HEADS: which modality's head, else -1 */
+    int is_conv;         /* 4-D conv kernel (OGM-GE modulates these) */
+} asgml_param_view;
+
+typedef struct asgml_model asgml_model;
+
+asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg,
+                                asgml_model **out);
+void asgml_model_free(asgml_model *m);
+const asgml_model_config *asgml_model_get_config(const asgml_model *m);
+/* methods.md 1.4 (Kaiming fan-out conv, Xavier linear, BN 1/0), seeded. */
+asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed);
+
+int64_t asgml_model_num_params(const asgml_model *m);
+float *asgml_model_params(asgml_model *m);         /* backend memory */
+float *asgml_model_grads(asgml_model *m);          /* backend memory, same layout */
+const asgml_param_view *asgml_model_param_views(const asgml_model *m, int *count);
+int64_t asgml_model_num_buffers(const asgml_model *m);
+float *asgml_model_buffers(asgml_model *m);        /* BN running stats */
+const asgml_param_view *asgml_model_buffer_views(const asgml_model *m, int *count);
+/* Contiguous span of a group's parameters (offset, count in floats). */
+void asgml_model_group_span(const asgml_model *m, int group, int64_t *offset, int64_t *count);
+int asgml_model_feature_dim(const asgml_model *m);
+
+/* inputs[m]: backend memory; resnet (B*T, C, H, W), mlp (B, in_dim).
+ * training: 1 = BN batch statistics (running stats updated) and dropout,
+ * 0 = inference.  present[m] (may be NULL = all present): 0 replaces
+ * modality m's feature by zeros (used for modality-removal evaluation). */
+asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int batch,
+                                 int training, const int *present);
+/* After forward, backend memory, valid until the next forward: */
+const float *asgml_model_features(const asgml_model *m, int mod);   /* (B, D) */
+const float *asgml_model_logits(const asgml_model *m);               /* (B, C) fused */
+/* u_m (B, C) from the configured provider; NULL when uni == NONE. */
+const float *asgml_model_unimodal_logits(const asgml_model *m, int mod);
+
+/* Backward from dlogits (B, C) (gradient of the loss w.r.t. z) and, for the
+ * HEADS provider, duni[m] (B, C) (gradient w.r.t. u_m; NULL entries = none).
+ * Accumulates into the gradient buffer.  encoder_active[m] == 0 (may be NULL)
+ * stops the backward pass before encoder m (no gradient at all, so the
+ * optimiser can leave it untouched). */
+asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
+                                  const float *const *duni, const int *encoder_active);
+asgml_status asgml_model_zero_grad(asgml_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,6 @@
+## tools/tools.mk - the four programs; each is one thin file plus cli.c.
+bin_PROGRAMS += tools/asgml-prep tools/asgml-train tools/asgml-probe tools/asgml-report
+tools_asgml_prep_SOURCES = tools/asgml-prep.c tools/cli.c tools/cli.h
+tools_asgml_train_SOURCES = tools/asgml-train.c tools/cli.c tools/cli.h
+tools_asgml_probe_SOURCES = tools/asgml-probe.c tools/cli.c tools/cli.h
+tools_asgml_report_SOURCES = tools/asgml-report.c tools/cli.c tools/cli.h
