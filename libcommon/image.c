@@ -10,8 +10,9 @@
  *   JPEG: decoded by libjpeg with default settings (islow IDCT, fancy
  *        upsampling) to grey, RGB or CMYK; Adobe CMYK/YCCK is stored
  *        inverted and converted as PIL does: R = (255-C)(255-K)/255
- *        rounded, on the un-inverted values.  Any libjpeg warning (corrupt
- *        data, premature end of file) is an error.
+ *        rounded, on the un-inverted values.  Premature end of file and
+ *        damaged scan data (libjpeg warnings JWRN_JPEG_EOF, _HIT_MARKER,
+ *        _MUST_RESYNC) are errors; other libjpeg warnings are tolerated.
  *   Grey from RGB: PIL's L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
  *   RGB from grey: R = G = B = L.
  * Errors are caught with setjmp/longjmp; nothing is printed. */
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 #include "decode.h"
@@ -202,6 +204,7 @@ struct jpeg_ctx {
     struct jpeg_error_mgr pub;
     jmp_buf jb;
     const char *why;   /* our own failure reason, or NULL for libjpeg's */
+    char warn[JMSG_LENGTH_MAX];  /* first counted warning */
 };
 
 static void jpeg_fail(struct jpeg_ctx *c, const char *why)
@@ -216,11 +219,19 @@ static void jpeg_exit_fn(j_common_ptr ci)
     longjmp(c->jb, 1);
 }
 
+/* Warnings that mean the scan data is cut short or damaged count (and make
+ * the decode fail); benign ones (extraneous bytes between markers, unknown
+ * Adobe transform, odd progression) are tolerated, as PIL does.  Nothing is
+ * printed. */
 static void jpeg_emit_fn(j_common_ptr ci, int level)
 {
-    /* count warnings (level < 0); print nothing */
-    if (level < 0)
-        ci->err->num_warnings++;
+    int code = ci->err->msg_code;
+    if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER ||
+                      code == JWRN_MUST_RESYNC)) {
+        struct jpeg_ctx *c = (struct jpeg_ctx *)ci->err;
+        if (ci->err->num_warnings++ == 0)
+            ci->err->format_message(ci, c->warn);
+    }
 }
 
 static void jpeg_output_fn(j_common_ptr ci)
@@ -250,6 +261,7 @@ static asgml_status decode_jpeg(const char *path, const uint8_t *data, size_t le
     err.pub.emit_message = jpeg_emit_fn;
     err.pub.output_message = jpeg_output_fn;
     err.why = NULL;
+    err.warn[0] = '\0';
     if (setjmp(err.jb)) {
         char msg[JMSG_LENGTH_MAX];
         if (err.why)
@@ -311,12 +323,10 @@ static asgml_status decode_jpeg(const char *path, const uint8_t *data, size_t le
     }
     jpeg_finish_decompress(&ci);
     if (err.pub.num_warnings > 0) {
-        char msg[JMSG_LENGTH_MAX];
-        err.pub.format_message((j_common_ptr)&ci, msg);
         jpeg_destroy_decompress(&ci);
         free(pix);
         free(row);
-        return asgml_error(ASGML_EFORMAT, "%s: corrupt or truncated JPEG: %s", path, msg);
+        return asgml_error(ASGML_EFORMAT, "%s: corrupt or truncated JPEG: %s", path, err.warn);
     }
     out->h = (int)ci.output_height;
     out->w = (int)ci.output_width;

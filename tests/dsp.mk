@@ -22,6 +22,7 @@ EXTRA_DIST += tests/fixtures/make_dsp_fixtures.py \
 	tests/fixtures/dsp/broken_empty.wav \
 	tests/fixtures/dsp/broken_garbage.jpg \
 	tests/fixtures/dsp/broken_garbage.wav \
+	tests/fixtures/dsp/broken_hdr.jpg \
 	tests/fixtures/dsp/broken_header.wav \
 	tests/fixtures/dsp/broken_trunc.jpg \
 	tests/fixtures/dsp/broken_trunc.png \

@@ -207,7 +207,7 @@ int main(void)
 {
     const char *top = getenv("top_srcdir");
     static const char *broken[] = {"broken_trunc.png", "broken_crc.png", "broken_garbage.jpg",
-                                   "broken_trunc.jpg", "broken_empty.png",
+                                   "broken_trunc.jpg", "broken_hdr.jpg", "broken_empty.png",
                                    "no_such_file.png"};
     char line[512];
     FILE *man;
