@@ -33,6 +33,11 @@ EXTRA_DIST += tests/fixtures/make_dsp_fixtures.py \
 	tests/fixtures/dsp/cor_occlude6.u8 \
 	tests/fixtures/dsp/images.txt \
 	tests/fixtures/dsp/jpg_444.jpg \
+	tests/fixtures/dsp/mnist.txt \
+	tests/fixtures/dsp/mnist_0_0000.L.u8 \
+	tests/fixtures/dsp/mnist_0_0007.L.u8 \
+	tests/fixtures/dsp/mnist_0_0058.L.u8 \
+	tests/fixtures/dsp/mnist_1_0245.L.u8 \
 	tests/fixtures/dsp/jpg_444.jpg.L.u8 \
 	tests/fixtures/dsp/jpg_444.jpg.RGB.u8 \
 	tests/fixtures/dsp/jpg_cmyk.jpg \

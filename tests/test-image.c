@@ -5,7 +5,8 @@
  * PNG must match exactly.  JPEG: decoders may differ in IDCT/upsampling, so
  * the bound is mean |diff| <= 1 and max |diff| <= 8 grey levels (with the
  * same libjpeg-turbo as PIL the measured difference is 0).  Broken files
- * must fail with an error naming the file.  Also: SplitMix64 golden values
+ * must fail with an error naming the file.  With ASGML_AVDIGITS, real MNIST
+ * files of its three encodings are checked too.  Also: SplitMix64 golden values
  * (datasets.md section 1 rule 5) and the AV-Digits image corruptions
  * (corrupt.h) against an independent Python implementation. */
 #include <math.h>
@@ -203,6 +204,44 @@ out:
     free(down);
 }
 
+/* Real AV-Digits MNIST files of each encoding (8-bit grey, 4-bit palette,
+ * 1-bit), exactly as PIL convert("L"). */
+static void mnist_real(const char *avd)
+{
+    char path[900], line[256];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/mnist.txt", fixdir);
+    f = fopen(path, "r");
+    if (!f) {
+        ok(0, "mnist.txt readable");
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char name[64], ref_name[64], mode[8];
+        size_t rlen;
+        uint8_t *ref;
+        asgml_image im;
+        if (line[0] == '#' || sscanf(line, "%63s %63s %7s", name, ref_name, mode) != 3)
+            continue;
+        if (!avd) {
+            tap_skip(1, "ASGML_AVDIGITS not set");
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/mnist/%s", avd, name);
+        ref = slurp(ref_name, &rlen);
+        if (asgml_image_load(path, 1, &im) != ASGML_OK || !ref) {
+            ok(0, "mnist/%s decodes: %s", name, asgml_last_error());
+        } else {
+            ok(im.h == 28 && im.w == 28 && im.c == 1 && rlen == 784 &&
+               !memcmp(im.pixels, ref, 784), "AV-Digits mnist/%s (PIL mode %s) = PIL 'L'", name,
+               mode);
+            asgml_image_free(&im);
+        }
+        free(ref);
+    }
+    fclose(f);
+}
+
 int main(void)
 {
     const char *top = getenv("top_srcdir");
@@ -241,5 +280,7 @@ int main(void)
     }
     splitmix_golden();
     corruptions();
+    mnist_real(getenv("ASGML_AVDIGITS") && *getenv("ASGML_AVDIGITS") ? getenv("ASGML_AVDIGITS")
+                                                                      : NULL);
     return tap_done();
 }
