@@ -1,0 +1,132 @@
+/* cpu/batchnorm.c - batch normalisation over (n, c, hw) tensors.
+ *
+ * Statistics are per channel over the N = n*hw values of that channel,
+ * computed in double (two passes: mean, then biased variance).  Each
+ * channel is handled by one OpenMP thread in a fixed order, so results do
+ * not depend on the thread count.  Matches torch.nn.BatchNorm2d:
+ * normalisation uses the biased variance, running_var is updated with the
+ * unbiased one, r <- (1 - momentum) r + momentum * stat. */
+#include <math.h>
+
+#include "cpu.h"
+
+static asgml_status check_bn(const asgml_bn_desc *d, int training)
+{
+    if (d->n <= 0 || d->c <= 0 || d->hw <= 0 || !(d->eps >= 0.0) ||
+        (training && (int64_t)d->n * d->hw < 2))
+        return asgml_error(ASGML_EINVAL,
+                           "%s:%d: bad batchnorm descriptor (n %d, c %d, hw %d, eps %g)%s",
+                           __FILE__, __LINE__, d->n, d->c, d->hw, d->eps,
+                           training ? " (training needs more than 1 value per channel)" : "");
+    return ASGML_OK;
+}
+
+/* y (n, c, hw) = x * a[c] + b[c] for one channel c */
+static void affine_channel(const asgml_bn_desc *d, int c, const float *x, float a, float b,
+                           float *y)
+{
+    for (int i = 0; i < d->n; i++) {
+        size_t base = ((size_t)i * d->c + c) * d->hw;
+        for (int k = 0; k < d->hw; k++) y[base + k] = x[base + k] * a + b;
+    }
+}
+
+asgml_status asgml_cpu_batchnorm_forward_train(asgml_backend *be, const asgml_bn_desc *d,
+                                               const float *x, const float *gamma,
+                                               const float *beta, float *y, float *save_mean,
+                                               float *save_invstd, float *running_mean,
+                                               float *running_var)
+{
+    asgml_status st = check_bn(d, 1);
+    if (st) return st;
+    const double count = (double)d->n * d->hw;
+    const double mom = d->momentum;
+    int nt = asgml_cpu_threads(be);
+#pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)d->n * d->c * d->hw > 32768)
+    for (int c = 0; c < d->c; c++) {
+        double s = 0.0;
+        for (int i = 0; i < d->n; i++) {
+            const float *xc = x + ((size_t)i * d->c + c) * d->hw;
+            for (int k = 0; k < d->hw; k++) s += xc[k];
+        }
+        double mean = s / count, ss = 0.0;
+        for (int i = 0; i < d->n; i++) {
+            const float *xc = x + ((size_t)i * d->c + c) * d->hw;
+            for (int k = 0; k < d->hw; k++) {
+                double dv = xc[k] - mean;
+                ss += dv * dv;
+            }
+        }
+        double var = ss / count;
+        double invstd = 1.0 / sqrt(var + d->eps);
+        double g = gamma ? gamma[c] : 1.0, bt = beta ? beta[c] : 0.0;
+        affine_channel(d, c, x, (float)(g * invstd), (float)(bt - mean * g * invstd), y);
+        if (save_mean) save_mean[c] = (float)mean;
+        if (save_invstd) save_invstd[c] = (float)invstd;
+        if (running_mean) running_mean[c] = (float)((1.0 - mom) * running_mean[c] + mom * mean);
+        if (running_var)
+            running_var[c] =
+                (float)((1.0 - mom) * running_var[c] + mom * var * count / (count - 1.0));
+    }
+    return ASGML_OK;
+}
+
+asgml_status asgml_cpu_batchnorm_forward_infer(asgml_backend *be, const asgml_bn_desc *d,
+                                               const float *x, const float *gamma,
+                                               const float *beta, const float *running_mean,
+                                               const float *running_var, float *y)
+{
+    asgml_status st = check_bn(d, 0);
+    if (st) return st;
+    int nt = asgml_cpu_threads(be);
+#pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)d->n * d->c * d->hw > 32768)
+    for (int c = 0; c < d->c; c++) {
+        double invstd = 1.0 / sqrt((double)running_var[c] + d->eps);
+        double g = gamma ? gamma[c] : 1.0, bt = beta ? beta[c] : 0.0;
+        double a = g * invstd;
+        affine_channel(d, c, x, (float)a, (float)(bt - running_mean[c] * a), y);
+    }
+    return ASGML_OK;
+}
+
+/* With xhat = (x - mean) * invstd and N = n*hw per channel:
+ *   dbeta  += sum dy            dgamma += sum dy * xhat
+ *   dx     += gamma * invstd * (dy - sum(dy)/N - xhat * sum(dy*xhat)/N) */
+asgml_status asgml_cpu_batchnorm_backward(asgml_backend *be, const asgml_bn_desc *d,
+                                          const float *x, const float *dy, const float *gamma,
+                                          const float *save_mean, const float *save_invstd,
+                                          float *dx, float *dgamma, float *dbeta)
+{
+    asgml_status st = check_bn(d, 1);
+    if (st) return st;
+    const double count = (double)d->n * d->hw;
+    int nt = asgml_cpu_threads(be);
+#pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)d->n * d->c * d->hw > 32768)
+    for (int c = 0; c < d->c; c++) {
+        const double mean = save_mean[c], invstd = save_invstd[c];
+        double sdy = 0.0, sdyx = 0.0;
+        for (int i = 0; i < d->n; i++) {
+            size_t base = ((size_t)i * d->c + c) * d->hw;
+            for (int k = 0; k < d->hw; k++) {
+                sdy += dy[base + k];
+                sdyx += (double)dy[base + k] * (x[base + k] - mean);
+            }
+        }
+        sdyx *= invstd; /* sum dy * xhat */
+        if (dbeta) dbeta[c] += (float)sdy;
+        if (dgamma) dgamma[c] += (float)sdyx;
+        if (!dx) continue;
+        const double g = gamma ? gamma[c] : 1.0;
+        /* dx = k1 * dy + k2 * (x - mean) + k3, folded per channel */
+        const double k1 = g * invstd;
+        const double k2 = -g * invstd * invstd * invstd * (sdyx / invstd) / count;
+        const double k3 = -g * invstd * sdy / count;
+        const float f1 = (float)k1, f2 = (float)k2, f3 = (float)k3, fm = (float)mean;
+        for (int i = 0; i < d->n; i++) {
+            size_t base = ((size_t)i * d->c + c) * d->hw;
+            for (int k = 0; k < d->hw; k++)
+                dx[base + k] += f1 * dy[base + k] + f2 * (x[base + k] - fm) + f3;
+        }
+    }
+    return ASGML_OK;
+}

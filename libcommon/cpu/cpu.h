@@ -1,0 +1,97 @@
+/* cpu/cpu.h - private interface of the CPU reference backend.
+ *
+ * The op functions below fill the asgml_backend_ops table in backend_cpu.c;
+ * their semantics are those documented in asgml/backend.h.  They are split
+ * over conv2d.c, batchnorm.c, pool.c, gemm.c, loss.c and optim_ops.c.
+ * Determinism: for a fixed thread count every op gives bit-identical
+ * results; reductions run in double in a fixed order. */
+#ifndef ASGML_CPU_H
+#define ASGML_CPU_H
+
+#include "asgml/backend.h"
+
+/* default conv2d scratch limit in floats (64 MiB) */
+#define ASGML_CPU_CONV_BUDGET ((size_t)16 << 20)
+
+/* Backend-private state.  The workspace is reused by conv2d between calls,
+ * so one backend must not be used by two host threads at once. */
+typedef struct asgml_cpu_impl {
+    int threads;       /* OpenMP threads used by every parallel region (>= 1) */
+    float *work;       /* conv2d scratch (im2col columns, gathered gradients) */
+    size_t work_floats;
+    size_t conv_budget; /* conv2d scratch limit in floats, decides the samples
+                           lowered per GEMM; tests lower it to exercise chunking */
+} asgml_cpu_impl;
+
+asgml_status asgml_cpu_backend_create(const asgml_backend_options *opt, asgml_backend **out);
+
+/* Random123 Philox4x32-10 on a full 128-bit counter and 64-bit key
+ * (backend.c); asgml_philox4x32() is this with ctr = {lo, hi, 0, 0}. */
+void asgml_philox4x32_raw(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* OpenMP threads of a CPU backend */
+static inline int asgml_cpu_threads(const asgml_backend *be)
+{
+    return ((const asgml_cpu_impl *)be->impl)->threads;
+}
+
+/* Returns a scratch buffer of at least nfloats floats (grown, never shrunk). */
+asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws);
+/* Sets the BLAS library's thread count to the backend's (no-op if the BLAS
+ * does not offer it). */
+void asgml_cpu_blas_threads(const asgml_backend *be);
+
+/* conv2d.c */
+asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc *d,
+                                      const float *x, const float *w, float *y);
+asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
+                                            const float *dy, const float *w, float *dx);
+asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
+                                              const float *x, const float *dy, float *dw);
+
+/* batchnorm.c */
+asgml_status asgml_cpu_batchnorm_forward_train(asgml_backend *be, const asgml_bn_desc *d,
+                                               const float *x, const float *gamma,
+                                               const float *beta, float *y, float *save_mean,
+                                               float *save_invstd, float *running_mean,
+                                               float *running_var);
+asgml_status asgml_cpu_batchnorm_forward_infer(asgml_backend *be, const asgml_bn_desc *d,
+                                               const float *x, const float *gamma,
+                                               const float *beta, const float *running_mean,
+                                               const float *running_var, float *y);
+asgml_status asgml_cpu_batchnorm_backward(asgml_backend *be, const asgml_bn_desc *d,
+                                          const float *x, const float *dy, const float *gamma,
+                                          const float *save_mean, const float *save_invstd,
+                                          float *dx, float *dgamma, float *dbeta);
+
+/* pool.c */
+asgml_status asgml_cpu_maxpool_forward(asgml_backend *be, const asgml_pool2d_desc *d,
+                                       const float *x, float *y, int32_t *argmax);
+asgml_status asgml_cpu_maxpool_backward(asgml_backend *be, const asgml_pool2d_desc *d,
+                                        const float *dy, const int32_t *argmax, float *dx);
+asgml_status asgml_cpu_avgpool_forward(asgml_backend *be, int64_t nc, int64_t hw,
+                                       const float *x, float *y);
+asgml_status asgml_cpu_avgpool_backward(asgml_backend *be, int64_t nc, int64_t hw,
+                                        const float *dy, float *dx);
+
+/* gemm.c */
+asgml_status asgml_cpu_gemm(asgml_backend *be, int trans_a, int trans_b, int m, int n, int k,
+                            float alpha, const float *a, int lda, const float *b, int ldb,
+                            float beta, float *c, int ldc);
+
+/* loss.c */
+asgml_status asgml_cpu_softmax_ce(asgml_backend *be, int b, int c, const float *logits,
+                                  const int32_t *labels, float grad_scale, float *probs,
+                                  float *losses, float *dlogits, double *loss_sum);
+
+/* optim_ops.c */
+asgml_status asgml_cpu_sgd_update(asgml_backend *be, int64_t n, float *param,
+                                  const float *grad, float *mom, float lr, float momentum,
+                                  float dampening, float weight_decay, int nesterov,
+                                  int first_step);
+asgml_status asgml_cpu_adam_update(asgml_backend *be, int64_t n, float *param,
+                                   const float *grad, float *m, float *v, float lr, float beta1,
+                                   float beta2, float eps, float weight_decay, int decoupled,
+                                   int64_t step);
+
+#endif

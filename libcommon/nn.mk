@@ -1,0 +1,10 @@
+## libcommon/nn.mk - the backend interface and the CPU reference backend
+libasgml_la_SOURCES += libcommon/backend.c \
+	libcommon/cpu/cpu.h \
+	libcommon/cpu/backend_cpu.c \
+	libcommon/cpu/conv2d.c \
+	libcommon/cpu/batchnorm.c \
+	libcommon/cpu/pool.c \
+	libcommon/cpu/gemm.c \
+	libcommon/cpu/loss.c \
+	libcommon/cpu/optim_ops.c
