@@ -33,16 +33,25 @@ AC_DEFUN([AX_ASGML_CUDA], [
 
   AS_CASE([$with_cuda],
     [no], [asgml_cuda_note="(disabled)"],
-    [yes|auto], [asgml_cuda_prefixes="$CUDA_HOME /usr/local/cuda /opt/cuda"],
-    [asgml_cuda_prefixes="$with_cuda"; with_cuda=yes])
+    [yes|auto], [asgml_cuda_prefixes="$CUDA_HOME /usr/local/cuda /opt/cuda"
+                 asgml_cuda_prefixes=`echo $asgml_cuda_prefixes`],
+    [asgml_cuda_prefixes="$with_cuda/bin"; asgml_cuda_explicit=yes; with_cuda=yes])
 
   AS_IF([test "x$with_cuda" != "xno"], [
     asgml_cuda_prefix=""
-    AS_IF([test -z "$NVCC"], [
+    AS_IF([test -n "$NVCC"], [
+      dnl the user named the compiler: it must exist
+      AS_IF([test -x "$NVCC" || command -v "$NVCC" >/dev/null 2>&1], [],
+            [asgml_cuda_bad_nvcc="$NVCC"; NVCC=""])
+    ], [
       for p in $asgml_cuda_prefixes; do
+        p=${p%/bin}
         AS_IF([test -x "$p/bin/nvcc"], [NVCC="$p/bin/nvcc"; asgml_cuda_prefix=$p; break])
       done
-      AS_IF([test -z "$NVCC"], [AC_PATH_PROG([NVCC], [nvcc], [])])
+      dnl PATH only when no explicit PREFIX was given
+      AS_IF([test -z "$NVCC" && test "x$asgml_cuda_explicit" != "xyes"],
+            [AC_PATH_PROG([NVCC], [nvcc], [])
+             asgml_cuda_pathnote=", nor in PATH"])
     ])
     AS_IF([test -n "$NVCC" && test -z "$asgml_cuda_prefix"],
           [asgml_cuda_prefix=`AS_DIRNAME(["$NVCC"])`
@@ -50,7 +59,7 @@ AC_DEFUN([AX_ASGML_CUDA], [
     AS_IF([test -z "$NVCC"], [
       asgml_cuda_note="(nvcc not found)"
       AS_IF([test "x$with_cuda" = "xyes"],
-            [AC_MSG_ERROR([--with-cuda was given but nvcc was not found; install the CUDA toolkit or give --with-cuda=PREFIX])])
+            [AC_MSG_ERROR([--with-cuda was given but nvcc was not found${asgml_cuda_bad_nvcc:+ (NVCC=$asgml_cuda_bad_nvcc)} in $asgml_cuda_prefixes$asgml_cuda_pathnote; install the CUDA toolkit, or give --with-cuda=PREFIX or NVCC=/path/to/nvcc])])
     ], [
       CUDA_CFLAGS="-I$asgml_cuda_prefix/include"
       asgml_cuda_libdir="$asgml_cuda_prefix/lib64"
