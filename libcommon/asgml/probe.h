@@ -36,6 +36,10 @@ int64_t *asgml_probe_step_count(asgml_probe *p);
  * training step); part of the state a checkpoint must restore. */
 uint64_t *asgml_probe_dropout_offset(asgml_probe *p);
 int asgml_probe_in_dim(const asgml_probe *p);
+/* Copy of asgml_probe_state() into host memory (state_size floats). */
+asgml_status asgml_probe_state_to_host(asgml_probe *p, float *host);
+/* asgml_probe_state_size() of a probe that does not exist yet (3 * params). */
+int64_t asgml_probe_state_size_for(asgml_probe_kind kind, int in_dim, int num_classes);
 /* Split-batch probe step (methods.md 5.1): h = floor(batch/2); `steps`
  * Adam steps on rows [0, h) of x (batch, D), then the inference-mode
  * accuracy on rows [h, batch) -> *acc; *train_loss = last step's mean CE
