@@ -117,6 +117,12 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
                                   const float *const *duni, const int *encoder_active);
 asgml_status asgml_model_zero_grad(asgml_model *m);
 
+/* Dropout stream (for checkpoints): Philox (seed, counter offset); every
+ * training forward with dropout > 0 advances the offset.  init_params
+ * resets it to (seed, a counter past the initialisation streams). */
+void asgml_model_dropout_state(const asgml_model *m, uint64_t *seed, uint64_t *offset);
+void asgml_model_set_dropout_state(asgml_model *m, uint64_t seed, uint64_t offset);
+
 #ifdef __cplusplus
 }
 #endif
