@@ -10,12 +10,16 @@
 extern const asgml_method_ops asgml_method_baseline;
 extern const asgml_method_ops asgml_method_unimodal;
 extern const asgml_method_ops asgml_method_ogm_ge;
+extern const asgml_method_ops asgml_method_asgml_freq;
+extern const asgml_method_ops asgml_method_asgml_stale;
 extern const asgml_method_ops asgml_method_asgml_boost;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
     &asgml_method_unimodal,
     &asgml_method_ogm_ge,
+    &asgml_method_asgml_freq,
+    &asgml_method_asgml_stale,
     &asgml_method_asgml_boost,
 };
 
