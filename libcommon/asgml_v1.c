@@ -50,7 +50,7 @@ static void relative_to_mean(int n, const double *x, double *out)
 
 void asgml_v1_score(const asgml_v1_signals *sg, double beta, double *S, double *G, double *D)
 {
-    double g[ASGML_MAX_MODALITIES], d[ASGML_MAX_MODALITIES];
+    double g[ASGML_MAX_MODALITIES] = { 0 }, d[ASGML_MAX_MODALITIES] = { 0 };
     double gr[ASGML_MAX_MODALITIES], dr[ASGML_MAX_MODALITIES];
 
     if (sg->tracked < 2) {

@@ -117,7 +117,7 @@ static asgml_status freq_before_backward(void *state, asgml_step *s)
     freq_state *st = state;
     int n = st->sc.n;
     int64_t t = s->step;
-    double tau_eff[ASGML_MAX_MODALITIES];
+    double tau_eff[ASGML_MAX_MODALITIES] = { 0 };
     char key[96];
 
     if (st->fixed) {

@@ -152,7 +152,7 @@ static asgml_status stale_modulate(void *state, asgml_step *s)
     asgml_backend *be = s->be;
     float *grads = asgml_model_grads(s->model);
     int n = st->sc.n, age[ASGML_MAX_MODALITIES];
-    double tau_eff[ASGML_MAX_MODALITIES];
+    double tau_eff[ASGML_MAX_MODALITIES] = { 0 };
     char key[96];
 
     CK(stale_bind(st, s));
