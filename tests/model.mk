@@ -1,0 +1,6 @@
+## tests/model.mk - the model and the optimisers against PyTorch fixtures
+## (tests/fixtures/make_model_fixtures.py) and finite differences.
+check_PROGRAMS += tests/test-model-torch
+tests_test_model_torch_SOURCES = tests/test-model-torch.c tests/tap.h
+TESTS += tests/test-model-torch
+EXTRA_DIST += tests/fixtures/make_model_fixtures.py tests/fixtures/model/model.h5
