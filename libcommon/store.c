@@ -5,8 +5,10 @@
  * read on demand.  The HDF5 library used here is the serial build, which is
  * not thread-safe, so every HDF5 call after open runs under one mutex. */
 #include "asgml/store.h"
+#include "store_write.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -600,5 +602,66 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
     H5Sclose(ms);
     H5Sclose(fs);
     pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+/* ---- verify (asgml-prep verify) ------------------------------------------------ */
+
+asgml_status asgml_store_verify(const char *path)
+{
+    asgml_store *s;
+    asgml_status st = asgml_store_open(path, &s); /* labels, split ranges, frame offsets */
+    if (st) return st;
+    char hex[65];
+    const char *want = asgml_store_checksum(s);
+    pthread_mutex_lock(&s->mu);
+    st = asgml_store_content_sha256_file((int64_t)s->file, hex);
+    pthread_mutex_unlock(&s->mu);
+    if (!st && (!want || strcmp(want, hex) != 0))
+        st = asgml_error(ASGML_EFORMAT, "%s: content checksum %s does not match the recorded %s", path, hex,
+                         want ? want : "(none)");
+    const char *ns = asgml_store_attr(s, "num_samples");
+    if (!st && (!ns || strtoll(ns, NULL, 10) != s->n))
+        st = asgml_error(ASGML_EFORMAT, "%s: num_samples %s, /meta/id has %lld", path, ns ? ns : "(none)", (long long)s->n);
+    for (int64_t i = 1; !st && i < s->n; i++)
+        if (strcmp(asgml_store_id(s, i - 1), asgml_store_id(s, i)) >= 0)
+            st = asgml_error(ASGML_EFORMAT, "%s: /meta/id not strictly ascending at %lld", path, (long long)i);
+    unsigned char *seen = st ? NULL : calloc((size_t)s->n + 1, 1);
+    if (!st && !seen) st = asgml_error(ASGML_ENOMEM, "out of memory");
+    for (int a = 0; !st && a < s->nsplits; a++) {
+        const store_split *sp = &s->splits[a];
+        for (int64_t i = 1; !st && i < sp->n; i++)
+            if (sp->idx[i] <= sp->idx[i - 1])
+                st = asgml_error(ASGML_EFORMAT, "%s: /splits/%s/%s not sorted", path, sp->scheme, sp->part);
+        for (int b = a + 1; !st && b < s->nsplits; b++) { /* disjoint within a scheme */
+            const store_split *sq = &s->splits[b];
+            if (strcmp(sp->scheme, sq->scheme)) continue;
+            memset(seen, 0, (size_t)s->n);
+            for (int64_t i = 0; i < sp->n; i++) seen[sp->idx[i]] = 1;
+            for (int64_t i = 0; !st && i < sq->n; i++)
+                if (seen[sq->idx[i]])
+                    st = asgml_error(ASGML_EFORMAT, "%s: sample %d is in /splits/%s/%s and /%s", path,
+                                     (int)sq->idx[i], sp->scheme, sp->part, sq->part);
+        }
+    }
+    free(seen);
+    for (int m = 0; !st && m < s->nmod; m++) {
+        if (s->mod[m].info.dtype != ASGML_F32) continue;
+        size_t nf = s->mod[m].sample_bytes / sizeof(float);
+        float *buf = malloc(s->mod[m].sample_bytes);
+        if (!buf) { st = asgml_error(ASGML_ENOMEM, "out of memory"); break; }
+        for (int64_t i = 0; !st && i < s->n; i++) {
+            int64_t fc = asgml_store_frame_count(s, m, i);
+            for (int64_t f = 0; !st && f < fc; f++) {
+                st = asgml_store_read(s, m, &i, 1, f, buf);
+                for (size_t k = 0; !st && k < nf; k++)
+                    if (!isfinite(buf[k]))
+                        st = asgml_error(ASGML_ENUMERIC, "%s: /%s/%s: non-finite value in sample %lld", path,
+                                         s->mod[m].info.name, s->mod[m].info.dataset, (long long)i);
+            }
+        }
+        free(buf);
+    }
+    asgml_store_close(s);
     return st;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@ typedef struct sample_dset {
 
 struct asgml_store_writer {
     hid_t file;
+    char *json;                /* params_json being built: "{...", no closing brace */
+    size_t json_n, json_cap;
+    int json_oom;
     hid_t gcpl;                /* groups: no time stamps */
     char *final_path, *temp_path;
     sample_dset sd[MAX_SAMPLE_DSETS];
@@ -293,7 +297,9 @@ asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, as
     H5Pset_chunk(dcpl, s->ndim, chunk);
     if (shuffle) H5Pset_shuffle(dcpl);
     if (deflate > 0) H5Pset_deflate(dcpl, (unsigned)deflate);
-    s->fspace = H5Screate_simple(s->ndim, s->dims, NULL);
+    hsize_t maxdims[5] = {H5S_UNLIMITED};
+    for (int i = 1; i < s->ndim; i++) maxdims[i] = s->dims[i];
+    s->fspace = H5Screate_simple(s->ndim, s->dims, maxdims);
     one[0] = 1;
     for (int i = 1; i < s->ndim; i++) one[i] = s->dims[i];
     s->mspace = H5Screate_simple(s->ndim, one, NULL);
@@ -312,14 +318,34 @@ asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
 {
     if (handle < 0 || handle >= w->nsd) return asgml_error(ASGML_EINVAL, "bad dataset handle %d", handle);
     sample_dset *s = &w->sd[handle];
-    if (i < 0 || (hsize_t)i >= s->dims[0])
-        return asgml_error(ASGML_EINVAL, "%s: sample %lld out of range", s->path, (long long)i);
+    if (i < 0) return asgml_error(ASGML_EINVAL, "%s: sample %lld out of range", s->path, (long long)i);
+    if ((hsize_t)i >= s->dims[0]) {
+        hsize_t n = s->dims[0] * 2 > (hsize_t)i + 1 ? s->dims[0] * 2 : (hsize_t)i + 1;
+        asgml_status st = asgml_sw_set_count(w, handle, (int64_t)n);
+        if (st) return st;
+    }
     hsize_t start[5] = {(hsize_t)i}, count[5];
     count[0] = 1;
     for (int k = 1; k < s->ndim; k++) count[k] = s->dims[k];
     H5Sselect_hyperslab(s->fspace, H5S_SELECT_SET, start, NULL, count, NULL);
     if (H5Dwrite(s->dset, s->memtype, s->mspace, s->fspace, H5P_DEFAULT, data) < 0)
         return asgml_error(ASGML_EIO, "%s: cannot write sample %lld", s->path, (long long)i);
+    return ASGML_OK;
+}
+
+asgml_status asgml_sw_set_count(asgml_store_writer *w, int handle, int64_t n)
+{
+    if (handle < 0 || handle >= w->nsd || n < 0)
+        return asgml_error(ASGML_EINVAL, "bad dataset handle %d or count", handle);
+    sample_dset *s = &w->sd[handle];
+    hsize_t dims[5];
+    memcpy(dims, s->dims, sizeof dims);
+    dims[0] = (hsize_t)n;
+    if (H5Dset_extent(s->dset, dims) < 0)
+        return asgml_error(ASGML_EIO, "%s: cannot resize to %lld samples", s->path, (long long)n);
+    H5Sclose(s->fspace);
+    s->fspace = H5Dget_space(s->dset);
+    s->dims[0] = (hsize_t)n;
     return ASGML_OK;
 }
 
@@ -333,6 +359,8 @@ int64_t asgml_sw_storage_bytes(asgml_store_writer *w, const char *path)
     return n;
 }
 
+static void json_add(asgml_store_writer *w, const char *s, size_t n);
+
 static void close_sample_dsets(asgml_store_writer *w)
 {
     for (int i = 0; i < w->nsd; i++) {
@@ -345,6 +373,7 @@ static void close_sample_dsets(asgml_store_writer *w)
 
 static void free_writer(asgml_store_writer *w)
 {
+    free(w->json);
     free(w->final_path);
     free(w->temp_path);
     free(w);
@@ -375,7 +404,12 @@ asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
 {
     char hex[65];
     close_sample_dsets(w);
-    asgml_status st = asgml_store_content_sha256_file((int64_t)w->file, hex);
+    asgml_status st = ASGML_OK;
+    if (w->json) {
+        json_add(w, "}", 1);
+        st = w->json_oom ? asgml_error(ASGML_ENOMEM, "out of memory") : asgml_sw_attr_str(w, "/", "params_json", w->json);
+    }
+    if (!st) st = asgml_store_content_sha256_file((int64_t)w->file, hex);
     if (!st) st = asgml_sw_attr_str(w, "/", "content_sha256", hex);
     H5Pclose(w->gcpl);
     w->gcpl = H5I_INVALID_HID;
@@ -399,6 +433,74 @@ asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
     if (sha_hex) memcpy(sha_hex, hex, 65);
     free_writer(w);
     return ASGML_OK;
+}
+
+/* ---- attributes recorded in params_json ---------------------------------------- */
+
+static void json_add(asgml_store_writer *w, const char *s, size_t n)
+{
+    if (w->json_oom) return;
+    if (w->json_n + n + 2 > w->json_cap) {
+        size_t nc = w->json_cap ? w->json_cap : 1024;
+        while (nc < w->json_n + n + 2) nc *= 2;
+        char *nj = realloc(w->json, nc);
+        if (!nj) { w->json_oom = 1; return; }
+        w->json = nj;
+        w->json_cap = nc;
+    }
+    memcpy(w->json + w->json_n, s, n);
+    w->json_n += n;
+    w->json[w->json_n] = 0;
+}
+
+static void json_str(asgml_store_writer *w, const char *s)
+{
+    json_add(w, "\"", 1);
+    for (; *s; s++) {
+        char e[8];
+        if (*s == '"' || *s == '\\') { e[0] = '\\'; e[1] = *s; json_add(w, e, 2); }
+        else if ((unsigned char)*s < 0x20) { snprintf(e, sizeof e, "\\u%04x", (unsigned char)*s); json_add(w, e, 6); }
+        else json_add(w, s, 1);
+    }
+    json_add(w, "\"", 1);
+}
+
+/* key: "name" for the root, "audio/spec.n_fft" elsewhere */
+static void json_key(asgml_store_writer *w, const char *obj, const char *name)
+{
+    char key[256];
+    if (!strcmp(obj, "/")) snprintf(key, sizeof key, "%s", name);
+    else snprintf(key, sizeof key, "%s.%s", obj + (obj[0] == '/'), name);
+    if (!w->json) json_add(w, "{", 1);
+    else json_add(w, ", ", 2);
+    json_str(w, key);
+    json_add(w, ": ", 2);
+}
+
+asgml_status asgml_sw_param_str(asgml_store_writer *w, const char *obj, const char *name, const char *v)
+{
+    asgml_status st = asgml_sw_attr_str(w, obj, name, v);
+    if (!st) { json_key(w, obj, name); json_str(w, v); }
+    return st;
+}
+
+asgml_status asgml_sw_param_i64(asgml_store_writer *w, const char *obj, const char *name, int64_t v)
+{
+    asgml_status st = asgml_sw_attr_i64(w, obj, name, v);
+    char b[32];
+    snprintf(b, sizeof b, "%lld", (long long)v);
+    if (!st) { json_key(w, obj, name); json_add(w, b, strlen(b)); }
+    return st;
+}
+
+asgml_status asgml_sw_param_f64(asgml_store_writer *w, const char *obj, const char *name, double v)
+{
+    asgml_status st = asgml_sw_attr_f64(w, obj, name, v);
+    char b[40];
+    if (isfinite(v)) snprintf(b, sizeof b, "%.17g", v);
+    else snprintf(b, sizeof b, "null"); /* JSON has no NaN/Inf */
+    if (!st) { json_key(w, obj, name); json_add(w, b, strlen(b)); }
+    return st;
 }
 
 /* ---- content checksum ---------------------------------------------------- */

@@ -42,6 +42,21 @@ asgml_status asgml_sw_attr_f64(asgml_store_writer *w, const char *obj, const cha
 asgml_status asgml_sw_attr_f64s(asgml_store_writer *w, const char *obj, const char *name,
                                 const double *v, int n);
 
+/* The same, and recorded in the root attribute params_json (one JSON object,
+ * keys "name" for the root and "group/dataset.name" elsewhere, in call
+ * order), which asgml_sw_commit() writes. */
+asgml_status asgml_sw_param_str(asgml_store_writer *w, const char *obj, const char *name,
+                                const char *v);
+asgml_status asgml_sw_param_i64(asgml_store_writer *w, const char *obj, const char *name,
+                                int64_t v);
+asgml_status asgml_sw_param_f64(asgml_store_writer *w, const char *obj, const char *name,
+                                double v);
+
+/* Re-reads a store (asgml-prep verify): content checksum against the
+ * attribute, split indices sorted, in range and disjoint within a scheme,
+ * labels in range, num_samples, frame offsets, no NaN/Inf in float samples. */
+asgml_status asgml_store_verify(const char *path);
+
 /* A whole (small) dataset, contiguous, dims[0..ndim) row-major, data in
  * native byte order of type t. */
 asgml_status asgml_sw_write_array(asgml_store_writer *w, const char *path, asgml_sw_type t,
@@ -53,13 +68,16 @@ asgml_status asgml_sw_write_strings(asgml_store_writer *w, const char *path,
 
 /* A per-sample dataset of shape (n, shape[0..ndim)) chunked one sample per
  * chunk; deflate 0-9 (0 = none), shuffle 0/1.  *handle identifies it for
- * asgml_sw_write_sample().  Unwritten samples read as zeros. */
+ * asgml_sw_write_sample().  Unwritten samples read as zeros.  The first
+ * dimension is extendible: writing past n grows it; asgml_sw_set_count()
+ * fixes the final count (shrinking drops samples). */
 asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, asgml_sw_type t,
                                      int ndim, const int64_t *shape, int64_t n, int deflate,
                                      int shuffle, int *handle);
 /* Writes sample i (native byte order).  Not thread-safe: call from one thread. */
 asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
                                    const void *data);
+asgml_status asgml_sw_set_count(asgml_store_writer *w, int handle, int64_t n);
 /* Bytes stored for a dataset so far (after compression), for the summary. */
 int64_t asgml_sw_storage_bytes(asgml_store_writer *w, const char *path);
 

@@ -89,8 +89,12 @@ static asgml_status write_small(const char *path, char hex[65])
         st = asgml_sw_write_sample(w, hf, f, fr);
     }
     if (!st) st = asgml_sw_write_array(w, "/visual/frame_offset", ASGML_SW_I64, 1, &d6, off);
-    if (!st) st = asgml_sw_write_sample(w, hs, 5, off); /* out of range: must fail */
+    if (!st) st = asgml_sw_write_sample(w, hs, -1, off); /* out of range: must fail */
     if (st == ASGML_EINVAL) st = ASGML_OK; else if (!st) st = ASGML_EINTERNAL;
+    /* growing past n and shrinking back leaves (5,3,4) */
+    float junk[12] = {0};
+    if (!st) st = asgml_sw_write_sample(w, hs, 7, junk);
+    if (!st) st = asgml_sw_set_count(w, hs, 5);
     if (st) { asgml_sw_abort(w); return st; }
     return asgml_sw_commit(w, hex);
 }
