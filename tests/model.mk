@@ -4,3 +4,6 @@ check_PROGRAMS += tests/test-model-torch
 tests_test_model_torch_SOURCES = tests/test-model-torch.c tests/tap.h
 TESTS += tests/test-model-torch
 EXTRA_DIST += tests/fixtures/make_model_fixtures.py tests/fixtures/model/model.h5
+check_PROGRAMS += tests/test-optim
+tests_test_optim_SOURCES = tests/test-optim.c tests/tap.h
+TESTS += tests/test-optim
