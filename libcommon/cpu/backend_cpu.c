@@ -29,15 +29,22 @@
 
 /* BLAS thread control, present in OpenBLAS only: weak so that any BLAS links. */
 extern void openblas_set_num_threads(int num_threads) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 
+/* The backend splits GEMMs over its own OpenMP threads, so the BLAS runs
+ * single-threaded.  OpenBLAS' idle pool thread (pthreads build) still
+ * contends with the OpenMP workers: measured on Debian 12 / OpenBLAS 0.3.21
+ * with 2 cores, conv2d ran 2-8x slower, in multiples of the 4 ms scheduler
+ * tick, unless the pool is shut down.  With one thread OpenBLAS never
+ * restarts it. */
 void asgml_cpu_blas_threads(const asgml_backend *be)
 {
-    static int current = -1;
-    int nt = asgml_cpu_threads(be);
-    if (openblas_set_num_threads && nt != current) {
-        openblas_set_num_threads(nt);
-        current = nt;
-    }
+    static int done;
+    (void)be;
+    if (done) return;
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+    done = 1;
 }
 
 asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws)

@@ -12,16 +12,14 @@
  * where dyg is dy gathered into (c_out, nb*P).  1x1 stride-1 unpadded
  * convolutions skip im2col: each sample is one GEMM on x itself.
  *
- * Parallelism: the GEMMs use the BLAS library's threads; im2col, col2im and
- * the gathers run under OpenMP over (sample, channel) planes, each plane
- * written by one thread.  The filter gradient accumulates the chunks in
- * order with beta = 1, so results are deterministic for a fixed thread
- * count (OpenBLAS does not split the K dimension across threads). */
+ * Parallelism: the GEMMs are split over the OpenMP threads by blocks of
+ * output columns (asgml_cpu_sgemm); im2col, col2im and the gathers run
+ * under OpenMP over (sample, channel) planes, each plane written by one
+ * thread.  The filter gradient accumulates the chunks in order with
+ * beta = 1, so results are deterministic for a fixed thread count. */
 #include <string.h>
 
 #include "cpu.h"
-
-#include <cblas.h>
 
 
 static asgml_status check_desc(const asgml_conv2d_desc *d)
@@ -168,12 +166,11 @@ asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc
 {
     asgml_status st = check_desc(d);
     if (st) return st;
-    asgml_cpu_blas_threads(be);
     const int K = d->c_in * d->k_h * d->k_w, P = d->h_out * d->w_out;
     if (is_pointwise(d)) {
         /* y_n (c_out, P) = w (c_out, c_in) . x_n (c_in, P) */
         for (int i = 0; i < d->n; i++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, P, K, 1.0f, w, K,
+            asgml_cpu_sgemm(be, 0, 0, d->c_out, P, K, 1.0f, w, K,
                         x + (size_t)i * K * P, P, 0.0f, y + (size_t)i * d->c_out * P, P);
         return ASGML_OK;
     }
@@ -188,7 +185,7 @@ asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc
         float *yn = y + (size_t)n0 * d->c_out * P;
         im2col_chunk(be, d, x, n0, nb, col);
         /* one sample: write straight into y, whose layout is then (c_out, P) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->c_out, ld, K, 1.0f, w, K, col,
+        asgml_cpu_sgemm(be, 0, 0, d->c_out, ld, K, 1.0f, w, K, col,
                     ld, 0.0f, nb == 1 ? yn : tmp, ld);
         if (nb > 1) gather_chunk(be, d, nb, tmp, yn, 1);
     }
@@ -200,12 +197,11 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
 {
     asgml_status st = check_desc(d);
     if (st) return st;
-    asgml_cpu_blas_threads(be);
     const int K = d->c_in * d->k_h * d->k_w, P = d->h_out * d->w_out;
     if (is_pointwise(d)) {
         /* dx_n (c_in, P) += w^T (c_in, c_out) . dy_n (c_out, P) */
         for (int i = 0; i < d->n; i++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, d->c_out, 1.0f, w, K,
+            asgml_cpu_sgemm(be, 1, 0, K, P, d->c_out, 1.0f, w, K,
                         dy + (size_t)i * d->c_out * P, P, 1.0f, dx + (size_t)i * K * P, P);
         return ASGML_OK;
     }
@@ -221,7 +217,7 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
         int ld = nb * P;
         const float *dyn = dy + (size_t)n0 * d->c_out * P;
         if (nb > 1) gather_chunk(be, d, nb, dyn, dyg, 0);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, ld, d->c_out, 1.0f, w, K,
+        asgml_cpu_sgemm(be, 1, 0, K, ld, d->c_out, 1.0f, w, K,
                     nb == 1 ? dyn : dyg, ld, 0.0f, dcol, ld);
         const int planes = nb * d->c_in;
 #pragma omp parallel for num_threads(nt) schedule(static) if (planes > 1)
@@ -239,7 +235,6 @@ asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_con
 {
     asgml_status st = check_desc(d);
     if (st) return st;
-    asgml_cpu_blas_threads(be);
     const int K = d->c_in * d->k_h * d->k_w, P = d->h_out * d->w_out;
     const int pointwise = is_pointwise(d);
     const int nb_max = chunk_samples(be, d);
@@ -269,7 +264,7 @@ asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_con
             b = col;
         }
         /* dw (c_out, K) += a (c_out, nb*P) . b^T (nb*P, K) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->c_out, K, ld, 1.0f, a, ld, b, ld,
+        asgml_cpu_sgemm(be, 0, 1, d->c_out, K, ld, 1.0f, a, ld, b, ld,
                     1.0f, dw, K);
     }
     return ASGML_OK;

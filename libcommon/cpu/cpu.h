@@ -37,9 +37,14 @@ static inline int asgml_cpu_threads(const asgml_backend *be)
 
 /* Returns a scratch buffer of at least nfloats floats (grown, never shrunk). */
 asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws);
-/* Sets the BLAS library's thread count to the backend's (no-op if the BLAS
- * does not offer it). */
+/* Keeps the BLAS library single-threaded (OpenBLAS; no-op for a BLAS
+ * without the call): the backend parallelises GEMMs itself. */
 void asgml_cpu_blas_threads(const asgml_backend *be);
+/* Row-major SGEMM split over the backend's OpenMP threads (gemm.c); no
+ * argument checks.  Deterministic for a fixed thread count. */
+void asgml_cpu_sgemm(const asgml_backend *be, int trans_a, int trans_b, int m, int n, int k,
+                     float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                     float *c, int ldc);
 
 /* conv2d.c */
 asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc *d,
