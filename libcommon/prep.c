@@ -282,8 +282,11 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
     int is_h5 = h5 || (pl > 3 && !strcmp(path + pl - 3, ".h5")) || (pl > 5 && !strcmp(path + pl - 5, ".hdf5"));
     if (is_h5) {
         pthread_mutex_lock(&h5_lock);
-        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-        hid_t d = f < 0 ? -1 : H5Dopen2(f, dsname ? dsname : o->seq_dataset, H5P_DEFAULT);
+        hid_t f, d;
+        H5E_BEGIN_TRY {
+            f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+            d = f < 0 ? -1 : H5Dopen2(f, dsname ? dsname : o->seq_dataset, H5P_DEFAULT);
+        } H5E_END_TRY;
         if (f < 0) st = asgml_error(ASGML_EIO, "%s: cannot open as HDF5", path);
         else if (d < 0) st = asgml_error(ASGML_EFORMAT, "%s: no dataset '%s'", path, dsname ? dsname : o->seq_dataset);
         if (!st) {
@@ -760,6 +763,7 @@ static void note_temp(const asgml_prep_options *o, const char *path)
 asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
 {
     memset(res, 0, sizeof *res);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
     asgml_status st = check_options(o);
     if (st) return st;
     prep_ctx c = {.o = o, .default_scheme = -1};
