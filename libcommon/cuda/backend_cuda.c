@@ -319,10 +319,9 @@ static asgml_status cuda_dropout_forward(asgml_backend *be, int64_t n, float p, 
                                          uint64_t offset, const float *x, float *y, float *mask)
 {
     CHECK_N(n);
-    ARG_CHECK(p >= 0.0f && p <= 1.0f, "%s:%d: dropout probability %g outside [0, 1]", __FILE__,
-              __LINE__, (double)p);
-    /* p == 1 drops everything (PyTorch gives zeros) */
-    float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    ARG_CHECK(p >= 0.0f && p < 1.0f, "%s:%d: dropout probability %g is not in [0, 1)",
+              __FILE__, __LINE__, (double)p);
+    float scale = 1.0f / (1.0f - p);
     CUDA_CHECK(asgml_k_dropout_forward(STREAM, n, p, scale, seed, offset, x, y, mask));
     return ASGML_OK;
 }
@@ -428,10 +427,11 @@ static asgml_status cuda_segment_mean_backward(asgml_backend *be, int b, int t, 
 static asgml_status pool_check(const asgml_pool2d_desc *d)
 {
     ARG_CHECK(d && d->n >= 0 && d->c >= 0 && d->h_in > 0 && d->w_in > 0 && d->k > 0 &&
-                  d->stride > 0 && d->pad >= 0 && d->pad < d->k,
+                  d->stride > 0 && d->pad >= 0 && 2 * d->pad <= d->k,
               "%s:%d: bad max-pool descriptor", __FILE__, __LINE__);
     ARG_CHECK(d->h_out == (d->h_in + 2 * d->pad - d->k) / d->stride + 1 &&
-                  d->w_out == (d->w_in + 2 * d->pad - d->k) / d->stride + 1,
+                  d->w_out == (d->w_in + 2 * d->pad - d->k) / d->stride + 1 && d->h_out > 0 &&
+                  d->w_out > 0,
               "%s:%d: max-pool output %dx%d does not match the input", __FILE__, __LINE__,
               d->h_out, d->w_out);
     ARG_CHECK((int64_t)d->n * d->c <= INT32_MAX, "%s:%d: max pool over too many planes",
@@ -518,7 +518,7 @@ static asgml_status cuda_sumsq(asgml_backend *be, int64_t n, const float *x, dou
 static asgml_status cuda_mean_std(asgml_backend *be, int64_t n, const float *x, double *mean,
                                   double *std)
 {
-    CHECK_N(n);
+    ARG_CHECK(n > 0, "%s:%d: mean_std of %lld elements", __FILE__, __LINE__, (long long)n);
     asgml_cuda_impl *c = asgml_cuda(be);
     double *partials = NULL;
     asgml_status st = asgml_cuda_partials(be, asgml_k_reduce_blocks(n), &partials);
@@ -527,8 +527,8 @@ static asgml_status cuda_mean_std(asgml_backend *be, int64_t n, const float *x, 
     st = asgml_cuda_fetch_scalars(be, 2);
     if (st != ASGML_OK) return st;
     if (mean) *mean = c->scalars_host[0];
-    /* unbiased; a single element has no spread (PyTorch would give NaN) */
-    if (std) *std = n > 1 ? sqrt(c->scalars_host[1] / (double)(n - 1)) : 0.0;
+    /* unbiased; n == 1 gives NaN like torch.std and the CPU backend */
+    if (std) *std = n > 1 ? sqrt(c->scalars_host[1] / (double)(n - 1)) : NAN;
     return ASGML_OK;
 }
 
