@@ -7,3 +7,6 @@ EXTRA_DIST += tests/fixtures/make_model_fixtures.py tests/fixtures/model/model.h
 check_PROGRAMS += tests/test-optim
 tests_test_optim_SOURCES = tests/test-optim.c tests/tap.h
 TESTS += tests/test-optim
+check_PROGRAMS += tests/test-model-fd
+tests_test_model_fd_SOURCES = tests/test-model-fd.c tests/tap.h
+TESTS += tests/test-model-fd
