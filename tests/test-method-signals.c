@@ -326,6 +326,103 @@ static void test_freq_method(void)
     asgml_model_free(model);
 }
 
+/* boost on the tiny model: probes every 2 batches, EMA of the scales,
+ * scaling of the encoder span, checkpoint round trip */
+static void test_boost_method(void)
+{
+    asgml_model_config mc;
+    asgml_model *model = tiny_model(&mc);
+    asgml_config *cfg;
+    void *st, *st2;
+    const asgml_method_ops *ops = asgml_method_find("asgml-boost");
+    uint64_t off = 0;
+    int64_t span_off[2], span_cnt[2];
+    float in[2][4 * 4];
+    int32_t labels[4] = { 0, 1, 0, 1 };
+    int good_scale = 1, good_ema = 1;
+    double c_prev[2] = { 1.0, 1.0 };
+
+    asgml_model_init_params(model, 5);
+    asgml_config_create(&cfg);
+    asgml_config_set(cfg, "asgml-boost.eval-freq", "2", "test");
+    asgml_config_set(cfg, "asgml-boost.probe-steps", "20", "test");
+    asgml_config_set(cfg, "asgml-boost.probe-lr", "0.1", "test");
+    if (ops->create(cfg, &mc, &st) != ASGML_OK || ops->create(cfg, &mc, &st2) != ASGML_OK) {
+        printf("Bail out! boost create: %s\n", asgml_last_error());
+        exit(1);
+    }
+    for (int m = 0; m < 2; m++)
+        asgml_model_group_span(model, m, &span_off[m], &span_cnt[m]);
+    float *g = asgml_model_grads(model);
+    for (int t = 0; t < 6; t++) {
+        asgml_step s;
+        const float *inputs[2] = { in[0], in[1] };
+        double c[2] = { -1, -1 }, target[2], ema[2];
+        for (int m = 0; m < 2; m++)
+            for (int i = 0; i < 16; i++)   /* audio separates the labels, visual is constant */
+                in[m][i] = m == 0 ? (float)(labels[i / 4] * 2 - 1) * (1.0f + 0.1f * (float)(i % 4))
+                                  : 0.0f;
+        step_init(&s, model, t, &off);
+        s.labels = labels;
+        s.labels_dev = labels;
+        s.log = asgml_log_record_create();
+        asgml_model_forward(model, inputs, 4, 1, NULL);
+        ops->before_backward(st, &s);
+        for (int m = 0; m < 2; m++)
+            for (int64_t i = 0; i < span_cnt[m]; i++)
+                g[span_off[m] + i] = 1.0f;
+        ops->modulate(st, &s);
+        asgml_log_record_get(s.log, "boost.scale.audio", &c[0]);
+        asgml_log_record_get(s.log, "boost.scale.visual", &c[1]);
+        for (int m = 0; m < 2; m++)
+            good_scale &= fabs(g[span_off[m]] - c[m]) < 1e-6 &&
+                          fabs(g[span_off[m] + span_cnt[m] - 1] - c[m]) < 1e-6 &&
+                          c[m] == c_prev[m];
+        ops->after_step(st, &s);
+        if (t % 2 == 1) {
+            int have = asgml_log_record_get(s.log, "boost.target.audio", &target[0]) == 0 &&
+                       asgml_log_record_get(s.log, "boost.target.visual", &target[1]) == 0 &&
+                       asgml_log_record_get(s.log, "boost.ema.audio", &ema[0]) == 0 &&
+                       asgml_log_record_get(s.log, "boost.ema.visual", &ema[1]) == 0;
+            good_ema &= have;
+            for (int m = 0; have && m < 2; m++)
+                c_prev[m] = 0.3 * target[m] + 0.7 * c_prev[m];
+        }
+        asgml_log_record_free(s.log);
+    }
+    ok(good_scale, "asgml-boost: every encoder gradient x c_m; scales of step t act from t+1");
+    /* audio separable, visual constant: targets (1.0, 1.5) at each of the
+     * three probe steps -> visual 1 -> 1.15 -> 1.255 -> 1.3285 */
+    ok(good_ema && c_prev[0] == 1.0 && fabs(c_prev[1] - 1.3285) < 1e-9,
+       "asgml-boost: probes every 2 batches, EMA 1 -> 1.15 -> 1.255 -> 1.3285 (c = %.4f, %.4f)",
+       c_prev[0], c_prev[1]);
+
+    /* checkpoint round trip: a fresh state loaded from the saved one logs
+     * the same scales */
+    asgml_state_io *io = asgml_state_io_create(be);
+    asgml_status rs = ops->save(st, io);
+    asgml_status rl = rs == ASGML_OK ? ops->load(st2, io) : rs;
+    asgml_step s;
+    double c1[2] = { 0, 0 }, c2[2] = { 0, 0 };
+    step_init(&s, model, 6, &off);
+    s.log = asgml_log_record_create();
+    ops->modulate(st, &s);
+    asgml_log_record_get(s.log, "boost.scale.audio", &c1[0]);
+    asgml_log_record_get(s.log, "boost.scale.visual", &c1[1]);
+    asgml_log_record_clear(s.log);
+    ops->modulate(st2, &s);
+    asgml_log_record_get(s.log, "boost.scale.audio", &c2[0]);
+    asgml_log_record_get(s.log, "boost.scale.visual", &c2[1]);
+    ok(rs == ASGML_OK && rl == ASGML_OK && c1[0] == c2[0] && c1[1] == c2[1] && c1[0] == c_prev[0],
+       "asgml-boost: save/load restores the scales (%s)", rl == ASGML_OK ? "ok" : asgml_last_error());
+    asgml_log_record_free(s.log);
+    asgml_state_io_free(io);
+    ops->destroy(st);
+    ops->destroy(st2);
+    asgml_config_free(cfg);
+    asgml_model_free(model);
+}
+
 static void test_defaults(void)
 {
     asgml_model_config mc;
@@ -382,6 +479,7 @@ int main(void)
     test_stale_ring("intended", 2);
     test_stale_ring("ref", 1);
     test_freq_method();
+    test_boost_method();
     test_defaults();
     asgml_backend_destroy(be);
     return tap_done();
