@@ -48,8 +48,8 @@ typedef struct asgml_checkpoint_info {
 /* Writes model parameters and buffers, the optimiser state (optim may be
  * NULL), the method state (may be NULL) and info.  Atomic: PATH.tmp +
  * fsync + rename; on failure nothing is left behind. */
-asgml_status asgml_checkpoint_save(const char *path, asgml_model *model, asgml_optim *optim,
-                                   const asgml_state_io *method_state,
+asgml_status asgml_checkpoint_save(const char *path, asgml_backend *be, asgml_model *model,
+                                   asgml_optim *optim, const asgml_state_io *method_state,
                                    const asgml_checkpoint_info *info);
 
 /* Loaded root attributes; strings are malloc'd (asgml_checkpoint_loaded_free). */
@@ -67,8 +67,9 @@ void asgml_checkpoint_loaded_free(asgml_checkpoint_loaded *l);
  * ASGML_EFORMAT otherwise), the optimiser state (optim may be NULL), the
  * method state container (may be NULL: every /method dataset is put into
  * it) and the root attributes (info may be NULL). */
-asgml_status asgml_checkpoint_load(const char *path, asgml_model *model, asgml_optim *optim,
-                                   asgml_state_io *method_state, asgml_checkpoint_loaded *info);
+asgml_status asgml_checkpoint_load(const char *path, asgml_backend *be, asgml_model *model,
+                                   asgml_optim *optim, asgml_state_io *method_state,
+                                   asgml_checkpoint_loaded *info);
 
 /* Only the root attributes (no model needed); for tools that inspect. */
 asgml_status asgml_checkpoint_read_info(const char *path, asgml_checkpoint_loaded *info);
