@@ -1,0 +1,1 @@
+## data-recipes/recipes.mk - (fragment, filled by its part)

@@ -1,0 +1,1 @@
+## libcommon/report.mk - (fragment, filled by its part)

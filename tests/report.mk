@@ -1,0 +1,1 @@
+## tests/report.mk - (fragment, filled by its part)

@@ -1,0 +1,1 @@
+## tools/report.mk - (fragment, filled by its part)
