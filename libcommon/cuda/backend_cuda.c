@@ -679,6 +679,8 @@ static void cuda_destroy(asgml_backend *be)
 {
     if (!be) return;
     asgml_cuda_impl *c = be->impl;
+    /* queued work ends before any handle or buffer goes */
+    if (c && c->stream) (void)cudaStreamSynchronize(c->stream);
 #ifdef ASGML_HAVE_CUDNN
     if (c) asgml_cuda_dnn_destroy(be);
 #endif
@@ -701,7 +703,16 @@ asgml_status asgml_cuda_backend_create(const asgml_backend_options *opt, asgml_b
 #else
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess) return asgml_error(ASGML_EDEVICE, "no CUDA device: %s", cudaGetErrorString(e));
+    if (e != cudaSuccess) {
+        int driver = 0;
+        /* cudart says "driver version is insufficient" also when there is
+         * no driver at all; say so plainly in that case */
+        if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&driver) == cudaSuccess &&
+            driver == 0)
+            return asgml_error(ASGML_EDEVICE, "no CUDA device: no NVIDIA driver is loaded (%s)",
+                               cudaGetErrorString(e));
+        return asgml_error(ASGML_EDEVICE, "no CUDA device: %s", cudaGetErrorString(e));
+    }
     if (count <= 0)
         return asgml_error(ASGML_EDEVICE, "no CUDA device: %s", cudaGetErrorString(cudaErrorNoDevice));
     if (opt->device_index < 0 || opt->device_index >= count)
