@@ -8,7 +8,12 @@
  * group: encoder 0, encoder 1, ..., fusion, unimodal heads; so the gradient
  * of encoder m is one contiguous span (asgml_model_group_span).
  * Non-trainable buffers (BN running_mean/running_var) live in a second
- * buffer with views "....bn1.running_mean".
+ * buffer with views "....bn1.running_mean" (num_batches_tracked omitted).
+ * Other names: MLP encoder "<name>_net.fc1/fc2"; fusion "fusion_module.":
+ * concat fc_out (two-layer: fc_hidden (512, N*D) then fc_out), sum fc_x/fc_y
+ * (N = 2; else fc_<name>), film fc (2D, D) + fc_out, gated fc_x, fc_y,
+ * fc_out; heads "head_<name>".  Dropout acts on each f_m before the fusion
+ * head (split/zero read the dropped features, separate heads do not).
  *
  * Forward and backward are explicit (llm.c style): activations are cached
  * in a per-model arena sized for max_batch.  Backward accumulates into the
@@ -108,8 +113,10 @@ const float *asgml_model_logits(const asgml_model *m);               /* (B, C) f
 /* u_m (B, C) from the configured provider; NULL when uni == NONE. */
 const float *asgml_model_unimodal_logits(const asgml_model *m, int mod);
 
-/* Backward from dlogits (B, C) (gradient of the loss w.r.t. z) and, for the
- * HEADS provider, duni[m] (B, C) (gradient w.r.t. u_m; NULL entries = none).
+/* Backward from dlogits (B, C) (gradient of the loss w.r.t. z; may be NULL)
+ * and duni[m] (B, C) (gradient w.r.t. u_m; NULL array or entries = none)
+ * for every provider: HEADS through the separate heads (the encoder part is
+ * cut by uni_detach), SPLIT/ZERO through the shared fusion weights.
  * Accumulates into the gradient buffer.  encoder_active[m] == 0 (may be NULL)
  * stops the backward pass before encoder m (no gradient at all, so the
  * optimiser can leave it untouched). */
