@@ -26,10 +26,18 @@ asgml_status asgml_error_prefix(asgml_status status, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, last_error, sizeof old);
-    if (old[0])
-        snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
-    else
-        snprintf(last_error, sizeof last_error, "%s", prefix);
+    /* "PREFIX: OLD", truncated to the buffer */
+    size_t len = strlen(prefix);
+    memcpy(last_error, prefix, len + 1);
+    if (old[0] && len + 2 < sizeof last_error) {
+        size_t room = sizeof last_error - len - 3, olen = strlen(old);
+        if (olen > room)
+            olen = room;
+        last_error[len] = ':';
+        last_error[len + 1] = ' ';
+        memcpy(last_error + len + 2, old, olen);
+        last_error[len + 2 + olen] = '\0';
+    }
     return status;
 }
 
