@@ -484,7 +484,9 @@ int main(void)
         if (asgml_backend_create(names[bi], &opt, &dev) != ASGML_OK) {
             if (!tested && bi + 1 == sizeof names / sizeof names[0]) {
                 char why[600];
-                snprintf(why, sizeof why, "no CUDA device: %s", asgml_last_error());
+                /* the backend's message already starts with "no CUDA device:"
+                 * when a CUDA build finds no GPU; without CUDA it says so */
+                snprintf(why, sizeof why, "%s", asgml_last_error());
                 asgml_backend_destroy(cpu);
                 tap_skip_all(why);
             }
