@@ -3,3 +3,8 @@
 check_PROGRAMS += tests/test-shapley
 tests_test_shapley_SOURCES = tests/test-shapley.c tests/tap.h
 TESTS += tests/test-shapley
+# A tiny synthetic store for the tool tests (audio strong, visual weak).
+check_PROGRAMS += tests/probe-mkstore
+tests_probe_mkstore_SOURCES = tests/probe-mkstore.c
+TESTS += tests/probe-tool.sh
+EXTRA_DIST += tests/probe-tool.sh

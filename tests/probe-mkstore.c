@@ -1,0 +1,120 @@
+/* probe-mkstore.c - writes a tiny synthetic store for the asgml-probe and
+ * grid tests (make check never runs Python).
+ *
+ *   probe-mkstore OUT.h5 [N]
+ *
+ * N samples (default 160, a multiple of 4), 4 classes (label = i % 4),
+ * split "main": train = the first 3/4 of the indices, test = the rest.
+ *   audio/spec  (8, 8) float32: row 2c+1 of class c carries +3, plus
+ *               N(0, 0.5^2) noise everywhere - the strong modality;
+ *   visual/image (8, 8) uint8: column block of a class chosen as the true
+ *               class with probability 1/2, else uniformly among all 4
+ *               (a "mismatched" image), plus noise - the weak modality.
+ * Deterministic (xorshift64*, fixed seed): the same file every time. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_write.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+
+static double uniform01(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (double)((rng * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+}
+
+static double gauss(void)
+{
+    double u = uniform01(), v = uniform01();
+    return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+int main(int argc, char **argv)
+{
+    enum { C = 4, F = 8, T = 8 };
+    const char *classes[C] = {"zero", "one", "two", "three"};
+    const char *mods[2] = {"audio", "visual"};
+    int n = argc > 2 ? atoi(argv[2]) : 160;
+    asgml_store_writer *w = NULL;
+    asgml_status st;
+    int32_t *labels, *train, *test;
+    char **ids;
+    int hs = -1, hi = -1, ntr, nte;
+    int64_t dn, dtr, dte, sshape[2] = {F, T}, ishape[2] = {F, T};
+
+    if (argc < 2 || n < 8 || n % 4 != 0) {
+        fprintf(stderr, "usage: probe-mkstore OUT.h5 [N, a multiple of 4 >= 8]\n");
+        return 2;
+    }
+    ntr = n / 4 * 3;
+    nte = n - ntr;
+    dn = n;
+    dtr = ntr;
+    dte = nte;
+    labels = malloc((size_t)n * sizeof *labels);
+    train = malloc((size_t)ntr * sizeof *train);
+    test = malloc((size_t)nte * sizeof *test);
+    ids = malloc((size_t)n * sizeof *ids);
+    if (!labels || !train || !test || !ids)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        labels[i] = i % C;
+        ids[i] = malloc(16);
+        if (!ids[i])
+            return 1;
+        snprintf(ids[i], 16, "s%05d", i);
+        if (i < ntr)
+            train[i] = i;
+        else
+            test[i - ntr] = i;
+    }
+    st = asgml_sw_create(argv[1], &w);
+    if (!st) st = asgml_sw_attr_str(w, "/", "format", "asgml-store");
+    if (!st) st = asgml_sw_attr_i64(w, "/", "format_version", 1);
+    if (!st) st = asgml_sw_attr_str(w, "/", "dataset", "probe-toy");
+    if (!st) st = asgml_sw_attr_str(w, "/", "default_split", "main");
+    if (!st) st = asgml_sw_attr_strs(w, "/", "modalities", mods, 2);
+    if (!st) st = asgml_sw_write_strings(w, "/meta/id", (const char *const *)ids, n, 1);
+    if (!st) st = asgml_sw_write_array(w, "/meta/label", ASGML_SW_I32, 1, &dn, labels);
+    if (!st) st = asgml_sw_write_strings(w, "/meta/class_names", classes, C, 0);
+    if (!st) st = asgml_sw_write_array(w, "/splits/main/train", ASGML_SW_I32, 1, &dtr, train);
+    if (!st) st = asgml_sw_write_array(w, "/splits/main/test", ASGML_SW_I32, 1, &dte, test);
+    if (!st) st = asgml_sw_attr_str(w, "/audio", "sample_dataset", "spec");
+    if (!st) st = asgml_sw_attr_str(w, "/visual", "sample_dataset", "image");
+    if (!st) st = asgml_sw_sample_dataset(w, "/audio/spec", ASGML_SW_F32, 2, sshape, n, 0, 0, &hs);
+    if (!st) st = asgml_sw_sample_dataset(w, "/visual/image", ASGML_SW_U8, 2, ishape, n, 0, 0, &hi);
+    for (int i = 0; !st && i < n; i++) {
+        float spec[F * T];
+        uint8_t img[F * T];
+        int c = labels[i], shown = uniform01() < 0.5 ? c : (int)(uniform01() * C) % C;
+        for (int k = 0; k < F * T; k++) {
+            spec[k] = (float)(0.5 * gauss() + (k / T == 2 * c + 1 ? 3.0 : 0.0));
+            double px = 40.0 + 30.0 * gauss() + ((k % T) / 2 == shown ? 150.0 : 0.0);
+            img[k] = (uint8_t)(px < 0 ? 0 : px > 255 ? 255 : px);
+        }
+        st = asgml_sw_write_sample(w, hs, i, spec);
+        if (!st) st = asgml_sw_write_sample(w, hi, i, img);
+    }
+    if (st) {
+        asgml_sw_abort(w);
+    } else {
+        st = asgml_sw_commit(w, NULL);
+    }
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    free(labels);
+    free(train);
+    free(test);
+    if (st) {
+        fprintf(stderr, "probe-mkstore: %s\n", asgml_last_error());
+        return 1;
+    }
+    return 0;
+}
