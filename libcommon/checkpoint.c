@@ -66,8 +66,7 @@ static char *read_attr_string(hid_t loc, const char *name)
         } else {
             size_t n = H5Tget_size(t);
             out = calloc(n + 1, 1);
-            mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, n + 1);
+            mt = H5Tcopy(t);     /* same size and character set: no conversion */
             if (out && H5Aread(a, mt, out) < 0) {
                 free(out);
                 out = NULL;
@@ -235,6 +234,13 @@ static asgml_status save_body(hid_t f, const char *path, asgml_backend *be, asgm
         write_dataset(f, "/data/order", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &info->order_len,
                       info->order) != 0)
         st = asgml_error(ASGML_EIO, "%s: cannot write /data/order", path);
+    if (st == ASGML_OK) {   /* always present, empty for methods without state */
+        hid_t g = H5Gcreate2(f, "/method", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0)
+            st = asgml_error(ASGML_EIO, "%s: cannot create /method", path);
+        else
+            H5Gclose(g);
+    }
     for (int i = 0; ms && i < asgml_state_io_count(ms) && st == ASGML_OK; i++) {
         char name[300];
         int64_t len = asgml_state_io_length(ms, i);

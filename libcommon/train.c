@@ -549,10 +549,7 @@ static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *los
         const float *u = asgml_model_unimodal_logits(t->model, m);
         float w = s->uni_weight[m];
         float *du = NULL;
-        if (w != 0.0f) {
-            if (t->mc.uni != ASGML_UNI_HEADS)
-                return asgml_error(ASGML_EINVAL, "method '%s' asks for a unimodal loss term, "
-                                   "which needs model.uni=heads", t->method_spec);
+        if (w != 0.0f) {     /* split/zero: through the fusion weights; heads: own head */
             du = t->duni[m];
             CK(OPS(t)->fill(t->be, (int64_t)B * C, 0.0f, du));
             duni[m] = du;

@@ -1,5 +1,9 @@
 # train.mk - tests of the training engine (included by the top Makefile.am).
-check_PROGRAMS += tests/test-config tests/test-metrics
+# The shell tests use tests/probe-mkstore (tests/probe.mk) for a tiny store.
+check_PROGRAMS += tests/test-config tests/test-metrics tests/test-checkpoint
 tests_test_config_SOURCES = tests/test-config.c tests/tap.h
 tests_test_metrics_SOURCES = tests/test-metrics.c tests/tap.h
-TESTS += tests/test-config tests/test-metrics
+tests_test_checkpoint_SOURCES = tests/test-checkpoint.c tests/tap.h
+TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
+	tests/train-determinism.sh tests/train-errors.sh
+EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh

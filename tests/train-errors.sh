@@ -1,0 +1,55 @@
+#!/bin/sh
+# train-errors.sh - asgml-train's failures: one clear line on stderr and the
+# documented exit status (1 bad input / numerical stop, 2 usage or
+# configuration error); a huge learning rate stops on a non-finite loss or
+# gradient naming the step, and summary.json says "failed".
+. "$top_srcdir/tests/lib.sh"
+train=$(bin asgml-train)
+mkstore="$top_builddir/tests/probe-mkstore"
+d=$(tmpdir) || exit 1
+trap 'rm -rf "$d"' EXIT
+plan 18
+"$mkstore" "$d/tiny.h5" 64 >/dev/null 2>&1
+base="--store $d/tiny.h5 --epochs 1 --batch-size 16 --quiet --set model.width=4"
+
+# run CMD...: exit status in $rc, stderr in $d/err
+run() { "$@" >"$d/out" 2>"$d/err"; rc=$?; }
+one_line() { test "$(wc -l <"$d/err")" -eq 1 && grep -q "^asgml-train: $1" "$d/err"; }
+
+run $train --store "$d/missing.h5" --out "$d/r1"
+check "missing store: exit 1" test $rc -eq 1
+check "missing store: one line naming the file" one_line ".*missing.h5"
+
+run $train $base --set optim.lrr=0.1 --out "$d/r2"
+check "mistyped key: exit 2" test $rc -eq 2
+check "mistyped key: names the key and a suggestion" one_line ".*unknown configuration key 'optim.lrr' (did you mean 'optim.lr'?)"
+check "mistyped key: no run directory files" test ! -e "$d/r2/log.jsonl"
+
+run $train $base --set optim.lr=fast --out "$d/r3"
+check "bad value: exit 2" test $rc -eq 2
+check "bad value: one line" one_line "--set: key 'optim.lr': 'fast' is not a number"
+
+run $train $base --method no-such-method --out "$d/r4"
+check "unknown method: exit 2" test $rc -eq 2
+check "unknown method: one line" one_line "unknown method 'no-such-method'"
+
+run $train $base --epochs zero --out "$d/r5"
+check "bad --epochs: usage error exit 2" test $rc -eq 2
+run $train $base
+check "no --out: usage error exit 2" test $rc -eq 2 && grep -q "Try 'asgml-train --help'" "$d/err"
+
+run $train --resume --out "$d/nothing"
+check "resume without a run: exit 1" test $rc -eq 1
+
+run $train $base --set optim.lr=1e30 --out "$d/nan"
+check "huge lr: exit 1" test $rc -eq 1
+check "huge lr: names the step and the non-finite quantity" \
+    one_line "step [0-9]* (epoch 0, batch [0-9]*): \(the loss is\|gradient of '\)"
+check "huge lr: summary.json says failed" grep -q '"status": "failed"' "$d/nan/summary.json"
+
+run $train $base --out "$d/ok"
+check "a good run exits 0" test $rc -eq 0
+run $train $base --out "$d/ok"
+check "a second run into the same directory: exit 2" test $rc -eq 2 && one_line ".*already holds a run"
+check "--list-methods lists baseline" sh -c "'$train' --list-methods | grep -q '^baseline '"
+done_testing
