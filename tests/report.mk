@@ -1,1 +1,50 @@
-## tests/report.mk - (fragment, filled by its part)
+## tests/report.mk - asgml-report: the statistics (test-report-stats, against
+## values from tests/fixtures/make_report_refs.py) and every output format on
+## the hand-made runs in tests/fixtures/report (report-formats.sh).
+check_PROGRAMS += tests/test-report-stats
+tests_test_report_stats_SOURCES = tests/test-report-stats.c tests/tap.h
+TESTS += tests/test-report-stats tests/report-formats.sh
+EXTRA_DIST += tests/report-formats.sh tests/fixtures/make_report_refs.py \
+	tests/fixtures/report/expected-curves.tsv \
+	tests/fixtures/report/expected-stats.tsv \
+	tests/fixtures/report/expected/all.tsv \
+	tests/fixtures/report/expected/best-test.md \
+	tests/fixtures/report/expected/best-val.tex \
+	tests/fixtures/report/expected/by-method.csv \
+	tests/fixtures/report/expected/curves/README \
+	tests/fixtures/report/expected/curves/accuracy-per-modality.dat \
+	tests/fixtures/report/expected/curves/accuracy.dat \
+	tests/fixtures/report/expected/curves/accuracy.gp \
+	tests/fixtures/report/expected/curves/asgml.scale.dat \
+	tests/fixtures/report/expected/curves/asgml.scale.gp \
+	tests/fixtures/report/expected/curves/curves.tsv \
+	tests/fixtures/report/expected/curves/ogm-ge.k.dat \
+	tests/fixtures/report/expected/curves/probe.acc.dat \
+	tests/fixtures/report/expected/table-vs.md \
+	tests/fixtures/report/expected/table.csv \
+	tests/fixtures/report/expected/table.json \
+	tests/fixtures/report/expected/table.md \
+	tests/fixtures/report/expected/table.tex \
+	tests/fixtures/report/expected/table.tsv \
+	tests/fixtures/report/runs/baseline.s1/config.json \
+	tests/fixtures/report/runs/baseline.s1/log.jsonl \
+	tests/fixtures/report/runs/baseline.s1/summary.json \
+	tests/fixtures/report/runs/baseline.s2/config.json \
+	tests/fixtures/report/runs/baseline.s2/log.jsonl \
+	tests/fixtures/report/runs/baseline.s2/summary.json \
+	tests/fixtures/report/runs/baseline.s3/config.json \
+	tests/fixtures/report/runs/baseline.s3/log.jsonl \
+	tests/fixtures/report/runs/baseline.s3/summary.json \
+	tests/fixtures/report/runs/boost.s1/config.json \
+	tests/fixtures/report/runs/boost.s1/log.jsonl \
+	tests/fixtures/report/runs/boost.s1/summary.json \
+	tests/fixtures/report/runs/boost.s2/config.json \
+	tests/fixtures/report/runs/boost.s2/log.jsonl \
+	tests/fixtures/report/runs/boost.s2/summary.json \
+	tests/fixtures/report/runs/boost.s3/config.json \
+	tests/fixtures/report/runs/boost.s3/log.jsonl \
+	tests/fixtures/report/runs/boost.s3/summary.json \
+	tests/fixtures/report/runs/boost.s4/config.json \
+	tests/fixtures/report/runs/boost.s4/log.jsonl \
+	tests/fixtures/report/runs/boost.s4/summary.json \
+	tests/fixtures/report/stats-refs.txt

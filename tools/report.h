@@ -1,0 +1,100 @@
+/* report.h - the pieces of asgml-report: run loading and grouping
+ * (report_runs.c), tables in five formats (report_format.c) and curves
+ * (report_curves.c).  These are tool code: they print their errors with
+ * cli_error() and return -1; main() turns that into exit status 1. */
+#ifndef ASGML_TOOLS_REPORT_H
+#define ASGML_TOOLS_REPORT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "report_stats.h"
+
+/* The metric of record: which epoch of a run the table reports. */
+typedef enum {
+    REPORT_LAST = 0,      /* the last epoch trained */
+    REPORT_BEST_VAL = 1,  /* the epoch with the best val.acc (needs a validation split) */
+    REPORT_BEST_TEST = 2  /* the epoch with the best test.acc (optimistic: selected on test) */
+} report_record_kind;
+
+typedef enum { REPORT_TEST_AUTO = 0, REPORT_TEST_WELCH = 1, REPORT_TEST_PAIRED = 2 } report_test_mode;
+
+typedef struct report_run {
+    char *dir;            /* the run directory as named on input */
+    char *status;         /* summary.json "status" */
+    char *method;         /* summary "method", else config "method" */
+    long seed;
+    int has_seed;
+    int epochs_completed; /* summary "epochs_completed" (-1 when absent) */
+    json_t *config;       /* config.json: flat object of dotted keys */
+    json_t *summary;      /* summary.json */
+    json_t *record;       /* metric of record (object of numbers); NULL: unavailable */
+    int record_epoch;
+    json_t *epochs;       /* per-epoch objects from log.jsonl (NULL until loaded):
+                           * epoch-record numbers plus per-epoch means of the
+                           * method signals logged per step */
+} report_run;
+
+typedef struct report_cell {
+    int n;                /* runs that have the metric */
+    double *values;       /* n values (scaled), in the group's run order */
+    long *seeds;          /* the run seeds of those values (-1: no seed) */
+    asgml_summary s;      /* valid when n >= 1 */
+    int has_test;         /* a comparison with the --vs group was made */
+    const char *test_kind; /* "paired" or "welch" */
+    asgml_ttest test;
+} report_cell;
+
+typedef struct report_group {
+    char *key;            /* canonical "k=v\n..." of the grouping keys */
+    char *label;          /* "asgml-boost alpha=0.75" */
+    char *method;
+    char *status;         /* "complete" or the status of its runs */
+    json_t *items;        /* grouping key -> value text */
+    int *runs;            /* indices into report.runs */
+    int n_runs;
+    report_cell *cells;   /* one per metric */
+} report_group;
+
+typedef struct report {
+    report_run *runs;
+    int n_runs;
+    report_group *groups;
+    int n_groups;
+    char **metrics;
+    int n_metrics;
+    report_record_kind record;
+    int vs;               /* index of the --vs group, -1 for none */
+    double scale;         /* 1, or 100 with --percent */
+    int digits;           /* decimals in Markdown and LaTeX */
+    char **notes;
+    int n_notes;
+} report;
+
+/* report_runs.c */
+int report_add_run(report *rep, const char *path);
+int report_load_log(report_run *run);
+int report_select_records(report *rep);
+int report_group_runs(report *rep, char **by, int n_by, char **ignore, int n_ignore);
+/* Default metrics (test.acc, test.f1, test.acc.<modality>...) or "all". */
+int report_default_metrics(report *rep, int all);
+void report_sort_groups(report *rep, const char *sort_key);
+int report_find_group(const report *rep, const char *name);
+int report_compute(report *rep, report_test_mode mode);
+void report_note(report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void report_free(report *rep);
+const char *report_record_name(report_record_kind k);         /* "last" */
+const char *report_record_description(report_record_kind k);  /* "last epoch" */
+/* Shortest text that reads back as v ("0.75"). */
+void report_format_number(char *buf, size_t size, double v);
+
+/* report_format.c: format is markdown, latex, csv, tsv or json. */
+int report_format_known(const char *format);
+int report_write_table(FILE *f, const report *rep, const char *format);
+
+/* report_curves.c: data files (and PNGs through gnuplot unless no_plot)
+ * into dir, created if missing. */
+int report_write_curves(report *rep, const char *dir, int no_plot);
+
+#endif

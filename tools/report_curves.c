@@ -1,0 +1,544 @@
+/* report_curves.c - asgml-report --curves: per-epoch curves from the
+ * log.jsonl of every run, averaged over the seeds of each group with a
+ * mean +- std band.  Written as data (curves.tsv, <plot>.dat), gnuplot
+ * scripts (<plot>.gp) and a README; drawn to <plot>.png when gnuplot can
+ * be run.  Plots:
+ *   accuracy                train.acc, val.acc, test.acc (fused)
+ *   accuracy-per-modality   <split>.acc.<modality>
+ *   <stem>                  method signals (asgml.*, ogm*, probe.*) with the
+ *                           modality suffix removed, e.g. asgml.scale with
+ *                           series audio and visual; per-step values are
+ *                           averaged over the steps of each epoch.
+ * Every file is written to a temporary name in the directory and renamed
+ * when all of them are complete. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+
+typedef struct curve {      /* one log key, drawn as one series of a plot */
+    char *plot, *series, *key;
+} curve;
+
+typedef struct pending {    /* temporary file -> final name */
+    char tmp[4096], final[4096];
+} pending;
+
+typedef struct curve_out {
+    const char *dir;
+    pending *files;
+    int n_files;
+} curve_out;
+
+static int cmp_curve(const void *a, const void *b)
+{
+    const curve *x = a, *y = b;
+    int c = strcmp(x->plot, y->plot);
+    return c ? c : strcmp(x->series, y->series);
+}
+
+static int is_modality(json_t *mods, const char *s)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m)
+        if (json_is_string(m) && !strcmp(json_string_value(m), s))
+            return 1;
+    return 0;
+}
+
+/* Plot and series of a per-epoch key; 0 when the key is not drawn. */
+static int classify(const char *key, json_t *mods, char *plot, char *series, size_t size)
+{
+    const char *splits[] = {"train", "val", "test"};
+    const char *dot = strrchr(key, '.');
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(splits[i]);
+        if (strncmp(key, splits[i], n) || strncmp(key + n, ".acc", 4))
+            continue;
+        if (key[n + 4] == '\0') {
+            snprintf(plot, size, "accuracy");
+            snprintf(series, size, "%s", splits[i]);
+            return 1;
+        }
+        if (key[n + 4] == '.' && is_modality(mods, key + n + 5)) {
+            snprintf(plot, size, "accuracy-per-modality");
+            snprintf(series, size, "%s %s", splits[i], key + n + 5);
+            return 1;
+        }
+        return 0;
+    }
+    if (strncmp(key, "asgml.", 6) && strncmp(key, "ogm", 3) && strncmp(key, "probe.", 6))
+        return 0;
+    if (dot && is_modality(mods, dot + 1)) {
+        snprintf(plot, size, "%.*s", (int)(dot - key), key);
+        snprintf(series, size, "%s", dot + 1);
+    } else {
+        snprintf(plot, size, "%s", key);
+        snprintf(series, size, "all");
+    }
+    return 1;
+}
+
+/* Title and y label of a plot, in words. */
+static void describe(const char *plot, char *title, char *ylabel, size_t size)
+{
+    const char *who = "", *rest = plot, *what;
+    if (!strcmp(plot, "accuracy")) {
+        snprintf(title, size, "Accuracy of the fused model per epoch");
+        snprintf(ylabel, size, "accuracy");
+        return;
+    }
+    if (!strcmp(plot, "accuracy-per-modality")) {
+        snprintf(title, size, "Accuracy of each modality's branch per epoch");
+        snprintf(ylabel, size, "accuracy");
+        return;
+    }
+    if (!strncmp(plot, "asgml.", 6))
+        who = "ASGML", rest = plot + 6;
+    else if (!strncmp(plot, "probe.", 6))
+        who = "Probe", rest = plot + 6;
+    else if (!strncmp(plot, "ogm", 3)) {
+        who = "OGM-GE";
+        rest = strchr(plot, '.') ? strchr(plot, '.') + 1 : plot;
+    }
+    if (strstr(rest, "tau"))
+        what = "update threshold tau";
+    else if (strstr(rest, "update_rate") || strstr(rest, "update-rate"))
+        what = "encoder update rate (fraction of steps)";
+    else if (strstr(rest, "scale"))
+        what = "gradient boost scale";
+    else if (strstr(rest, "coef") || !strcmp(rest, "k"))
+        what = "gradient modulation coefficient k";
+    else if (strstr(rest, "ema"))
+        what = "accuracy (EMA)";
+    else if (strstr(rest, "acc"))
+        what = "accuracy";
+    else
+        what = rest;
+    snprintf(title, size, "%s %s per epoch (%s)", who, what, plot);
+    snprintf(ylabel, size, "%s", what);
+}
+
+/* ---------------------------------------------------------------- files */
+
+/* mkstemp makes 0600 files; results are ordinary files (0666 & ~umask). */
+static void plain_file_mode(int fd)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        /* the file stays private: not worth failing for */
+    }
+}
+
+static FILE *open_tmp(curve_out *out, const char *name)
+{
+    pending *p, *grown = realloc(out->files, (out->n_files + 1) * sizeof *grown);
+    int fd;
+    FILE *f;
+    if (!grown) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    out->files = grown;
+    p = &out->files[out->n_files];
+    snprintf(p->final, sizeof p->final, "%s/%s", out->dir, name);
+    snprintf(p->tmp, sizeof p->tmp, "%s/.%s.XXXXXX", out->dir, name);
+    if ((fd = mkstemp(p->tmp)) < 0) {
+        cli_error("%s: %s", p->tmp, strerror(errno));
+        return NULL;
+    }
+    out->n_files++;
+    plain_file_mode(fd);
+    if (!(f = fdopen(fd, "w"))) {
+        cli_error("%s: %s", p->tmp, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+static int close_tmp(curve_out *out, FILE *f)
+{
+    const char *name = out->files[out->n_files - 1].tmp;
+    if (ferror(f) | (fclose(f) != 0)) {
+        cli_error("%s: write error: %s", name, strerror(errno ? errno : EIO));
+        return -1;
+    }
+    return 0;
+}
+
+static void gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string */
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* The gnuplot program: $GNUPLOT, else gnuplot on PATH; NULL when none. */
+static char *find_gnuplot(void)
+{
+    const char *env = getenv("GNUPLOT"), *path = getenv("PATH");
+    char buf[4096];
+    if (env && *env)
+        return strdup(env);
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        snprintf(buf, sizeof buf, "%.*s/gnuplot", (int)n, n ? path : ".");
+        if (access(buf, X_OK) == 0)
+            return strdup(buf);
+        path += n + (path[n] == ':');
+    }
+    return NULL;
+}
+
+static const char *base_name(const char *path)
+{
+    return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+}
+
+/* Runs `prog -e "datafile='D'; outfile='P'" script` inside dir, on the
+ * temporary names of the data file and the PNG (mkstemp names: no quotes). */
+static int run_gnuplot(const char *prog, const char *dir, const char *script, const char *dat_tmp,
+                       const char *png_tmp, const char *png_final)
+{
+    char expr[8400];
+    int status;
+    pid_t pid;
+    snprintf(expr, sizeof expr, "datafile='%s'; outfile='%s'", base_name(dat_tmp),
+             base_name(png_tmp));
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        cli_error("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(127);
+        execlp(prog, prog, "-e", expr, script, (char *)NULL);
+        fprintf(stderr, "%s: %s: %s\n", cli_program_name, prog, strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            cli_error("waitpid: %s", strerror(errno));
+            return -1;
+        }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        cli_error("%s: %s failed (status %d)", png_final, prog,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- curves */
+
+/* n, mean, std over the runs of a group at one epoch; n = 0: no value. */
+static int point(const report *rep, const report_group *g, const char *key, int e,
+                 asgml_summary *s)
+{
+    double *v = malloc((g->n_runs + 1) * sizeof *v);
+    int n = 0;
+    if (!v)
+        return 0;
+    for (int i = 0; i < g->n_runs; i++) {
+        json_t *x = json_object_get(json_array_get(rep->runs[g->runs[i]].epochs, e), key);
+        if (json_is_number(x) && isfinite(json_number_value(x)))
+            v[n++] = json_number_value(x);
+    }
+    if (n == 0 || asgml_summarize(v, n, 0.95, s) != ASGML_OK)
+        n = 0;
+    free(v);
+    return n;
+}
+
+static void tsv_num(FILE *f, double v)
+{
+    char buf[64];
+    if (isnan(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, sizeof buf, "%.12g", v);
+    fprintf(f, "\t%s", buf);
+}
+
+static int write_plot(curve_out *out, const report *rep, const curve *c, int nc, int max_epoch,
+                      FILE *tsv, const char *gnuplot, pending *png)
+{
+    char name[512], title[512], ylabel[512];
+    FILE *dat, *gp;
+    int block = 0, series_no = 0, n_lines = 0;
+    const char *prev_series = NULL;
+    snprintf(name, sizeof name, "%s.dat", c[0].plot);
+    if (!(dat = open_tmp(out, name)))
+        return -1;
+    snprintf(name, sizeof name, "%s.gp", c[0].plot);
+    if (!(gp = open_tmp(out, name))) {
+        fclose(dat);
+        return -1;
+    }
+    describe(c[0].plot, title, ylabel, sizeof title);
+    fprintf(dat, "# %s.dat - written by asgml-report: %s\n"
+            "# one block per group and series (gnuplot index 0, 1, ...); columns:\n"
+            "# epoch, mean, mean - std, mean + std, n (runs); std is the sample standard\n"
+            "# deviation over the seeds of the group (0 when n = 1)\n", c[0].plot, title);
+    fprintf(gp, "# %s.gp - written by asgml-report; draws %s.png from %s.dat:\n"
+            "#   gnuplot %s.gp\n", c[0].plot, c[0].plot, c[0].plot, c[0].plot);
+    fprintf(gp, "if (!exists(\"datafile\")) datafile = '%s.dat'\n", c[0].plot);
+    fprintf(gp, "if (!exists(\"outfile\")) outfile = '%s.png'\n", c[0].plot);
+    /* the legend goes below the graph, one line per curve */
+    for (int i = 0; i < nc; i++)
+        for (int g = 0; g < rep->n_groups; g++)
+            for (int e = 0; e <= max_epoch; e++) {
+                asgml_summary s;
+                if (point(rep, &rep->groups[g], c[i].key, e, &s)) {
+                    n_lines++;
+                    break;
+                }
+            }
+    fprintf(gp, "if (strstrt(GPVAL_TERMINALS, \"pngcairo\") > 0) {\n"
+            "    set terminal pngcairo size 1000,%d noenhanced font \",11\"\n"
+            "} else {\n    set terminal png size 1000,%d noenhanced\n}\n"
+            "set output outfile\nset title ", 560 + 20 * n_lines, 560 + 20 * n_lines);
+    gp_quote(gp, title);
+    fprintf(gp, " . \"\\nline: mean over the seeds of a group; band: mean +/- sample std\"\n"
+            "set xlabel 'epoch'\nset ylabel ");
+    gp_quote(gp, ylabel);
+    fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\nset xtics 1\n"
+            "set style fill transparent solid 0.18 noborder\nplot \\\n");
+    for (int i = 0; i < nc; i++) {
+        if (!prev_series || strcmp(prev_series, c[i].series))
+            series_no++;
+        prev_series = c[i].series;
+        for (int g = 0; g < rep->n_groups; g++) {
+            const report_group *gr = &rep->groups[g];
+            asgml_summary s;
+            int any = 0;
+            char legend[1200];
+            for (int e = 0; e <= max_epoch; e++) {
+                int n = point(rep, gr, c[i].key, e, &s);
+                if (!n)
+                    continue;
+                if (!any)
+                    fprintf(dat, "%s# group: %s\n# series: %s (log key %s)\n", block ? "\n\n" : "",
+                            gr->label, c[i].series, c[i].key);
+                any = 1;
+                fprintf(tsv, "%s\t%s\t%s\t%s\t%d\t%d", gr->label, c[i].plot, c[i].series,
+                        c[i].key, e, n);
+                tsv_num(tsv, s.mean);
+                tsv_num(tsv, s.sd);
+                fputc('\n', tsv);
+                if (n < 2)
+                    s.sd = 0.0;
+                fprintf(dat, "%d %.12g %.12g %.12g %d\n", e, s.mean, s.mean - s.sd,
+                        s.mean + s.sd, n);
+            }
+            if (!any)
+                continue;
+            snprintf(legend, sizeof legend, "%s: %s", gr->label, c[i].series);
+            fprintf(gp, "%s    datafile index %d using 1:3:4 with filledcurves lc %d notitle, \\\n"
+                    "    datafile index %d using 1:2 with linespoints lc %d dt %d pt %d lw 2 title ",
+                    block ? ", \\\n" : "", block, g + 1, block, g + 1, series_no,
+                    series_no + 5);
+            gp_quote(gp, legend);
+            block++;
+        }
+    }
+    fputc('\n', gp);
+    if (close_tmp(out, gp) != 0) {
+        fclose(dat);
+        return -1;
+    }
+    /* the .dat is the most recent file but one: close it by hand */
+    if (ferror(dat) | (fclose(dat) != 0)) {
+        cli_error("%s: write error", out->files[out->n_files - 2].tmp);
+        return -1;
+    }
+    if (gnuplot && block > 0) {
+        int fd;
+        snprintf(png->final, sizeof png->final, "%s/%s.png", out->dir, c[0].plot);
+        snprintf(png->tmp, sizeof png->tmp, "%s/.%s.png.XXXXXX", out->dir, c[0].plot);
+        if ((fd = mkstemp(png->tmp)) < 0) {
+            cli_error("%s: %s", png->tmp, strerror(errno));
+            png->tmp[0] = '\0';
+            return -1;
+        }
+        plain_file_mode(fd);
+        close(fd);
+        return run_gnuplot(gnuplot, out->dir, base_name(out->files[out->n_files - 1].tmp),
+                           out->files[out->n_files - 2].tmp, png->tmp, png->final);
+    }
+    return 0;
+}
+
+static int make_dir(const char *dir)
+{
+    char buf[4096];
+    size_t len = strlen(dir);
+    if (len >= sizeof buf) {
+        cli_error("%s: name too long", dir);
+        return -1;
+    }
+    memcpy(buf, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {   /* mkdir -p */
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            cli_error("%s: %s", buf, strerror(errno));
+            return -1;
+        }
+        buf[i] = dir[i];
+    }
+    return 0;
+}
+
+static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
+{
+    curve *c = NULL;
+    int n = 0;
+    *max_epoch = -1;
+    for (int r = 0; r < rep->n_runs; r++) {
+        report_run *run = &rep->runs[r];
+        json_t *mods = json_object_get(run->summary, "modalities");
+        if (report_load_log(run) != 0)
+            return -1;
+        if ((int)json_array_size(run->epochs) - 1 > *max_epoch)
+            *max_epoch = (int)json_array_size(run->epochs) - 1;
+        for (size_t e = 0; e < json_array_size(run->epochs); e++) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_array_get(run->epochs, e), k, v) {
+                char plot[256], series[256];
+                int seen = 0;
+                for (int i = 0; i < n && !seen; i++)
+                    seen = !strcmp(c[i].key, k);
+                if (seen || !classify(k, mods, plot, series, sizeof plot))
+                    continue;
+                c = realloc(c, (n + 1) * sizeof *c);
+                c[n].plot = strdup(plot);
+                c[n].series = strdup(series);
+                c[n].key = strdup(k);
+                n++;
+            }
+        }
+    }
+    qsort(c, n, sizeof *c, cmp_curve);
+    *out = c;
+    *n_out = n;
+    return 0;
+}
+
+static void write_readme(FILE *f, const report *rep, const curve *c, int nc, const char *gnuplot)
+{
+    fprintf(f, "Training curves written by asgml-report from the log.jsonl of each run,\n"
+            "averaged over the runs (seeds) of each group.\n\n"
+            "curves.tsv   every point: group, plot, series, log key, epoch, n (runs),\n"
+            "             mean, std (sample standard deviation over the seeds; empty when n = 1)\n"
+            "PLOT.dat     the same points for gnuplot, one block per group and series\n"
+            "PLOT.gp      the gnuplot script that draws PLOT.png\n\n"
+            "To draw the PNGs: install gnuplot (Debian: apt-get install gnuplot-nox) and run\n"
+            "`gnuplot PLOT.gp` in this directory; asgml-report draws them itself when\n"
+            "gnuplot is on PATH (or named by $GNUPLOT) and --no-plot is not given.%s\n\n"
+            "Method signals logged per step (asgml.*, ogm*, probe.*) are averaged over\n"
+            "the steps of each epoch first.\n\nPlots:\n",
+            gnuplot ? "" : "\n(No PNGs were drawn this time.)");
+    for (int i = 0; i < nc; i++)
+        if (i == 0 || strcmp(c[i].plot, c[i - 1].plot)) {
+            char title[512], ylabel[512];
+            describe(c[i].plot, title, ylabel, sizeof title);
+            fprintf(f, "  %-24s %s\n", c[i].plot, title);
+        }
+    fprintf(f, "\nGroups:\n");
+    for (int g = 0; g < rep->n_groups; g++) {
+        const report_group *gr = &rep->groups[g];
+        fprintf(f, "  %s:", gr->label);
+        for (int i = 0; i < gr->n_runs; i++)
+            fprintf(f, " %s", rep->runs[gr->runs[i]].dir);
+        fputc('\n', f);
+    }
+}
+
+int report_write_curves(report *rep, const char *dir, int no_plot)
+{
+    curve_out out = {dir, NULL, 0};
+    curve *c = NULL;
+    pending *pngs = NULL;
+    int nc = 0, max_epoch, st = -1, n_png = 0;
+    char *gnuplot = no_plot ? NULL : find_gnuplot();
+    FILE *tsv = NULL, *readme;
+    if (make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
+        goto done;
+    if (nc == 0) {
+        cli_error("no run log has per-epoch curves to draw");
+        goto done;
+    }
+    pngs = calloc(nc, sizeof *pngs);
+    if (!pngs || !(tsv = open_tmp(&out, "curves.tsv")))
+        goto done;
+    fprintf(tsv, "group\tplot\tseries\tkey\tepoch\tn\tmean\tstd\n");
+    for (int i = 0; i < nc;) {
+        int j = i;
+        while (j < nc && !strcmp(c[j].plot, c[i].plot))
+            j++;
+        if (write_plot(&out, rep, c + i, j - i, max_epoch, tsv, gnuplot, &pngs[n_png++]) != 0)
+            goto done;
+        i = j;
+    }
+    if (!(readme = open_tmp(&out, "README")))
+        goto done;
+    write_readme(readme, rep, c, nc, gnuplot);
+    if (close_tmp(&out, readme) != 0)
+        goto done;
+    /* curves.tsv was opened first and is still open */
+    if (ferror(tsv) | (fclose(tsv) != 0)) {
+        tsv = NULL;
+        cli_error("%s: write error", out.files[0].tmp);
+        goto done;
+    }
+    tsv = NULL;
+    for (int i = 0; i < out.n_files; i++)
+        if (rename(out.files[i].tmp, out.files[i].final) != 0) {
+            cli_error("%s: %s", out.files[i].final, strerror(errno));
+            goto done;
+        }
+    for (int i = 0; i < n_png; i++)
+        if (pngs[i].tmp[0] && rename(pngs[i].tmp, pngs[i].final) != 0) {
+            cli_error("%s: %s", pngs[i].final, strerror(errno));
+            goto done;
+        }
+    out.n_files = n_png = 0;
+    st = 0;
+done:
+    if (tsv)
+        fclose(tsv);
+    for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
+        unlink(out.files[i].tmp);
+    for (int i = 0; i < n_png; i++)
+        if (pngs[i].tmp[0])
+            unlink(pngs[i].tmp);
+    for (int i = 0; i < nc; i++) {
+        free(c[i].plot);
+        free(c[i].series);
+        free(c[i].key);
+    }
+    free(c);
+    free(pngs);
+    free(out.files);
+    free(gnuplot);
+    return st;
+}
