@@ -116,6 +116,7 @@ typedef struct prep_ctx {
     int64_t fit_len;             /* samples */
     int spec_f, spec_t;
     int img_h, img_w, img_c;
+    int seq_dim[MAXM];           /* D per seq modality */
     int corrupt_img, corrupt_aud;
     asgml_stft_params stft;
     /* ring */
@@ -133,7 +134,7 @@ static size_t sample_bytes(const prep_ctx *c, int mi)
     case ASGML_KIND_AUDIO: return (size_t)c->spec_f * (size_t)c->spec_t * sizeof(float);
     case ASGML_KIND_IMAGE:
     case ASGML_KIND_FRAMES: return (size_t)c->img_h * (size_t)c->img_w * (size_t)c->img_c;
-    case ASGML_KIND_SEQ: return (size_t)c->o->seq_len * (size_t)c->o->seq_dim * sizeof(float);
+    case ASGML_KIND_SEQ: return (size_t)c->o->seq_len * (size_t)c->seq_dim[mi] * sizeof(float);
     }
     return 0;
 }
@@ -268,7 +269,7 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
 {
     const asgml_prep_options *o = c->o;
     const char *cell = c->m->rows[k].cell[mi];
-    int D = o->seq_dim, L = o->seq_len;
+    int D = c->seq_dim[mi], L = o->seq_len;
     float *out = sl->data[mi], *tmp = NULL;
     int64_t rows = 0;
     asgml_status st = ASGML_OK;
@@ -438,7 +439,16 @@ static asgml_status probe_shapes(prep_ctx *c)
         if (c->m->mod_kinds[mi] == ASGML_KIND_AUDIO && c->rate <= 0) need_rate = 1;
         if ((c->m->mod_kinds[mi] == ASGML_KIND_IMAGE || c->m->mod_kinds[mi] == ASGML_KIND_FRAMES) && c->img_h <= 0)
             need_img = 1;
-        if (c->m->mod_kinds[mi] == ASGML_KIND_SEQ && (o->seq_dim < 1 || o->seq_len < 1))
+        if (c->m->mod_kinds[mi] != ASGML_KIND_SEQ) continue;
+        c->seq_dim[mi] = o->seq_dim;
+        const char *p = o->seq_dims;
+        size_t nl = strlen(c->m->mod_names[mi]);
+        while (p && *p) { /* NAME=D[,NAME=D]... */
+            if (!strncmp(p, c->m->mod_names[mi], nl) && p[nl] == '=') c->seq_dim[mi] = atoi(p + nl + 1);
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        if (c->seq_dim[mi] < 1 || o->seq_len < 1)
             return asgml_error(ASGML_EINVAL, "modality '%s' (seq) needs --seq-dim and --seq-len", c->m->mod_names[mi]);
     }
     for (int64_t j = 0; j < c->ncand && (need_rate || need_img); j++) {
@@ -477,13 +487,16 @@ static asgml_status probe_shapes(prep_ctx *c)
     /* nothing decodes: the workers will report each row's own error */
     if (need_rate) c->rate = 16000;
     if (need_img) c->img_h = c->img_w = 1;
+    int has_audio = 0;
+    for (int mi = 0; mi < c->m->nmod; mi++) has_audio |= c->m->mod_kinds[mi] == ASGML_KIND_AUDIO;
+    if (!has_audio) c->rate = 1; /* no audio modality: the STFT shape below is never used */
     c->fit_len = lround(o->fit_seconds * c->rate);
-    if (c->fit_len < 1) return asgml_error(ASGML_EINVAL, "--fit-seconds gives an empty clip");
+    if (has_audio && c->fit_len < 1) return asgml_error(ASGML_EINVAL, "--fit-seconds gives an empty clip");
     c->stft = (asgml_stft_params){o->n_fft, o->hop, o->win_length > 0 ? o->win_length : o->n_fft,
                                   o->center, o->pad_mode, "hann_periodic", 1, o->log_offset};
     c->spec_f = o->n_fft / 2 + 1;
     c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
-    if (c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
+    if (has_audio && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
     if (c->corrupt_img && o->img_down > 0 && (c->img_h % o->img_down || c->img_w % o->img_down))
         return asgml_error(ASGML_EINVAL, "--img-down %d does not divide the image size %dx%d", o->img_down, c->img_h, c->img_w);
     if (c->corrupt_img && o->img_occlude > 0 && (c->img_h % 4 || c->img_w % 4))
@@ -706,7 +719,7 @@ static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int
         } else {
             pa_str(&p, g, "sample_dataset", "seq");
             snprintf(d, sizeof d, "%s/seq", g);
-            pa_i64(&p, d, "dim", o->seq_dim);
+            pa_i64(&p, d, "dim", c->seq_dim[mi]);
             pa_i64(&p, d, "length", o->seq_len);
             pa_str(&p, d, "fit", "zero pad at the end or truncate; true length in seq_len");
             pa_str(&p, d, "hdf5_dataset", o->seq_dataset);
@@ -745,7 +758,7 @@ static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t 
             break;
         }
         case ASGML_KIND_SEQ: {
-            int64_t sh[2] = {o->seq_len, o->seq_dim};
+            int64_t sh[2] = {o->seq_len, c->seq_dim[mi]};
             snprintf(path, sizeof path, "/%s/seq", name);
             st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
             break;

@@ -46,6 +46,7 @@ typedef struct asgml_prep_options {
 
     /* seq modalities: raw float32 LE (rows x seq_dim) or HDF5 file[:dataset] */
     int seq_dim;                /* features per step D (raw files need it) */
+    const char *seq_dims;       /* per modality, "text=300,audio=74"; overrides seq_dim */
     int seq_len;                /* fixed length L: zero-pad or truncate */
     const char *seq_dataset;    /* dataset in HDF5 inputs when the cell names none */
 

@@ -56,7 +56,7 @@ static void usage(void)
            "      --short-side=N        scale the short side to N, keep the aspect\n"
            "      --deflate=N           deflate level of integer data, 0-9 (default 4)\n\n"
            "Feature sequences (NAME:seq columns):\n"
-           "      --seq-dim=D           features per step\n"
+           "      --seq-dim=D           features per step; NAME=D[,NAME=D]... per modality\n"
            "      --seq-len=L           fixed number of steps (pad with zeros/truncate)\n"
            "      --seq-dataset=NAME    dataset inside HDF5 inputs (default features)\n\n"
            "Degradations (seeded per sample; applied mismatch, down, occlude, noise):\n"
@@ -272,7 +272,17 @@ int main(int argc, char **argv)
             o.image_h = o.image_w = 0;
             break;
         case OPT_DEFLATE: o.deflate = (int)cli_parse_long("--deflate", optarg, 0, 9); break;
-        case OPT_SEQ_DIM: o.seq_dim = (int)cli_parse_long("--seq-dim", optarg, 1, 1 << 20); break;
+        case OPT_SEQ_DIM:
+            if (strchr(optarg, '=')) { /* NAME=D[,NAME=D]... */
+                for (const char *q = optarg; *q; q++)
+                    if (!(*q == '=' || *q == ',' || *q == '_' || *q == '-' || (*q >= '0' && *q <= '9') ||
+                          (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+                        cli_usage_error("--seq-dim: '%s' is not D or NAME=D[,NAME=D]...", optarg);
+                o.seq_dims = optarg;
+            } else {
+                o.seq_dim = (int)cli_parse_long("--seq-dim", optarg, 1, 1 << 20);
+            }
+            break;
         case OPT_SEQ_LEN: o.seq_len = (int)cli_parse_long("--seq-len", optarg, 1, 1 << 20); break;
         case OPT_SEQ_DATASET: o.seq_dataset = optarg; break;
         case OPT_IMG_MISMATCH: o.img_mismatch = cli_parse_double("--img-mismatch", optarg, 0, 1); break;

@@ -1,0 +1,60 @@
+#!/bin/sh
+# vggsound.sh - VGGSound (datasets.md 5) from vggsound.csv and the clips you
+# could download, into an asgml store.
+#
+# Usage: OUT=dir [CSV=SRC/vggsound.csv] sh data-recipes/vggsound.sh SRC
+#   SRC      directory with video/{YTID}_{start}.mp4 (start unpadded or
+#            zero-padded to 6 digits; both are looked for)
+#   CSV      rows YTID,start,label,split with quoted labels containing commas
+#            ("railroad car, train wagon"); parsed as real CSV
+#   plus OUT, ASGML_PREP, FFMPEG, JOBS, SEED, STAGE, PRESENT_MIN (common.sh)
+# Classes in order of first appearance among the train rows (OGM/BB), written
+# to OUT/vgg/classes.txt.  Missing clips go to OUT/vgg/missing.txt; the run
+# fails when fewer than PRESENT_MIN percent (default 70) are present.
+# ffmpeg writes 16 kHz mono audio and 1 fps frames under OUT/vgg/.  Writes
+# OUT/vggsound.manifest.tsv (id label split:vggsound meta:youtube_id
+# meta:start:int audio visual:frames) and OUT/vggsound.h5 (10 s tiled, STFT
+# 256/128, RGB frames short side 224).
+. "$(dirname "$0")/common.sh"
+SRC=${1:?usage: OUT=dir sh vggsound.sh SRC}
+: "${OUT:?set OUT}" "${CSV:=$SRC/vggsound.csv}"
+[ -f "$CSV" ] || die "$CSV: missing"
+mkdir -p "$OUT/vgg"
+rows="$OUT/vgg/rows.tsv"
+# CSV -> TSV: fields may be quoted, "" is a quote inside a quoted field
+tr -d '\r' <"$CSV" | awk '
+function parse(line,    i, c, f, q, n) {
+    n = 0; f = ""; q = 0
+    for (i = 1; i <= length(line); i++) {
+        c = substr(line, i, 1)
+        if (q) { if (c == "\"") { if (substr(line, i + 1, 1) == "\"") { f = f c; i++ } else q = 0 } else f = f c }
+        else if (c == "\"") q = 1
+        else if (c == ",") { fld[++n] = f; f = "" }
+        else f = f c
+    }
+    fld[++n] = f
+    return n
+}
+{ if (parse($0) != 4 || fld[2] !~ /^[0-9]+$/) next   # header or malformed
+  printf "%s\t%s\t%s\t%s\n", fld[1], fld[2], fld[3], fld[4] }' >"$rows"
+awk -F'\t' '$4 == "train" && !seen[$3]++ { print $3 }' "$rows" >"$OUT/vgg/classes.txt"
+: >"$OUT/vgg/missing.txt"
+man="$OUT/vggsound.manifest.tsv"
+{
+    printf '#@dataset\tvggsound\n#@root\t%s\n' "$(cd "$OUT" && pwd)"
+    printf 'id\tlabel\tsplit:vggsound\tmeta:youtube_id\tmeta:start:int\taudio\tvisual:frames\n'
+} >"$man.tmp"
+while IFS='	' read -r yt start label part; do
+    id="${yt}_$start"
+    mp4="$SRC/video/$id.mp4"
+    [ -f "$mp4" ] || mp4="$SRC/video/${yt}_$(printf '%06d' "$start").mp4"
+    if [ ! -f "$mp4" ]; then echo "$id" >>"$OUT/vgg/missing.txt"; continue; fi
+    audio "$mp4" "$OUT/vgg/audio/$id.wav" 16000 || true
+    frames "$mp4" "$OUT/vgg/frames/$id" 1 || true
+    printf '%s\t%s\t%s\t%s\t%s\tvgg/audio/%s.wav\tvgg/frames/%s/*.jpg\n' "$id" "$label" "$part" "$yt" "$start" "$id" "$id"
+done <"$rows" >>"$man.tmp"
+mv "$man.tmp" "$man"
+present_check "$(wc -l <"$rows")" "$(( $(grep -vc '^#' "$man") - 1 ))"
+[ "$STAGE" = manifest ] && exit 0
+exec "$ASGML_PREP" --classes "$OUT/vgg/classes.txt" --audio-rate 16000 --fit-seconds 10 --n-fft 256 --hop 128 \
+    --image-channels 3 --short-side 224 --seed "$SEED" $(jobs_opt) --skip-bad --max-bad 0.05 "$man" -o "$OUT/vggsound.h5"
