@@ -6,5 +6,6 @@ TESTS += tests/test-shapley
 # A tiny synthetic store for the tool tests (audio strong, visual weak).
 check_PROGRAMS += tests/probe-mkstore
 tests_probe_mkstore_SOURCES = tests/probe-mkstore.c
-TESTS += tests/probe-tool.sh
-EXTRA_DIST += tests/probe-tool.sh
+TESTS += tests/probe-tool.sh tests/grid.sh
+EXTRA_DIST += tests/probe-tool.sh tests/grid.sh data-recipes/grid.mk \
+	data-recipes/grid-av-digits.mk data-recipes/grid-cremad.mk
