@@ -5,11 +5,11 @@
 # (and its failure on a damaged store), byte-identical output with
 # SOURCE_DATE_EPOCH, and the interrupt path (no temporary file left).
 . "$top_srcdir/tests/lib.sh"
-prep=$(bin asgml-prep)
+prep=$(cd "$(dirname "$(bin asgml-prep)")" && pwd)/asgml-prep
 fx=$(cd "$top_srcdir/tests/fixtures/dsp" && pwd)
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
-plan 27
+plan 28
 
 mk() {   # mk FILE ROWS... : manifest with id label split audio visual
     f=$1; shift
