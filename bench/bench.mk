@@ -1,1 +1,17 @@
-## bench/bench.mk - (fragment, filled by its part)
+## bench/bench.mk - benchmarks, built on demand (EXTRA_PROGRAMS): `make bench`
+## builds them and runs bench/bench-train.sh (asgml vs PyTorch training-step
+## samples/s at the CREMA-D and AV-Digits shapes) and bench/bench-ops (conv2d
+## timings at ResNet18 shapes).  Neither is built by `make` or `make check`.
+## EXTRA_PROGRAMS is not initialised in Makefile.am, so it is set here (=).
+EXTRA_PROGRAMS = bench/bench-train bench/bench-ops
+bench_bench_train_SOURCES = bench/bench-train.c
+bench_bench_ops_SOURCES = bench/bench-ops.c
+CLEANFILES += bench/bench-train bench/bench-ops
+EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
+
+bench: bench/bench-train$(EXEEXT) bench/bench-ops$(EXEEXT)
+	top_srcdir=$(top_srcdir) $(SHELL) $(top_srcdir)/bench/bench-train.sh
+	./bench/bench-ops --shape avdigits-visual --batch 64 --threads 2
+	./bench/bench-ops --shape avdigits-audio --batch 64 --threads 2
+	./bench/bench-ops --shape cremad-visual --batch 16 --threads 2
+.PHONY: bench

@@ -3,24 +3,42 @@
  * Shapes: x (n, c_in, h_in, w_in), w (c_out, K) with K = c_in*k_h*k_w (OIHW
  * flattened), y (n, c_out, P) with P = h_out*w_out.
  *
- * Several samples are lowered at once so the GEMMs are large even when P is
- * small (the late ResNet stages): a chunk of nb samples gives
- *   col (K, nb*P)        im2col of the chunk, sample j in columns [j*P, (j+1)*P)
- *   forward:         tmp (c_out, nb*P) = w (c_out, K) . col        -> scatter to y
- *   backward data:   dcol (K, nb*P) = w^T (K, c_out) . dyg (c_out, nb*P) -> col2im += dx
- *   backward filter: dw (c_out, K) += dyg (c_out, nb*P) . col^T
- * where dyg is dy gathered into (c_out, nb*P).  1x1 stride-1 unpadded
- * convolutions skip im2col: each sample is one GEMM on x itself.
+ * Work is cut into pieces of "cols" GEMM columns: either nb >= 1 whole
+ * samples (cols = nb*P) or, for one large sample, a band of output rows
+ * [oh0, oh1) (cols = (oh1-oh0)*w_out).  For a piece:
+ *   col (K, cols)    im2col of the piece
+ *   forward:         y_piece (c_out, cols) = w (c_out, K) . col
+ *   backward data:   dcol (K, cols) = w^T (K, c_out) . dy_piece -> col2im += dx
+ *   backward filter: dw (c_out, K) += dy_piece (c_out, cols) . col^T
+ * A band of one sample reads/writes y and dy in place (leading dimension P);
+ * several samples go through a (c_out, nb*P) buffer (scatter / gather).
+ * Pieces are sized so that col stays cache-sized (COL_TARGET floats) while
+ * the GEMMs keep at least MIN_COLS columns, within the scratch budget.
+ * 1x1 stride-1 unpadded convolutions skip im2col: each sample is one GEMM
+ * on x itself.
  *
- * Parallelism: the GEMMs are split over the OpenMP threads by blocks of
- * output columns (asgml_cpu_sgemm); im2col, col2im and the gathers run
- * under OpenMP over (sample, channel) planes, each plane written by one
- * thread.  The filter gradient accumulates the chunks in order with
- * beta = 1, so results are deterministic for a fixed thread count. */
+ * Parallelism: when the batch has at least as many samples as threads,
+ * each OpenMP thread owns a fixed contiguous range of samples and runs
+ * im2col, single-threaded SGEMM and col2im on its own scratch (no barrier
+ * between the steps, the data stays in the thread's cache).  The filter
+ * gradient of thread t > 0 goes to a private (c_out, K) buffer; thread 0
+ * accumulates into dw, and the private sums are then added in thread order.
+ * With fewer samples than threads the pieces run in order and each GEMM is
+ * split over the threads by columns (asgml_cpu_sgemm).  Either way the
+ * result depends only on the shapes and the thread count. */
+#include <cblas.h>
 #include <string.h>
 
 #include "cpu.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* im2col columns of a piece: aim for this many floats per thread ... */
+#define COL_TARGET ((size_t)1 << 19)
+/* ... but give the GEMM at least this many columns */
+#define MIN_COLS 256
 
 static asgml_status check_desc(const asgml_conv2d_desc *d)
 {
@@ -57,21 +75,27 @@ static void valid_range(int kk, int stride, int pad, int in, int out, int *lo, i
     if (*hi < *lo) *hi = *lo;
 }
 
-/* im2col of one channel plane xc (h_in, w_in) into k_h*k_w rows of col,
- * each row starting ld floats after the previous, P floats used per row. */
-static void im2col_plane(const asgml_conv2d_desc *d, const float *xc, float *col, size_t ld)
+/* im2col of output rows [oh0, oh1) of one channel plane xc (h_in, w_in) into
+ * k_h*k_w rows of col, each row starting ld floats after the previous,
+ * (oh1-oh0)*w_out floats used per row. */
+static void im2col_plane(const asgml_conv2d_desc *d, const float *xc, int oh0, int oh1,
+                         float *col, size_t ld)
 {
-    const int s_h = d->stride_h, s_w = d->stride_w;
+    const int s_h = d->stride_h, s_w = d->stride_w, wo = d->w_out;
     for (int kh = 0; kh < d->k_h; kh++) {
         int oh_lo, oh_hi;
         valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
+        if (oh_lo < oh0) oh_lo = oh0;
+        if (oh_hi > oh1) oh_hi = oh1;
+        if (oh_hi < oh_lo) oh_hi = oh_lo;
         for (int kw = 0; kw < d->k_w; kw++) {
             int ow_lo, ow_hi;
-            valid_range(kw, s_w, d->pad_w, d->w_in, d->w_out, &ow_lo, &ow_hi);
-            float *row = col + (size_t)(kh * d->k_w + kw) * ld;
-            if (oh_lo > 0) memset(row, 0, sizeof(float) * (size_t)oh_lo * d->w_out);
+            valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
+            float *row = col + (size_t)(kh * d->k_w + kw) * ld - (size_t)oh0 * wo;
+            if (oh_lo > oh0)
+                memset(row + (size_t)oh0 * wo, 0, sizeof(float) * (size_t)(oh_lo - oh0) * wo);
             for (int oh = oh_lo; oh < oh_hi; oh++) {
-                float *dst = row + (size_t)oh * d->w_out;
+                float *dst = row + (size_t)oh * wo;
                 const float *src = xc + (size_t)(oh * s_h - d->pad_h + kh) * d->w_in +
                                    (kw - d->pad_w);
                 for (int ow = 0; ow < ow_lo; ow++) dst[ow] = 0.0f;
@@ -80,28 +104,31 @@ static void im2col_plane(const asgml_conv2d_desc *d, const float *xc, float *col
                 } else {
                     for (int ow = ow_lo; ow < ow_hi; ow++) dst[ow] = src[ow * s_w];
                 }
-                for (int ow = ow_hi; ow < d->w_out; ow++) dst[ow] = 0.0f;
+                for (int ow = ow_hi; ow < wo; ow++) dst[ow] = 0.0f;
             }
-            if (oh_hi < d->h_out)
-                memset(row + (size_t)oh_hi * d->w_out, 0,
-                       sizeof(float) * (size_t)(d->h_out - oh_hi) * d->w_out);
+            if (oh_hi < oh1)
+                memset(row + (size_t)oh_hi * wo, 0, sizeof(float) * (size_t)(oh1 - oh_hi) * wo);
         }
     }
 }
 
-/* col2im of k_h*k_w rows of col (row stride ld) added into one plane dxc. */
-static void col2im_plane(const asgml_conv2d_desc *d, const float *col, size_t ld, float *dxc)
+/* col2im of output rows [oh0, oh1): k_h*k_w rows of col (row stride ld)
+ * added into one plane dxc. */
+static void col2im_plane(const asgml_conv2d_desc *d, const float *col, size_t ld, int oh0,
+                         int oh1, float *dxc)
 {
-    const int s_h = d->stride_h, s_w = d->stride_w;
+    const int s_h = d->stride_h, s_w = d->stride_w, wo = d->w_out;
     for (int kh = 0; kh < d->k_h; kh++) {
         int oh_lo, oh_hi;
         valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
+        if (oh_lo < oh0) oh_lo = oh0;
+        if (oh_hi > oh1) oh_hi = oh1;
         for (int kw = 0; kw < d->k_w; kw++) {
             int ow_lo, ow_hi;
-            valid_range(kw, s_w, d->pad_w, d->w_in, d->w_out, &ow_lo, &ow_hi);
-            const float *row = col + (size_t)(kh * d->k_w + kw) * ld;
+            valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
+            const float *row = col + (size_t)(kh * d->k_w + kw) * ld - (size_t)oh0 * wo;
             for (int oh = oh_lo; oh < oh_hi; oh++) {
-                const float *src = row + (size_t)oh * d->w_out;
+                const float *src = row + (size_t)oh * wo;
                 float *dst = dxc + (size_t)(oh * s_h - d->pad_h + kh) * d->w_in + (kw - d->pad_w);
                 if (s_w == 1) {
                     for (int ow = ow_lo; ow < ow_hi; ow++) dst[ow] += src[ow];
@@ -113,52 +140,184 @@ static void col2im_plane(const asgml_conv2d_desc *d, const float *col, size_t ld
     }
 }
 
-/* samples per chunk so that col (K, nb*P) and the (c_out, nb*P) buffer fit */
-static int chunk_samples(const asgml_backend *be, const asgml_conv2d_desc *d)
+/* How the work is cut (see the top of the file). */
+typedef struct plan {
+    int K, P;
+    int nt;          /* threads owning sample ranges (1: sequential, split GEMMs) */
+    int nb;          /* samples per piece (>= 1) */
+    int rows;        /* output rows per piece when nb == 1 (h_out: whole samples) */
+    size_t cols;     /* max GEMM columns of a piece */
+    size_t per;      /* scratch floats per thread: col (K, cols) + buf (c_out, cols) */
+} plan;
+
+static void make_plan(const asgml_backend *be, const asgml_conv2d_desc *d, plan *pl)
 {
     const asgml_cpu_impl *impl = be->impl;
-    size_t k = (size_t)d->c_in * d->k_h * d->k_w, p = (size_t)d->h_out * d->w_out;
-    size_t per = (k + (size_t)d->c_out) * p;
-    size_t nb = impl->conv_budget / per;
-    if (nb < 1) nb = 1;
-    if (nb > (size_t)d->n) nb = (size_t)d->n;
-    return (int)nb;
+    const size_t K = (size_t)d->c_in * d->k_h * d->k_w, P = (size_t)d->h_out * d->w_out;
+    int nt = asgml_cpu_threads(be);
+    if (nt > d->n) nt = 1;
+    size_t cols = COL_TARGET / K;
+    if (cols < MIN_COLS) cols = MIN_COLS;
+    size_t budget_cols = impl->conv_budget / (size_t)nt / (K + (size_t)d->c_out);
+    if (cols > budget_cols) cols = budget_cols;
+    if (cols < (size_t)d->w_out) cols = d->w_out; /* at least one output row */
+    pl->K = (int)K;
+    pl->P = (int)P;
+    pl->nt = nt;
+    if (cols >= P) {
+        size_t per_thread = ((size_t)d->n + nt - 1) / nt;
+        size_t nb = cols / P;
+        pl->nb = (int)(nb < per_thread ? nb : per_thread);
+        pl->rows = d->h_out;
+        pl->cols = (size_t)pl->nb * P;
+    } else {
+        pl->nb = 1;
+        pl->rows = (int)(cols / (size_t)d->w_out);
+        pl->cols = (size_t)pl->rows * d->w_out;
+    }
+    pl->per = (K + (size_t)d->c_out) * pl->cols;
 }
 
-/* col (K, nb*P) <- im2col of samples [n0, n0+nb) */
-static void im2col_chunk(const asgml_backend *be, const asgml_conv2d_desc *d, const float *x,
-                         int n0, int nb, float *col)
+/* C (m, n) = alpha op(A) op(B) + beta C: inside a thread's range one BLAS
+ * call, in the sequential case split over the threads. */
+static void piece_gemm(const asgml_backend *be, int seq, int ta, int tb, int m, int n, int k,
+                       const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                       int ldc)
 {
-    const size_t p = (size_t)d->h_out * d->w_out, hw = (size_t)d->h_in * d->w_in;
-    const size_t ld = (size_t)nb * p, kk = (size_t)d->k_h * d->k_w;
-    const int planes = nb * d->c_in;
-    int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (planes > 1)
-    for (int q = 0; q < planes; q++) {
-        int j = q / d->c_in, c = q % d->c_in;
-        im2col_plane(d, x + ((size_t)(n0 + j) * d->c_in + c) * hw, col + (size_t)c * kk * ld + j * p,
-                     ld);
+    if (seq)
+        asgml_cpu_sgemm(be, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* col (K, ld) <- im2col of samples [n0, n0+nb) (rows [oh0, oh1) when nb == 1) */
+static void im2col_piece(const asgml_conv2d_desc *d, const float *x, int n0, int nb, int oh0,
+                         int oh1, float *col, size_t ld)
+{
+    const size_t hw = (size_t)d->h_in * d->w_in, kk = (size_t)d->k_h * d->k_w;
+    const size_t pc = (size_t)(oh1 - oh0) * d->w_out;
+    for (int j = 0; j < nb; j++)
+        for (int c = 0; c < d->c_in; c++)
+            im2col_plane(d, x + ((size_t)(n0 + j) * d->c_in + c) * hw, oh0, oh1,
+                         col + (size_t)c * kk * ld + (size_t)j * pc, ld);
+}
+
+/* packed (rows, nb*P) <-> nchw (nb, rows, P) */
+static void pack_samples(int nb, int rows, size_t P, const float *nchw, float *packed)
+{
+    const size_t ld = (size_t)nb * P;
+    for (int j = 0; j < nb; j++)
+        for (int r = 0; r < rows; r++)
+            memcpy(packed + (size_t)r * ld + (size_t)j * P, nchw + ((size_t)j * rows + r) * P,
+                   sizeof(float) * P);
+}
+static void unpack_samples(int nb, int rows, size_t P, const float *packed, float *nchw)
+{
+    const size_t ld = (size_t)nb * P;
+    for (int j = 0; j < nb; j++)
+        for (int r = 0; r < rows; r++)
+            memcpy(nchw + ((size_t)j * rows + r) * P, packed + (size_t)r * ld + (size_t)j * P,
+                   sizeof(float) * P);
+}
+
+enum { CONV_FWD, CONV_BDATA, CONV_BFILT };
+
+/* One thread's share: samples [s0, s1) in pieces, scratch ws (pl->per
+ * floats).  fwd: a = x, b = w, out = y.  bdata: a = dy, b = w, out = dx.
+ * bfilt: a = x, b = dy, out = the (c_out, K) filter-gradient accumulator. */
+static void conv_range(const asgml_backend *be, const asgml_conv2d_desc *d, const plan *pl,
+                       int kind, int seq, int s0, int s1, const float *a, const float *b,
+                       float *out, float *ws)
+{
+    const int K = pl->K, P = pl->P, co = d->c_out;
+    const size_t hw = (size_t)d->h_in * d->w_in, kk = (size_t)d->k_h * d->k_w;
+    float *col = ws, *buf = ws + (size_t)K * pl->cols;
+    for (int n0 = s0; n0 < s1; n0 += pl->nb) {
+        const int nb = s1 - n0 < pl->nb ? s1 - n0 : pl->nb;
+        for (int oh0 = 0; oh0 < d->h_out; oh0 += pl->rows) {
+            const int oh1 = d->h_out - oh0 < pl->rows ? d->h_out : oh0 + pl->rows;
+            const int ld = nb > 1 ? nb * P : (oh1 - oh0) * d->w_out;
+            const size_t off = (size_t)oh0 * d->w_out; /* of the band inside a sample */
+            if (kind == CONV_FWD) {
+                float *yn = out + (size_t)n0 * co * P;
+                im2col_piece(d, a, n0, nb, oh0, oh1, col, ld);
+                if (nb == 1) {
+                    piece_gemm(be, seq, 0, 0, co, ld, K, b, K, col, ld, 0.0f, yn + off, P);
+                } else {
+                    piece_gemm(be, seq, 0, 0, co, ld, K, b, K, col, ld, 0.0f, buf, ld);
+                    unpack_samples(nb, co, P, buf, yn);
+                }
+            } else if (kind == CONV_BDATA) {
+                const float *dyn = a + (size_t)n0 * co * P;
+                if (nb == 1) {
+                    piece_gemm(be, seq, 1, 0, K, ld, co, b, K, dyn + off, P, 0.0f, col, ld);
+                } else {
+                    pack_samples(nb, co, P, dyn, buf);
+                    piece_gemm(be, seq, 1, 0, K, ld, co, b, K, buf, ld, 0.0f, col, ld);
+                }
+                const size_t pc = (size_t)(oh1 - oh0) * d->w_out;
+                for (int j = 0; j < nb; j++)
+                    for (int c = 0; c < d->c_in; c++)
+                        col2im_plane(d, col + (size_t)c * kk * ld + (size_t)j * pc, ld, oh0, oh1,
+                                     out + ((size_t)(n0 + j) * d->c_in + c) * hw);
+            } else {
+                const float *dyn = b + (size_t)n0 * co * P;
+                im2col_piece(d, a, n0, nb, oh0, oh1, col, ld);
+                if (nb == 1) {
+                    piece_gemm(be, seq, 0, 1, co, K, ld, dyn + off, P, col, ld, 1.0f, out, K);
+                } else {
+                    pack_samples(nb, co, P, dyn, buf);
+                    piece_gemm(be, seq, 0, 1, co, K, ld, buf, ld, col, ld, 1.0f, out, K);
+                }
+            }
+        }
     }
 }
 
-/* dst (c_out, nb*P) <- src (nb, c_out, P) for samples [n0, n0+nb) (gather),
- * or the reverse (scatter) */
-static void gather_chunk(const asgml_backend *be, const asgml_conv2d_desc *d, int nb,
-                         const float *src, float *dst, int scatter)
+/* Runs kind over the whole batch; see the top of the file. */
+static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int kind,
+                             const float *a, const float *b, float *out)
 {
-    const size_t p = (size_t)d->h_out * d->w_out, ld = (size_t)nb * p;
-    const int rows = nb * d->c_out;
-    int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if ((size_t)rows * p > 32768)
-    for (int q = 0; q < rows; q++) {
-        int j = q / d->c_out, co = q % d->c_out;
-        float *packed = (float *)(scatter ? src : dst) + (size_t)co * ld + (size_t)j * p;
-        float *nchw = (float *)(scatter ? dst : src) + ((size_t)j * d->c_out + co) * p;
-        if (scatter)
-            memcpy(nchw, packed, sizeof(float) * p);
-        else
-            memcpy(packed, nchw, sizeof(float) * p);
+    plan pl;
+    make_plan(be, d, &pl);
+    const int nt = pl.nt;
+    const size_t dwn = (size_t)d->c_out * pl.K;
+    const size_t per = pl.per + (kind == CONV_BFILT ? dwn : 0);
+    float *ws;
+    asgml_status st = asgml_cpu_workspace(be, per * (size_t)nt, &ws);
+    if (st) return st;
+    if (nt == 1) {
+        conv_range(be, d, &pl, kind, 1, 0, d->n, a, b, out, ws);
+        return ASGML_OK;
     }
+    asgml_cpu_blas_threads(be);
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        const int t = 0;
+#endif
+        const int s0 = (int)((int64_t)d->n * t / nt), s1 = (int)((int64_t)d->n * (t + 1) / nt);
+        float *mine = ws + per * (size_t)t;
+        float *acc = out;
+        if (kind == CONV_BFILT && t > 0) {
+            acc = mine + pl.per;
+            memset(acc, 0, sizeof(float) * dwn);
+        }
+        conv_range(be, d, &pl, kind, 0, s0, s1, a, b, acc, mine);
+        if (kind == CONV_BFILT) {
+#pragma omp barrier
+#pragma omp for schedule(static)
+            for (size_t i = 0; i < dwn; i++) {
+                float s = out[i];
+                for (int u = 1; u < nt; u++) s += ws[per * (size_t)u + pl.per + i];
+                out[i] = s;
+            }
+        }
+    }
+    return ASGML_OK;
 }
 
 asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -174,22 +333,7 @@ asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc
                         x + (size_t)i * K * P, P, 0.0f, y + (size_t)i * d->c_out * P, P);
         return ASGML_OK;
     }
-    const int nb_max = chunk_samples(be, d);
-    float *ws;
-    st = asgml_cpu_workspace(be, (size_t)(K + d->c_out) * nb_max * P, &ws);
-    if (st) return st;
-    float *col = ws, *tmp = ws + (size_t)K * nb_max * P;
-    for (int n0 = 0; n0 < d->n; n0 += nb_max) {
-        int nb = d->n - n0 < nb_max ? d->n - n0 : nb_max;
-        int ld = nb * P;
-        float *yn = y + (size_t)n0 * d->c_out * P;
-        im2col_chunk(be, d, x, n0, nb, col);
-        /* one sample: write straight into y, whose layout is then (c_out, P) */
-        asgml_cpu_sgemm(be, 0, 0, d->c_out, ld, K, 1.0f, w, K, col,
-                    ld, 0.0f, nb == 1 ? yn : tmp, ld);
-        if (nb > 1) gather_chunk(be, d, nb, tmp, yn, 1);
-    }
-    return ASGML_OK;
+    return conv_run(be, d, CONV_FWD, x, w, y);
 }
 
 asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -205,29 +349,7 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
                         dy + (size_t)i * d->c_out * P, P, 1.0f, dx + (size_t)i * K * P, P);
         return ASGML_OK;
     }
-    const int nb_max = chunk_samples(be, d);
-    float *ws;
-    st = asgml_cpu_workspace(be, (size_t)(K + d->c_out) * nb_max * P, &ws);
-    if (st) return st;
-    float *dcol = ws, *dyg = ws + (size_t)K * nb_max * P;
-    const size_t hw = (size_t)d->h_in * d->w_in, kk = (size_t)d->k_h * d->k_w;
-    int nt = asgml_cpu_threads(be);
-    for (int n0 = 0; n0 < d->n; n0 += nb_max) {
-        int nb = d->n - n0 < nb_max ? d->n - n0 : nb_max;
-        int ld = nb * P;
-        const float *dyn = dy + (size_t)n0 * d->c_out * P;
-        if (nb > 1) gather_chunk(be, d, nb, dyn, dyg, 0);
-        asgml_cpu_sgemm(be, 1, 0, K, ld, d->c_out, 1.0f, w, K,
-                    nb == 1 ? dyn : dyg, ld, 0.0f, dcol, ld);
-        const int planes = nb * d->c_in;
-#pragma omp parallel for num_threads(nt) schedule(static) if (planes > 1)
-        for (int q = 0; q < planes; q++) {
-            int j = q / d->c_in, c = q % d->c_in;
-            col2im_plane(d, dcol + (size_t)c * kk * ld + (size_t)j * P, ld,
-                         dx + ((size_t)(n0 + j) * d->c_in + c) * hw);
-        }
-    }
-    return ASGML_OK;
+    return conv_run(be, d, CONV_BDATA, dy, w, dx);
 }
 
 asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -236,36 +358,12 @@ asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_con
     asgml_status st = check_desc(d);
     if (st) return st;
     const int K = d->c_in * d->k_h * d->k_w, P = d->h_out * d->w_out;
-    const int pointwise = is_pointwise(d);
-    const int nb_max = chunk_samples(be, d);
-    float *ws;
-    /* pointwise: only dyg and the x gather (c_in = K rows) are needed */
-    st = asgml_cpu_workspace(be, (size_t)(K + d->c_out) * nb_max * P, &ws);
-    if (st) return st;
-    float *col = ws, *dyg = ws + (size_t)K * nb_max * P;
-    for (int n0 = 0; n0 < d->n; n0 += nb_max) {
-        int nb = d->n - n0 < nb_max ? d->n - n0 : nb_max;
-        int ld = nb * P;
-        const float *dyn = dy + (size_t)n0 * d->c_out * P;
-        const float *xn = x + (size_t)n0 * K * P;
-        const float *a = dyn, *b = xn;
-        if (nb > 1) {
-            gather_chunk(be, d, nb, dyn, dyg, 0);
-            a = dyg;
-        }
-        if (!pointwise) {
-            im2col_chunk(be, d, x, n0, nb, col);
-            b = col;
-        } else if (nb > 1) {
-            /* x chunk (nb, c_in, P) -> (c_in, nb*P): the same gather with c_in rows */
-            asgml_conv2d_desc dx_as_dy = *d;
-            dx_as_dy.c_out = d->c_in;
-            gather_chunk(be, &dx_as_dy, nb, xn, col, 0);
-            b = col;
-        }
-        /* dw (c_out, K) += a (c_out, nb*P) . b^T (nb*P, K) */
-        asgml_cpu_sgemm(be, 0, 1, d->c_out, K, ld, 1.0f, a, ld, b, ld,
-                    1.0f, dw, K);
+    if (is_pointwise(d)) {
+        /* dw (c_out, c_in) += sum_n dy_n (c_out, P) . x_n^T (P, c_in), samples in order */
+        for (int i = 0; i < d->n; i++)
+            asgml_cpu_sgemm(be, 0, 1, d->c_out, K, P, 1.0f, dy + (size_t)i * d->c_out * P, P,
+                            x + (size_t)i * K * P, P, 1.0f, dw, K);
+        return ASGML_OK;
     }
-    return ASGML_OK;
+    return conv_run(be, d, CONV_BFILT, x, dy, dw);
 }
