@@ -58,6 +58,7 @@ static void test_yaml_and_set(void)
     long width = 0, epochs = 0;
     int flip = 0;
     const char *fusion = "", *ms = "";
+    asgml_status st;
     snprintf(yaml, sizeof yaml, "%s/run.yaml", tmpdir);
     snprintf(json, sizeof json, "%s/config.json", tmpdir);
     write_file(yaml, "# a run\noptim:\n  lr: 1e-2\n  momentum: 0.5\nmodel:\n  width: 16\n"
@@ -66,8 +67,8 @@ static void test_yaml_and_set(void)
     ok(asgml_config_create(&c) == ASGML_OK, "create");
     ok(asgml_config_load_yaml(c, yaml) == ASGML_OK, "load YAML: %s", asgml_last_error());
     ok(asgml_config_set_assignment(c, "optim.lr=0.003", "--set") == ASGML_OK, "--set");
-    ok(asgml_config_get_double(c, "optim.lr", 1e-3, &lr) == ASGML_OK && lr == 0.003,
-       "--set wins over YAML (lr %g)", lr);
+    st = asgml_config_get_double(c, "optim.lr", 1e-3, &lr);
+    ok(st == ASGML_OK && lr == 0.003, "--set wins over YAML (lr %g)", lr);
     ok(asgml_config_get_double(c, "optim.momentum", 0.9, &mom) == ASGML_OK && mom == 0.5,
        "nested mapping becomes dotted key");
     ok(asgml_config_get_int(c, "model.width", 64, &width) == ASGML_OK && width == 16, "int");
