@@ -6,7 +6,7 @@ SH_LOG_COMPILER = $(SHELL)
 # Every test sees where the sources, the build and the AV-Digits data are.
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
-	ASGML_AVDIGITS="$${ASGML_AVDIGITS:-$(ASGML_AVDIGITS)}"; MANDOC='$(MANDOC)'; \
+	ASGML_AVDIGITS="$${ASGML_AVDIGITS:-$(AVDIGITS_DEFAULT)}"; MANDOC='$(MANDOC)'; \
 	export top_srcdir top_builddir ASGML_AVDIGITS MANDOC;
 EXTRA_DIST += build-aux/tap-driver.sh tests/tap.h tests/lib.sh
 TESTS += tests/tools-cli.sh tests/man-pages.sh
