@@ -253,6 +253,7 @@ int main(int argc, char **argv)
     asgml_status st;
 
     cli_init(argv[0], "asgml-probe");
+    cli_passive_openmp(argv);
     asgml_probe_eval_defaults(&o);
     while ((c = getopt_long(argc, argv, "s:p:b:f:d:j:q", longopts, NULL)) != -1) {
         switch (c) {

@@ -130,6 +130,7 @@ int main(int argc, char **argv)
     const char *store;
 
     cli_init(argv[0], "asgml-train");
+    cli_passive_openmp(argv);
     while ((c = getopt_long(argc, argv, "s:m:c:S:e:b:j:o:q", longopts, NULL)) != -1) {
         const char *key = NULL, *source = NULL;
         switch (c) {

@@ -106,6 +106,16 @@ double cli_parse_double(const char *opt, const char *s, double min, double max)
     return v;
 }
 
+void cli_passive_openmp(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") != NULL)
+        return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* no /proc: go on with the default policy (only slower when shared) */
+}
+
 int cli_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);

@@ -25,6 +25,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * option in the message ("--jobs"). */
 long cli_parse_long(const char *opt, const char *s, long min, long max);
 double cli_parse_double(const char *opt, const char *s, double min, double max);
+/* OpenMP threads that spin while waiting waste the cores when the machine
+ * is shared (a grid running several trainings, other jobs): unless the
+ * user set OMP_WAIT_POLICY, re-execute the program once with
+ * OMP_WAIT_POLICY=passive (libgomp reads it only at start-up). */
+void cli_passive_openmp(char **argv);
 /* 1 when stderr is a terminal (progress lines allowed). */
 int cli_stderr_is_tty(void);
 
