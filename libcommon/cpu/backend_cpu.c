@@ -105,7 +105,7 @@ static asgml_status cpu_relu_forward(asgml_backend *be, int64_t n, const float *
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return ASGML_OK;
 }
@@ -115,9 +115,9 @@ static asgml_status cpu_relu_backward(asgml_backend *be, int64_t n, const float 
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
-        if (y[i] > 0.0f) dx[i] += dy[i];
+        dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
     return ASGML_OK;
 }
 
@@ -125,7 +125,7 @@ static asgml_status cpu_sigmoid_forward(asgml_backend *be, int64_t n, const floa
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         /* stable for large |x|: exp of a non-positive number only */
         float v = x[i];
@@ -144,7 +144,7 @@ static asgml_status cpu_sigmoid_backward(asgml_backend *be, int64_t n, const flo
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
     return ASGML_OK;
 }
@@ -181,7 +181,7 @@ static asgml_status cpu_dropout_backward(asgml_backend *be, int64_t n, const flo
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * mask[i];
     return ASGML_OK;
 }
@@ -191,7 +191,7 @@ static asgml_status cpu_add(asgml_backend *be, int64_t n, const float *a, const 
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
     return ASGML_OK;
 }
@@ -201,7 +201,7 @@ static asgml_status cpu_mul(asgml_backend *be, int64_t n, const float *a, const 
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
     return ASGML_OK;
 }
@@ -211,7 +211,7 @@ static asgml_status cpu_axpy(asgml_backend *be, int64_t n, float alpha, const fl
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
     return ASGML_OK;
 }
@@ -220,7 +220,7 @@ static asgml_status cpu_scale(asgml_backend *be, int64_t n, float alpha, float *
 {
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) x[i] *= alpha;
     return ASGML_OK;
 }
@@ -233,7 +233,7 @@ static asgml_status cpu_fill(asgml_backend *be, int64_t n, float value, float *x
         memset(x, 0, (size_t)n * sizeof(float));
         return ASGML_OK;
     }
-#pragma omp parallel for num_threads(nt) schedule(static) if (n > ASGML_CPU_PAR_MIN)
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
     for (int64_t i = 0; i < n; i++) x[i] = value;
     return ASGML_OK;
 }

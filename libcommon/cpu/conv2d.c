@@ -39,6 +39,8 @@
 #define COL_TARGET ((size_t)1 << 19)
 /* ... but give the GEMM at least this many columns */
 #define MIN_COLS 256
+/* backward filter: at least this many columns per output channel */
+#define BFILT_COLS_PER_CO 4
 
 static asgml_status check_desc(const asgml_conv2d_desc *d)
 {
@@ -140,6 +142,8 @@ static void col2im_plane(const asgml_conv2d_desc *d, const float *col, size_t ld
     }
 }
 
+enum { CONV_FWD, CONV_BDATA, CONV_BFILT };
+
 /* How the work is cut (see the top of the file). */
 typedef struct plan {
     int K, P;
@@ -150,7 +154,7 @@ typedef struct plan {
     size_t per;      /* scratch floats per thread: col (K, cols) + buf (c_out, cols) */
 } plan;
 
-static void make_plan(const asgml_backend *be, const asgml_conv2d_desc *d, plan *pl)
+static void make_plan(const asgml_backend *be, const asgml_conv2d_desc *d, int kind, plan *pl)
 {
     const asgml_cpu_impl *impl = be->impl;
     const size_t K = (size_t)d->c_in * d->k_h * d->k_w, P = (size_t)d->h_out * d->w_out;
@@ -158,6 +162,10 @@ static void make_plan(const asgml_backend *be, const asgml_conv2d_desc *d, plan 
     if (nt > d->n) nt = 1;
     size_t cols = COL_TARGET / K;
     if (cols < MIN_COLS) cols = MIN_COLS;
+    /* the filter gradient (c_out, K) is read and written by every piece:
+     * long pieces (a deep GEMM k dimension) amortise that */
+    if (kind == CONV_BFILT && cols < BFILT_COLS_PER_CO * (size_t)d->c_out)
+        cols = BFILT_COLS_PER_CO * (size_t)d->c_out;
     size_t budget_cols = impl->conv_budget / (size_t)nt / (K + (size_t)d->c_out);
     if (cols > budget_cols) cols = budget_cols;
     if (cols < (size_t)d->w_out) cols = d->w_out; /* at least one output row */
@@ -221,8 +229,6 @@ static void unpack_samples(int nb, int rows, size_t P, const float *packed, floa
                    sizeof(float) * P);
 }
 
-enum { CONV_FWD, CONV_BDATA, CONV_BFILT };
-
 /* One thread's share: samples [s0, s1) in pieces, scratch ws (pl->per
  * floats).  fwd: a = x, b = w, out = y.  bdata: a = dy, b = w, out = dx.
  * bfilt: a = x, b = dy, out = the (c_out, K) filter-gradient accumulator. */
@@ -280,7 +286,7 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
                              const float *a, const float *b, float *out)
 {
     plan pl;
-    make_plan(be, d, &pl);
+    make_plan(be, d, kind, &pl);
     const int nt = pl.nt;
     const size_t dwn = (size_t)d->c_out * pl.K;
     const size_t per = pl.per + (kind == CONV_BFILT ? dwn : 0);
