@@ -20,7 +20,9 @@
  *                    [--warmup N] [--batch B]
  * ASGML_BENCH_PROFILE=1 in the environment adds, on stderr, the time spent
  * in each backend op over the timed steps (the ops are wrapped by a timing
- * table, which costs a clock read per call). */
+ * table, which costs a clock read per call); ASGML_BENCH_HASH=1 prints a
+ * hash of the parameters after the steps (runs with the same thread count
+ * must agree bit for bit). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +307,13 @@ int main(int argc, char **argv)
            "cpu_s_per_step=%.3f\n",
            shape, (double)batch * steps / dt, threads, batch, steps, loss / batch, dc / steps);
     if (profiling) profile_report(shape, steps, dt);
+    if (getenv("ASGML_BENCH_HASH")) { /* determinism checks: FNV-1a of the parameters */
+        const unsigned char *p = (const unsigned char *)asgml_model_params(model);
+        size_t nbytes = (size_t)asgml_model_num_params(model) * sizeof(float);
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < nbytes; i++) h = (h ^ p[i]) * 1099511628211ull;
+        printf("params_hash=%016llx\n", (unsigned long long)h);
+    }
     be->ops->free(be, in[0]);
     be->ops->free(be, in[1]);
     be->ops->free(be, dz);

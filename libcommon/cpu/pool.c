@@ -44,15 +44,18 @@ asgml_status asgml_cpu_maxpool_forward(asgml_backend *be, const asgml_pool2d_des
                 if (w1 > d->w_in) w1 = d->w_in;
                 int best = h0 * d->w_in + w0;
                 float m = -INFINITY;
-                for (int h = h0; h < h1; h++)
+                /* !(v <= m) is v > m or v NaN; m is never NaN while looping */
+                for (int h = h0; h < h1; h++) {
+                    const float *xr = xp + h * d->w_in;
                     for (int w = w0; w < w1; w++) {
-                        float v = xp[h * d->w_in + w];
-                        if (v > m || isnan(v)) {
+                        float v = xr[w];
+                        if (__builtin_expect(!(v <= m), 0)) {
                             m = v;
                             best = h * d->w_in + w;
-                            if (isnan(v)) goto done;
+                            if (v != v) goto done;
                         }
                     }
+                }
             done:
                 yp[oh * d->w_out + ow] = m;
                 ap[oh * d->w_out + ow] = best;
