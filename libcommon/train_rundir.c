@@ -31,10 +31,23 @@ static asgml_status path_join(char *out, size_t n, const char *dir, const char *
     return ASGML_OK;
 }
 
+/* mkdir -p: missing parents are created too (grids write runs/<cell>). */
 static asgml_status make_dir(const char *path)
 {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return asgml_error(ASGML_EIO, "%s: cannot create directory: %s", path, strerror(errno));
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return asgml_error(ASGML_EINVAL, "%s: bad directory name", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return asgml_error(ASGML_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
     return ASGML_OK;
 }
 
