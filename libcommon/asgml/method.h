@@ -13,7 +13,8 @@
  *      command line)
  *   H3 optimiser step; encoder_active[m] == 0 leaves encoder m untouched
  *   H4 after_step: statistics, probes, auxiliary models
- *   H5 epoch_end (after the last batch, before evaluation)
+ *   H5 epoch_end (after the last batch and the evaluation of the epoch,
+ *      before the LR schedule steps; test_acc is that evaluation)
  *
  * A composition "a+b" runs every hook of a, then of b (sorted by h2_rank).
  * Methods record their per-step signals with asgml_log_*(). */
