@@ -580,6 +580,16 @@ asgml_status asgml_v1_sched_after_step(asgml_v1_sched *sc, asgml_step *s)
     char key[96];
     int every = sc->tau_every > 0 ? sc->tau_every : sc->eval_freq;
 
+    /* both cadences count batches inside an epoch (methods.md 4.3): a period
+     * longer than the epoch would never recompute tau, and the method would
+     * silently be joint training with unimodal heads */
+    if (!sc->tau_unused && (every > s->batches_per_epoch || (sc->source != ASGML_SIGNAL_DUAL &&
+                                         sc->eval_freq > s->batches_per_epoch)))
+        return asgml_error(ASGML_EINVAL,
+                           "asgml.eval-freq (%d) or asgml.tau-every exceeds the %d batches of an "
+                           "epoch: tau would never be recomputed; set asgml.eval-freq <= %d",
+                           sc->eval_freq, s->batches_per_epoch, s->batches_per_epoch);
+
     asgml_v1_signals_update(&sc->sig, s->grad_norm_pre, s->ce_uni);
     for (int m = 0; m < sc->n; m++)
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.gbar", s, m),

@@ -131,6 +131,7 @@ typedef struct asgml_v1_sched {
     double tau_base, tau_min, tau_max, kappa, beta, lambda, gamma;
     double delta, omega;
     int window, eval_freq, tau_every, probe_steps;
+    int tau_unused;            /* fixed variants: tau is logged, not used */
     int64_t warmup;
     asgml_signal_source source;
     /* state */

@@ -24,6 +24,7 @@ typedef struct entry {
     char *key, *value, *source;
     int set;             /* came from YAML/JSON/--set (not a default) */
     int read;            /* read by some code: part of the resolved config */
+    int ignored;         /* set, unread, but in a namespace nobody uses this run */
     value_type type;     /* type of the last read */
 } entry;
 
@@ -309,7 +310,7 @@ asgml_status asgml_config_check_unused(const asgml_config *c)
         const entry *e = &c->e[i];
         const char *best = NULL;
         int bestd = 3;
-        if (!e->set || e->read)
+        if (!e->set || e->read || e->ignored)
             continue;
         for (int j = 0; j < c->n; j++) {
             int d;
@@ -327,6 +328,20 @@ asgml_status asgml_config_check_unused(const asgml_config *c)
         return asgml_error(ASGML_EINVAL, "%s: unknown configuration key '%s'", e->source, e->key);
     }
     return ASGML_OK;
+}
+
+int asgml_config_ignore_prefix(asgml_config *c, const char *prefix)
+{
+    int count = 0;
+    size_t len = strlen(prefix);
+    for (int i = 0; i < c->n; i++) {
+        entry *e = &c->e[i];
+        if (e->set && !e->read && strncmp(e->key, prefix, len) == 0) {
+            e->ignored = 1;
+            count++;
+        }
+    }
+    return count;
 }
 
 /* ---- JSON output ---------------------------------------------------------- */

@@ -136,6 +136,14 @@ static asgml_status boost_after_step(void *state, asgml_step *s)
     char key[96];
     int amax = 0, amin = 0;
 
+    /* the cadence counts batches inside an epoch: a period longer than the
+     * epoch would never run the probes, and the method would silently be
+     * plain joint training */
+    if (st->eval_freq > s->batches_per_epoch)
+        return asgml_error(ASGML_EINVAL,
+                           "asgml-boost.eval-freq (%d) exceeds the %d batches of an epoch: the "
+                           "probes would never run; set asgml-boost.eval-freq <= %d",
+                           st->eval_freq, s->batches_per_epoch, s->batches_per_epoch);
     if ((s->batch + 1) % st->eval_freq != 0 || s->batch_size < 2)
         return ASGML_OK;
     CK(asgml_probe_set_run(&st->probes, s, st->probe_steps));

@@ -178,6 +178,7 @@ static asgml_status freq_after_step(void *state, asgml_step *s)
     for (int m = 0; m < st->sc.n; m++)
         st->updates[m] += st->mask[m];
     st->steps += 1;
+    st->sc.tau_unused = st->fixed;
     return asgml_v1_sched_after_step(&st->sc, s);
 }
 

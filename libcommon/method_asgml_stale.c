@@ -199,6 +199,7 @@ static asgml_status stale_modulate(void *state, asgml_step *s)
 static asgml_status stale_after_step(void *state, asgml_step *s)
 {
     stale_state *st = state;
+    st->sc.tau_unused = st->fixed;
     return asgml_v1_sched_after_step(&st->sc, s);
 }
 

@@ -39,6 +39,11 @@ asgml_status asgml_config_get_string(asgml_config *c, const char *key, const cha
 int asgml_config_is_set(const asgml_config *c, const char *key);
 
 asgml_status asgml_config_check_unused(const asgml_config *c);
+/* Keys that are set, not read, and start with prefix (e.g. "asgml-boost.")
+ * are exempt from asgml_config_check_unused: one configuration file can
+ * hold the settings of every method of a study, and a run uses only those
+ * of its own methods.  Returns how many keys it exempted. */
+int asgml_config_ignore_prefix(asgml_config *c, const char *prefix);
 /* Sorted resolved keys as one JSON object (values typed as read). */
 asgml_status asgml_config_write_json(const asgml_config *c, FILE *f);
 /* Iterate resolved keys in sorted order: returns count; key/value by index. */
