@@ -8,7 +8,7 @@ train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 18
+plan 23
 "$mkstore" "$d/tiny.h5" 64 >/dev/null 2>&1
 base="--store $d/tiny.h5 --epochs 1 --batch-size 16 --quiet --set model.width=4"
 
@@ -52,4 +52,15 @@ check "a good run exits 0" test $rc -eq 0
 run $train $base --out "$d/ok"
 check "a second run into the same directory: exit 2" test $rc -eq 2 && one_line ".*already holds a run"
 check "--list-methods lists baseline" sh -c "'$train' --list-methods | grep -q '^baseline '"
+# keys of methods this run does not use are not typos (one YAML per study)
+run $train $base --method baseline --set asgml.eval-freq=2 --set asgml-boost.alpha=0.7 --out "$d/r7"
+check "other methods' keys are ignored: exit 0" test $rc -eq 0
+check "other methods' keys stay out of config.json" sh -c "! grep -q '\"asgml[.-]' '$d/r7/config.json'"
+run $train $base --method baseline --set asgml.eval-frq=2 --out "$d/r8"
+check "a typo inside another method's namespace is ignored too (exit 0)" test $rc -eq 0
+# a tau cadence longer than the epoch (a few batches of 16) would
+# make asgml-freq silently plain training: an error
+run $train $base --method asgml-freq --out "$d/r9"
+check "asgml.eval-freq > batches per epoch: exit 2" test $rc -eq 2
+check "asgml.eval-freq > batches per epoch: says so" grep -q "exceeds the [0-9]* batches of an epoch" "$d/err"
 done_testing
