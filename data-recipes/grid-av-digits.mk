@@ -22,7 +22,9 @@
 # epoch takes 34 s at width 8 (30 s CPU; 2 min 25 s at width 16), so a cell
 # costs about 8 CPU-minutes and the 80 cells about 10 CPU-hours
 # (make -j 8: under 1.5 h on 8 cores).  Change EPOCHS, WIDTH, LR, or add
-# EXTRA_ARGS="--device cuda" on the command line.
+# EXTRA_ARGS="--device cuda" on the command line.  asgml.eval-freq is 20
+# (AV-Digits has 43 batches per epoch; the default 100 would never
+# recompute tau, which asgml-train reports as an error).
 
 GRID_NAME = av-digits
 STORE ?= stores/avdigits-vweak.h5
@@ -31,7 +33,7 @@ EPOCHS ?= 15
 WIDTH ?= 8
 LR ?= 0.01
 TRAIN_ARGS = -e $(EPOCHS) -b 64 --set model.width=$(WIDTH) --set optim.lr=$(LR) \
-	--set sched.step-size=10 --set train.keep-checkpoints=0
+	--set sched.step-size=10 --set train.keep-checkpoints=0 --set asgml.eval-freq=20
 
 GRID_CELLS = $(call grid_cells,baseline ogm-ge asgml-freq asgml-stale asgml-boost asgml-boost+ogm-ge,$(SEEDS),)
 GRID_CELLS += $(call grid_cells,unimodal,$(SEEDS),unimodal.modality=audio|visual)
