@@ -2,10 +2,10 @@
 # included by the top Makefile.am.  Fixtures are written by
 # tests/fixtures/make_dsp_fixtures.py and committed.
 check_PROGRAMS += tests/test-stft tests/test-resize tests/test-image tests/test-audio
-tests_test_stft_SOURCES = tests/test-stft.c tests/tap.h
-tests_test_resize_SOURCES = tests/test-resize.c tests/tap.h
-tests_test_image_SOURCES = tests/test-image.c tests/tap.h
-tests_test_audio_SOURCES = tests/test-audio.c tests/tap.h
+tests_test_stft_SOURCES = tests/test-stft.c tests/tap.h tests/fixture.h
+tests_test_resize_SOURCES = tests/test-resize.c tests/tap.h tests/fixture.h
+tests_test_image_SOURCES = tests/test-image.c tests/tap.h tests/fixture.h
+tests_test_audio_SOURCES = tests/test-audio.c tests/tap.h tests/fixture.h
 TESTS += tests/test-stft tests/test-resize tests/test-image tests/test-audio
 EXTRA_DIST += tests/fixtures/make_dsp_fixtures.py \
 	tests/fixtures/dsp/au_float.f32 \

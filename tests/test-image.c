@@ -17,32 +17,8 @@
 
 #include "corrupt.h"
 #include "decode.h"
+#include "fixture.h"
 #include "tap.h"
-
-static char fixdir[400];
-
-static uint8_t *slurp(const char *name, size_t *len)
-{
-    char p[600];
-    FILE *f;
-    uint8_t *buf;
-    long n;
-    snprintf(p, sizeof p, "%s/%s", fixdir, name);
-    f = fopen(p, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 static void check_image(const char *name, int h, int w, int jpeg, int channels)
 {

@@ -19,33 +19,8 @@
 
 #include "asgml/store.h"
 #include "decode.h"
+#include "fixture.h"
 #include "tap.h"
-
-static char fixdir[400];
-
-static void *slurp(const char *name, size_t *len)
-{
-    char p[1200];
-    FILE *f;
-    void *buf;
-    long n;
-    snprintf(p, sizeof p, "%s/%s", fixdir, name);
-    f = fopen(p, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
 
 /* max |a-b| / max |b| and max |a-b|, on exp(v) - log_offset when
  * log_offset > 0 (maxabs stays in the log domain). */
