@@ -3,6 +3,7 @@ libasgml_la_SOURCES += libcommon/backend.c \
 	libcommon/cpu/cpu.h \
 	libcommon/cpu/backend_cpu.c \
 	libcommon/cpu/conv2d.c \
+	libcommon/cpu/winograd.c \
 	libcommon/cpu/batchnorm.c \
 	libcommon/cpu/pool.c \
 	libcommon/cpu/gemm.c \

@@ -6,3 +6,6 @@ tests_test_ops_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 tests_test_backend_ops_SOURCES = tests/test-backend-ops.c tests/tap.h
 TESTS += tests/test-ops-fd tests/test-ops-torch tests/test-backend-ops
 EXTRA_DIST += tests/fixtures/make_ops_fixtures.py tests/fixtures/ops/ops.h5
+check_PROGRAMS += tests/test-conv-winograd
+tests_test_conv_winograd_SOURCES = tests/test-conv-winograd.c tests/tap.h
+TESTS += tests/test-conv-winograd

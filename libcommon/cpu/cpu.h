@@ -54,6 +54,20 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
 asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
                                               const float *x, const float *dy, float *dw);
 
+/* winograd.c: 3x3 stride-1 pad-1 convolutions by Winograd F(2x2,3x3),
+ * same semantics as the conv2d ops (backward ops accumulate).  conv2d.c
+ * dispatches to them; ASGML_CONV_ALGO=im2col|winograd|auto (default auto)
+ * forces the im2col path, Winograd for every eligible conv, or the
+ * built-in choice (asgml_cpu_winograd_auto). */
+int asgml_cpu_winograd_eligible(const asgml_conv2d_desc *d);
+int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d);
+asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d,
+                                        const float *x, const float *w, float *y);
+asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
+                                              const float *dy, const float *w, float *dx);
+asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
+                                                const float *x, const float *dy, float *dw);
+
 /* batchnorm.c */
 asgml_status asgml_cpu_batchnorm_forward_train(asgml_backend *be, const asgml_bn_desc *d,
                                                const float *x, const float *gamma,

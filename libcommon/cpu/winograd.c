@@ -1,0 +1,427 @@
+/* cpu/winograd.c - 3x3 stride-1 pad-1 convolutions by Winograd F(2x2,3x3).
+ *
+ * Shapes as in conv2d.c: x (n, c_in, H, W), w (c_out, c_in, 3, 3),
+ * y (n, c_out, H, W) (stride 1, pad 1: same spatial size).
+ *
+ * The output is cut into 2x2 tiles, th = ceil(H/2) by tw = ceil(W/2) per
+ * sample (tps = th*tw); tile (ti, tj) reads the 4x4 input patch whose top
+ * left is (2ti-1, 2tj-1), outside the image reading zeros.  With the 16
+ * transform points p = 4r+s:
+ *   U[p] (co, ci)  filter transform G g G^T (once per call)
+ *   V[p] (ci, T)   input transform B^T d B of T tiles
+ *   M[p] (co, T) = U[p] . V[p]  (one SGEMM per point)
+ *   y tile = A^T M A (2x2, the part inside the image written)
+ * forward: ci = c_in, co = c_out, y = ...
+ * backward data: the same with dy as input (ci = c_out, co = c_in) and the
+ *   180-degree-rotated, transposed filter; dx += ...
+ * backward filter: with D[p] (c_out, T) = A dy_tile A^T of the 2x2 dy tiles
+ *   (zeros outside the image), Dw[p] (c_out, c_in) += D[p] . V[p]^T over
+ *   all tiles and dw += G^T Dw G at the end.
+ * Threads own contiguous sample ranges as in conv2d.c (tiles are processed
+ * in chunks of T tiles of the range); backward filter keeps one Dw per
+ * thread, summed in thread order.  With fewer samples than threads the
+ * chunks run in order and each SGEMM is split over the threads.  The
+ * result depends only on the shapes and the thread count. */
+#include <cblas.h>
+#include <string.h>
+
+#include "cpu.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define NP 16 /* transform points */
+/* V + M of a chunk: aim for this many floats per thread */
+#define TILE_TARGET ((size_t)1 << 18)
+#define MIN_TILES 32
+#define MAX_TILES 1024
+/* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
+ * of a transform off a power-of-two stride (cache-set conflicts) */
+#define PT_PAD 16
+
+/* the transforms are plain loops over tiles: compiled for AVX-512 and AVX2
+ * next to the baseline, picked at load time (GCC function multiversioning) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define WG_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WG_SIMD
+#endif
+
+enum { WG_FWD, WG_BDATA, WG_BFILT };
+
+int asgml_cpu_winograd_eligible(const asgml_conv2d_desc *d)
+{
+    return d->k_h == 3 && d->k_w == 3 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 1 &&
+           d->pad_w == 1 && d->h_out == d->h_in && d->w_out == d->w_in;
+}
+
+int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d)
+{
+    /* measured at ResNet18 shapes (AVX-512, OpenBLAS): a win from 16
+     * channels and 4x4 outputs up; below, the transforms and the padding of
+     * the tiles cost more than the multiplications saved */
+    return asgml_cpu_winograd_eligible(d) && d->c_in >= 16 && d->c_out >= 16 &&
+           d->h_out * d->w_out >= 16;
+}
+
+/* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
+static void filter_tf(const float *g, int rot, float *u, size_t ps)
+{
+    float k[9], t[4][3];
+    for (int i = 0; i < 9; i++) k[i] = rot ? g[8 - i] : g[i];
+    for (int s = 0; s < 3; s++) {
+        t[0][s] = k[s];
+        t[1][s] = 0.5f * (k[s] + k[3 + s] + k[6 + s]);
+        t[2][s] = 0.5f * (k[s] - k[3 + s] + k[6 + s]);
+        t[3][s] = k[6 + s];
+    }
+    for (int r = 0; r < 4; r++) {
+        const float a = t[r][0], b = t[r][1], c = t[r][2];
+        u[(size_t)(4 * r) * ps] = a;
+        u[(size_t)(4 * r + 1) * ps] = 0.5f * (a + b + c);
+        u[(size_t)(4 * r + 2) * ps] = 0.5f * (a - b + c);
+        u[(size_t)(4 * r + 3) * ps] = c;
+    }
+}
+
+/* The tiles of a chunk as runs along tile rows: run k covers tiles
+ * [tj0, tj1) of tile row ti of sample n, stored from chunk column j0. */
+typedef struct tiles {
+    int nseg, n[MAX_TILES], ti[MAX_TILES], tj0[MAX_TILES], tj1[MAX_TILES], j0[MAX_TILES];
+} tiles;
+
+static void chunk_tiles(size_t g0, int tc, int th, int tw, tiles *tl)
+{
+    const size_t tps = (size_t)th * tw;
+    int k = 0;
+    for (int j = 0; j < tc; k++) {
+        const size_t g = g0 + (size_t)j, r = g % tps;
+        const int tj0 = (int)(r % (size_t)tw), len = tw - tj0 < tc - j ? tw - tj0 : tc - j;
+        tl->n[k] = (int)(g / tps);
+        tl->ti[k] = (int)(r / (size_t)tw);
+        tl->tj0[k] = tj0;
+        tl->tj1[k] = tj0 + len;
+        tl->j0[k] = j;
+        j += len;
+    }
+    tl->nseg = k;
+}
+
+/* rb (Wp floats, Wp = 2*tw+2) <- image row y of plane src (H, W) shifted
+ * right by one column, zeros outside the image */
+static void load_row(const float *src, int y, int H, int W, int Wp, float *rb)
+{
+    if (y < 0 || y >= H) {
+        memset(rb, 0, sizeof(float) * (size_t)Wp);
+        return;
+    }
+    rb[0] = 0.0f;
+    memcpy(rb + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
+    for (int k = W + 1; k < Wp; k++) rb[k] = 0.0f;
+}
+
+/* V (16 points of stride ps; ci rows of T) <- B^T d B of the chunk's tiles
+ * of in (N, C, H, W); rb: 8*Wp floats of row scratch */
+WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+                     float *V, float *rb)
+{
+    const size_t HW = (size_t)H * W;
+    const int Wp = 2 * ((W + 1) / 2) + 2;
+    float *d0 = rb, *d1 = rb + Wp, *d2 = rb + 2 * Wp, *d3 = rb + 3 * Wp;
+    float *t0 = rb + 4 * Wp, *t1 = rb + 5 * Wp, *t2 = rb + 6 * Wp, *t3 = rb + 7 * Wp;
+    for (int k = 0; k < tl->nseg; k++) {
+        const int y0 = 2 * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        for (int c = 0; c < C; c++) {
+            const float *src = in + ((size_t)tl->n[k] * C + c) * HW;
+            load_row(src, y0, H, W, Wp, d0);
+            load_row(src, y0 + 1, H, W, Wp, d1);
+            load_row(src, y0 + 2, H, W, Wp, d2);
+            load_row(src, y0 + 3, H, W, Wp, d3);
+#pragma omp simd
+            for (int x = 2 * tj0; x < 2 * tj1 + 2; x++) {
+                t0[x] = d0[x] - d2[x];
+                t1[x] = d1[x] + d2[x];
+                t2[x] = d2[x] - d1[x];
+                t3[x] = d1[x] - d3[x];
+            }
+            float *v = V + (size_t)c * T + tl->j0[k] - tj0;
+            const float *tr[4] = {t0, t1, t2, t3};
+            for (int r = 0; r < 4; r++) {
+                const float *t = tr[r];
+                float *v0 = v + (size_t)(4 * r) * ps, *v1 = v + (size_t)(4 * r + 1) * ps;
+                float *v2 = v + (size_t)(4 * r + 2) * ps, *v3 = v + (size_t)(4 * r + 3) * ps;
+#pragma omp simd
+                for (int tj = tj0; tj < tj1; tj++) {
+                    const int x = 2 * tj;
+                    v0[tj] = t[x] - t[x + 2];
+                    v1[tj] = t[x + 1] + t[x + 2];
+                    v2[tj] = t[x + 2] - t[x + 1];
+                    v3[tj] = t[x + 1] - t[x + 3];
+                }
+            }
+        }
+    }
+}
+
+/* out (N, C, H, W) (+)= A^T M A of the chunk's tiles, M (16 points of
+ * stride ps; C rows of T); rb: 2*Wp floats of row scratch */
+WG_SIMD static void output_tf(const float *M, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+                      float *out, int acc, float *rb)
+{
+    const size_t HW = (size_t)H * W;
+    const int Wp = 2 * ((W + 1) / 2) + 2;
+    float *o0 = rb, *o1 = rb + Wp;
+    for (int k = 0; k < tl->nseg; k++) {
+        const int oy = 2 * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        const int x0 = 2 * tj0, x1 = 2 * tj1 < W ? 2 * tj1 : W;
+        for (int c = 0; c < C; c++) {
+            const float *m = M + (size_t)c * T + tl->j0[k] - tj0;
+#pragma omp simd
+            for (int tj = tj0; tj < tj1; tj++) {
+                float q[NP];
+                for (int p = 0; p < NP; p++) q[p] = m[(size_t)p * ps + tj];
+                float s0[4], s1[4];
+                for (int i = 0; i < 4; i++) {
+                    s0[i] = q[i] + q[4 + i] + q[8 + i];
+                    s1[i] = q[4 + i] - q[8 + i] - q[12 + i];
+                }
+                o0[2 * tj] = s0[0] + s0[1] + s0[2];
+                o0[2 * tj + 1] = s0[1] - s0[2] - s0[3];
+                o1[2 * tj] = s1[0] + s1[1] + s1[2];
+                o1[2 * tj + 1] = s1[1] - s1[2] - s1[3];
+            }
+            float *dst = out + ((size_t)tl->n[k] * C + c) * HW + (size_t)oy * W;
+            const int two = oy + 1 < H;
+            if (acc) {
+#pragma omp simd
+                for (int x = x0; x < x1; x++) dst[x] += o0[x];
+                if (two) {
+#pragma omp simd
+                    for (int x = x0; x < x1; x++) dst[W + x] += o1[x];
+                }
+            } else {
+                memcpy(dst + x0, o0 + x0, sizeof(float) * (size_t)(x1 - x0));
+                if (two) memcpy(dst + W + x0, o1 + x0, sizeof(float) * (size_t)(x1 - x0));
+            }
+        }
+    }
+}
+
+/* D (16 points of stride ps; C rows of T) <- A g A^T of the chunk's 2x2
+ * tiles g of dy (N, C, H, W), zeros outside; rb: 2*Wp floats of scratch */
+WG_SIMD static void grad_tf(const float *dy, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+                    float *D, float *rb)
+{
+    const size_t HW = (size_t)H * W;
+    const int Wp = 2 * ((W + 1) / 2) + 2;
+    float *g0 = rb, *g1 = rb + Wp;
+    for (int k = 0; k < tl->nseg; k++) {
+        const int oy = 2 * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        for (int c = 0; c < C; c++) {
+            const float *src = dy + ((size_t)tl->n[k] * C + c) * HW;
+            /* load_row shifts by one column: tile tj reads g[2tj+1], g[2tj+2] */
+            load_row(src, oy, H, W, Wp, g0);
+            load_row(src, oy + 1, H, W, Wp, g1);
+            float *m = D + (size_t)c * T + tl->j0[k] - tj0;
+#pragma omp simd
+            for (int tj = tj0; tj < tj1; tj++) {
+                const int x = 2 * tj + 1;
+                const float a00 = g0[x], a01 = g0[x + 1], a10 = g1[x], a11 = g1[x + 1];
+                const float e[4][2] = {
+                    {a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
+                for (int r = 0; r < 4; r++) {
+                    const float a = e[r][0], b = e[r][1];
+                    m[(size_t)(4 * r) * ps + tj] = a;
+                    m[(size_t)(4 * r + 1) * ps + tj] = a + b;
+                    m[(size_t)(4 * r + 2) * ps + tj] = a - b;
+                    m[(size_t)(4 * r + 3) * ps + tj] = -b;
+                }
+            }
+        }
+    }
+}
+
+/* dw (3x3) += G^T w4 G */
+static void filter_grad_tf(const float w4[NP], float *dw)
+{
+    float q[3][4];
+    for (int s = 0; s < 4; s++) {
+        const float a = w4[s], b = w4[4 + s], c = w4[8 + s], e = w4[12 + s];
+        q[0][s] = a + 0.5f * (b + c);
+        q[1][s] = 0.5f * (b - c);
+        q[2][s] = 0.5f * (b + c) + e;
+    }
+    for (int r = 0; r < 3; r++) {
+        const float a = q[r][0], b = q[r][1], c = q[r][2], e = q[r][3];
+        dw[3 * r] += a + 0.5f * (b + c);
+        dw[3 * r + 1] += 0.5f * (b - c);
+        dw[3 * r + 2] += 0.5f * (b + c) + e;
+    }
+}
+
+static void point_gemm(const asgml_backend *be, int seq, int tb, int m, int n, int k,
+                       const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                       int ldc)
+{
+    if (seq)
+        asgml_cpu_sgemm(be, 0, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
+                    a, lda, b, ldb, beta, c, ldc);
+}
+
+typedef struct wplan {
+    int kind, ci, co, H, W, th, tw, nt;
+    size_t T, filt, per, rbf; /* rbf: row scratch floats (end of per) */
+    size_t psv, psm, psw; /* point strides of V (ci, T), M (co, T), Dw (co, ci) */
+} wplan;
+
+/* One thread's samples [s0, s1) with scratch ws (pl->per floats).
+ * fwd/bdata: a = the input (n, ci, H, W), U the transformed filter, out
+ * (n, co, H, W).  bfilt: a = x, b = dy, the sums go to ws's Dw. */
+static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0, int s1,
+                       const float *a, const float *b, const float *U, float *out, float *ws)
+{
+    const int ci = pl->ci, co = pl->co, H = pl->H, W = pl->W;
+    const size_t T = pl->T, tps = (size_t)pl->th * pl->tw;
+    float *V = ws, *M = ws + NP * pl->psv, *Dw = M + NP * pl->psm;
+    float *rb = ws + pl->per - pl->rbf; /* row scratch */
+    tiles tl;
+    if (pl->kind == WG_BFILT) memset(Dw, 0, sizeof(float) * pl->filt);
+    const size_t g1 = (size_t)s1 * tps;
+    for (size_t g0 = (size_t)s0 * tps; g0 < g1; g0 += T) {
+        const int tc = (int)(g1 - g0 < T ? g1 - g0 : T);
+        chunk_tiles(g0, tc, pl->th, pl->tw, &tl);
+        input_tf(a, ci, H, W, &tl, T, pl->psv, V, rb);
+        if (pl->kind == WG_BFILT) {
+            grad_tf(b, co, H, W, &tl, T, pl->psm, M, rb);
+            for (int p = 0; p < NP; p++)
+                point_gemm(be, seq, 1, co, ci, tc, M + p * pl->psm, (int)T, V + p * pl->psv,
+                           (int)T, 1.0f, Dw + p * pl->psw, ci);
+        } else {
+            for (int p = 0; p < NP; p++)
+                point_gemm(be, seq, 0, co, tc, ci, U + p * pl->psw, ci,
+                           V + p * pl->psv, (int)T, 0.0f, M + p * pl->psm, (int)T);
+            output_tf(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+        }
+    }
+}
+
+/* filter transform into U (16 points of stride ps; co rows of ci) of the
+ * rows [r0, r1) of U, from w (c_out, c_in, 3, 3); written in U's order */
+static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U, size_t ps,
+                        int r0, int r1)
+{
+    const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
+    for (int r = r0; r < r1; r++)
+        for (int c = 0; c < ci; c++) {
+            /* forward: U[p][o][c] from w[o][c]; backward data: U[p][c][o] from w[o][c] */
+            const size_t src = kind == WG_BDATA ? (size_t)c * d->c_in + r : (size_t)r * ci + c;
+            filter_tf(w + src * 9, kind == WG_BDATA, U + (size_t)r * ci + c, ps);
+        }
+}
+
+/* dw += G^T (sum over threads of Dw) G for pairs [q0, q1) */
+static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0, size_t q1)
+{
+    const size_t off = NP * (pl->psv + pl->psm), ps = pl->psw;
+    for (size_t q = q0; q < q1; q++) {
+        float w4[NP];
+        for (int p = 0; p < NP; p++) {
+            float s = ws[off + (size_t)p * ps + q];
+            for (int u = 1; u < pl->nt; u++) s += ws[pl->per * (size_t)u + off + (size_t)p * ps + q];
+            w4[p] = s;
+        }
+        filter_grad_tf(w4, dw + q * 9);
+    }
+}
+
+static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int kind,
+                             const float *a, const float *b, float *out)
+{
+    const asgml_cpu_impl *impl = be->impl;
+    wplan pl;
+    pl.kind = kind;
+    pl.ci = kind == WG_BDATA ? d->c_out : d->c_in;
+    pl.co = kind == WG_BDATA ? d->c_in : d->c_out;
+    pl.H = d->h_in;
+    pl.W = d->w_in;
+    pl.th = (pl.H + 1) / 2;
+    pl.tw = (pl.W + 1) / 2;
+    int nt = asgml_cpu_threads(be);
+    if (nt > d->n) nt = 1;
+    pl.nt = nt;
+    pl.psw = (size_t)pl.co * pl.ci + PT_PAD;
+    pl.filt = NP * pl.psw; /* U or Dw */
+    const size_t per_tile = (size_t)NP * (pl.ci + pl.co);
+    size_t T = TILE_TARGET / per_tile;
+    if (T < MIN_TILES) T = MIN_TILES;
+    const size_t range = (size_t)((d->n + nt - 1) / nt) * pl.th * pl.tw;
+    if (T > range) T = range;
+    /* the scratch budget (lowered by tests to exercise chunking) */
+    const size_t fixed = kind == WG_BFILT ? pl.filt * nt : pl.filt;
+    if (impl->conv_budget > fixed) {
+        size_t tb = (impl->conv_budget - fixed) / nt / per_tile;
+        if (T > tb) T = tb;
+    } else {
+        T = 1;
+    }
+    if (T > MAX_TILES) T = MAX_TILES;
+    if (T < 1) T = 1;
+    pl.T = T;
+    pl.psv = (size_t)pl.ci * T + PT_PAD;
+    pl.psm = (size_t)pl.co * T + PT_PAD;
+    pl.rbf = 8 * (size_t)(2 * pl.tw + 2);
+    pl.per = NP * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
+    float *ws;
+    asgml_status st = asgml_cpu_workspace(be, (kind == WG_BFILT ? 0 : pl.filt) + pl.per * nt, &ws);
+    if (st) return st;
+    float *U = ws, *thr = kind == WG_BFILT ? ws : ws + pl.filt;
+    const size_t pairs = (size_t)d->c_out * d->c_in;
+    if (nt == 1) {
+        if (kind != WG_BFILT) filter_rows(d, kind, b, U, pl.psw, 0, pl.co);
+        wino_range(be, &pl, 1, 0, d->n, a, b, U, out, thr);
+        if (kind == WG_BFILT) filter_grad_pairs(&pl, thr, out, 0, pairs);
+        return ASGML_OK;
+    }
+    asgml_cpu_blas_threads(be);
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        const int t = 0;
+#endif
+        const size_t q0 = pairs * t / nt, q1 = pairs * (t + 1) / nt;
+        if (kind != WG_BFILT) {
+            filter_rows(d, kind, b, U, pl.psw, pl.co * t / nt, pl.co * (t + 1) / nt);
+#pragma omp barrier
+        }
+        const int s0 = (int)((int64_t)d->n * t / nt), s1 = (int)((int64_t)d->n * (t + 1) / nt);
+        wino_range(be, &pl, 0, s0, s1, a, b, U, out, thr + pl.per * (size_t)t);
+        if (kind == WG_BFILT) {
+#pragma omp barrier
+            filter_grad_pairs(&pl, thr, out, q0, q1);
+        }
+    }
+    return ASGML_OK;
+}
+
+asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d,
+                                        const float *x, const float *w, float *y)
+{
+    return wino_run(be, d, WG_FWD, x, w, y);
+}
+
+asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
+                                              const float *dy, const float *w, float *dx)
+{
+    return wino_run(be, d, WG_BDATA, dy, w, dx);
+}
+
+asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
+                                                const float *x, const float *dy, float *dw)
+{
+    return wino_run(be, d, WG_BFILT, x, dy, dw);
+}
