@@ -32,8 +32,8 @@
 #endif
 
 #define NP 16 /* transform points */
-/* V + M of a chunk: aim for this many floats per thread */
-#define TILE_TARGET ((size_t)1 << 18)
+/* V + M of a chunk: aim for this many floats per thread (L2-sized) */
+#define TILE_TARGET ((size_t)1 << 17)
 #define MIN_TILES 32
 #define MAX_TILES 1024
 /* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
@@ -310,11 +310,12 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
 
 /* filter transform into U (16 points of stride ps; co rows of ci) of the
  * rows [r0, r1) of U, from w (c_out, c_in, 3, 3); written in U's order */
-static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U, size_t ps,
-                        int r0, int r1)
+WG_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
+                                size_t ps, int r0, int r1)
 {
     const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
     for (int r = r0; r < r1; r++)
+#pragma omp simd
         for (int c = 0; c < ci; c++) {
             /* forward: U[p][o][c] from w[o][c]; backward data: U[p][c][o] from w[o][c] */
             const size_t src = kind == WG_BDATA ? (size_t)c * d->c_in + r : (size_t)r * ci + c;
@@ -323,9 +324,11 @@ static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, fl
 }
 
 /* dw += G^T (sum over threads of Dw) G for pairs [q0, q1) */
-static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0, size_t q1)
+WG_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0,
+                                     size_t q1)
 {
     const size_t off = NP * (pl->psv + pl->psm), ps = pl->psw;
+#pragma omp simd
     for (size_t q = q0; q < q1; q++) {
         float w4[NP];
         for (int p = 0; p < NP; p++) {
