@@ -9,7 +9,8 @@ bench_bench_ops_SOURCES = bench/bench-ops.c
 CLEANFILES += bench/bench-train bench/bench-ops
 EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
 
-bench: bench/bench-train$(EXEEXT) bench/bench-ops$(EXEEXT)
+bench: bench/bench-train$(EXEEXT) bench/bench-ops$(EXEEXT) tools/asgml-prep$(EXEEXT)
+	ASGML_PREP=tools/asgml-prep $(SHELL) $(top_srcdir)/bench/bench-prep.sh
 	top_srcdir=$(top_srcdir) $(SHELL) $(top_srcdir)/bench/bench-train.sh
 	./bench/bench-ops --shape avdigits-visual --batch 64 --threads 2
 	./bench/bench-ops --shape avdigits-audio --batch 64 --threads 2
