@@ -128,23 +128,32 @@ WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *
 {
     const size_t HW = (size_t)H * W;
     const int Wp = 2 * ((W + 1) / 2) + 2;
-    float *d0 = rb, *d1 = rb + Wp, *d2 = rb + 2 * Wp, *d3 = rb + 3 * Wp;
     float *t0 = rb + 4 * Wp, *t1 = rb + 5 * Wp, *t2 = rb + 6 * Wp, *t3 = rb + 7 * Wp;
+    /* rb[0, Wp) stays zero: the rows above and below the image */
+    const float *zero = rb;
+    memset(rb, 0, sizeof(float) * (size_t)Wp);
     for (int k = 0; k < tl->nseg; k++) {
         const int y0 = 2 * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        /* padded column x is image column x-1; inside the image: [xl, xh) */
+        const int xa = 2 * tj0, xb = 2 * tj1 + 2;
+        const int xl = xa > 1 ? xa : 1, xh = xb < W + 1 ? xb : W + 1;
         for (int c = 0; c < C; c++) {
             const float *src = in + ((size_t)tl->n[k] * C + c) * HW;
-            load_row(src, y0, H, W, Wp, d0);
-            load_row(src, y0 + 1, H, W, Wp, d1);
-            load_row(src, y0 + 2, H, W, Wp, d2);
-            load_row(src, y0 + 3, H, W, Wp, d3);
-#pragma omp simd
-            for (int x = 2 * tj0; x < 2 * tj1 + 2; x++) {
-                t0[x] = d0[x] - d2[x];
-                t1[x] = d1[x] + d2[x];
-                t2[x] = d2[x] - d1[x];
-                t3[x] = d1[x] - d3[x];
+            const float *rows[4];
+            for (int i = 0; i < 4; i++) {
+                const int yy = y0 + i;
+                rows[i] = yy >= 0 && yy < H ? src + (size_t)yy * W : zero;
             }
+            const float *e0 = rows[0], *e1 = rows[1], *e2 = rows[2], *e3 = rows[3];
+            for (int x = xa; x < xl; x++) t0[x] = t1[x] = t2[x] = t3[x] = 0.0f;
+#pragma omp simd
+            for (int x = xl; x < xh; x++) {
+                t0[x] = e0[x - 1] - e2[x - 1];
+                t1[x] = e1[x - 1] + e2[x - 1];
+                t2[x] = e2[x - 1] - e1[x - 1];
+                t3[x] = e1[x - 1] - e3[x - 1];
+            }
+            for (int x = xh; x < xb; x++) t0[x] = t1[x] = t2[x] = t3[x] = 0.0f;
             float *v = V + (size_t)c * T + tl->j0[k] - tj0;
             const float *tr[4] = {t0, t1, t2, t3};
             for (int r = 0; r < 4; r++) {
