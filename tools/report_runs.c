@@ -410,14 +410,20 @@ static char *canonical(json_t *items)
     return s;
 }
 
+/* A key labels groups only if two groups that both have it disagree on its
+ * value: keys that exist for some groups only (a method's own
+ * hyper-parameters, one modality's transform) are already told apart by
+ * the method and would only make labels unreadable. */
 static int differs_between_groups(const report *rep, const char *key)
 {
     const char *first = NULL;
     for (int g = 0; g < rep->n_groups; g++) {
         const char *v = json_string_value(json_object_get(rep->groups[g].items, key));
-        if (g == 0)
+        if (!v)
+            continue;
+        if (!first)
             first = v;
-        else if ((v == NULL) != (first == NULL) || (v && strcmp(v, first)))
+        else if (strcmp(v, first))
             return 1;
     }
     return 0;
