@@ -50,6 +50,35 @@ asgml_status asgml_stft(const asgml_stft_params *p, const float *x, int64_t n, f
 /* Frees the cached FFTW plans and FFTW's own state (optional, at exit, when
  * no asgml_stft call is running; a later asgml_stft re-creates them). */
 void asgml_stft_cleanup(void);
+/* The plan cache above, for other FFTW users in libasgml (fbank.c): an
+ * fftwf_plan (as void *) for a single-precision r2c transform of n points,
+ * created under the shared planner lock; give it back with
+ * asgml_fft_plan_release(plan, owned).  NULL on failure. */
+void *asgml_fft_plan_r2c(int n, int *owned);
+void asgml_fft_plan_release(void *plan, int owned);
+
+/* ---- Kaldi log-mel filterbank (fbank.c), datasets.md 2.7 ------------------ */
+typedef struct asgml_fbank_params {
+    int sample_rate;                 /* Hz (the waveform's native rate) */
+    double frame_length_ms;          /* 25: L = (int)(rate * ms * 0.001) samples */
+    double frame_shift_ms;           /* 10: S samples */
+    int num_mel_bins;                /* 128 */
+    double low_freq, high_freq;      /* 20 Hz; high <= 0 means Nyquist + high */
+    double preemph;                  /* 0.97 */
+    int subtract_mean;               /* 1: subtract the whole signal's mean first */
+    int normalize;                   /* 1: out = (v - norm_mean) / (2 norm_std) */
+    double norm_mean, norm_std;      /* AST: -4.503877, 5.141276 */
+} asgml_fbank_params;
+/* Defaults of torchaudio.compliance.kaldi.fbank as used by preset fbank-ast
+ * (128 bins, 20 Hz..Nyquist, subtract_mean 1), normalize 0. */
+void asgml_fbank_defaults(asgml_fbank_params *p, int sample_rate);
+int asgml_fbank_window(const asgml_fbank_params *p);   /* L samples */
+int asgml_fbank_shift(const asgml_fbank_params *p);    /* S samples */
+int asgml_fbank_nfft(const asgml_fbank_params *p);     /* next power of two >= L */
+/* snip_edges: 1 + (n - L) / S, 0 when n < L or the parameters are bad. */
+int64_t asgml_fbank_frames(const asgml_fbank_params *p, int64_t n);
+/* out: (frames, num_mel_bins) float32 row-major, time x mel.  Thread-safe. */
+asgml_status asgml_fbank(const asgml_fbank_params *p, const float *x, int64_t n, float *out);
 
 /* ---- images (libpng, libjpeg-turbo) --------------------------------------- */
 typedef struct asgml_image {

@@ -4,3 +4,4 @@
 libasgml_la_SOURCES += libcommon/audio.c libcommon/stft.c libcommon/image.c \
 	libcommon/resize.c libcommon/splitmix.c libcommon/corrupt.c \
 	libcommon/decode.h libcommon/corrupt.h
+libasgml_la_SOURCES += libcommon/fbank.c

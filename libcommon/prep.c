@@ -40,6 +40,9 @@ void asgml_prep_defaults(asgml_prep_options *o)
     o->log_offset = 1e-7;
     o->keep_wave = 1;
     o->spec_deflate = 1;
+    o->audio_features = "spec";
+    o->fbank_mel_bins = 128;
+    o->fbank_norm = 1;
     o->image_channels = 1;
     o->deflate = 4;
     o->seq_dataset = "features";
@@ -47,7 +50,7 @@ void asgml_prep_defaults(asgml_prep_options *o)
 
 const char *asgml_prep_preset_names(void)
 {
-    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft";
+    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft fbank-ast";
 }
 
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
@@ -87,6 +90,20 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         o->image_h = o->image_w = 0;
         o->short_side = 224;
         return ASGML_OK;
+    } else if (!strcmp(name, "fbank-ast")) {
+        /* datasets.md 2.7: 16 kHz, Kaldi fbank 25/10 ms, 128 mel bins, AST
+         * normalisation; stored at the fitted length (10 s tiled -> (998, 128))
+         * instead of the unpadded rows of 7.2; frames RGB, short side 224 */
+        o->audio_rate = 16000;
+        o->fit = "tile";
+        o->fit_seconds = 10.0;
+        o->audio_features = "fbank";
+        o->fbank_mel_bins = 128;
+        o->fbank_norm = 1;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
     }
     return asgml_error(ASGML_EINVAL, "unknown preset '%s' (%s)", name, asgml_prep_preset_names());
 }
@@ -119,6 +136,8 @@ typedef struct prep_ctx {
     int seq_dim[MAXM];           /* D per seq modality */
     int corrupt_img, corrupt_aud;
     asgml_stft_params stft;
+    int use_fbank;               /* audio features: Kaldi fbank (spec_f = frames, spec_t = mel bins) */
+    asgml_fbank_params fbank;
     /* ring */
     slot *slots;
     int nslots;
@@ -194,7 +213,8 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         asgml_splitmix_init(&rng, o->seed, 1000000 + (uint64_t)k);
         st = asgml_corrupt_aud_snr(x, c->fit_len, o->aud_snr_db, &rng, &sl->flags);
     }
-    if (!st) st = asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
+    if (!st) st = c->use_fbank ? asgml_fbank(&c->fbank, x, c->fit_len, sl->data[mi])
+                               : asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
     free(x);
     return st;
 }
@@ -423,6 +443,9 @@ static asgml_status check_options(const asgml_prep_options *o)
     if (o->deflate < 0 || o->deflate > 9 || o->spec_deflate < 0 || o->spec_deflate > 9)
         return asgml_error(ASGML_EINVAL, "deflate levels are 0-9");
     if (o->max_bad < 0 || o->max_bad > 1) return asgml_error(ASGML_EINVAL, "--max-bad must be in [0,1]");
+    if (o->audio_features && strcmp(o->audio_features, "spec") && strcmp(o->audio_features, "fbank"))
+        return asgml_error(ASGML_EINVAL, "--audio-features must be spec or fbank, not '%s'", o->audio_features);
+    if (o->fbank_mel_bins < 3 || o->fbank_mel_bins > 4096) return asgml_error(ASGML_EINVAL, "--fbank-mel-bins must be 3-4096");
     return ASGML_OK;
 }
 
@@ -431,6 +454,7 @@ static asgml_status probe_shapes(prep_ctx *c)
 {
     const asgml_prep_options *o = c->o;
     c->rate = o->audio_rate;
+    c->use_fbank = o->audio_features && !strcmp(o->audio_features, "fbank");
     c->img_h = o->image_h;
     c->img_w = o->image_w;
     c->img_c = o->image_channels;
@@ -496,7 +520,16 @@ static asgml_status probe_shapes(prep_ctx *c)
                                   o->center, o->pad_mode, "hann_periodic", 1, o->log_offset};
     c->spec_f = o->n_fft / 2 + 1;
     c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
-    if (has_audio && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
+    if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
+    if (c->use_fbank) { /* (frames, mel bins) in the spec slot */
+        asgml_fbank_defaults(&c->fbank, c->rate);
+        c->fbank.num_mel_bins = o->fbank_mel_bins;
+        c->fbank.normalize = o->fbank_norm;
+        c->spec_f = (int)asgml_fbank_frames(&c->fbank, c->fit_len);
+        c->spec_t = o->fbank_mel_bins;
+        if (has_audio && c->spec_f < 1)
+            return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than one 25 ms fbank frame");
+    }
     if (c->corrupt_img && o->img_down > 0 && (c->img_h % o->img_down || c->img_w % o->img_down))
         return asgml_error(ASGML_EINVAL, "--img-down %d does not divide the image size %dx%d", o->img_down, c->img_h, c->img_w);
     if (c->corrupt_img && o->img_occlude > 0 && (c->img_h % 4 || c->img_w % 4))
@@ -660,6 +693,45 @@ static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int
         asgml_mod_kind k = m->mod_kinds[mi];
         pa_str(&p, g, "kind", asgml_mod_kind_name(k));
         if (k == ASGML_KIND_AUDIO) {
+            if (c->use_fbank) {
+                const asgml_fbank_params *fb = &c->fbank;
+                pa_str(&p, g, "sample_dataset", "fbank");
+                snprintf(d, sizeof d, "%s/fbank", g);
+                pa_str(&p, d, "kind", "kaldi_fbank");
+                pa_str(&p, d, "semantics", "torchaudio.compliance.kaldi.fbank (datasets.md 2.7)");
+                pa_i64(&p, d, "sample_rate", c->rate);
+                pa_str(&p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
+                pa_str(&p, d, "downmix", "channel mean");
+                pa_str(&p, d, "fit", o->fit);
+                pa_i64(&p, d, "fit_length", c->fit_len);
+                pa_f64(&p, d, "fit_seconds", o->fit_seconds);
+                pa_str(&p, d, "clamp", "[-1,1]");
+                pa_i64(&p, d, "subtract_mean", fb->subtract_mean);
+                pa_f64(&p, d, "frame_length_ms", fb->frame_length_ms);
+                pa_f64(&p, d, "frame_shift_ms", fb->frame_shift_ms);
+                pa_i64(&p, d, "frame_length", asgml_fbank_window(fb));
+                pa_i64(&p, d, "frame_shift", asgml_fbank_shift(fb));
+                pa_i64(&p, d, "n_fft", asgml_fbank_nfft(fb));
+                pa_i64(&p, d, "snip_edges", 1);
+                pa_i64(&p, d, "remove_dc_offset", 1);
+                pa_f64(&p, d, "preemphasis", fb->preemph);
+                pa_str(&p, d, "window", "hanning (symmetric Hann)");
+                pa_f64(&p, d, "dither", 0);
+                pa_i64(&p, d, "num_mel_bins", fb->num_mel_bins);
+                pa_f64(&p, d, "low_freq", fb->low_freq);
+                pa_f64(&p, d, "high_freq", 0.5 * c->rate);
+                pa_str(&p, d, "mel_scale", "1127 ln(1 + f/700)");
+                pa_str(&p, d, "value", "ln(max(power mel energy, 1.19209e-07))");
+                pa_i64(&p, d, "use_energy", 0);
+                pa_i64(&p, d, "normalize", fb->normalize);
+                pa_f64(&p, d, "norm_mean", fb->norm_mean);
+                pa_f64(&p, d, "norm_std", fb->norm_std);
+                pa_str(&p, d, "norm", fb->normalize ? "(x - norm_mean) / (2 norm_std)" : "none");
+                pa_i64(&p, d, "frames", c->spec_f);
+                pa_str(&p, d, "layout", "time_mel");
+                pa_str(&p, d, "padding", "none: fixed length from fit (not the unpadded rows + fbank_offset of datasets.md 7.2)");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
+            } else {
             pa_str(&p, g, "sample_dataset", "spec");
             snprintf(d, sizeof d, "%s/spec", g);
             pa_str(&p, d, "kind", "stft_logmag");
@@ -680,6 +752,7 @@ static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int
             pa_str(&p, d, "value", "ln(|X| + log_offset)");
             pa_str(&p, d, "layout", "freq_time");
             pa_i64(&p, d, "deflate", o->spec_deflate);
+            }
             if (c->corrupt_aud) {
                 pa_f64(&p, d, "aud_snr_db", o->aud_snr_db);
                 pa_str(&p, d, "corrupt_splits", o->corrupt_train_only ? "train" : "all");
@@ -740,7 +813,7 @@ static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t 
         switch (c->m->mod_kinds[mi]) {
         case ASGML_KIND_AUDIO: {
             int64_t sh[2] = {c->spec_f, c->spec_t}, wl = c->fit_len;
-            snprintf(path, sizeof path, "/%s/spec", name);
+            snprintf(path, sizeof path, "/%s/%s", name, c->use_fbank ? "fbank" : "spec");
             st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
             snprintf(path, sizeof path, "/%s/wave", name);
             if (!st && o->keep_wave) st = asgml_sw_sample_dataset(w, path, ASGML_SW_I16, 1, &wl, n, o->deflate, o->deflate > 0, &h[mi][1]);
@@ -934,7 +1007,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     }
     if (!st) st = write_metadata(&c, w, kept, kn, status, mism, res);
     if (!st) { /* storage summary, before the file is closed */
-        static const char *sub[] = {"spec", "wave", "image", "image_clean", "frames", "seq"};
+        static const char *sub[] = {"spec", "fbank", "wave", "image", "image_clean", "frames", "seq"};
         for (int mi = 0; mi < m->nmod; mi++)
             for (size_t q = 0; q < sizeof sub / sizeof *sub && res->ndsets < ASGML_PREP_MAX_DSETS; q++) {
                 char path[96];

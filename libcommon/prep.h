@@ -37,6 +37,10 @@ typedef struct asgml_prep_options {
     double log_offset;          /* spec = ln(|X| + log_offset) */
     int keep_wave;              /* also store the clean fitted wave as int16 (N,L) */
     int spec_deflate;           /* 0-9 for spectrograms (with shuffle); 0 = none */
+    const char *audio_features; /* "spec" (STFT, /audio/spec) | "fbank" (Kaldi log-mel,
+                                   /audio/fbank (N, frames, mel_bins), datasets.md 2.7) */
+    int fbank_mel_bins;         /* 128 */
+    int fbank_norm;             /* 1: (x + 4.503877) / (2 * 5.141276) (AST) */
 
     /* image and frames modalities */
     int image_channels;         /* 1 grey (ITU-R 601 luma) or 3 RGB */
@@ -80,13 +84,15 @@ typedef struct asgml_prep_result {
     struct { char path[96]; int64_t raw_bytes, stored_bytes; } dsets[ASGML_PREP_MAX_DSETS];
 } asgml_prep_result;
 
-/* Defaults: fit tile 1 s, n_fft 512, hop 128, win n_fft, centred, reflect,
- * log offset 1e-7, keep_wave, spec deflate 1, grey images at native size,
- * deflate 4, seq_len 0 (= longest seen is not possible: must be set for seq),
+/* Defaults: audio_features "spec" (fbank: 128 bins, normalised), fit tile
+ * 1 s, n_fft 512, hop 128, win n_fft, centred, reflect, log offset 1e-7,
+ * keep_wave, spec deflate 1, grey images at native size, deflate 4,
+ * seq_len 0 (= longest seen is not possible: must be set for seq),
  * max_bad 0.05, jobs 0, seed 0. */
 void asgml_prep_defaults(asgml_prep_options *o);
 /* Applies a named preset over the current options: "avdigits" (=
- * "avdigits-clean"), "avdigits-vweak", "avdigits-aweak", "ogmge-stft".
+ * "avdigits-clean"), "avdigits-vweak", "avdigits-aweak", "ogmge-stft",
+ * "fbank-ast".
  * ASGML_EINVAL for an unknown name. */
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name);
 /* Space-separated list of preset names. */

@@ -67,6 +67,19 @@ static void drop_plan(fftwf_plan p)
     pthread_mutex_unlock(&plan_lock);
 }
 
+void *asgml_fft_plan_r2c(int n, int *owned)
+{
+    if (n < 1)
+        return NULL;
+    return (void *)get_plan(n, owned);
+}
+
+void asgml_fft_plan_release(void *plan, int owned)
+{
+    if (plan && owned)
+        drop_plan((fftwf_plan)plan);
+}
+
 void asgml_stft_cleanup(void)
 {
     pthread_mutex_lock(&plan_lock);

@@ -112,3 +112,10 @@ EXTRA_DIST += tests/fixtures/make_dsp_fixtures.py \
 	tests/fixtures/dsp/stft_odd.f32 \
 	tests/fixtures/dsp/stft_pow.f32 \
 	tests/fixtures/dsp/stft_sig.f32
+check_PROGRAMS += tests/test-fbank
+tests_test_fbank_SOURCES = tests/test-fbank.c tests/tap.h tests/fixture.h
+TESTS += tests/test-fbank
+EXTRA_DIST += tests/fixtures/make_fbank_fixtures.py \
+	tests/fixtures/dsp/fbank_sig.f32 tests/fixtures/dsp/fbank_ref.f32 \
+	tests/fixtures/dsp/fbank_norm.f32 tests/fixtures/dsp/fbank_8k.f32 \
+	tests/fixtures/dsp/fbank_7_jackson_32.f32

@@ -6,3 +6,5 @@ TESTS += tests/test-store tests/test-store-prep tests/prep-cli.sh tests/prep-avd
 	tests/recipes-builders.sh
 EXTRA_DIST += tests/prep-cli.sh tests/prep-avdigits.sh tests/recipes-builders.sh \
 	bench/bench-prep.sh
+TESTS += tests/prep-fbank.sh
+EXTRA_DIST += tests/prep-fbank.sh

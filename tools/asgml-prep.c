@@ -28,7 +28,8 @@ static void usage(void)
            "  -o, --output=STORE        store to write (temporary file + rename)\n"
            "      --classes=FILE        class names, one a line, in label order\n"
            "      --preset=NAME         avdigits, avdigits-clean, avdigits-vweak,\n"
-           "                            avdigits-aweak, ogmge-stft (options given too win)\n"
+           "                            avdigits-aweak, ogmge-stft, fbank-ast\n"
+           "                            (options given too win)\n"
            "      --dataset=NAME        data set name recorded in the store\n"
            "      --seed=N              seed of every random draw (default 0)\n"
            "  -j, --jobs=N              decoding threads (default: all cores)\n"
@@ -49,7 +50,13 @@ static void usage(void)
            "      --pad-mode=MODE       reflect or constant (default reflect)\n"
            "      --log-offset=X        spec = ln(|X| + X) (default 1e-7)\n"
            "      --no-wave             do not store the fitted wave\n"
-           "      --spec-deflate=N      deflate level of spectrograms, 0-9 (default 1)\n\n"
+           "      --spec-deflate=N      deflate level of spectrograms, 0-9 (default 1)\n"
+           "      --audio-features=F    spec (STFT, /NAME/spec) or fbank (Kaldi log-mel,\n"
+           "                            /NAME/fbank (N, frames, bins)) (default spec)\n"
+           "      --fbank-mel-bins=N    mel bins of fbank (default 128)\n"
+           "      --fbank-norm, --no-fbank-norm\n"
+           "                            AST normalisation (x + 4.503877) / (2 * 5.141276)\n"
+           "                            of fbank (default on)\n\n"
            "Images (NAME:image, NAME:frames columns):\n"
            "      --image-channels=C    1 (grey) or 3 (RGB) (default 1)\n"
            "      --image-size=HxW      output size (default: the first image's)\n"
@@ -81,7 +88,8 @@ enum {
     OPT_WIN, OPT_NO_CENTER, OPT_PAD_MODE, OPT_LOG_OFFSET, OPT_NO_WAVE, OPT_SPEC_DEFLATE,
     OPT_IMAGE_CHANNELS, OPT_IMAGE_SIZE, OPT_SHORT_SIDE, OPT_DEFLATE, OPT_SEQ_DIM, OPT_SEQ_LEN,
     OPT_SEQ_DATASET, OPT_IMG_MISMATCH, OPT_IMG_RESERVE, OPT_IMG_NOISE, OPT_IMG_DOWN,
-    OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
+    OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
+    OPT_FBANK_BINS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
 };
 
 static const struct option longopts[] = {
@@ -97,6 +105,9 @@ static const struct option longopts[] = {
     {"no-center", no_argument, NULL, OPT_NO_CENTER}, {"pad-mode", required_argument, NULL, OPT_PAD_MODE},
     {"log-offset", required_argument, NULL, OPT_LOG_OFFSET}, {"no-wave", no_argument, NULL, OPT_NO_WAVE},
     {"spec-deflate", required_argument, NULL, OPT_SPEC_DEFLATE},
+    {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
+    {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
+    {"fbank-norm", no_argument, NULL, OPT_FBANK_NORM}, {"no-fbank-norm", no_argument, NULL, OPT_NO_FBANK_NORM},
     {"image-channels", required_argument, NULL, OPT_IMAGE_CHANNELS},
     {"image-size", required_argument, NULL, OPT_IMAGE_SIZE}, {"short-side", required_argument, NULL, OPT_SHORT_SIDE},
     {"deflate", required_argument, NULL, OPT_DEFLATE}, {"seq-dim", required_argument, NULL, OPT_SEQ_DIM},
@@ -252,6 +263,14 @@ int main(int argc, char **argv)
         case OPT_LOG_OFFSET: o.log_offset = cli_parse_double("--log-offset", optarg, 1e-30, 1); break;
         case OPT_NO_WAVE: o.keep_wave = 0; break;
         case OPT_SPEC_DEFLATE: o.spec_deflate = (int)cli_parse_long("--spec-deflate", optarg, 0, 9); break;
+        case OPT_AUDIO_FEATURES:
+            if (strcmp(optarg, "spec") && strcmp(optarg, "fbank"))
+                cli_usage_error("--audio-features: '%s' is not spec or fbank", optarg);
+            o.audio_features = optarg;
+            break;
+        case OPT_FBANK_BINS: o.fbank_mel_bins = (int)cli_parse_long("--fbank-mel-bins", optarg, 3, 4096); break;
+        case OPT_FBANK_NORM: o.fbank_norm = 1; break;
+        case OPT_NO_FBANK_NORM: o.fbank_norm = 0; break;
         case OPT_IMAGE_CHANNELS: o.image_channels = (int)cli_parse_long("--image-channels", optarg, 1, 3);
             if (o.image_channels == 2) cli_usage_error("--image-channels: 1 or 3, not 2");
             break;
