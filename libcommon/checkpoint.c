@@ -185,8 +185,10 @@ static asgml_status save_body(hid_t f, const char *path, asgml_backend *be, asgm
     int64_t n = asgml_model_num_params(model), nbuf = asgml_model_num_buffers(model);
     float *host = malloc((size_t)(n > nbuf ? n : nbuf) * sizeof(float) + 4);
     asgml_status st = ASGML_OK;
+    uint64_t dropout_seed, dropout_offset;   /* the model's dropout stream */
     if (!host)
         return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+    asgml_model_dropout_state(model, &dropout_seed, &dropout_offset);
     if (attr_string(f, "magic", ASGML_CHECKPOINT_MAGIC) ||
         attr_scalar(f, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, &fmt) ||
         attr_string(f, "asgml_version", asgml_version()) ||
@@ -198,7 +200,9 @@ static asgml_status save_body(hid_t f, const char *path, asgml_backend *be, asgm
         attr_scalar(f, "noise_offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, &info->noise_offset) ||
         attr_string(f, "config_json", info->config_json ? info->config_json : "{}") ||
         attr_string(f, "train_state_json",
-                    info->train_state_json ? info->train_state_json : "{}"))
+                    info->train_state_json ? info->train_state_json : "{}") ||
+        attr_scalar(f, "dropout_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &dropout_seed) ||
+        attr_scalar(f, "dropout_offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, &dropout_offset))
         st = asgml_error(ASGML_EIO, "%s: cannot write attributes", path);
     if (st == ASGML_OK)
         st = be->ops->to_host(be, host, asgml_model_params(model), (size_t)n * sizeof(float));
@@ -417,6 +421,18 @@ asgml_status asgml_checkpoint_load(const char *path, asgml_backend *be, asgml_mo
     /* everything is read into host memory and checked before the model changes */
     if (st == ASGML_OK)
         st = read_views(f, path, "/params", pv, np, host);
+    if (st == ASGML_OK) {
+        /* dropout stream position, so a resumed run draws the same masks
+         * (absent in checkpoints written before it was recorded) */
+        uint64_t dseed, doff;
+        if (H5Aexists(f, "dropout_seed") > 0 && H5Aexists(f, "dropout_offset") > 0) {
+            if (read_attr_scalar(f, "dropout_seed", H5T_NATIVE_UINT64, &dseed) ||
+                read_attr_scalar(f, "dropout_offset", H5T_NATIVE_UINT64, &doff))
+                st = asgml_error(ASGML_EFORMAT, "%s: cannot read the dropout state", path);
+            else
+                asgml_model_set_dropout_state(model, dseed, doff);
+        }
+    }
     if (st == ASGML_OK)
         st = be->ops->to_device(be, asgml_model_params(model), host, (size_t)n * sizeof(float));
     if (st == ASGML_OK && nbuf > 0) {

@@ -11,7 +11,7 @@ train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 13
+plan 17
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -42,6 +42,15 @@ strip "$d/c/log.jsonl" >"$d/lc"
 check "resumed log equals the uninterrupted log" sh -c "test -s '$d/la' && cmp -s '$d/la' '$d/lc'"
 check "resumed checkpoint equals the uninterrupted one" \
     same_ckpt "$d/a/ckpt/last.h5" "$d/c/ckpt/last.h5"
+
+# with dropout, the resumed run must continue the dropout stream too
+dargs="$args --set model.dropout=0.3"
+check_exit 0 "run F (dropout 0.3)" $train $dargs --out "$d/f"
+check_exit 1 "run G (dropout 0.3) stops after epoch 1" \
+    $train $dargs --out "$d/g" --set train.interrupt-after-epochs=1
+check_exit 0 "run G resumes" $train --resume --out "$d/g" --quiet --set train.interrupt-after-epochs=0
+check "with dropout, the resumed checkpoint equals the uninterrupted one" \
+    same_ckpt "$d/f/ckpt/last.h5" "$d/g/ckpt/last.h5"
 
 check_exit 0 "run D (seed 2)" $train $args --seed 2 --out "$d/e"
 if ! test -s "$d/e/ckpt/last.h5" ||

@@ -3,7 +3,8 @@
  * Layout (HDF5, written to PATH.tmp, fsync'd, renamed to PATH):
  *   /                 attrs: magic="asgml-checkpoint", format_version=1,
  *                     asgml_version, store_checksum, method, seed,
- *                     epochs_completed, step, noise_offset, config_json,
+ *                     epochs_completed, step, noise_offset, dropout_seed,
+ *                     dropout_offset (the model's dropout stream), config_json,
  *                     train_state_json
  *   /params/<name>    float32, PyTorch state_dict name and shape
  *                     ("audio_net.layer1.0.conv1.weight", OIHW)
