@@ -3,4 +3,4 @@
 # Needs hdf5 (serial) and -pthread in the library's CFLAGS/LIBS.
 libasgml_la_SOURCES += libcommon/store.c libcommon/store_write.c libcommon/store_write.h \
 	libcommon/sha256.c libcommon/sha256.h libcommon/manifest.c libcommon/manifest.h \
-	libcommon/prep.c libcommon/prep.h
+	libcommon/prep.c libcommon/prep_presets.c libcommon/prep.h
