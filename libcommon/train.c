@@ -217,6 +217,31 @@ static asgml_status read_optim_config(asgml_train *t)
     return ASGML_OK;
 }
 
+/* A study's configuration file may carry the hyper-parameters of every
+ * method it compares; keys of the methods this run does not use are not
+ * typos, so asgml_config_check_unused must not reject them.  Namespaces are
+ * the method names, plus "asgml." shared by the ASGML v1 methods
+ * (asgml-freq, asgml-stale; asgml-boost has its own). */
+static void exempt_inactive_method_keys(asgml_train *t)
+{
+    char prefix[64];
+    int v1_active = 0;
+    for (int i = 0; i < asgml_method_count(); i++) {
+        const asgml_method_ops *ops = asgml_method_at(i);
+        int active = 0;
+        for (int k = 0; k < t->nmeth; k++)
+            active |= t->meth[k] == ops;
+        if (active && !strncmp(ops->name, "asgml-", 6) && strcmp(ops->name, "asgml-boost"))
+            v1_active = 1;
+        if (!active) {
+            snprintf(prefix, sizeof prefix, "%s.", ops->name);
+            asgml_config_ignore_prefix(t->cfg, prefix);
+        }
+    }
+    if (!v1_active)
+        asgml_config_ignore_prefix(t->cfg, "asgml.");
+}
+
 static asgml_status read_run_config(asgml_train *t)
 {
     asgml_config *c = t->cfg;
@@ -224,6 +249,7 @@ static asgml_status read_run_config(asgml_train *t)
     long seed;
     CK(asgml_config_get_string(c, "method", "baseline", &s));
     CK(parse_methods(t, s));
+    exempt_inactive_method_keys(t);
     CK(asgml_config_get_int(c, "seed", 1, &seed));
     if (seed < 0)
         return asgml_error(ASGML_EINVAL, "key 'seed': must be >= 0");

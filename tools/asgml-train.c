@@ -96,35 +96,6 @@ static int fail(asgml_status st)
     return st == ASGML_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 }
 
-/* A study's configuration file may carry the hyper-parameters of every
- * method it compares; keys of methods that this run does not use are not
- * typos.  The namespaces are the method names, plus "asgml." (shared by
- * asgml-freq and asgml-stale). */
-static void ignore_inactive_method_keys(asgml_config *cfg)
-{
-    const char *spec = NULL;
-    char prefix[64];
-    int v1_active = 0;
-    if (asgml_config_get_string(cfg, "method", "baseline", &spec) != ASGML_OK || !spec)
-        return;
-    for (int i = 0; i < asgml_method_count(); i++) {
-        const char *name = asgml_method_at(i)->name;
-        size_t len = strlen(name);
-        int active = 0;
-        for (const char *p = spec; (p = strstr(p, name)) != NULL; p += len)
-            if ((p == spec || p[-1] == '+') && (p[len] == '\0' || p[len] == '+'))
-                active = 1;
-        if (active && strncmp(name, "asgml-", 6) == 0 && strcmp(name, "asgml-boost") != 0)
-            v1_active = 1;
-        if (!active) {
-            snprintf(prefix, sizeof prefix, "%s.", name);
-            asgml_config_ignore_prefix(cfg, prefix);
-        }
-    }
-    if (!v1_active)
-        asgml_config_ignore_prefix(cfg, "asgml.");
-}
-
 int main(int argc, char **argv)
 {
     enum { OPT_SEED = 256, OPT_DEVICE, OPT_RESUME, OPT_LIST, OPT_HELP, OPT_VERSION };
@@ -245,8 +216,6 @@ int main(int argc, char **argv)
     opt.interrupt = &interrupted;
     ps.tty = cli_stderr_is_tty();
     st = asgml_train_create(cfg, &opt, &t);
-    if (st == ASGML_OK)
-        ignore_inactive_method_keys(cfg);
     if (st == ASGML_OK && (st = asgml_config_check_unused(cfg)) != ASGML_OK) {
         asgml_train_free(t);
         t = NULL;

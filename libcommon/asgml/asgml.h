@@ -10,4 +10,6 @@
 #include "asgml/config.h"
 #include "asgml/method.h"
 #include "asgml/probe.h"
+#include "asgml/checkpoint.h"
+#include "asgml/train.h"
 #endif
