@@ -1,7 +1,7 @@
 /* cpu/conv2d.c - 2-D convolution (no bias) as im2col + SGEMM.
  *
  * Shapes: x (n, c_in, h_in, w_in), w (c_out, K) with K = c_in*k_h*k_w (OIHW
- * flattened), y (n, c_out, P) with P = h_out*w_out.
+ * flattened; fewer taps when pruned, below), y (n, c_out, P) with P = h_out*w_out.
  *
  * Work is cut into pieces of "cols" GEMM columns: either nb >= 1 whole
  * samples (cols = nb*P) or, for one large sample, a band of output rows
@@ -14,6 +14,10 @@
  * several samples go through a (c_out, nb*P) buffer (scatter / gather).
  * Pieces are sized so that col stays cache-sized (COL_TARGET floats) while
  * the GEMMs keep at least MIN_COLS columns, within the scratch budget.
+ * K counts only the kernel taps that touch the image for some output (see
+ * find_taps: small planes prune taps that read only padding), and
+ * whole-sample pieces of small planes are gathered through an offset table
+ * (build_table) rather than row by row.
  * 1x1 stride-1 unpadded convolutions skip im2col: each sample is one GEMM
  * on x itself.  3x3 stride-1 pad-1 convolutions go to Winograd F(2x2,3x3)
  * (winograd.c) where asgml_cpu_winograd_auto says so; ASGML_CONV_ALGO=im2col
@@ -42,6 +46,9 @@
 #define COL_TARGET ((size_t)1 << 19)
 /* ... but give the GEMM at least this many columns */
 #define MIN_COLS 256
+/* whole-sample pieces of planes with at most this many (tap, output)
+ * pairs use a gather table for im2col/col2im instead of row copies */
+#define TABLE_MAX 16384
 /* backward filter: at least this many columns per output channel */
 #define BFILT_COLS_PER_CO 4
 
@@ -91,23 +98,81 @@ static void valid_range(int kk, int stride, int pad, int in, int out, int *lo, i
     if (*hi < *lo) *hi = *lo;
 }
 
+/* The kernel taps that touch the image for at least one output: rows
+ * [kh0, kh1) by columns [kw0, kw1) (a rectangle: the valid taps of an axis
+ * are an interval).  On small planes the others read only padding -- a 3x3
+ * pad-1 conv of a 1x1 plane uses its centre tap alone -- so im2col, the
+ * GEMMs and col2im run over these taps only, with the filter (c_out, c_in,
+ * k_h, k_w) gathered into (c_out, c_in*nkh*nkw) and, for the filter
+ * gradient, scattered back. */
+typedef struct taps {
+    int kh0, kh1, kw0, kw1;
+} taps;
+
+static void tap_axis(int k, int stride, int pad, int in, int out, int *k0, int *k1)
+{
+    *k0 = k;
+    *k1 = 0;
+    for (int kk = 0; kk < k; kk++) {
+        int lo, hi;
+        valid_range(kk, stride, pad, in, out, &lo, &hi);
+        if (hi > lo) {
+            if (kk < *k0) *k0 = kk;
+            *k1 = kk + 1;
+        }
+    }
+    if (*k1 <= *k0) *k0 = 0, *k1 = 1; /* cannot happen for a valid descriptor */
+}
+
+static void find_taps(const asgml_conv2d_desc *d, taps *tp)
+{
+    tap_axis(d->k_h, d->stride_h, d->pad_h, d->h_in, d->h_out, &tp->kh0, &tp->kh1);
+    tap_axis(d->k_w, d->stride_w, d->pad_w, d->w_in, d->w_out, &tp->kw0, &tp->kw1);
+}
+
+static int taps_pruned(const asgml_conv2d_desc *d, const taps *tp)
+{
+    return tp->kh1 - tp->kh0 < d->k_h || tp->kw1 - tp->kw0 < d->k_w;
+}
+
+/* gathered (c_out, c_in*nkh*nkw) <-> full (c_out, c_in, k_h, k_w) filter;
+ * scatter overwrites the used taps of full and leaves the others alone */
+static void taps_gather(const asgml_conv2d_desc *d, const taps *tp, const float *full, float *g)
+{
+    for (int o = 0; o < d->c_out; o++)
+        for (int c = 0; c < d->c_in; c++)
+            for (int kh = tp->kh0; kh < tp->kh1; kh++)
+                for (int kw = tp->kw0; kw < tp->kw1; kw++)
+                    *g++ = full[(((size_t)o * d->c_in + c) * d->k_h + kh) * d->k_w + kw];
+}
+static void taps_scatter(const asgml_conv2d_desc *d, const taps *tp, const float *g, float *full)
+{
+    for (int o = 0; o < d->c_out; o++)
+        for (int c = 0; c < d->c_in; c++)
+            for (int kh = tp->kh0; kh < tp->kh1; kh++)
+                for (int kw = tp->kw0; kw < tp->kw1; kw++)
+                    full[(((size_t)o * d->c_in + c) * d->k_h + kh) * d->k_w + kw] = *g++;
+}
+
 /* im2col of output rows [oh0, oh1) of one channel plane xc (h_in, w_in) into
  * k_h*k_w rows of col, each row starting ld floats after the previous,
  * (oh1-oh0)*w_out floats used per row. */
-static void im2col_plane(const asgml_conv2d_desc *d, const float *xc, int oh0, int oh1,
-                         float *col, size_t ld)
+static void im2col_plane(const asgml_conv2d_desc *d, const taps *tp, const float *xc, int oh0,
+                         int oh1, float *col, size_t ld)
 {
     const int s_h = d->stride_h, s_w = d->stride_w, wo = d->w_out;
-    for (int kh = 0; kh < d->k_h; kh++) {
+    const int nkw = tp->kw1 - tp->kw0;
+    for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
         valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
         if (oh_lo < oh0) oh_lo = oh0;
         if (oh_hi > oh1) oh_hi = oh1;
         if (oh_hi < oh_lo) oh_hi = oh_lo;
-        for (int kw = 0; kw < d->k_w; kw++) {
+        for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             int ow_lo, ow_hi;
             valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
-            float *row = col + (size_t)(kh * d->k_w + kw) * ld - (size_t)oh0 * wo;
+            float *row = col + (size_t)((kh - tp->kh0) * nkw + kw - tp->kw0) * ld -
+                         (size_t)oh0 * wo;
             if (oh_lo > oh0)
                 memset(row + (size_t)oh0 * wo, 0, sizeof(float) * (size_t)(oh_lo - oh0) * wo);
             for (int oh = oh_lo; oh < oh_hi; oh++) {
@@ -130,19 +195,21 @@ static void im2col_plane(const asgml_conv2d_desc *d, const float *xc, int oh0, i
 
 /* col2im of output rows [oh0, oh1): k_h*k_w rows of col (row stride ld)
  * added into one plane dxc. */
-static void col2im_plane(const asgml_conv2d_desc *d, const float *col, size_t ld, int oh0,
-                         int oh1, float *dxc)
+static void col2im_plane(const asgml_conv2d_desc *d, const taps *tp, const float *col,
+                         size_t ld, int oh0, int oh1, float *dxc)
 {
     const int s_h = d->stride_h, s_w = d->stride_w, wo = d->w_out;
-    for (int kh = 0; kh < d->k_h; kh++) {
+    const int nkw = tp->kw1 - tp->kw0;
+    for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
         valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
         if (oh_lo < oh0) oh_lo = oh0;
         if (oh_hi > oh1) oh_hi = oh1;
-        for (int kw = 0; kw < d->k_w; kw++) {
+        for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             int ow_lo, ow_hi;
             valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
-            const float *row = col + (size_t)(kh * d->k_w + kw) * ld - (size_t)oh0 * wo;
+            const float *row = col + (size_t)((kh - tp->kh0) * nkw + kw - tp->kw0) * ld -
+                               (size_t)oh0 * wo;
             for (int oh = oh_lo; oh < oh_hi; oh++) {
                 const float *src = row + (size_t)oh * wo;
                 float *dst = dxc + (size_t)(oh * s_h - d->pad_h + kh) * d->w_in + (kw - d->pad_w);
@@ -160,6 +227,9 @@ enum { CONV_FWD, CONV_BDATA, CONV_BFILT };
 
 /* How the work is cut (see the top of the file). */
 typedef struct plan {
+    taps tp;         /* the taps used; K counts only these */
+    const int32_t *tab; /* whole-sample pieces of a small plane: (ntaps, P)
+                           source offsets in the input plane, -1 for padding */
     int K, P;
     int nt;          /* threads owning sample ranges (1: sequential, split GEMMs) */
     int nb;          /* samples per piece (>= 1) */
@@ -171,7 +241,9 @@ typedef struct plan {
 static void make_plan(const asgml_backend *be, const asgml_conv2d_desc *d, int kind, plan *pl)
 {
     const asgml_cpu_impl *impl = be->impl;
-    const size_t K = (size_t)d->c_in * d->k_h * d->k_w, P = (size_t)d->h_out * d->w_out;
+    find_taps(d, &pl->tp);
+    const size_t K = (size_t)d->c_in * (pl->tp.kh1 - pl->tp.kh0) * (pl->tp.kw1 - pl->tp.kw0);
+    const size_t P = (size_t)d->h_out * d->w_out;
     int nt = asgml_cpu_threads(be);
     if (nt > d->n) nt = 1;
     size_t cols = COL_TARGET / K;
@@ -213,15 +285,62 @@ static void piece_gemm(const asgml_backend *be, int seq, int ta, int tb, int m, 
                     m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
-/* col (K, ld) <- im2col of samples [n0, n0+nb) (rows [oh0, oh1) when nb == 1) */
-static void im2col_piece(const asgml_conv2d_desc *d, const float *x, int n0, int nb, int oh0,
-                         int oh1, float *col, size_t ld)
+/* tab (ntaps, P) <- for tap t and output p, the offset of the input it
+ * reads inside its plane, or -1 where it reads padding */
+static void build_table(const asgml_conv2d_desc *d, const taps *tp, int32_t *tab)
 {
-    const size_t hw = (size_t)d->h_in * d->w_in, kk = (size_t)d->k_h * d->k_w;
+    for (int kh = tp->kh0; kh < tp->kh1; kh++)
+        for (int kw = tp->kw0; kw < tp->kw1; kw++)
+            for (int oh = 0; oh < d->h_out; oh++)
+                for (int ow = 0; ow < d->w_out; ow++) {
+                    const int h = oh * d->stride_h - d->pad_h + kh;
+                    const int w = ow * d->stride_w - d->pad_w + kw;
+                    *tab++ = h >= 0 && h < d->h_in && w >= 0 && w < d->w_in ? h * d->w_in + w
+                                                                             : -1;
+                }
+}
+
+/* im2col / col2im of one whole plane through the table: ntaps rows of P */
+static void im2col_table(const int32_t *tab, int ntaps, int P, const float *xc, float *col,
+                         size_t ld)
+{
+    for (int t = 0; t < ntaps; t++, tab += P) {
+        float *dst = col + (size_t)t * ld;
+#pragma omp simd
+        for (int p = 0; p < P; p++) {
+            const int32_t i = tab[p];
+            const float v = xc[i < 0 ? 0 : i];
+            dst[p] = i < 0 ? 0.0f : v;
+        }
+    }
+}
+static void col2im_table(const int32_t *tab, int ntaps, int P, const float *col, size_t ld,
+                         float *dxc)
+{
+    for (int t = 0; t < ntaps; t++, tab += P) {
+        const float *src = col + (size_t)t * ld;
+        for (int p = 0; p < P; p++)
+            if (tab[p] >= 0) dxc[tab[p]] += src[p];
+    }
+}
+
+/* col (K, ld) <- im2col of samples [n0, n0+nb) (rows [oh0, oh1) when nb == 1) */
+static void im2col_piece(const asgml_conv2d_desc *d, const taps *tp, const int32_t *tab,
+                         const float *x, int n0, int nb, int oh0, int oh1, float *col, size_t ld)
+{
+    const size_t hw = (size_t)d->h_in * d->w_in;
+    const size_t kk = (size_t)(tp->kh1 - tp->kh0) * (tp->kw1 - tp->kw0);
     const size_t pc = (size_t)(oh1 - oh0) * d->w_out;
+    if (tab) {
+        for (int j = 0; j < nb; j++)
+            for (int c = 0; c < d->c_in; c++)
+                im2col_table(tab, (int)kk, (int)pc, x + ((size_t)(n0 + j) * d->c_in + c) * hw,
+                             col + (size_t)c * kk * ld + (size_t)j * pc, ld);
+        return;
+    }
     for (int j = 0; j < nb; j++)
         for (int c = 0; c < d->c_in; c++)
-            im2col_plane(d, x + ((size_t)(n0 + j) * d->c_in + c) * hw, oh0, oh1,
+            im2col_plane(d, tp, x + ((size_t)(n0 + j) * d->c_in + c) * hw, oh0, oh1,
                          col + (size_t)c * kk * ld + (size_t)j * pc, ld);
 }
 
@@ -251,7 +370,8 @@ static void conv_range(const asgml_backend *be, const asgml_conv2d_desc *d, cons
                        float *out, float *ws)
 {
     const int K = pl->K, P = pl->P, co = d->c_out;
-    const size_t hw = (size_t)d->h_in * d->w_in, kk = (size_t)d->k_h * d->k_w;
+    const size_t hw = (size_t)d->h_in * d->w_in;
+    const size_t kk = (size_t)(pl->tp.kh1 - pl->tp.kh0) * (pl->tp.kw1 - pl->tp.kw0);
     float *col = ws, *buf = ws + (size_t)K * pl->cols;
     for (int n0 = s0; n0 < s1; n0 += pl->nb) {
         const int nb = s1 - n0 < pl->nb ? s1 - n0 : pl->nb;
@@ -261,7 +381,7 @@ static void conv_range(const asgml_backend *be, const asgml_conv2d_desc *d, cons
             const size_t off = (size_t)oh0 * d->w_out; /* of the band inside a sample */
             if (kind == CONV_FWD) {
                 float *yn = out + (size_t)n0 * co * P;
-                im2col_piece(d, a, n0, nb, oh0, oh1, col, ld);
+                im2col_piece(d, &pl->tp, pl->tab, a, n0, nb, oh0, oh1, col, ld);
                 if (nb == 1) {
                     piece_gemm(be, seq, 0, 0, co, ld, K, b, K, col, ld, 0.0f, yn + off, P);
                 } else {
@@ -278,12 +398,17 @@ static void conv_range(const asgml_backend *be, const asgml_conv2d_desc *d, cons
                 }
                 const size_t pc = (size_t)(oh1 - oh0) * d->w_out;
                 for (int j = 0; j < nb; j++)
-                    for (int c = 0; c < d->c_in; c++)
-                        col2im_plane(d, col + (size_t)c * kk * ld + (size_t)j * pc, ld, oh0, oh1,
-                                     out + ((size_t)(n0 + j) * d->c_in + c) * hw);
+                    for (int c = 0; c < d->c_in; c++) {
+                        const float *cj = col + (size_t)c * kk * ld + (size_t)j * pc;
+                        float *dxc = out + ((size_t)(n0 + j) * d->c_in + c) * hw;
+                        if (pl->tab)
+                            col2im_table(pl->tab, (int)kk, (int)pc, cj, ld, dxc);
+                        else
+                            col2im_plane(d, &pl->tp, cj, ld, oh0, oh1, dxc);
+                    }
             } else {
                 const float *dyn = b + (size_t)n0 * co * P;
-                im2col_piece(d, a, n0, nb, oh0, oh1, col, ld);
+                im2col_piece(d, &pl->tp, pl->tab, a, n0, nb, oh0, oh1, col, ld);
                 if (nb == 1) {
                     piece_gemm(be, seq, 0, 1, co, K, ld, dyn + off, P, col, ld, 1.0f, out, K);
                 } else {
@@ -304,11 +429,35 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     const int nt = pl.nt;
     const size_t dwn = (size_t)d->c_out * pl.K;
     const size_t per = pl.per + (kind == CONV_BFILT ? dwn : 0);
+    const int pruned = taps_pruned(d, &pl.tp);
+    const size_t ntaps = (size_t)(pl.tp.kh1 - pl.tp.kh0) * (pl.tp.kw1 - pl.tp.kw0);
+    const size_t tabn = pl.rows == d->h_out && ntaps * pl.P <= TABLE_MAX ? ntaps * pl.P : 0;
     float *ws;
-    asgml_status st = asgml_cpu_workspace(be, per * (size_t)nt, &ws);
+    asgml_status st =
+        asgml_cpu_workspace(be, per * (size_t)nt + (pruned ? dwn : 0) + tabn, &ws);
     if (st) return st;
+    pl.tab = NULL;
+    if (tabn) {
+        /* int32 offsets in the (untyped, malloc'd) workspace */
+        int32_t *tab = (int32_t *)(ws + per * (size_t)nt + (pruned ? dwn : 0));
+        build_table(d, &pl.tp, tab);
+        pl.tab = tab;
+    }
+    float *full = out; /* the filter gradient when taps are pruned */
+    if (pruned) {
+        /* the gathered filter (or filter gradient) after the thread scratch */
+        float *g = ws + per * (size_t)nt;
+        if (kind == CONV_BFILT) {
+            taps_gather(d, &pl.tp, out, g);
+            out = g;
+        } else {
+            taps_gather(d, &pl.tp, b, g);
+            b = g;
+        }
+    }
     if (nt == 1) {
         conv_range(be, d, &pl, kind, 1, 0, d->n, a, b, out, ws);
+        if (pruned && kind == CONV_BFILT) taps_scatter(d, &pl.tp, out, full);
         return ASGML_OK;
     }
     asgml_cpu_blas_threads(be);
@@ -337,6 +486,7 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
             }
         }
     }
+    if (pruned && kind == CONV_BFILT) taps_scatter(d, &pl.tp, out, full);
     return ASGML_OK;
 }
 
