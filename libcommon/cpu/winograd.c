@@ -40,10 +40,13 @@
  * of a transform off a power-of-two stride (cache-set conflicts) */
 #define PT_PAD 16
 
-/* the transforms are plain loops over tiles: compiled for AVX-512 and AVX2
- * next to the baseline, picked at load time (GCC function multiversioning) */
+/* the transforms are plain loops over contiguous tile rows, compiled for
+ * AVX2 next to the baseline and picked at load time (GCC function
+ * multiversioning).  Not AVX-512: the rows are mostly 8-30 floats, and the
+ * scalar remainders of 16-lane loops made the transforms slower (measured
+ * with bench-ops on an AVX-512 EPYC). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define WG_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
+#define WG_SIMD __attribute__((target_clones("avx2", "default")))
 #else
 #define WG_SIMD
 #endif
@@ -66,7 +69,8 @@ int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d)
 }
 
 /* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
-static void filter_tf(const float *g, int rot, float *u, size_t ps)
+static inline __attribute__((always_inline)) void filter_tf(const float *g, int rot, float *u,
+                                                             size_t ps)
 {
     float k[9], t[4][3];
     for (int i = 0; i < 9; i++) k[i] = rot ? g[8 - i] : g[i];
@@ -108,27 +112,17 @@ static void chunk_tiles(size_t g0, int tc, int th, int tw, tiles *tl)
     tl->nseg = k;
 }
 
-/* rb (Wp floats, Wp = 2*tw+2) <- image row y of plane src (H, W) shifted
- * right by one column, zeros outside the image */
-static void load_row(const float *src, int y, int H, int W, int Wp, float *rb)
-{
-    if (y < 0 || y >= H) {
-        memset(rb, 0, sizeof(float) * (size_t)Wp);
-        return;
-    }
-    rb[0] = 0.0f;
-    memcpy(rb + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
-    for (int k = W + 1; k < Wp; k++) rb[k] = 0.0f;
-}
-
 /* V (16 points of stride ps; ci rows of T) <- B^T d B of the chunk's tiles
- * of in (N, C, H, W); rb: 8*Wp floats of row scratch */
+ * of in (N, C, H, W); rb: 16*Wp floats of row scratch.  Rows first (t0..t3
+ * over the padded columns), then the columns de-interleaved so that every
+ * loop runs over contiguous floats (and vectorises). */
 WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                      float *V, float *rb)
 {
     const size_t HW = (size_t)H * W;
     const int Wp = 2 * ((W + 1) / 2) + 2;
     float *t0 = rb + 4 * Wp, *t1 = rb + 5 * Wp, *t2 = rb + 6 * Wp, *t3 = rb + 7 * Wp;
+    float *ev = rb + 8 * Wp; /* 8 rows of Wp: even/odd columns of t0..t3 */
     /* rb[0, Wp) stays zero: the rows above and below the image */
     const float *zero = rb;
     memset(rb, 0, sizeof(float) * (size_t)Wp);
@@ -154,19 +148,31 @@ WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *
                 t3[x] = e1[x - 1] - e3[x - 1];
             }
             for (int x = xh; x < xb; x++) t0[x] = t1[x] = t2[x] = t3[x] = 0.0f;
-            float *v = V + (size_t)c * T + tl->j0[k] - tj0;
+            /* de-interleave: the tiles read t[2tj .. 2tj+3], i.e. even
+             * columns te[tj], te[tj+1] and odd ones to[tj], to[tj+1] */
+            const int L = tj1 - tj0 + 1;
             const float *tr[4] = {t0, t1, t2, t3};
             for (int r = 0; r < 4; r++) {
-                const float *t = tr[r];
+                const float *t = tr[r] + xa;
+                float *te = ev + (size_t)(2 * r) * Wp, *to = ev + (size_t)(2 * r + 1) * Wp;
+#pragma omp simd
+                for (int j = 0; j < L; j++) {
+                    te[j] = t[2 * j];
+                    to[j] = t[2 * j + 1];
+                }
+            }
+            float *v = V + (size_t)c * T + tl->j0[k];
+            const int n = tj1 - tj0;
+            for (int r = 0; r < 4; r++) {
+                const float *te = ev + (size_t)(2 * r) * Wp, *to = ev + (size_t)(2 * r + 1) * Wp;
                 float *v0 = v + (size_t)(4 * r) * ps, *v1 = v + (size_t)(4 * r + 1) * ps;
                 float *v2 = v + (size_t)(4 * r + 2) * ps, *v3 = v + (size_t)(4 * r + 3) * ps;
 #pragma omp simd
-                for (int tj = tj0; tj < tj1; tj++) {
-                    const int x = 2 * tj;
-                    v0[tj] = t[x] - t[x + 2];
-                    v1[tj] = t[x + 1] + t[x + 2];
-                    v2[tj] = t[x + 2] - t[x + 1];
-                    v3[tj] = t[x + 1] - t[x + 3];
+                for (int j = 0; j < n; j++) {
+                    v0[j] = te[j] - te[j + 1];
+                    v1[j] = to[j] + te[j + 1];
+                    v2[j] = te[j + 1] - to[j];
+                    v3[j] = to[j] - to[j + 1];
                 }
             }
         }
@@ -174,31 +180,44 @@ WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *
 }
 
 /* out (N, C, H, W) (+)= A^T M A of the chunk's tiles, M (16 points of
- * stride ps; C rows of T); rb: 2*Wp floats of row scratch */
+ * stride ps; C rows of T); rb: 6*Wp floats of row scratch */
 WG_SIMD static void output_tf(const float *M, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                       float *out, int acc, float *rb)
 {
     const size_t HW = (size_t)H * W;
     const int Wp = 2 * ((W + 1) / 2) + 2;
     float *o0 = rb, *o1 = rb + Wp;
+    float *a00 = rb + 2 * Wp, *a01 = rb + 3 * Wp, *a10 = rb + 4 * Wp, *a11 = rb + 5 * Wp;
     for (int k = 0; k < tl->nseg; k++) {
         const int oy = 2 * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
         const int x0 = 2 * tj0, x1 = 2 * tj1 < W ? 2 * tj1 : W;
         for (int c = 0; c < C; c++) {
-            const float *m = M + (size_t)c * T + tl->j0[k] - tj0;
+            const float *m = M + (size_t)c * T + tl->j0[k];
+            const float *m0 = m, *m1 = m + ps, *m2 = m + 2 * ps, *m3 = m + 3 * ps;
+            const float *m4 = m + 4 * ps, *m5 = m + 5 * ps, *m6 = m + 6 * ps, *m7 = m + 7 * ps;
+            const float *m8 = m + 8 * ps, *m9 = m + 9 * ps, *m10 = m + 10 * ps;
+            const float *m11 = m + 11 * ps, *m12 = m + 12 * ps, *m13 = m + 13 * ps;
+            const float *m14 = m + 14 * ps, *m15 = m + 15 * ps;
+            const int n = tj1 - tj0;
+            /* the 2x2 outputs of tile j in four contiguous rows, then interleaved */
 #pragma omp simd
-            for (int tj = tj0; tj < tj1; tj++) {
-                float q[NP];
-                for (int p = 0; p < NP; p++) q[p] = m[(size_t)p * ps + tj];
-                float s0[4], s1[4];
-                for (int i = 0; i < 4; i++) {
-                    s0[i] = q[i] + q[4 + i] + q[8 + i];
-                    s1[i] = q[4 + i] - q[8 + i] - q[12 + i];
-                }
-                o0[2 * tj] = s0[0] + s0[1] + s0[2];
-                o0[2 * tj + 1] = s0[1] - s0[2] - s0[3];
-                o1[2 * tj] = s1[0] + s1[1] + s1[2];
-                o1[2 * tj + 1] = s1[1] - s1[2] - s1[3];
+            for (int j = 0; j < n; j++) {
+                const float s00 = m0[j] + m4[j] + m8[j], s01 = m1[j] + m5[j] + m9[j];
+                const float s02 = m2[j] + m6[j] + m10[j], s03 = m3[j] + m7[j] + m11[j];
+                const float s10 = m4[j] - m8[j] - m12[j], s11 = m5[j] - m9[j] - m13[j];
+                const float s12 = m6[j] - m10[j] - m14[j], s13 = m7[j] - m11[j] - m15[j];
+                a00[j] = s00 + s01 + s02;
+                a01[j] = s01 - s02 - s03;
+                a10[j] = s10 + s11 + s12;
+                a11[j] = s11 - s12 - s13;
+            }
+            float *e0 = o0 + x0, *e1 = o1 + x0;
+#pragma omp simd
+            for (int j = 0; j < n; j++) {
+                e0[2 * j] = a00[j];
+                e0[2 * j + 1] = a01[j];
+                e1[2 * j] = a10[j];
+                e1[2 * j + 1] = a11[j];
             }
             float *dst = out + ((size_t)tl->n[k] * C + c) * HW + (size_t)oy * W;
             const int two = oy + 1 < H;
@@ -217,42 +236,72 @@ WG_SIMD static void output_tf(const float *M, int C, int H, int W, const tiles *
     }
 }
 
+/* e[j], o[j] <- columns 2(tj0+j), 2(tj0+j)+1 of image row y of src (H, W),
+ * zeros outside the image, for j < n */
+static void deinterleave_row(const float *src, int y, int H, int W, int tj0, int n, float *e,
+                             float *o)
+{
+    if (y >= H) {
+        memset(e, 0, sizeof(float) * (size_t)n);
+        memset(o, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    const float *r = src + (size_t)y * W + 2 * tj0;
+    /* full pairs: 2(tj0+j)+1 < W */
+    int full = (W - 2 * tj0) / 2;
+    if (full > n) full = n;
+    if (full < 0) full = 0;
+#pragma omp simd
+    for (int j = 0; j < full; j++) {
+        e[j] = r[2 * j];
+        o[j] = r[2 * j + 1];
+    }
+    for (int j = full; j < n; j++) {
+        const int x = 2 * (tj0 + j);
+        e[j] = x < W ? r[2 * j] : 0.0f;
+        o[j] = 0.0f;
+    }
+}
+
 /* D (16 points of stride ps; C rows of T) <- A g A^T of the chunk's 2x2
- * tiles g of dy (N, C, H, W), zeros outside; rb: 2*Wp floats of scratch */
+ * tiles g of dy (N, C, H, W), zeros outside; rb: 4*Wp floats of scratch */
 WG_SIMD static void grad_tf(const float *dy, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                     float *D, float *rb)
 {
     const size_t HW = (size_t)H * W;
     const int Wp = 2 * ((W + 1) / 2) + 2;
-    float *g0 = rb, *g1 = rb + Wp;
+    float *g0e = rb, *g0o = rb + Wp, *g1e = rb + 2 * Wp, *g1o = rb + 3 * Wp;
     for (int k = 0; k < tl->nseg; k++) {
         const int oy = 2 * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
         for (int c = 0; c < C; c++) {
             const float *src = dy + ((size_t)tl->n[k] * C + c) * HW;
-            /* load_row shifts by one column: tile tj reads g[2tj+1], g[2tj+2] */
-            load_row(src, oy, H, W, Wp, g0);
-            load_row(src, oy + 1, H, W, Wp, g1);
-            float *m = D + (size_t)c * T + tl->j0[k] - tj0;
+            /* tile tj reads columns 2tj, 2tj+1 of rows oy, oy+1 (zeros
+             * outside), de-interleaved: g0e[j], g0o[j], g1e[j], g1o[j] */
+            const int n = tj1 - tj0;
+            deinterleave_row(src, oy, H, W, tj0, n, g0e, g0o);
+            deinterleave_row(src, oy + 1, H, W, tj0, n, g1e, g1o);
+            float *m = D + (size_t)c * T + tl->j0[k];
+            float *m0 = m, *m1 = m + ps, *m2 = m + 2 * ps, *m3 = m + 3 * ps;
+            float *m4 = m + 4 * ps, *m5 = m + 5 * ps, *m6 = m + 6 * ps, *m7 = m + 7 * ps;
+            float *m8 = m + 8 * ps, *m9 = m + 9 * ps, *m10 = m + 10 * ps, *m11 = m + 11 * ps;
+            float *m12 = m + 12 * ps, *m13 = m + 13 * ps, *m14 = m + 14 * ps;
+            float *m15 = m + 15 * ps;
 #pragma omp simd
-            for (int tj = tj0; tj < tj1; tj++) {
-                const int x = 2 * tj + 1;
-                const float a00 = g0[x], a01 = g0[x + 1], a10 = g1[x], a11 = g1[x + 1];
-                const float e[4][2] = {
-                    {a00, a01}, {a00 + a10, a01 + a11}, {a00 - a10, a01 - a11}, {-a10, -a11}};
-                for (int r = 0; r < 4; r++) {
-                    const float a = e[r][0], b = e[r][1];
-                    m[(size_t)(4 * r) * ps + tj] = a;
-                    m[(size_t)(4 * r + 1) * ps + tj] = a + b;
-                    m[(size_t)(4 * r + 2) * ps + tj] = a - b;
-                    m[(size_t)(4 * r + 3) * ps + tj] = -b;
-                }
+            for (int j = 0; j < n; j++) {
+                const float a00 = g0e[j], a01 = g0o[j], a10 = g1e[j], a11 = g1o[j];
+                /* rows e = (a0, a0 + a1, a0 - a1, -a1) of A g, then columns */
+                const float p0 = a00 + a10, p1 = a01 + a11, q0 = a00 - a10, q1 = a01 - a11;
+                m0[j] = a00, m1[j] = a00 + a01, m2[j] = a00 - a01, m3[j] = -a01;
+                m4[j] = p0, m5[j] = p0 + p1, m6[j] = p0 - p1, m7[j] = -p1;
+                m8[j] = q0, m9[j] = q0 + q1, m10[j] = q0 - q1, m11[j] = -q1;
+                m12[j] = -a10, m13[j] = -a10 - a11, m14[j] = -a10 + a11, m15[j] = a11;
             }
         }
     }
 }
 
 /* dw (3x3) += G^T w4 G */
-static void filter_grad_tf(const float w4[NP], float *dw)
+static inline __attribute__((always_inline)) void filter_grad_tf(const float w4[NP], float *dw)
 {
     float q[3][4];
     for (int s = 0; s < 4; s++) {
@@ -384,7 +433,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     pl.T = T;
     pl.psv = (size_t)pl.ci * T + PT_PAD;
     pl.psm = (size_t)pl.co * T + PT_PAD;
-    pl.rbf = 8 * (size_t)(2 * pl.tw + 2);
+    pl.rbf = 16 * (size_t)(2 * pl.tw + 2);
     pl.per = NP * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
     float *ws;
     asgml_status st = asgml_cpu_workspace(be, (kind == WG_BFILT ? 0 : pl.filt) + pl.per * nt, &ws);
