@@ -116,15 +116,10 @@ static asgml_status cpu_relu_backward(asgml_backend *be, int64_t n, const float 
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
-    for (int64_t i = 0; i < n; i++)
-    {
-        /* dx + g, but where dx is +-0 the result is g itself and the add
-         * sees 0 + 0: a subnormal gradient g (common deep in the network)
-         * then costs no microcode assist; dx is usually freshly zeroed.
-         * Same value as dx + g (up to the sign of a zero sum). */
-        const float g = y[i] > 0.0f ? dy[i] : 0.0f, d = dx[i];
-        const float s = d + (d == 0.0f ? 0.0f : g);
-        dx[i] = d == 0.0f ? g : s;
+    for (int64_t i = 0; i < n; i++) {
+        /* both loads unconditional: the select vectorises as a blend */
+        const float g = dy[i], v = y[i];
+        dx[i] += v > 0.0f ? g : 0.0f;
     }
     return ASGML_OK;
 }

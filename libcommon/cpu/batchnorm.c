@@ -23,13 +23,68 @@ static asgml_status check_bn(const asgml_bn_desc *d, int training)
 }
 
 /* y (n, c, hw) = x * a[c] + b[c] for one channel c */
-static void affine_channel(const asgml_bn_desc *d, int c, const float *x, float a, float b,
+ASGML_CPU_SIMD static void affine_channel(const asgml_bn_desc *d, int c, const float *x, float a, float b,
                            float *y)
 {
     for (int i = 0; i < d->n; i++) {
         size_t base = ((size_t)i * d->c + c) * d->hw;
 #pragma omp simd
         for (int k = 0; k < d->hw; k++) y[base + k] = x[base + k] * a + b;
+    }
+}
+
+/* mean and sum of squared deviations of channel c (two passes, double) */
+ASGML_CPU_SIMD static void channel_stats(const asgml_bn_desc *d, int c, const float *x,
+                                         double count, double *mean_out, double *ss_out)
+{
+    double s = 0.0;
+    for (int i = 0; i < d->n; i++) {
+        const float *xc = x + ((size_t)i * d->c + c) * d->hw;
+#pragma omp simd reduction(+ : s)
+        for (int k = 0; k < d->hw; k++) s += xc[k];
+    }
+    double mean = s / count, ss = 0.0;
+    for (int i = 0; i < d->n; i++) {
+        const float *xc = x + ((size_t)i * d->c + c) * d->hw;
+#pragma omp simd reduction(+ : ss)
+        for (int k = 0; k < d->hw; k++) {
+            double dv = xc[k] - mean;
+            ss += dv * dv;
+        }
+    }
+    *mean_out = mean;
+    *ss_out = ss;
+}
+
+/* backward of channel c: the two sums, then dx += ... when dx */
+ASGML_CPU_SIMD static void channel_backward(const asgml_bn_desc *d, int c, const float *x,
+                                            const float *dy, double mean, double invstd,
+                                            double g, double count, float *dx, double *sdy_out,
+                                            double *sdyx_out)
+{
+    double sdy = 0.0, sdyx = 0.0;
+    for (int i = 0; i < d->n; i++) {
+        size_t base = ((size_t)i * d->c + c) * d->hw;
+#pragma omp simd reduction(+ : sdy, sdyx)
+        for (int k = 0; k < d->hw; k++) {
+            sdy += dy[base + k];
+            sdyx += (double)dy[base + k] * (x[base + k] - mean);
+        }
+    }
+    sdyx *= invstd; /* sum dy * xhat */
+    *sdy_out = sdy;
+    *sdyx_out = sdyx;
+    if (!dx) return;
+    /* dx = k1 * dy + k2 * (x - mean) + k3, folded per channel */
+    const double k1 = g * invstd;
+    const double k2 = -g * invstd * invstd * invstd * (sdyx / invstd) / count;
+    const double k3 = -g * invstd * sdy / count;
+    const float f1 = (float)k1, f2 = (float)k2, f3 = (float)k3, fm = (float)mean;
+    for (int i = 0; i < d->n; i++) {
+        size_t base = ((size_t)i * d->c + c) * d->hw;
+#pragma omp simd
+        for (int k = 0; k < d->hw; k++)
+            dx[base + k] += f1 * dy[base + k] + f2 * (x[base + k] - fm) + f3;
     }
 }
 
@@ -46,21 +101,8 @@ asgml_status asgml_cpu_batchnorm_forward_train(asgml_backend *be, const asgml_bn
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)d->n * d->c * d->hw > 32768)
     for (int c = 0; c < d->c; c++) {
-        double s = 0.0;
-        for (int i = 0; i < d->n; i++) {
-            const float *xc = x + ((size_t)i * d->c + c) * d->hw;
-#pragma omp simd reduction(+ : s)
-            for (int k = 0; k < d->hw; k++) s += xc[k];
-        }
-        double mean = s / count, ss = 0.0;
-        for (int i = 0; i < d->n; i++) {
-            const float *xc = x + ((size_t)i * d->c + c) * d->hw;
-#pragma omp simd reduction(+ : ss)
-            for (int k = 0; k < d->hw; k++) {
-                double dv = xc[k] - mean;
-                ss += dv * dv;
-            }
-        }
+        double mean, ss;
+        channel_stats(d, c, x, count, &mean, &ss);
         double var = ss / count;
         double invstd = 1.0 / sqrt(var + d->eps);
         double g = gamma ? gamma[c] : 1.0, bt = beta ? beta[c] : 0.0;
@@ -108,31 +150,11 @@ asgml_status asgml_cpu_batchnorm_backward(asgml_backend *be, const asgml_bn_desc
 #pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)d->n * d->c * d->hw > 32768)
     for (int c = 0; c < d->c; c++) {
         const double mean = save_mean[c], invstd = save_invstd[c];
-        double sdy = 0.0, sdyx = 0.0;
-        for (int i = 0; i < d->n; i++) {
-            size_t base = ((size_t)i * d->c + c) * d->hw;
-#pragma omp simd reduction(+ : sdy, sdyx)
-            for (int k = 0; k < d->hw; k++) {
-                sdy += dy[base + k];
-                sdyx += (double)dy[base + k] * (x[base + k] - mean);
-            }
-        }
-        sdyx *= invstd; /* sum dy * xhat */
+        const double g = gamma ? gamma[c] : 1.0;
+        double sdy, sdyx;
+        channel_backward(d, c, x, dy, mean, invstd, g, count, dx, &sdy, &sdyx);
         if (dbeta) dbeta[c] += (float)sdy;
         if (dgamma) dgamma[c] += (float)sdyx;
-        if (!dx) continue;
-        const double g = gamma ? gamma[c] : 1.0;
-        /* dx = k1 * dy + k2 * (x - mean) + k3, folded per channel */
-        const double k1 = g * invstd;
-        const double k2 = -g * invstd * invstd * invstd * (sdyx / invstd) / count;
-        const double k3 = -g * invstd * sdy / count;
-        const float f1 = (float)k1, f2 = (float)k2, f3 = (float)k3, fm = (float)mean;
-        for (int i = 0; i < d->n; i++) {
-            size_t base = ((size_t)i * d->c + c) * d->hw;
-#pragma omp simd
-            for (int k = 0; k < d->hw; k++)
-                dx[base + k] += f1 * dy[base + k] + f2 * (x[base + k] - fm) + f3;
-        }
     }
     return ASGML_OK;
 }

@@ -10,6 +10,16 @@
 
 #include "asgml/backend.h"
 
+/* Hot loops outside the BLAS are compiled for AVX2 next to the baseline
+ * x86-64 (SSE2) and picked at load time (GCC function multiversioning);
+ * the choice depends on the CPU only, so a run stays bit-identical on one
+ * machine.  Not AVX-512: most rows are short (see winograd.c). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define ASGML_CPU_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define ASGML_CPU_SIMD
+#endif
+
 /* default conv2d scratch limit in floats (64 MiB) */
 #define ASGML_CPU_CONV_BUDGET ((size_t)16 << 20)
 

@@ -1,6 +1,7 @@
 /* cpu/pool.c - max pooling (with argmax) and global average pooling.
  * Every (sample, channel) plane is handled by one OpenMP thread. */
 #include <math.h>
+#include <string.h>
 
 #include "cpu.h"
 
@@ -18,6 +19,55 @@ static asgml_status check_pool(const asgml_pool2d_desc *d)
     return ASGML_OK;
 }
 
+/* ceil(a / b) for b > 0 and any sign of a */
+static int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+#define POOL_CHUNK 256 /* outputs of a row handled at once */
+
+/* One plane: xp (h_in, w_in) -> yp, ap (h_out, w_out).  For each output
+ * row, the window taps are visited in row-major order (h, then kw), each
+ * over a run of outputs, with a compare-and-select instead of a branch:
+ * the strict > keeps the first maximum, and a NaN is taken once (when the
+ * maximum so far is not NaN) and then kept. */
+ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float *xp, float *yp, int32_t *ap)
+{
+    const int s = d->stride, wi = d->w_in;
+    float m[POOL_CHUNK];
+    int32_t b[POOL_CHUNK];
+    for (int oh = 0; oh < d->h_out; oh++) {
+        int h0 = oh * s - d->pad, h1 = h0 + d->k;
+        if (h0 < 0) h0 = 0;
+        if (h1 > d->h_in) h1 = d->h_in;
+        for (int c0 = 0; c0 < d->w_out; c0 += POOL_CHUNK) {
+            const int c1 = d->w_out - c0 < POOL_CHUNK ? d->w_out : c0 + POOL_CHUNK;
+            for (int ow = c0; ow < c1; ow++) {
+                const int w0 = ow * s - d->pad;
+                m[ow - c0] = -INFINITY;
+                b[ow - c0] = h0 * wi + (w0 > 0 ? w0 : 0);
+            }
+            for (int h = h0; h < h1; h++) {
+                const float *xr = xp + (size_t)h * wi;
+                for (int kw = 0; kw < d->k; kw++) {
+                    /* outputs whose tap kw is inside the row: 0 <= ow*s - pad + kw < w_in */
+                    int lo = ceil_div(d->pad - kw, s), hi = ceil_div(wi + d->pad - kw, s);
+                    if (lo < c0) lo = c0;
+                    if (hi > c1) hi = c1;
+#pragma omp simd
+                    for (int ow = lo; ow < hi; ow++) {
+                        const int w = ow * s - d->pad + kw;
+                        const float v = xr[w], cur = m[ow - c0];
+                        const int take = (v > cur) | ((v != v) & (cur == cur));
+                        m[ow - c0] = take ? v : cur;
+                        b[ow - c0] = take ? h * wi + w : b[ow - c0];
+                    }
+                }
+            }
+            memcpy(yp + (size_t)oh * d->w_out + c0, m, sizeof(float) * (size_t)(c1 - c0));
+            memcpy(ap + (size_t)oh * d->w_out + c0, b, sizeof(int32_t) * (size_t)(c1 - c0));
+        }
+    }
+}
+
 /* x (n, c, h_in, w_in) -> y (n, c, h_out, w_out); argmax holds h*w_in + w of
  * the maximum inside its plane.  Like PyTorch, the first maximum in
  * row-major window order wins and a NaN propagates. */
@@ -30,38 +80,8 @@ asgml_status asgml_cpu_maxpool_forward(asgml_backend *be, const asgml_pool2d_des
     const size_t in_hw = (size_t)d->h_in * d->w_in, out_hw = (size_t)d->h_out * d->w_out;
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if (planes * (int64_t)out_hw > 8192)
-    for (int64_t q = 0; q < planes; q++) {
-        const float *xp = x + q * in_hw;
-        float *yp = y + q * out_hw;
-        int32_t *ap = argmax + q * out_hw;
-        for (int oh = 0; oh < d->h_out; oh++) {
-            int h0 = oh * d->stride - d->pad, h1 = h0 + d->k;
-            if (h0 < 0) h0 = 0;
-            if (h1 > d->h_in) h1 = d->h_in;
-            for (int ow = 0; ow < d->w_out; ow++) {
-                int w0 = ow * d->stride - d->pad, w1 = w0 + d->k;
-                if (w0 < 0) w0 = 0;
-                if (w1 > d->w_in) w1 = d->w_in;
-                int best = h0 * d->w_in + w0;
-                float m = -INFINITY;
-                /* !(v <= m) is v > m or v NaN; m is never NaN while looping */
-                for (int h = h0; h < h1; h++) {
-                    const float *xr = xp + h * d->w_in;
-                    for (int w = w0; w < w1; w++) {
-                        float v = xr[w];
-                        if (__builtin_expect(!(v <= m), 0)) {
-                            m = v;
-                            best = h * d->w_in + w;
-                            if (v != v) goto done;
-                        }
-                    }
-                }
-            done:
-                yp[oh * d->w_out + ow] = m;
-                ap[oh * d->w_out + ow] = best;
-            }
-        }
-    }
+    for (int64_t q = 0; q < planes; q++)
+        maxpool_plane(d, x + q * in_hw, y + q * out_hw, argmax + q * out_hw);
     return ASGML_OK;
 }
 
