@@ -9,3 +9,6 @@ EXTRA_DIST += tests/fixtures/make_ops_fixtures.py tests/fixtures/ops/ops.h5
 check_PROGRAMS += tests/test-conv-winograd
 tests_test_conv_winograd_SOURCES = tests/test-conv-winograd.c tests/tap.h
 TESTS += tests/test-conv-winograd
+check_PROGRAMS += tests/test-cpu-paths
+tests_test_cpu_paths_SOURCES = tests/test-cpu-paths.c tests/tap.h
+TESTS += tests/test-cpu-paths
