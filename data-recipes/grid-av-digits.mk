@@ -23,7 +23,7 @@
 # recomputed twice per epoch (asgml.eval-freq 20: AV-Digits has 43 batches
 # per epoch, and the default 100 would never fire, which asgml-train
 # reports as an error).  data-recipes/av-digits.yaml is the same model
-# trained for 10 epochs.  Change EPOCHS, WIDTH, LR, or add
+# trained for 10 epochs at lr 0.03.  Change EPOCHS, WIDTH, LR, or add
 # EXTRA_ARGS="--device cuda" on the command line.
 
 GRID_NAME = av-digits
