@@ -85,19 +85,6 @@ static int use_winograd(const asgml_conv2d_desc *d)
     return asgml_cpu_winograd_auto(d);
 }
 
-/* ceil(a / b) for b > 0 and any sign of a */
-static int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
-/* Valid output range [lo, hi) along one axis for kernel offset kk: the
- * outputs o with 0 <= o*stride - pad + kk < in. */
-static void valid_range(int kk, int stride, int pad, int in, int out, int *lo, int *hi)
-{
-    int a = ceil_div(pad - kk, stride), b = ceil_div(in + pad - kk, stride);
-    *lo = a > 0 ? a : 0;
-    *hi = b < out ? b : out;
-    if (*hi < *lo) *hi = *lo;
-}
-
 /* The kernel taps that touch the image for at least one output: rows
  * [kh0, kh1) by columns [kw0, kw1) (a rectangle: the valid taps of an axis
  * are an interval).  On small planes the others read only padding -- a 3x3
@@ -115,7 +102,7 @@ static void tap_axis(int k, int stride, int pad, int in, int out, int *k0, int *
     *k1 = 0;
     for (int kk = 0; kk < k; kk++) {
         int lo, hi;
-        valid_range(kk, stride, pad, in, out, &lo, &hi);
+        asgml_cpu_valid_range(kk, stride, pad, in, out, &lo, &hi);
         if (hi > lo) {
             if (kk < *k0) *k0 = kk;
             *k1 = kk + 1;
@@ -135,23 +122,24 @@ static int taps_pruned(const asgml_conv2d_desc *d, const taps *tp)
     return tp->kh1 - tp->kh0 < d->k_h || tp->kw1 - tp->kw0 < d->k_w;
 }
 
-/* gathered (c_out, c_in*nkh*nkw) <-> full (c_out, c_in, k_h, k_w) filter;
- * scatter overwrites the used taps of full and leaves the others alone */
-static void taps_gather(const asgml_conv2d_desc *d, const taps *tp, const float *full, float *g)
+/* The used taps of a full (c_out, c_in, k_h, k_w) filter <-> the gathered
+ * (c_out, c_in*nkh*nkw) one: to_full 0 gathers src (full) into dst, 1
+ * writes src (gathered) over the used taps of dst (full; the other taps
+ * are left alone). */
+static void taps_copy(const asgml_conv2d_desc *d, const taps *tp, const float *src, float *dst,
+                      int to_full)
 {
+    size_t j = 0;
     for (int o = 0; o < d->c_out; o++)
         for (int c = 0; c < d->c_in; c++)
             for (int kh = tp->kh0; kh < tp->kh1; kh++)
-                for (int kw = tp->kw0; kw < tp->kw1; kw++)
-                    *g++ = full[(((size_t)o * d->c_in + c) * d->k_h + kh) * d->k_w + kw];
-}
-static void taps_scatter(const asgml_conv2d_desc *d, const taps *tp, const float *g, float *full)
-{
-    for (int o = 0; o < d->c_out; o++)
-        for (int c = 0; c < d->c_in; c++)
-            for (int kh = tp->kh0; kh < tp->kh1; kh++)
-                for (int kw = tp->kw0; kw < tp->kw1; kw++)
-                    full[(((size_t)o * d->c_in + c) * d->k_h + kh) * d->k_w + kw] = *g++;
+                for (int kw = tp->kw0; kw < tp->kw1; kw++, j++) {
+                    const size_t i = (((size_t)o * d->c_in + c) * d->k_h + kh) * d->k_w + kw;
+                    if (to_full)
+                        dst[i] = src[j];
+                    else
+                        dst[j] = src[i];
+                }
 }
 
 /* im2col of output rows [oh0, oh1) of one channel plane xc (h_in, w_in) into
@@ -164,13 +152,13 @@ static void im2col_plane(const asgml_conv2d_desc *d, const taps *tp, const float
     const int nkw = tp->kw1 - tp->kw0;
     for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
-        valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
+        asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
         if (oh_lo < oh0) oh_lo = oh0;
         if (oh_hi > oh1) oh_hi = oh1;
         if (oh_hi < oh_lo) oh_hi = oh_lo;
         for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             int ow_lo, ow_hi;
-            valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
+            asgml_cpu_valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
             float *row = col + (size_t)((kh - tp->kh0) * nkw + kw - tp->kw0) * ld -
                          (size_t)oh0 * wo;
             if (oh_lo > oh0)
@@ -202,12 +190,12 @@ static void col2im_plane(const asgml_conv2d_desc *d, const taps *tp, const float
     const int nkw = tp->kw1 - tp->kw0;
     for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
-        valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
+        asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
         if (oh_lo < oh0) oh_lo = oh0;
         if (oh_hi > oh1) oh_hi = oh1;
         for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             int ow_lo, ow_hi;
-            valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
+            asgml_cpu_valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);
             const float *row = col + (size_t)((kh - tp->kh0) * nkw + kw - tp->kw0) * ld -
                                (size_t)oh0 * wo;
             for (int oh = oh_lo; oh < oh_hi; oh++) {
@@ -448,45 +436,45 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
         /* the gathered filter (or filter gradient) after the thread scratch */
         float *g = ws + per * (size_t)nt;
         if (kind == CONV_BFILT) {
-            taps_gather(d, &pl.tp, out, g);
+            taps_copy(d, &pl.tp, out, g, 0);
             out = g;
         } else {
-            taps_gather(d, &pl.tp, b, g);
+            taps_copy(d, &pl.tp, b, g, 0);
             b = g;
         }
     }
     if (nt == 1) {
         conv_range(be, d, &pl, kind, 1, 0, d->n, a, b, out, ws);
-        if (pruned && kind == CONV_BFILT) taps_scatter(d, &pl.tp, out, full);
-        return ASGML_OK;
-    }
-    asgml_cpu_blas_threads(be);
+    } else {
+        asgml_cpu_blas_threads(be);
 #pragma omp parallel num_threads(nt)
-    {
+        {
 #ifdef _OPENMP
-        const int t = omp_get_thread_num();
+            const int t = omp_get_thread_num();
 #else
-        const int t = 0;
+            const int t = 0;
 #endif
-        const int s0 = (int)((int64_t)d->n * t / nt), s1 = (int)((int64_t)d->n * (t + 1) / nt);
-        float *mine = ws + per * (size_t)t;
-        float *acc = out;
-        if (kind == CONV_BFILT && t > 0) {
-            acc = mine + pl.per;
-            memset(acc, 0, sizeof(float) * dwn);
-        }
-        conv_range(be, d, &pl, kind, 0, s0, s1, a, b, acc, mine);
-        if (kind == CONV_BFILT) {
+            const int s0 = (int)((int64_t)d->n * t / nt);
+            const int s1 = (int)((int64_t)d->n * (t + 1) / nt);
+            float *mine = ws + per * (size_t)t;
+            float *acc = out;
+            if (kind == CONV_BFILT && t > 0) {
+                acc = mine + pl.per;
+                memset(acc, 0, sizeof(float) * dwn);
+            }
+            conv_range(be, d, &pl, kind, 0, s0, s1, a, b, acc, mine);
+            if (kind == CONV_BFILT) {
 #pragma omp barrier
 #pragma omp for schedule(static)
-            for (size_t i = 0; i < dwn; i++) {
-                float s = out[i];
-                for (int u = 1; u < nt; u++) s += ws[per * (size_t)u + pl.per + i];
-                out[i] = s;
+                for (size_t i = 0; i < dwn; i++) {
+                    float s = out[i];
+                    for (int u = 1; u < nt; u++) s += ws[per * (size_t)u + pl.per + i];
+                    out[i] = s;
+                }
             }
         }
     }
-    if (pruned && kind == CONV_BFILT) taps_scatter(d, &pl.tp, out, full);
+    if (pruned && kind == CONV_BFILT) taps_copy(d, &pl.tp, out, full, 1);
     return ASGML_OK;
 }
 

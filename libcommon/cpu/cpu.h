@@ -39,6 +39,21 @@ asgml_status asgml_cpu_backend_create(const asgml_backend_options *opt, asgml_ba
  * (backend.c); asgml_philox4x32() is this with ctr = {lo, hi, 0, 0}. */
 void asgml_philox4x32_raw(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
+/* Outputs [*lo, *hi) along one axis (in inputs, out outputs) whose window
+ * tap kk reads inside the input: 0 <= o*stride - pad + kk < in.  Shared by
+ * conv2d (im2col, tap pruning) and max pooling. */
+static inline void asgml_cpu_valid_range(int kk, int stride, int pad, int in, int out, int *lo,
+                                         int *hi)
+{
+    /* ceil(a / stride) for any sign of a */
+    const int a = pad - kk, b = in + pad - kk;
+    const int ca = a >= 0 ? (a + stride - 1) / stride : -((-a) / stride);
+    const int cb = b >= 0 ? (b + stride - 1) / stride : -((-b) / stride);
+    *lo = ca > 0 ? ca : 0;
+    *hi = cb < out ? cb : out;
+    if (*hi < *lo) *hi = *lo;
+}
+
 /* OpenMP threads of a CPU backend */
 static inline int asgml_cpu_threads(const asgml_backend *be)
 {

@@ -19,9 +19,6 @@ static asgml_status check_pool(const asgml_pool2d_desc *d)
     return ASGML_OK;
 }
 
-/* ceil(a / b) for b > 0 and any sign of a */
-static int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
 #define POOL_CHUNK 256 /* outputs of a row handled at once */
 
 /* One plane: xp (h_in, w_in) -> yp, ap (h_out, w_out).  For each output
@@ -48,8 +45,9 @@ ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float
             for (int h = h0; h < h1; h++) {
                 const float *xr = xp + (size_t)h * wi;
                 for (int kw = 0; kw < d->k; kw++) {
-                    /* outputs whose tap kw is inside the row: 0 <= ow*s - pad + kw < w_in */
-                    int lo = ceil_div(d->pad - kw, s), hi = ceil_div(wi + d->pad - kw, s);
+                    /* outputs whose tap kw is inside the row */
+                    int lo, hi;
+                    asgml_cpu_valid_range(kw, s, d->pad, wi, d->w_out, &lo, &hi);
                     if (lo < c0) lo = c0;
                     if (hi > c1) hi = c1;
 #pragma omp simd

@@ -40,16 +40,10 @@
  * of a transform off a power-of-two stride (cache-set conflicts) */
 #define PT_PAD 16
 
-/* the transforms are plain loops over contiguous tile rows, compiled for
- * AVX2 next to the baseline and picked at load time (GCC function
- * multiversioning).  Not AVX-512: the rows are mostly 8-30 floats, and the
- * scalar remainders of 16-lane loops made the transforms slower (measured
- * with bench-ops on an AVX-512 EPYC). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define WG_SIMD __attribute__((target_clones("avx2", "default")))
-#else
-#define WG_SIMD
-#endif
+/* the transforms are plain loops over contiguous tile rows, compiled with
+ * ASGML_CPU_SIMD (cpu.h): AVX2 next to the baseline.  Not AVX-512: the rows
+ * are mostly 8-30 floats, and the scalar remainders of 16-lane loops made
+ * the transforms slower (measured with bench-ops on an AVX-512 EPYC). */
 
 enum { WG_FWD, WG_BDATA, WG_BFILT };
 
@@ -116,7 +110,7 @@ static void chunk_tiles(size_t g0, int tc, int th, int tw, tiles *tl)
  * of in (N, C, H, W); rb: 16*Wp floats of row scratch.  Rows first (t0..t3
  * over the padded columns), then the columns de-interleaved so that every
  * loop runs over contiguous floats (and vectorises). */
-WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+ASGML_CPU_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                      float *V, float *rb)
 {
     const size_t HW = (size_t)H * W;
@@ -181,7 +175,7 @@ WG_SIMD static void input_tf(const float *in, int C, int H, int W, const tiles *
 
 /* out (N, C, H, W) (+)= A^T M A of the chunk's tiles, M (16 points of
  * stride ps; C rows of T); rb: 6*Wp floats of row scratch */
-WG_SIMD static void output_tf(const float *M, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+ASGML_CPU_SIMD static void output_tf(const float *M, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                       float *out, int acc, float *rb)
 {
     const size_t HW = (size_t)H * W;
@@ -265,7 +259,7 @@ static void deinterleave_row(const float *src, int y, int H, int W, int tj0, int
 
 /* D (16 points of stride ps; C rows of T) <- A g A^T of the chunk's 2x2
  * tiles g of dy (N, C, H, W), zeros outside; rb: 4*Wp floats of scratch */
-WG_SIMD static void grad_tf(const float *dy, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
+ASGML_CPU_SIMD static void grad_tf(const float *dy, int C, int H, int W, const tiles *tl, size_t T, size_t ps,
                     float *D, float *rb)
 {
     const size_t HW = (size_t)H * W;
@@ -368,7 +362,7 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
 
 /* filter transform into U (16 points of stride ps; co rows of ci) of the
  * rows [r0, r1) of U, from w (c_out, c_in, 3, 3); written in U's order */
-WG_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
+ASGML_CPU_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
                                 size_t ps, int r0, int r1)
 {
     const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
@@ -382,7 +376,7 @@ WG_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, const floa
 }
 
 /* dw += G^T (sum over threads of Dw) G for pairs [q0, q1) */
-WG_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0,
+ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0,
                                      size_t q1)
 {
     const size_t off = NP * (pl->psv + pl->psm), ps = pl->psw;
