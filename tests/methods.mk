@@ -3,7 +3,7 @@
 check_PROGRAMS += tests/test-method-signals tests/test-probe tests/test-ogm-torch
 tests_test_method_signals_SOURCES = tests/test-method-signals.c tests/tap.h
 tests_test_probe_SOURCES = tests/test-probe.c tests/tap.h
-tests_test_ogm_torch_SOURCES = tests/test-ogm-torch.c tests/tap.h
+tests_test_ogm_torch_SOURCES = tests/test-ogm-torch.c tests/tap.h tests/h5fixture.h
 tests_test_ogm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-method-signals tests/test-probe tests/test-ogm-torch
 EXTRA_DIST += tests/fixtures/make_ogm_fixtures.py tests/fixtures/methods/ogm.h5

@@ -1,7 +1,7 @@
 ## tests/nn.mk - the backend ops: finite differences, PyTorch fixtures, parity
 check_PROGRAMS += tests/test-ops-fd tests/test-ops-torch tests/test-backend-ops
 tests_test_ops_fd_SOURCES = tests/test-ops-fd.c tests/tap.h
-tests_test_ops_torch_SOURCES = tests/test-ops-torch.c tests/tap.h
+tests_test_ops_torch_SOURCES = tests/test-ops-torch.c tests/tap.h tests/h5fixture.h
 tests_test_ops_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 tests_test_backend_ops_SOURCES = tests/test-backend-ops.c tests/tap.h
 TESTS += tests/test-ops-fd tests/test-ops-torch tests/test-backend-ops

@@ -19,6 +19,7 @@
 
 #include "asgml/model.h"
 #include "asgml/optim.h"
+#include "h5fixture.h"
 #include "tap.h"
 
 #define TOL_FWD 1e-4
@@ -26,27 +27,6 @@
 
 static asgml_backend *be;
 static hid_t file = -1;
-
-/* group/name -> new host buffer of *n elements (float or int32); NULL if absent */
-static void *read_ds(const char *group, const char *name, hid_t type, size_t *n)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/%s/%s", group, name);
-    if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return NULL;
-    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
-    if (ds < 0) return NULL;
-    hid_t sp = H5Dget_space(ds);
-    hssize_t count = H5Sget_simple_extent_npoints(sp);
-    void *buf = malloc((size_t)(count > 0 ? count : 1) * 4);
-    if (buf && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        free(buf);
-        buf = NULL;
-    }
-    H5Sclose(sp);
-    H5Dclose(ds);
-    if (n) *n = (size_t)count;
-    return buf;
-}
 
 static hsize_t group_size(const char *group)
 {
@@ -124,7 +104,7 @@ static int load_views(const char *group, const asgml_param_view *views, int coun
                         (unsigned long long)group_size(group), count);
     for (int i = 0; i < count; i++) {
         size_t n = 0;
-        float *h = read_ds(group, views[i].name, H5T_NATIVE_FLOAT, &n);
+        float *h = h5fix_read(file, group, views[i].name, H5T_NATIVE_FLOAT, &n);
         if (!h || (int64_t)n != views[i].numel) {
             tap_diag("%s/%s: %s", group, views[i].name, h ? "size differs" : "missing");
             good = 0;
@@ -144,7 +124,7 @@ static double compare_views(const char *group, const asgml_param_view *views, in
     double mx = 0;
     for (int i = 0; i < count; i++) {
         size_t n = 0;
-        float *t = read_ds(group, views[i].name, H5T_NATIVE_FLOAT, &n);
+        float *t = h5fix_read(file, group, views[i].name, H5T_NATIVE_FLOAT, &n);
         double e = (!t || (int64_t)n != views[i].numel) ? INFINITY
                    : rel_err(h + views[i].offset, t, n);
         if (e > mx || isnan(e)) {
@@ -160,7 +140,7 @@ static double compare_views(const char *group, const asgml_param_view *views, in
 static double compare_dev(const char *group, const char *name, const float *dev, size_t n)
 {
     size_t nt = 0;
-    float *t = read_ds(group, name, H5T_NATIVE_FLOAT, &nt);
+    float *t = h5fix_read(file, group, name, H5T_NATIVE_FLOAT, &nt);
     float *h = to_host(dev, n);
     double e = (t && h && nt == n) ? rel_err(h, t, n) : INFINITY;
     free(t);
@@ -224,12 +204,12 @@ static void run_case(const char *name)
     snprintf(grp, sizeof grp, "%s/inputs", name);
     for (int m = 0; m < 2; m++) {
         size_t n = 0;
-        float *h = read_ds(grp, mods[m], H5T_NATIVE_FLOAT, &n);
+        float *h = h5fix_read(file, grp, mods[m], H5T_NATIVE_FLOAT, &n);
         in_dev[m] = h ? dev_copy(h, n * sizeof(float)) : NULL;
         free(h);
     }
     size_t nl = 0;
-    int32_t *labels = read_ds(name, "labels", H5T_NATIVE_INT32, &nl);
+    int32_t *labels = h5fix_read(file, name, "labels", H5T_NATIVE_INT32, &nl);
     int32_t *labels_dev = labels ? (int32_t *)dev_copy(labels, nl * sizeof(int32_t)) : NULL;
 
     const float *inputs[2] = { in_dev[0], in_dev[1] };

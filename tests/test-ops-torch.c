@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "asgml/backend.h"
+#include "h5fixture.h"
 #include "tap.h"
 
 #define TOL_FWD 1e-4
@@ -20,30 +21,9 @@
 static asgml_backend *be;
 static hid_t file = -1;
 
-/* reads group/name into a new float buffer (or int32 / double by type);
- * *n gets the element count; NULL if missing */
-static void *read_ds(const char *group, const char *name, hid_t type, size_t size, size_t *n)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/%s/%s", group, name);
-    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
-    if (ds < 0) return NULL;
-    hid_t sp = H5Dget_space(ds);
-    hssize_t count = H5Sget_simple_extent_npoints(sp);
-    void *buf = malloc((size_t)(count > 0 ? count : 1) * size);
-    if (H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        free(buf);
-        buf = NULL;
-    }
-    H5Sclose(sp);
-    H5Dclose(ds);
-    if (n) *n = (size_t)count;
-    return buf;
-}
-
 static float *rd(const char *group, const char *name, size_t *n)
 {
-    float *p = read_ds(group, name, H5T_NATIVE_FLOAT, sizeof(float), n);
+    float *p = h5fix_read(file, group, name, H5T_NATIVE_FLOAT, n);
     if (!p) {
         printf("Bail out! %s/%s missing from the fixture\n", group, name);
         exit(1);
@@ -205,8 +185,8 @@ static void test_cross_entropy(void)
     size_t n, nl;
     float *logits = rd("cross_entropy", "logits", &n);
     float *dl_ref = rd("cross_entropy", "dlogits", NULL), *p_ref = rd("cross_entropy", "probs", NULL);
-    int32_t *labels = read_ds("cross_entropy", "labels", H5T_NATIVE_INT32, 4, &nl);
-    double *loss_ref = read_ds("cross_entropy", "loss", H5T_NATIVE_DOUBLE, 8, NULL);
+    int32_t *labels = h5fix_read(file, "cross_entropy", "labels", H5T_NATIVE_INT32, &nl);
+    double *loss_ref = h5fix_read(file, "cross_entropy", "loss", H5T_NATIVE_DOUBLE, NULL);
     if (!labels || !loss_ref || nl == 0) {
         printf("Bail out! cross_entropy fixture incomplete\n");
         exit(1);

@@ -19,6 +19,7 @@
 
 #include "asgml/model.h"
 #include "asgml/optim.h"
+#include "h5fixture.h"
 #include "tap.h"
 
 #define TOL_STEP 1e-5
@@ -26,33 +27,13 @@
 static asgml_backend *be;
 static hid_t file = -1;
 
-static void *read_ds(const char *group, const char *name, hid_t type, size_t elsize, size_t *n)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/%s/%s", group, name);
-    if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return NULL;
-    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
-    if (ds < 0) return NULL;
-    hid_t sp = H5Dget_space(ds);
-    hssize_t count = H5Sget_simple_extent_npoints(sp);
-    void *buf = malloc((size_t)(count > 0 ? count : 1) * elsize);
-    if (buf && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        free(buf);
-        buf = NULL;
-    }
-    H5Sclose(sp);
-    H5Dclose(ds);
-    if (n) *n = (size_t)count;
-    return buf;
-}
-
 /* group/<view name> -> dst (backend) for every view; 1 if all found */
 static int load(const char *group, const asgml_param_view *v, int nv, float *dst)
 {
     int good = 1;
     for (int i = 0; i < nv; i++) {
         size_t n = 0;
-        float *h = read_ds(group, v[i].name, H5T_NATIVE_FLOAT, sizeof(float), &n);
+        float *h = h5fix_read(file, group, v[i].name, H5T_NATIVE_FLOAT, &n);
         if (!h || (int64_t)n != v[i].numel) good = 0;
         else be->ops->to_device(be, dst + v[i].offset, h, n * sizeof(float));
         free(h);
@@ -66,7 +47,7 @@ static double compare(const char *group, const asgml_param_view *v, int nv, cons
     double mx = 0;
     for (int i = 0; i < nv; i++) {
         size_t n = 0;
-        float *t = read_ds(group, v[i].name, H5T_NATIVE_FLOAT, sizeof(float), &n);
+        float *t = h5fix_read(file, group, v[i].name, H5T_NATIVE_FLOAT, &n);
         if (!t || (int64_t)n != v[i].numel) {
             free(t);
             return INFINITY;
@@ -152,7 +133,7 @@ static void run_optimiser(asgml_model *model, const char *oname, asgml_optim_kin
 static void run_schedule(const char *name, const asgml_schedule *s)
 {
     size_t n = 0;
-    double *ref = read_ds("schedule", name, H5T_NATIVE_DOUBLE, sizeof(double), &n);
+    double *ref = h5fix_read(file, "schedule", name, H5T_NATIVE_DOUBLE, &n);
     double mx = ref ? 0 : INFINITY;
     for (size_t e = 0; ref && e < n; e++) {
         double lr = asgml_schedule_lr(s, 0.1, (int)e);

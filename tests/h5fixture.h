@@ -1,0 +1,37 @@
+/* h5fixture.h - reading the datasets of the PyTorch-written HDF5 fixtures
+ * (tests/fixtures/STAR/STAR.h5) in the C tests.
+ *
+ * h5fix_read(file, group, name, type, &n) reads /group/name (or name
+ * itself, a full path, when group is NULL) into a new buffer of the
+ * element type type (H5T_NATIVE_FLOAT, _INT32, _DOUBLE, ...); n (may be
+ * NULL) gets the element count.  NULL when the dataset is absent or cannot
+ * be read. */
+#ifndef ASGML_TEST_H5FIXTURE_H
+#define ASGML_TEST_H5FIXTURE_H
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void *h5fix_read(hid_t file, const char *group, const char *name, hid_t type, size_t *n)
+{
+    char path[256];
+    if (group)
+        snprintf(path, sizeof path, "/%s/%s", group, name);
+    else
+        snprintf(path, sizeof path, "%s", name);
+    if (H5Lexists(file, path, H5P_DEFAULT) <= 0) return NULL;
+    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
+    if (ds < 0) return NULL;
+    hid_t sp = H5Dget_space(ds);
+    hssize_t count = H5Sget_simple_extent_npoints(sp);
+    void *buf = malloc((size_t)(count > 0 ? count : 1) * H5Tget_size(type));
+    if (buf && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        free(buf);
+        buf = NULL;
+    }
+    H5Sclose(sp);
+    H5Dclose(ds);
+    if (n) *n = (size_t)count;
+    return buf;
+}
+#endif
