@@ -13,23 +13,10 @@
 #include "asgml/backend.h"
 #include "cpu/cpu.h"
 #include "tap.h"
+#define URAND_SEED 0x3a7c0ffee123ULL
+#include "urand.h"
 
 #define TOL 2e-5
-
-static uint64_t rng_state = 0x3a7c0ffee123ULL;
-
-static float urand(void) /* [-1, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((double)(rng_state >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-}
-
-static float *rand_buf(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = urand();
-    return p;
-}
 
 static float *dup_buf(const float *x, size_t n)
 {

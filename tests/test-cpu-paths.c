@@ -19,23 +19,10 @@
 #include "asgml/backend.h"
 #include "cpu/cpu.h"
 #include "tap.h"
+#define URAND_SEED 0x51ed2701a3c9ULL
+#include "urand.h"
 
 #define TOL 1e-5
-
-static uint64_t rng_state = 0x51ed2701a3c9ULL;
-
-static float urand(void) /* [-1, 1) */
-{
-    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((double)(rng_state >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-}
-
-static float *rand_buf(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    for (size_t i = 0; i < n; i++) p[i] = urand();
-    return p;
-}
 
 /* ||a - b|| / ||b - base||: the error of the accumulated part */
 static double rel_err(const float *a, const double *b, const float *base, size_t n)
