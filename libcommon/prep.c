@@ -344,6 +344,19 @@ static void pa_f64(params *p, const char *obj, const char *name, double v)
     if (!p->st) p->st = asgml_sw_param_f64(p->w, obj, name, v);
 }
 
+/* the decoding attributes every stored audio feature (spec, fbank) shares */
+static void pa_audio_decoding(params *p, const char *d, const prep_ctx *c)
+{
+    const asgml_prep_options *o = c->o;
+    pa_i64(p, d, "sample_rate", c->rate);
+    pa_str(p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
+    pa_str(p, d, "downmix", "channel mean");
+    pa_str(p, d, "fit", o->fit);
+    pa_i64(p, d, "fit_length", c->fit_len);
+    pa_f64(p, d, "fit_seconds", o->fit_seconds);
+    pa_str(p, d, "clamp", "[-1,1]");
+}
+
 /* ---- the run ------------------------------------------------------------------------ */
 
 static asgml_status check_options(const asgml_prep_options *o)
@@ -617,13 +630,7 @@ static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int
                 snprintf(d, sizeof d, "%s/fbank", g);
                 pa_str(&p, d, "kind", "kaldi_fbank");
                 pa_str(&p, d, "semantics", "torchaudio.compliance.kaldi.fbank (datasets.md 2.7)");
-                pa_i64(&p, d, "sample_rate", c->rate);
-                pa_str(&p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
-                pa_str(&p, d, "downmix", "channel mean");
-                pa_str(&p, d, "fit", o->fit);
-                pa_i64(&p, d, "fit_length", c->fit_len);
-                pa_f64(&p, d, "fit_seconds", o->fit_seconds);
-                pa_str(&p, d, "clamp", "[-1,1]");
+                pa_audio_decoding(&p, d, c);
                 pa_i64(&p, d, "subtract_mean", fb->subtract_mean);
                 pa_f64(&p, d, "frame_length_ms", fb->frame_length_ms);
                 pa_f64(&p, d, "frame_shift_ms", fb->frame_shift_ms);
@@ -650,26 +657,20 @@ static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int
                 pa_str(&p, d, "padding", "none: fixed length from fit (not the unpadded rows + fbank_offset of datasets.md 7.2)");
                 pa_i64(&p, d, "deflate", o->spec_deflate);
             } else {
-            pa_str(&p, g, "sample_dataset", "spec");
-            snprintf(d, sizeof d, "%s/spec", g);
-            pa_str(&p, d, "kind", "stft_logmag");
-            pa_i64(&p, d, "sample_rate", c->rate);
-            pa_str(&p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
-            pa_str(&p, d, "downmix", "channel mean");
-            pa_str(&p, d, "fit", o->fit);
-            pa_i64(&p, d, "fit_length", c->fit_len);
-            pa_f64(&p, d, "fit_seconds", o->fit_seconds);
-            pa_str(&p, d, "clamp", "[-1,1]");
-            pa_i64(&p, d, "n_fft", o->n_fft);
-            pa_i64(&p, d, "hop", o->hop);
-            pa_i64(&p, d, "win_length", c->stft.win_length);
-            pa_str(&p, d, "window", "hann_periodic");
-            pa_i64(&p, d, "center", o->center);
-            pa_str(&p, d, "pad_mode", o->pad_mode);
-            pa_f64(&p, d, "log_offset", o->log_offset);
-            pa_str(&p, d, "value", "ln(|X| + log_offset)");
-            pa_str(&p, d, "layout", "freq_time");
-            pa_i64(&p, d, "deflate", o->spec_deflate);
+                pa_str(&p, g, "sample_dataset", "spec");
+                snprintf(d, sizeof d, "%s/spec", g);
+                pa_str(&p, d, "kind", "stft_logmag");
+                pa_audio_decoding(&p, d, c);
+                pa_i64(&p, d, "n_fft", o->n_fft);
+                pa_i64(&p, d, "hop", o->hop);
+                pa_i64(&p, d, "win_length", c->stft.win_length);
+                pa_str(&p, d, "window", "hann_periodic");
+                pa_i64(&p, d, "center", o->center);
+                pa_str(&p, d, "pad_mode", o->pad_mode);
+                pa_f64(&p, d, "log_offset", o->log_offset);
+                pa_str(&p, d, "value", "ln(|X| + log_offset)");
+                pa_str(&p, d, "layout", "freq_time");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
             }
             if (c->corrupt_aud) {
                 pa_f64(&p, d, "aud_snr_db", o->aud_snr_db);
