@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_write.h"
+#include "data/store_write.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "asgml/store.h"
-#include "corrupt.h"
-#include "decode.h"
+#include "data/corrupt.h"
+#include "data/decode.h"
 #include "fixture.h"
 #include "tap.h"
 

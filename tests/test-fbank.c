@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "decode.h"
+#include "data/decode.h"
 #include "fixture.h"
 #include "tap.h"
 

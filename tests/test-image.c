@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corrupt.h"
-#include "decode.h"
+#include "data/corrupt.h"
+#include "data/decode.h"
 #include "fixture.h"
 #include "tap.h"
 

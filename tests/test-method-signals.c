@@ -11,7 +11,7 @@
 #include "asgml/config.h"
 #include "asgml/method.h"
 #include "asgml/model.h"
-#include "asgml_v1.h"
+#include "methods/asgml_v1.h"
 #include "tap.h"
 
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol; }

@@ -2,7 +2,7 @@
  * hand-computed values (methods.md 1.7). */
 #include <math.h>
 
-#include "metrics.h"
+#include "train/metrics.h"
 #include "tap.h"
 
 int main(void)

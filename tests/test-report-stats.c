@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_stats.h"
+#include "report/report_stats.h"
 #include "tap.h"
 
 #define MAXV 32

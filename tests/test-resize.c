@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "data/decode.h"
 #include "fixture.h"
 #include "tap.h"
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "shapley.h"
+#include "report/shapley.h"
 #include "tap.h"
 
 #define MAXN 7

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "asgml/store.h"
-#include "decode.h"
+#include "data/decode.h"
 #include "fixture.h"
 #include "tap.h"
 

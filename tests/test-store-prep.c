@@ -5,9 +5,9 @@
  * lists and globs; every broken case stops (or is skipped) with
  * "MANIFEST:LINE: FILE: what" and leaves no file behind. */
 #include "asgml/store.h"
-#include "manifest.h"
-#include "prep.h"
-#include "store_write.h"
+#include "data/manifest.h"
+#include "data/prep.h"
+#include "data/store_write.h"
 #include "tap.h"
 
 #include <dirent.h>

@@ -2,8 +2,8 @@
  * Writes small stores under $TMPDIR (or /tmp) and reads them back through
  * asgml/store.h; checks the SHA-256 implementation on FIPS 180-4 vectors. */
 #include "asgml/store.h"
-#include "sha256.h"
-#include "store_write.h"
+#include "core/sha256.h"
+#include "data/store_write.h"
 #include "tap.h"
 
 #include <stdio.h>

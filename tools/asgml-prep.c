@@ -15,9 +15,9 @@
 
 #include "asgml/common.h"
 #include "cli.h"
-#include "manifest.h"
-#include "prep.h"
-#include "store_write.h"
+#include "data/manifest.h"
+#include "data/prep.h"
+#include "data/store_write.h"
 
 static void usage(void)
 {

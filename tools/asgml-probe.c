@@ -17,7 +17,7 @@
 #include "asgml/common.h"
 #include "asgml/store.h"
 #include "cli.h"
-#include "probe_eval.h"
+#include "report/probe_eval.h"
 
 static void usage(void)
 {

@@ -1,0 +1,11 @@
+## libcommon/data/data.mk - media decoding and signal processing, the HDF5
+## feature store (reader, writer), the manifest parser, the asgml-prep
+## pipeline and the training data loader.  Needs sndfile, samplerate,
+## fftw3f, libpng, libjpeg, hdf5 (serial) and -pthread.
+libasgml_la_SOURCES += libcommon/data/audio.c libcommon/data/stft.c \
+	libcommon/data/fbank.c libcommon/data/image.c libcommon/data/resize.c \
+	libcommon/data/corrupt.c libcommon/data/corrupt.h libcommon/data/decode.h \
+	libcommon/data/store.c libcommon/data/store_write.c libcommon/data/store_write.h \
+	libcommon/data/manifest.c libcommon/data/manifest.h \
+	libcommon/data/prep.c libcommon/data/prep_presets.c libcommon/data/prep.h \
+	libcommon/data/loader.c libcommon/data/loader.h

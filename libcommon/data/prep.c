@@ -1,0 +1,977 @@
+/* prep.c - the asgml-prep pipeline (prep.h): manifest -> threads decoding
+ * samples into a ring of slots -> the calling thread writing them in store
+ * order -> metadata, splits, attributes -> checksum, rename. */
+#define _GNU_SOURCE
+#include "data/prep.h"
+#include "asgml/store.h"
+#include "data/corrupt.h"
+#include "data/decode.h"
+#include "data/manifest.h"
+#include "data/store_write.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXM ASGML_MANIFEST_MAX_MOD
+
+/* HDF5 (serial build) is not thread-safe: seq inputs read from HDF5 files in
+ * the workers and the writer in the main thread share this lock. */
+static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- per-run context ------------------------------------------------------------ */
+
+typedef struct slot {
+    int ready;
+    char *err;                   /* NULL or the reason the sample is bad */
+    uint32_t flags;              /* ASGML_FLAG_* */
+    int mismatched;
+    void *data[MAXM];            /* spec (F,T) f32 | image (H,W[,C]) u8 | frames (n,H,W,C) u8 | seq (L,D) f32 */
+    void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
+    int64_t count[MAXM];         /* frames: n; seq: valid steps */
+    size_t cap[MAXM];            /* bytes allocated in data (frames grow) */
+} slot;
+
+typedef struct prep_ctx {
+    const asgml_prep_options *o;
+    asgml_manifest *m;
+    int64_t *cand;               /* (ncand,) manifest row indices to decode */
+    int64_t ncand;
+    char **mismatch_path;        /* (nrows,) replacement image or NULL */
+    int default_scheme;          /* index into m->schemes, -1 none */
+    /* shapes fixed before decoding */
+    int rate;                    /* Hz */
+    int64_t fit_len;             /* samples */
+    int spec_f, spec_t;
+    int img_h, img_w, img_c;
+    int seq_dim[MAXM];           /* D per seq modality */
+    int corrupt_img, corrupt_aud;
+    asgml_stft_params stft;
+    int use_fbank;               /* audio features: Kaldi fbank (spec_f = frames, spec_t = mel bins) */
+    asgml_fbank_params fbank;
+    /* ring */
+    slot *slots;
+    int nslots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_ready;
+    int64_t next, written;
+    int stop;
+} prep_ctx;
+
+static size_t sample_bytes(const prep_ctx *c, int mi)
+{
+    switch (c->m->mod_kinds[mi]) {
+    case ASGML_KIND_AUDIO: return (size_t)c->spec_f * (size_t)c->spec_t * sizeof(float);
+    case ASGML_KIND_IMAGE:
+    case ASGML_KIND_FRAMES: return (size_t)c->img_h * (size_t)c->img_w * (size_t)c->img_c;
+    case ASGML_KIND_SEQ: return (size_t)c->o->seq_len * (size_t)c->seq_dim[mi] * sizeof(float);
+    }
+    return 0;
+}
+
+static int row_degraded(const prep_ctx *c, const asgml_manifest_row *r)
+{
+    if (!c->o->corrupt_train_only) return 1;
+    return c->default_scheme >= 0 && r->part[c->default_scheme] == ASGML_PART_TRAIN;
+}
+
+/* ---- decoding one modality of one row ---------------------------------------- */
+
+static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
+{
+    const asgml_prep_options *o = c->o;
+    asgml_manifest_row *r = &c->m->rows[k];
+    asgml_audio a = {0};
+    asgml_status st = asgml_audio_load(r->cell[mi], o->audio_rate, &a);
+    if (st) { sl->flags |= ASGML_FLAG_AUDIO_DECODE_ERROR; return st; }
+    if (a.sample_rate != c->rate) {
+        asgml_audio_free(&a);
+        return asgml_error(ASGML_EFORMAT, "%s: sample rate %d Hz, the store uses %d Hz (set --audio-rate)",
+                           r->cell[mi], a.sample_rate, c->rate);
+    }
+    sl->flags |= a.flags;
+    /* input level: silent below peak 1e-4.  Clipped: a PCM file that touches
+     * full scale (|x| >= 32767/32768) at all; after resampling, >= 0.1 % of
+     * the samples at or beyond +-1 (datasets.md 8.1, 10). */
+    double peak = 0;
+    int64_t full = 0, over = 0;
+    for (int64_t i = 0; i < a.n; i++) {
+        double v = fabs((double)a.samples[i]);
+        if (v > peak) peak = v;
+        full += v >= 32767.0 / 32768.0;
+        over += v >= 1.0;
+    }
+    if (peak < 1e-4) sl->flags |= ASGML_FLAG_AUDIO_SILENT;
+    if (a.src_rate != a.sample_rate ? (double)over >= 0.001 * (double)a.n : full > 0)
+        sl->flags |= ASGML_FLAG_AUDIO_CLIPPED_INPUT;
+    float *x = malloc((size_t)c->fit_len * sizeof *x);
+    if (!x) { asgml_audio_free(&a); return asgml_error(ASGML_ENOMEM, "out of memory"); }
+    st = asgml_audio_fit(a.samples, a.n, o->fit, c->fit_len, x, &sl->flags);
+    asgml_audio_free(&a);
+    for (int64_t i = 0; !st && i < c->fit_len; i++) {
+        if (!isfinite(x[i])) { x[i] = 0; sl->flags |= ASGML_FLAG_NONFINITE_REPLACED; }
+        x[i] = x[i] > 1.f ? 1.f : x[i] < -1.f ? -1.f : x[i];
+    }
+    if (!st && o->keep_wave) { /* clean fitted wave, int16 = round(x * 32768) clamped */
+        int16_t *w = sl->aux[mi];
+        for (int64_t i = 0; i < c->fit_len; i++) {
+            long v = lrint((double)x[i] * 32768.0);
+            w[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+        }
+    }
+    if (!st && c->corrupt_aud && row_degraded(c, r)) {
+        asgml_splitmix rng;
+        asgml_splitmix_init(&rng, o->seed, 1000000 + (uint64_t)k);
+        st = asgml_corrupt_aud_snr(x, c->fit_len, o->aud_snr_db, &rng, &sl->flags);
+    }
+    if (!st) st = c->use_fbank ? asgml_fbank(&c->fbank, x, c->fit_len, sl->data[mi])
+                               : asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
+    free(x);
+    return st;
+}
+
+/* Loads path as img_c channels resized to (img_h, img_w) into out. */
+static asgml_status load_image(prep_ctx *c, const char *path, uint8_t *out)
+{
+    asgml_image im = {0};
+    asgml_status st = asgml_image_load(path, c->img_c, &im);
+    if (st) return st;
+    if (im.h == c->img_h && im.w == c->img_w)
+        memcpy(out, im.pixels, (size_t)im.h * (size_t)im.w * (size_t)c->img_c);
+    else
+        st = asgml_image_resize(im.pixels, im.h, im.w, c->img_c, out, c->img_h, c->img_w);
+    asgml_image_free(&im);
+    return st;
+}
+
+static asgml_status do_image(prep_ctx *c, int64_t k, int mi, slot *sl)
+{
+    const asgml_prep_options *o = c->o;
+    asgml_manifest_row *r = &c->m->rows[k];
+    uint8_t *img = sl->data[mi], *clean = sl->aux[mi];
+    size_t bytes = sample_bytes(c, mi);
+    asgml_status st = load_image(c, r->cell[mi], img);
+    if (st) { sl->flags |= ASGML_FLAG_VIDEO_DECODE_ERROR; return st; }
+    if (!c->corrupt_img) return ASGML_OK;
+    memcpy(clean, img, bytes);
+    if (!row_degraded(c, r)) return ASGML_OK;
+    /* order: mismatch, down, occlude, noise; one stream per sample */
+    asgml_splitmix rng;
+    asgml_splitmix_init(&rng, o->seed, 2000000 + (uint64_t)k);
+    if (o->img_mismatch > 0) {
+        double u = asgml_splitmix_real(&rng);
+        if (u <= o->img_mismatch && r->label >= 0 && c->m->nclass > 1) {
+            (void)asgml_splitmix_below(&rng, (uint64_t)(c->m->nclass - 1)); /* drawn in the pre-pass */
+            st = load_image(c, c->mismatch_path[k], img);
+            if (st) { sl->flags |= ASGML_FLAG_VIDEO_DECODE_ERROR; return st; }
+            sl->mismatched = 1;
+        }
+    }
+    if (o->img_down > 0) st = asgml_corrupt_img_down(img, c->img_h, c->img_w, c->img_c, o->img_down);
+    if (!st && o->img_occlude > 0)
+        st = asgml_corrupt_img_occlude(img, c->img_h, c->img_w, c->img_c, o->img_occlude, &rng);
+    if (!st && o->img_noise > 0) st = asgml_corrupt_img_noise(img, (int64_t)bytes, o->img_noise, &rng);
+    return st;
+}
+
+static asgml_status do_frames(prep_ctx *c, int64_t k, int mi, slot *sl)
+{
+    asgml_manifest_row *r = &c->m->rows[k];
+    char **paths;
+    int n;
+    asgml_status st = asgml_manifest_frame_list(c->m->root, r->cell[mi], &paths, &n);
+    if (st) { sl->flags |= ASGML_FLAG_VIDEO_MISSING; return st; }
+    size_t fb = sample_bytes(c, mi), need = fb * (size_t)n;
+    if (need > sl->cap[mi]) {
+        void *nb = realloc(sl->data[mi], need);
+        if (!nb) { asgml_manifest_free_list(paths); return asgml_error(ASGML_ENOMEM, "out of memory"); }
+        sl->data[mi] = nb;
+        sl->cap[mi] = need;
+    }
+    for (int i = 0; i < n && !st; i++) st = load_image(c, paths[i], (uint8_t *)sl->data[mi] + fb * (size_t)i);
+    if (st) sl->flags |= ASGML_FLAG_VIDEO_DECODE_ERROR;
+    sl->count[mi] = n;
+    asgml_manifest_free_list(paths);
+    return st;
+}
+
+/* seq: HDF5 "file.h5[:dataset]" (2-D (rows,D) or 1-D (D,)) or raw float32 LE. */
+static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
+{
+    const asgml_prep_options *o = c->o;
+    const char *cell = c->m->rows[k].cell[mi];
+    int D = c->seq_dim[mi], L = o->seq_len;
+    float *out = sl->data[mi], *tmp = NULL;
+    int64_t rows = 0;
+    asgml_status st = ASGML_OK;
+    memset(out, 0, sample_bytes(c, mi));
+    char *path = strdup(cell), *dsname = NULL;
+    if (!path) return asgml_error(ASGML_ENOMEM, "out of memory");
+    char *h5 = strstr(path, ".h5:");
+    if (!h5) h5 = strstr(path, ".hdf5:");
+    if (h5) { char *colon = strchr(h5, ':'); *colon = 0; dsname = colon + 1; }
+    size_t pl = strlen(path);
+    int is_h5 = h5 || (pl > 3 && !strcmp(path + pl - 3, ".h5")) || (pl > 5 && !strcmp(path + pl - 5, ".hdf5"));
+    if (is_h5) {
+        pthread_mutex_lock(&h5_lock);
+        hid_t f, d;
+        H5E_BEGIN_TRY {
+            f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+            d = f < 0 ? -1 : H5Dopen2(f, dsname ? dsname : o->seq_dataset, H5P_DEFAULT);
+        } H5E_END_TRY;
+        if (f < 0) st = asgml_error(ASGML_EIO, "%s: cannot open as HDF5", path);
+        else if (d < 0) st = asgml_error(ASGML_EFORMAT, "%s: no dataset '%s'", path, dsname ? dsname : o->seq_dataset);
+        if (!st) {
+            hid_t sp = H5Dget_space(d);
+            int rank = H5Sget_simple_extent_ndims(sp);
+            hsize_t dims[2] = {1, 1};
+            if (rank == 1 || rank == 2) H5Sget_simple_extent_dims(sp, rank == 1 ? dims + 1 : dims, NULL);
+            if (rank < 1 || rank > 2 || dims[1] != (hsize_t)D)
+                st = asgml_error(ASGML_EFORMAT, "%s: dataset shape is not (steps, %d)", path, D);
+            else if (!(tmp = malloc((size_t)(dims[0] * dims[1] + 1) * sizeof *tmp)))
+                st = asgml_error(ASGML_ENOMEM, "out of memory");
+            else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
+                st = asgml_error(ASGML_EFORMAT, "%s: cannot read dataset as float", path);
+            rows = (int64_t)dims[0];
+            H5Sclose(sp);
+        }
+        if (d >= 0) H5Dclose(d);
+        if (f >= 0) H5Fclose(f);
+        pthread_mutex_unlock(&h5_lock);
+    } else {
+        FILE *fp = fopen(path, "rb");
+        if (!fp) {
+            st = asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
+        } else {
+            fseek(fp, 0, SEEK_END);
+            long sz = ftell(fp);
+            fseek(fp, 0, SEEK_SET);
+            if (sz <= 0) st = asgml_error(ASGML_EFORMAT, "%s: empty feature file", path);
+            else if (sz % ((long)D * 4)) st = asgml_error(ASGML_EFORMAT, "%s: %ld bytes is not a whole number of %d-float rows (truncated?)", path, sz, D);
+            else if (!(tmp = malloc((size_t)sz))) st = asgml_error(ASGML_ENOMEM, "out of memory");
+            else if (fread(tmp, 1, (size_t)sz, fp) != (size_t)sz) st = asgml_error(ASGML_EIO, "%s: read error", path);
+            rows = sz / ((long)D * 4);
+            fclose(fp);
+            /* raw files are little-endian float32 */
+            for (int64_t i = 0; !st && i < rows * D && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__; i++) {
+                uint32_t u;
+                memcpy(&u, &tmp[i], 4);
+                u = __builtin_bswap32(u);
+                memcpy(&tmp[i], &u, 4);
+            }
+        }
+    }
+    if (!st && rows == 0) st = asgml_error(ASGML_EFORMAT, "%s: no steps", path);
+    if (!st) {
+        int64_t keep = rows < L ? rows : L;
+        for (int64_t i = 0; i < keep * D; i++) {
+            float v = tmp[i];
+            if (!isfinite(v)) { v = 0; sl->flags |= ASGML_FLAG_NONFINITE_REPLACED; }
+            out[i] = v;
+        }
+        sl->count[mi] = keep;
+    }
+    free(tmp);
+    free(path);
+    return st;
+}
+
+static void process_row(prep_ctx *c, int64_t k, slot *sl)
+{
+    asgml_manifest_row *r = &c->m->rows[k];
+    sl->flags = 0;
+    sl->mismatched = 0;
+    free(sl->err);
+    sl->err = NULL;
+    asgml_status st = ASGML_OK;
+    for (int mi = 0; mi < c->m->nmod && !st; mi++) {
+        if (!r->cell[mi]) {
+            sl->flags |= c->m->mod_kinds[mi] == ASGML_KIND_AUDIO ? ASGML_FLAG_AUDIO_MISSING : ASGML_FLAG_VIDEO_MISSING;
+            st = asgml_error(ASGML_EFORMAT, "no file for modality '%s'", c->m->mod_names[mi]);
+            break;
+        }
+        switch (c->m->mod_kinds[mi]) {
+        case ASGML_KIND_AUDIO: st = do_audio(c, k, mi, sl); break;
+        case ASGML_KIND_IMAGE: st = do_image(c, k, mi, sl); break;
+        case ASGML_KIND_FRAMES: st = do_frames(c, k, mi, sl); break;
+        case ASGML_KIND_SEQ: st = do_seq(c, k, mi, sl); break;
+        }
+    }
+    if (st && asprintf(&sl->err, "%s:%d: %s", c->m->path, r->line, asgml_last_error()) < 0)
+        sl->err = NULL;
+    if (st && !sl->err) sl->err = strdup("out of memory");
+}
+
+static void *worker(void *arg)
+{
+    prep_ctx *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        while (!c->stop && c->next < c->ncand && c->next >= c->written + c->nslots)
+            pthread_cond_wait(&c->cv_work, &c->mu);
+        if (c->stop || c->next >= c->ncand) { pthread_mutex_unlock(&c->mu); return NULL; }
+        int64_t j = c->next++;
+        pthread_mutex_unlock(&c->mu);
+        slot *sl = &c->slots[j % c->nslots];
+        process_row(c, c->cand[j], sl);
+        pthread_mutex_lock(&c->mu);
+        sl->ready = 1;
+        pthread_cond_broadcast(&c->cv_ready);
+        pthread_mutex_unlock(&c->mu);
+    }
+}
+
+/* Attribute that is also recorded in params_json (store_write.h); the
+ * first failure sticks in *st. */
+typedef struct params { asgml_store_writer *w; asgml_status st; } params;
+static void pa_str(params *p, const char *obj, const char *name, const char *v)
+{
+    if (!p->st) p->st = asgml_sw_param_str(p->w, obj, name, v);
+}
+static void pa_i64(params *p, const char *obj, const char *name, int64_t v)
+{
+    if (!p->st) p->st = asgml_sw_param_i64(p->w, obj, name, v);
+}
+static void pa_f64(params *p, const char *obj, const char *name, double v)
+{
+    if (!p->st) p->st = asgml_sw_param_f64(p->w, obj, name, v);
+}
+
+/* the decoding attributes every stored audio feature (spec, fbank) shares */
+static void pa_audio_decoding(params *p, const char *d, const prep_ctx *c)
+{
+    const asgml_prep_options *o = c->o;
+    pa_i64(p, d, "sample_rate", c->rate);
+    pa_str(p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
+    pa_str(p, d, "downmix", "channel mean");
+    pa_str(p, d, "fit", o->fit);
+    pa_i64(p, d, "fit_length", c->fit_len);
+    pa_f64(p, d, "fit_seconds", o->fit_seconds);
+    pa_str(p, d, "clamp", "[-1,1]");
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static asgml_status check_options(const asgml_prep_options *o)
+{
+    if (!o->manifest || !o->out) return asgml_error(ASGML_EINVAL, "manifest and output are required");
+    if (o->fit_seconds <= 0) return asgml_error(ASGML_EINVAL, "--fit-seconds must be > 0");
+    if (o->n_fft < 2 || o->hop < 1) return asgml_error(ASGML_EINVAL, "--n-fft must be >= 2 and --hop >= 1");
+    if (o->win_length < 0 || o->win_length > o->n_fft) return asgml_error(ASGML_EINVAL, "--win-length must be <= --n-fft");
+    if (o->image_channels != 1 && o->image_channels != 3) return asgml_error(ASGML_EINVAL, "--image-channels must be 1 or 3");
+    if ((o->image_h > 0) != (o->image_w > 0)) return asgml_error(ASGML_EINVAL, "--image-size needs both H and W");
+    if (o->img_mismatch < 0 || o->img_mismatch > 1) return asgml_error(ASGML_EINVAL, "--img-mismatch must be in [0,1]");
+    if (o->img_mismatch > 0 && !o->img_reserve) return asgml_error(ASGML_EINVAL, "--img-mismatch needs --img-reserve FILE");
+    if (o->img_occlude < 0 || o->img_occlude > 16) return asgml_error(ASGML_EINVAL, "--img-occlude must be 0-16");
+    if (o->img_noise < 0) return asgml_error(ASGML_EINVAL, "--img-noise must be >= 0");
+    if (o->deflate < 0 || o->deflate > 9 || o->spec_deflate < 0 || o->spec_deflate > 9)
+        return asgml_error(ASGML_EINVAL, "deflate levels are 0-9");
+    if (o->max_bad < 0 || o->max_bad > 1) return asgml_error(ASGML_EINVAL, "--max-bad must be in [0,1]");
+    if (o->audio_features && strcmp(o->audio_features, "spec") && strcmp(o->audio_features, "fbank"))
+        return asgml_error(ASGML_EINVAL, "--audio-features must be spec or fbank, not '%s'", o->audio_features);
+    if (o->fbank_mel_bins < 3 || o->fbank_mel_bins > 4096) return asgml_error(ASGML_EINVAL, "--fbank-mel-bins must be 3-4096");
+    return ASGML_OK;
+}
+
+/* Fixes the audio rate and the image size from the first row that decodes. */
+static asgml_status probe_shapes(prep_ctx *c)
+{
+    const asgml_prep_options *o = c->o;
+    c->rate = o->audio_rate;
+    c->use_fbank = o->audio_features && !strcmp(o->audio_features, "fbank");
+    c->img_h = o->image_h;
+    c->img_w = o->image_w;
+    c->img_c = o->image_channels;
+    int need_rate = 0, need_img = 0;
+    for (int mi = 0; mi < c->m->nmod; mi++) {
+        if (c->m->mod_kinds[mi] == ASGML_KIND_AUDIO && c->rate <= 0) need_rate = 1;
+        if ((c->m->mod_kinds[mi] == ASGML_KIND_IMAGE || c->m->mod_kinds[mi] == ASGML_KIND_FRAMES) && c->img_h <= 0)
+            need_img = 1;
+        if (c->m->mod_kinds[mi] != ASGML_KIND_SEQ) continue;
+        c->seq_dim[mi] = o->seq_dim;
+        const char *p = o->seq_dims;
+        size_t nl = strlen(c->m->mod_names[mi]);
+        while (p && *p) { /* NAME=D[,NAME=D]... */
+            if (!strncmp(p, c->m->mod_names[mi], nl) && p[nl] == '=') c->seq_dim[mi] = atoi(p + nl + 1);
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        if (c->seq_dim[mi] < 1 || o->seq_len < 1)
+            return asgml_error(ASGML_EINVAL, "modality '%s' (seq) needs --seq-dim and --seq-len", c->m->mod_names[mi]);
+    }
+    for (int64_t j = 0; j < c->ncand && (need_rate || need_img); j++) {
+        asgml_manifest_row *r = &c->m->rows[c->cand[j]];
+        for (int mi = 0; mi < c->m->nmod; mi++) {
+            if (!r->cell[mi]) continue;
+            if (need_rate && c->m->mod_kinds[mi] == ASGML_KIND_AUDIO) {
+                asgml_audio a = {0};
+                if (asgml_audio_load(r->cell[mi], 0, &a) == ASGML_OK) { c->rate = a.sample_rate; need_rate = 0; }
+                asgml_audio_free(&a);
+            } else if (need_img && (c->m->mod_kinds[mi] == ASGML_KIND_IMAGE || c->m->mod_kinds[mi] == ASGML_KIND_FRAMES)) {
+                char **paths = NULL;
+                int n = 0;
+                const char *p = r->cell[mi];
+                if (c->m->mod_kinds[mi] == ASGML_KIND_FRAMES) {
+                    if (asgml_manifest_frame_list(c->m->root, r->cell[mi], &paths, &n) != ASGML_OK) continue;
+                    p = paths[0];
+                }
+                asgml_image im = {0};
+                if (asgml_image_load(p, c->img_c, &im) == ASGML_OK) {
+                    if (o->short_side > 0) { /* short side -> short_side, aspect kept */
+                        int s = im.h < im.w ? im.h : im.w;
+                        c->img_h = (int)lround((double)im.h * o->short_side / s);
+                        c->img_w = (int)lround((double)im.w * o->short_side / s);
+                    } else {
+                        c->img_h = im.h;
+                        c->img_w = im.w;
+                    }
+                    need_img = 0;
+                }
+                asgml_image_free(&im);
+                asgml_manifest_free_list(paths);
+            }
+        }
+    }
+    /* nothing decodes: the workers will report each row's own error */
+    if (need_rate) c->rate = 16000;
+    if (need_img) c->img_h = c->img_w = 1;
+    int has_audio = 0;
+    for (int mi = 0; mi < c->m->nmod; mi++) has_audio |= c->m->mod_kinds[mi] == ASGML_KIND_AUDIO;
+    if (!has_audio) c->rate = 1; /* no audio modality: the STFT shape below is never used */
+    c->fit_len = lround(o->fit_seconds * c->rate);
+    if (has_audio && c->fit_len < 1) return asgml_error(ASGML_EINVAL, "--fit-seconds gives an empty clip");
+    c->stft = (asgml_stft_params){o->n_fft, o->hop, o->win_length > 0 ? o->win_length : o->n_fft,
+                                  o->center, o->pad_mode, "hann_periodic", 1, o->log_offset};
+    c->spec_f = o->n_fft / 2 + 1;
+    c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
+    if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
+    if (c->use_fbank) { /* (frames, mel bins) in the spec slot */
+        asgml_fbank_defaults(&c->fbank, c->rate);
+        c->fbank.num_mel_bins = o->fbank_mel_bins;
+        c->fbank.normalize = o->fbank_norm;
+        c->spec_f = (int)asgml_fbank_frames(&c->fbank, c->fit_len);
+        c->spec_t = o->fbank_mel_bins;
+        if (has_audio && c->spec_f < 1)
+            return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than one 25 ms fbank frame");
+    }
+    if (c->corrupt_img && o->img_down > 0 && (c->img_h % o->img_down || c->img_w % o->img_down))
+        return asgml_error(ASGML_EINVAL, "--img-down %d does not divide the image size %dx%d", o->img_down, c->img_h, c->img_w);
+    if (c->corrupt_img && o->img_occlude > 0 && (c->img_h % 4 || c->img_w % 4))
+        return asgml_error(ASGML_EINVAL, "--img-occlude needs an image size divisible by 4, not %dx%d", c->img_h, c->img_w);
+    return ASGML_OK;
+}
+
+/* --img-mismatch: which rows get an image of another class, and which one.
+ * Index k is the row's position in store order (rows sorted by id). */
+static asgml_status assign_mismatch(prep_ctx *c, asgml_prep_result *res)
+{
+    const asgml_prep_options *o = c->o;
+    char ***reserve = NULL;
+    int64_t *count = NULL;
+    asgml_status st = asgml_reserve_read(o->img_reserve, c->m, &reserve, &count);
+    if (st) return st;
+    int64_t *used = calloc((size_t)c->m->nclass, sizeof *used);
+    c->mismatch_path = calloc((size_t)c->m->nrows, sizeof *c->mismatch_path);
+    if (!used || !c->mismatch_path) st = asgml_error(ASGML_ENOMEM, "out of memory");
+    for (int64_t j = 0; !st && j < c->ncand; j++) {
+        int64_t k = c->cand[j];
+        asgml_manifest_row *r = &c->m->rows[k];
+        if (!row_degraded(c, r)) continue;
+        asgml_splitmix rng;
+        asgml_splitmix_init(&rng, o->seed, 2000000 + (uint64_t)k);
+        double u = asgml_splitmix_real(&rng);
+        if (u > o->img_mismatch || r->label < 0 || c->m->nclass < 2) continue;
+        int d = (int)asgml_splitmix_below(&rng, (uint64_t)(c->m->nclass - 1));
+        if (d >= r->label) d++;
+        if (used[d] >= count[d]) {
+            st = asgml_error(ASGML_EFORMAT, "%s: reserve of class '%s' exhausted after %lld images",
+                             o->img_reserve, c->m->classes[d], (long long)count[d]);
+            break;
+        }
+        c->mismatch_path[k] = strdup(reserve[d][used[d]++]);
+        res->mismatched++;
+    }
+    free(used);
+    asgml_reserve_free(reserve, count, c->m->nclass);
+    return st;
+}
+
+static asgml_status add_skipped(asgml_prep_result *r, const char *msg)
+{
+    char **n = realloc(r->skipped_msgs, (size_t)(r->skipped + 1) * sizeof *n);
+    if (!n) return asgml_error(ASGML_ENOMEM, "out of memory");
+    r->skipped_msgs = n;
+    if (!(n[r->skipped] = strdup(msg))) return asgml_error(ASGML_ENOMEM, "out of memory");
+    r->skipped++;
+    return ASGML_OK;
+}
+
+static void format_utc(int64_t t, char *buf, size_t n)
+{
+    time_t tt = t < 0 ? time(NULL) : (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Writes meta, splits and attributes for the kept samples kept[0..n). */
+static asgml_status write_metadata(prep_ctx *c, asgml_store_writer *w, const int64_t *kept, int64_t n,
+                                   const uint32_t *status, const uint8_t *mism, asgml_prep_result *res)
+{
+    const asgml_prep_options *o = c->o;
+    asgml_manifest *m = c->m;
+    asgml_status st = ASGML_OK;
+    const char **ids = malloc((size_t)(m->nrows > n ? m->nrows : n) * sizeof *ids);
+    int32_t *iv = malloc((size_t)n * sizeof *iv);
+    if (!ids || !iv) { free(ids); free(iv); return asgml_error(ASGML_ENOMEM, "out of memory"); }
+    int64_t dn = n;
+    for (int64_t i = 0; i < n; i++) ids[i] = m->rows[kept[i]].id;
+    st = asgml_sw_write_strings(w, "/meta/id", ids, n, 1);
+    for (int64_t i = 0; i < n; i++) iv[i] = m->rows[kept[i]].label;
+    if (!st) st = asgml_sw_write_array(w, "/meta/label", ASGML_SW_I32, 1, &dn, iv);
+    if (!st) st = asgml_sw_write_strings(w, "/meta/class_names", (const char *const *)m->classes, m->nclass, 0);
+    if (!st) st = asgml_sw_attr_str(w, "/meta/class_names", "label_order", m->classes_source);
+    if (!st) st = asgml_sw_write_array(w, "/meta/status", ASGML_SW_U32, 1, &dn, status);
+    if (!st && m->has_group) {
+        for (int64_t i = 0; i < n; i++) iv[i] = m->rows[kept[i]].group;
+        st = asgml_sw_write_array(w, "/meta/group", ASGML_SW_I32, 1, &dn, iv);
+        if (!st) st = asgml_sw_attr_str(w, "/meta/group", "group_kind", m->group_kind);
+        if (!st) st = asgml_sw_write_strings(w, "/meta/group_names", (const char *const *)m->group_names, m->ngroup, 0);
+    }
+    for (int q = 0; !st && q < m->nmeta; q++) {
+        char path[96];
+        snprintf(path, sizeof path, "/meta/%s", m->meta_names[q]);
+        if (m->meta_is_int[q]) {
+            for (int64_t i = 0; i < n; i++) iv[i] = (int32_t)strtol(m->rows[kept[i]].meta[q], NULL, 10);
+            st = asgml_sw_write_array(w, path, ASGML_SW_I32, 1, &dn, iv);
+        } else {
+            for (int64_t i = 0; i < n; i++) ids[i] = m->rows[kept[i]].meta[q];
+            st = asgml_sw_write_strings(w, path, ids, n, 0);
+        }
+    }
+    if (!st && mism) {
+        st = asgml_sw_write_array(w, "/meta/mismatch", ASGML_SW_U8, 1, &dn, mism);
+        for (int64_t i = 0; !st && i < n; i++) ids[i] = c->mismatch_path[kept[i]] && mism[i] ? c->mismatch_path[kept[i]] : "";
+        if (!st) st = asgml_sw_write_strings(w, "/meta/mismatch_file", ids, n, 0);
+    }
+    /* splits: one group per split column; a row skipped from a part is listed in <part>_missing */
+    int nscheme = m->nscheme;
+    for (int s = 0; !st && s < (nscheme ? nscheme : 1); s++) {
+        const char *scheme = nscheme ? m->schemes[s] : "all";
+        for (int p = 0; !st && p < 3; p++) {
+            int64_t cnt = 0;
+            for (int64_t i = 0; i < n; i++)
+                if (nscheme ? m->rows[kept[i]].part[s] == p : p == ASGML_PART_TRAIN) iv[cnt++] = (int32_t)i;
+            char path[160];
+            snprintf(path, sizeof path, "/splits/%s/%s", scheme, asgml_part_names[p]);
+            if (cnt || p != ASGML_PART_VAL) st = asgml_sw_write_array(w, path, ASGML_SW_I32, 1, &cnt, iv);
+            int64_t nmiss = 0;
+            int64_t ki = 0;
+            for (int64_t r = 0; nscheme && r < m->nrows; r++) { /* rows not kept */
+                while (ki < n && kept[ki] < r) ki++;
+                if ((ki < n && kept[ki] == r) || m->rows[r].part[s] != p) continue;
+                ids[nmiss++] = m->rows[r].id ? m->rows[r].id : "";
+            }
+            if (!st && nmiss) {
+                snprintf(path, sizeof path, "/splits/%s/%s_missing", scheme, asgml_part_names[p]);
+                st = asgml_sw_write_strings(w, path, ids, nmiss, 0);
+            }
+        }
+        char grp[96];
+        snprintf(grp, sizeof grp, "/splits/%s", scheme);
+        if (!st) st = asgml_sw_attr_str(w, grp, "source", nscheme ? "manifest column" : "all samples (no split column)");
+        if (!st) st = asgml_sw_attr_str(w, grp, "source_sha256", m->sha256);
+    }
+    free(ids);
+    free(iv);
+    if (st) return st;
+
+    /* attributes (also collected into params_json) */
+    params p = {.w = w, .st = ASGML_OK};
+    char when[32];
+    format_utc(o->created_utc, when, sizeof when);
+    const char *mods[MAXM];
+    for (int mi = 0; mi < m->nmod; mi++) mods[mi] = m->mod_names[mi];
+    pa_str(&p, "/", "format", "asgml-store");
+    pa_i64(&p, "/", "format_version", 1);
+    pa_str(&p, "/", "dataset", o->dataset ? o->dataset : m->dataset ? m->dataset : "custom");
+    pa_str(&p, "/", "preset", o->preset ? o->preset : "custom");
+    pa_str(&p, "/", "tool_version", asgml_version());
+    pa_str(&p, "/", "created_utc", when);
+    pa_str(&p, "/", "command_line", o->command_line ? o->command_line : "");
+    pa_str(&p, "/", "manifest", m->path);
+    pa_str(&p, "/", "manifest_sha256", m->sha256);
+    pa_str(&p, "/", "source_root", m->root);
+    pa_i64(&p, "/", "seed", (int64_t)o->seed);
+    pa_i64(&p, "/", "num_samples", n);
+    pa_i64(&p, "/", "num_classes", m->nclass);
+    pa_str(&p, "/", "default_split", c->default_scheme >= 0 ? m->schemes[c->default_scheme] : "all");
+    pa_i64(&p, "/", "num_skipped", res->skipped);
+    pa_f64(&p, "/", "max_bad", o->skip_bad ? o->max_bad : 0);
+    if (!p.st) p.st = asgml_sw_attr_strs(w, "/", "modalities", mods, m->nmod);
+    if (!p.st && res->skipped)
+        p.st = asgml_sw_attr_strs(w, "/", "skipped", (const char *const *)res->skipped_msgs, (int)res->skipped);
+    for (int mi = 0; mi < m->nmod && !p.st; mi++) {
+        char g[64], d[96];
+        snprintf(g, sizeof g, "/%s", m->mod_names[mi]);
+        asgml_mod_kind k = m->mod_kinds[mi];
+        pa_str(&p, g, "kind", asgml_mod_kind_name(k));
+        if (k == ASGML_KIND_AUDIO) {
+            if (c->use_fbank) {
+                const asgml_fbank_params *fb = &c->fbank;
+                pa_str(&p, g, "sample_dataset", "fbank");
+                snprintf(d, sizeof d, "%s/fbank", g);
+                pa_str(&p, d, "kind", "kaldi_fbank");
+                pa_str(&p, d, "semantics", "torchaudio.compliance.kaldi.fbank (datasets.md 2.7)");
+                pa_audio_decoding(&p, d, c);
+                pa_i64(&p, d, "subtract_mean", fb->subtract_mean);
+                pa_f64(&p, d, "frame_length_ms", fb->frame_length_ms);
+                pa_f64(&p, d, "frame_shift_ms", fb->frame_shift_ms);
+                pa_i64(&p, d, "frame_length", asgml_fbank_window(fb));
+                pa_i64(&p, d, "frame_shift", asgml_fbank_shift(fb));
+                pa_i64(&p, d, "n_fft", asgml_fbank_nfft(fb));
+                pa_i64(&p, d, "snip_edges", 1);
+                pa_i64(&p, d, "remove_dc_offset", 1);
+                pa_f64(&p, d, "preemphasis", fb->preemph);
+                pa_str(&p, d, "window", "hanning (symmetric Hann)");
+                pa_f64(&p, d, "dither", 0);
+                pa_i64(&p, d, "num_mel_bins", fb->num_mel_bins);
+                pa_f64(&p, d, "low_freq", fb->low_freq);
+                pa_f64(&p, d, "high_freq", 0.5 * c->rate);
+                pa_str(&p, d, "mel_scale", "1127 ln(1 + f/700)");
+                pa_str(&p, d, "value", "ln(max(power mel energy, 1.19209e-07))");
+                pa_i64(&p, d, "use_energy", 0);
+                pa_i64(&p, d, "normalize", fb->normalize);
+                pa_f64(&p, d, "norm_mean", fb->norm_mean);
+                pa_f64(&p, d, "norm_std", fb->norm_std);
+                pa_str(&p, d, "norm", fb->normalize ? "(x - norm_mean) / (2 norm_std)" : "none");
+                pa_i64(&p, d, "frames", c->spec_f);
+                pa_str(&p, d, "layout", "time_mel");
+                pa_str(&p, d, "padding", "none: fixed length from fit (not the unpadded rows + fbank_offset of datasets.md 7.2)");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
+            } else {
+                pa_str(&p, g, "sample_dataset", "spec");
+                snprintf(d, sizeof d, "%s/spec", g);
+                pa_str(&p, d, "kind", "stft_logmag");
+                pa_audio_decoding(&p, d, c);
+                pa_i64(&p, d, "n_fft", o->n_fft);
+                pa_i64(&p, d, "hop", o->hop);
+                pa_i64(&p, d, "win_length", c->stft.win_length);
+                pa_str(&p, d, "window", "hann_periodic");
+                pa_i64(&p, d, "center", o->center);
+                pa_str(&p, d, "pad_mode", o->pad_mode);
+                pa_f64(&p, d, "log_offset", o->log_offset);
+                pa_str(&p, d, "value", "ln(|X| + log_offset)");
+                pa_str(&p, d, "layout", "freq_time");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
+            }
+            if (c->corrupt_aud) {
+                pa_f64(&p, d, "aud_snr_db", o->aud_snr_db);
+                pa_str(&p, d, "corrupt_splits", o->corrupt_train_only ? "train" : "all");
+                pa_str(&p, d, "noise", "white Gaussian, variance mean(x^2)/10^(snr/10), seed stream 1000000+index");
+            }
+            if (o->keep_wave) {
+                snprintf(d, sizeof d, "%s/wave", g);
+                pa_i64(&p, d, "sample_rate", c->rate);
+                pa_str(&p, d, "fit", o->fit);
+                pa_i64(&p, d, "fit_length", c->fit_len);
+                pa_str(&p, d, "content", "clean fitted wave, round(x*32768) clamped to int16");
+            }
+        } else if (k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES) {
+            int fr = k == ASGML_KIND_FRAMES;
+            pa_str(&p, g, "sample_dataset", fr ? "frames" : "image");
+            snprintf(d, sizeof d, "%s/%s", g, fr ? "frames" : "image");
+            pa_i64(&p, d, "height", c->img_h);
+            pa_i64(&p, d, "width", c->img_w);
+            pa_i64(&p, d, "channels", c->img_c);
+            pa_str(&p, d, "colour", c->img_c == 1 ? "grey (ITU-R 601 luma)" : "RGB");
+            pa_str(&p, d, "resize", o->short_side > 0 ? "short_side, antialiased bilinear" :
+                                    o->image_h > 0 ? "fixed size, antialiased bilinear" : "none (first image's size)");
+            pa_i64(&p, d, "short_side", o->short_side);
+            pa_i64(&p, d, "deflate", o->deflate);
+            if (fr) pa_str(&p, d, "frame_order", "as listed; globs sorted bytewise");
+            if (c->corrupt_img) {
+                pa_f64(&p, d, "img_mismatch", o->img_mismatch);
+                pa_f64(&p, d, "img_noise", o->img_noise);
+                pa_i64(&p, d, "img_down", o->img_down);
+                pa_i64(&p, d, "img_occlude", o->img_occlude);
+                pa_str(&p, d, "corrupt_order", "mismatch,down,occlude,noise");
+                pa_str(&p, d, "corrupt_splits", o->corrupt_train_only ? "train" : "all");
+                pa_str(&p, d, "rng", "SplitMix64 stream 2000000+index");
+                if (o->img_mismatch > 0) pa_str(&p, d, "img_reserve", o->img_reserve);
+                pa_i64(&p, d, "num_mismatched", res->mismatched);
+            }
+        } else {
+            pa_str(&p, g, "sample_dataset", "seq");
+            snprintf(d, sizeof d, "%s/seq", g);
+            pa_i64(&p, d, "dim", c->seq_dim[mi]);
+            pa_i64(&p, d, "length", o->seq_len);
+            pa_str(&p, d, "fit", "zero pad at the end or truncate; true length in seq_len");
+            pa_str(&p, d, "hdf5_dataset", o->seq_dataset);
+        }
+    }
+    return p.st;
+}
+
+/* Creates the per-sample datasets; handles in h[mi][0] (main) and h[mi][1] (aux). */
+static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t n, int h[][2])
+{
+    const asgml_prep_options *o = c->o;
+    asgml_status st = ASGML_OK;
+    for (int mi = 0; mi < c->m->nmod && !st; mi++) {
+        char path[96];
+        const char *name = c->m->mod_names[mi];
+        h[mi][0] = h[mi][1] = -1;
+        switch (c->m->mod_kinds[mi]) {
+        case ASGML_KIND_AUDIO: {
+            int64_t sh[2] = {c->spec_f, c->spec_t}, wl = c->fit_len;
+            snprintf(path, sizeof path, "/%s/%s", name, c->use_fbank ? "fbank" : "spec");
+            st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
+            snprintf(path, sizeof path, "/%s/wave", name);
+            if (!st && o->keep_wave) st = asgml_sw_sample_dataset(w, path, ASGML_SW_I16, 1, &wl, n, o->deflate, o->deflate > 0, &h[mi][1]);
+            break;
+        }
+        case ASGML_KIND_IMAGE:
+        case ASGML_KIND_FRAMES: {
+            int fr = c->m->mod_kinds[mi] == ASGML_KIND_FRAMES;
+            int64_t sh[3] = {c->img_h, c->img_w, c->img_c};
+            int nd = c->img_c == 1 && !fr ? 2 : 3;
+            snprintf(path, sizeof path, "/%s/%s", name, fr ? "frames" : "image");
+            st = asgml_sw_sample_dataset(w, path, ASGML_SW_U8, nd, sh, n, o->deflate, 0, &h[mi][0]);
+            snprintf(path, sizeof path, "/%s/image_clean", name);
+            if (!st && !fr && c->corrupt_img) st = asgml_sw_sample_dataset(w, path, ASGML_SW_U8, nd, sh, n, o->deflate, 0, &h[mi][1]);
+            break;
+        }
+        case ASGML_KIND_SEQ: {
+            int64_t sh[2] = {o->seq_len, c->seq_dim[mi]};
+            snprintf(path, sizeof path, "/%s/seq", name);
+            st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
+            break;
+        }
+        }
+    }
+    return st;
+}
+
+static void note_temp(const asgml_prep_options *o, const char *path)
+{
+    if (o->temp_file) o->temp_file(o->temp_ctx, path);
+}
+
+asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
+{
+    memset(res, 0, sizeof *res);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
+    asgml_status st = check_options(o);
+    if (st) return st;
+    prep_ctx c = {.o = o, .default_scheme = -1};
+    st = asgml_manifest_read(o->manifest, o->classes, &c.m);
+    if (st) return st;
+    asgml_manifest *m = c.m;
+    res->rows = m->nrows;
+    if (m->nscheme) c.default_scheme = 0;
+    if (o->default_split) {
+        c.default_scheme = -1;
+        for (int s = 0; s < m->nscheme; s++) if (!strcmp(m->schemes[s], o->default_split)) c.default_scheme = s;
+        if (c.default_scheme < 0) st = asgml_error(ASGML_EINVAL, "%s: no split column 'split:%s'", m->path, o->default_split);
+    }
+    for (int mi = 0; mi < m->nmod; mi++) {
+        if (m->mod_kinds[mi] == ASGML_KIND_IMAGE && (o->img_mismatch > 0 || o->img_noise > 0 || o->img_down > 0 || o->img_occlude > 0))
+            c.corrupt_img = 1;
+        if (m->mod_kinds[mi] == ASGML_KIND_AUDIO && o->aud_snr_on) c.corrupt_aud = 1;
+    }
+    if (!st && o->corrupt_train_only && c.default_scheme < 0)
+        st = asgml_error(ASGML_EINVAL, "--corrupt-splits train needs a split column");
+    /* rows the manifest already rejects */
+    c.cand = st ? NULL : malloc((size_t)m->nrows * sizeof *c.cand);
+    if (!st && !c.cand) st = asgml_error(ASGML_ENOMEM, "out of memory");
+    if (!st && m->nbad && !o->skip_bad) { /* report the first bad line of the file */
+        const asgml_manifest_row *first = NULL;
+        for (int64_t k = 0; k < m->nrows; k++)
+            if (m->rows[k].err && (!first || m->rows[k].line < first->line)) first = &m->rows[k];
+        st = asgml_error(ASGML_EFORMAT, "%s", first->err);
+    }
+    for (int64_t k = 0; !st && k < m->nrows; k++) {
+        if (m->rows[k].err) st = add_skipped(res, m->rows[k].err);
+        else c.cand[c.ncand++] = k;
+    }
+    if (!st && o->img_mismatch > 0 && c.corrupt_img) st = assign_mismatch(&c, res);
+    if (!st) st = probe_shapes(&c);
+
+    asgml_store_writer *w = NULL;
+    int h[MAXM][2];
+    int64_t *kept = NULL, kn = 0;
+    uint32_t *status = NULL;
+    uint8_t *mism = NULL;
+    int64_t *frame_off = NULL, nframes = 0;
+    int frames_mi = -1;
+    int32_t *seq_len[MAXM] = {0};
+    if (!st) st = asgml_sw_create(o->out, &w);
+    if (!st) note_temp(o, asgml_sw_temp_path(w));
+    if (!st) st = create_datasets(&c, w, c.ncand ? c.ncand : 1, h);
+    if (!st) {
+        kept = malloc((size_t)(c.ncand + 1) * sizeof *kept);
+        status = calloc((size_t)c.ncand + 1, sizeof *status);
+        mism = o->img_mismatch > 0 && c.corrupt_img ? calloc((size_t)c.ncand + 1, 1) : NULL;
+        frame_off = calloc((size_t)c.ncand + 2, sizeof *frame_off);
+        for (int mi = 0; mi < m->nmod; mi++) {
+            if (m->mod_kinds[mi] == ASGML_KIND_FRAMES) frames_mi = mi; /* at most one frames modality is stored with offsets */
+            if (m->mod_kinds[mi] == ASGML_KIND_SEQ && !(seq_len[mi] = calloc((size_t)c.ncand + 1, sizeof(int32_t))))
+                st = asgml_error(ASGML_ENOMEM, "out of memory");
+        }
+        if (!kept || !status || !frame_off || (o->img_mismatch > 0 && c.corrupt_img && !mism))
+            st = asgml_error(ASGML_ENOMEM, "out of memory");
+        int nfr = 0;
+        for (int mi = 0; mi < m->nmod; mi++) nfr += m->mod_kinds[mi] == ASGML_KIND_FRAMES;
+        if (!st && nfr > 1) st = asgml_error(ASGML_ENOTSUP, "%s: at most one frames modality", m->path);
+    }
+    /* the ring of slots and the workers */
+    int jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (jobs < 1) jobs = 1;
+    if (jobs > 256) jobs = 256;
+    c.nslots = 4 * jobs + 8;
+    pthread_t *tid = NULL;
+    int nthreads = 0;
+    if (!st) {
+        c.slots = calloc((size_t)c.nslots, sizeof *c.slots);
+        tid = calloc((size_t)jobs, sizeof *tid);
+        if (!c.slots || !tid) st = asgml_error(ASGML_ENOMEM, "out of memory");
+        for (int s = 0; !st && s < c.nslots; s++)
+            for (int mi = 0; mi < m->nmod; mi++) {
+                size_t b = sample_bytes(&c, mi);
+                c.slots[s].data[mi] = malloc(b);
+                c.slots[s].cap[mi] = b;
+                size_t ab = m->mod_kinds[mi] == ASGML_KIND_AUDIO ? (size_t)c.fit_len * 2 : m->mod_kinds[mi] == ASGML_KIND_IMAGE ? b : 0;
+                c.slots[s].aux[mi] = ab ? malloc(ab) : NULL;
+                if (!c.slots[s].data[mi] || (ab && !c.slots[s].aux[mi])) st = asgml_error(ASGML_ENOMEM, "out of memory");
+            }
+    }
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv_work, NULL);
+    pthread_cond_init(&c.cv_ready, NULL);
+    for (int t = 0; !st && t < jobs; t++) {
+        if (pthread_create(&tid[t], NULL, worker, &c) != 0) { st = asgml_error(ASGML_EINTERNAL, "cannot start thread"); break; }
+        nthreads++;
+    }
+    /* main thread: write the decoded samples in store order */
+    for (int64_t j = 0; !st && j < c.ncand; j++) {
+        slot *sl = &c.slots[j % c.nslots];
+        pthread_mutex_lock(&c.mu);
+        while (!sl->ready) pthread_cond_wait(&c.cv_ready, &c.mu);
+        pthread_mutex_unlock(&c.mu);
+        if (sl->err) {
+            if (!o->skip_bad) st = asgml_error(ASGML_EFORMAT, "%s", sl->err);
+            else st = add_skipped(res, sl->err);
+        } else {
+            pthread_mutex_lock(&h5_lock);
+            for (int mi = 0; mi < m->nmod && !st; mi++) {
+                asgml_mod_kind k = m->mod_kinds[mi];
+                if (k == ASGML_KIND_FRAMES) {
+                    size_t fb = sample_bytes(&c, mi);
+                    for (int64_t f = 0; f < sl->count[mi] && !st; f++)
+                        st = asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
+                    nframes += sl->count[mi];
+                    frame_off[kn + 1] = nframes;
+                    continue;
+                }
+                st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
+                if (!st && h[mi][1] >= 0) st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
+            }
+            pthread_mutex_unlock(&h5_lock);
+            status[kn] = sl->flags;
+            if (mism) mism[kn] = (uint8_t)sl->mismatched;
+            for (int b = 0; b < 16; b++) res->flag_counts[b] += (sl->flags >> b) & 1;
+            kept[kn++] = c.cand[j];
+        }
+        pthread_mutex_lock(&c.mu);
+        sl->ready = 0;
+        c.written = j + 1;
+        pthread_cond_broadcast(&c.cv_work);
+        pthread_mutex_unlock(&c.mu);
+        if (o->progress) o->progress(o->progress_ctx, j + 1, c.ncand);
+    }
+    pthread_mutex_lock(&c.mu);
+    c.stop = 1;
+    pthread_cond_broadcast(&c.cv_work);
+    pthread_mutex_unlock(&c.mu);
+    for (int t = 0; t < nthreads; t++) pthread_join(tid[t], NULL);
+    res->kept = kn;
+    if (!st && o->skip_bad && res->skipped && (double)res->skipped >= o->max_bad * (double)res->rows)
+        st = asgml_error(ASGML_EFORMAT, "%s: %lld of %lld samples skipped (%.1f%%), not fewer than --max-bad %.1f%%; no store written",
+                         m->path, (long long)res->skipped, (long long)res->rows,
+                         100.0 * (double)res->skipped / (double)res->rows, 100.0 * o->max_bad);
+    if (!st && kn == 0) st = asgml_error(ASGML_EFORMAT, "%s: no sample left", m->path);
+    /* final counts, offsets, metadata */
+    for (int mi = 0; !st && mi < m->nmod; mi++) {
+        for (int a = 0; a < 2 && !st; a++)
+            if (h[mi][a] >= 0) st = asgml_sw_set_count(w, h[mi][a], mi == frames_mi ? nframes : kn);
+        char path[96];
+        int64_t n1 = kn + 1;
+        if (!st && mi == frames_mi) {
+            snprintf(path, sizeof path, "/%s/frame_offset", m->mod_names[mi]);
+            st = asgml_sw_write_array(w, path, ASGML_SW_I64, 1, &n1, frame_off);
+        }
+        if (!st && m->mod_kinds[mi] == ASGML_KIND_SEQ) {
+            snprintf(path, sizeof path, "/%s/seq_len", m->mod_names[mi]);
+            st = asgml_sw_write_array(w, path, ASGML_SW_I32, 1, &kn, seq_len[mi]);
+        }
+    }
+    if (!st) st = write_metadata(&c, w, kept, kn, status, mism, res);
+    if (!st) { /* storage summary, before the file is closed */
+        static const char *sub[] = {"spec", "fbank", "wave", "image", "image_clean", "frames", "seq"};
+        for (int mi = 0; mi < m->nmod; mi++)
+            for (size_t q = 0; q < sizeof sub / sizeof *sub && res->ndsets < ASGML_PREP_MAX_DSETS; q++) {
+                char path[96];
+                snprintf(path, sizeof path, "/%s/%s", m->mod_names[mi], sub[q]);
+                int64_t b = asgml_sw_storage_bytes(w, path);
+                if (b < 0) continue;
+                int64_t cnt = mi == frames_mi ? nframes : kn;
+                size_t per = !strcmp(sub[q], "wave") ? (size_t)c.fit_len * 2 : sample_bytes(&c, mi);
+                snprintf(res->dsets[res->ndsets].path, sizeof res->dsets[0].path, "%s", path);
+                res->dsets[res->ndsets].raw_bytes = cnt * (int64_t)per;
+                res->dsets[res->ndsets].stored_bytes = b;
+                res->ndsets++;
+            }
+    }
+    if (!st) {
+        pthread_mutex_lock(&h5_lock);
+        st = asgml_sw_commit(w, res->sha256);
+        pthread_mutex_unlock(&h5_lock);
+        w = NULL;
+    }
+    if (w) asgml_sw_abort(w);
+    note_temp(o, NULL);
+    if (c.slots)
+        for (int s = 0; s < c.nslots; s++) {
+            free(c.slots[s].err);
+            for (int mi = 0; mi < MAXM; mi++) { free(c.slots[s].data[mi]); free(c.slots[s].aux[mi]); }
+        }
+    free(c.slots);
+    free(tid);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv_work);
+    pthread_cond_destroy(&c.cv_ready);
+    for (int mi = 0; mi < MAXM; mi++) free(seq_len[mi]);
+    free(kept); free(status); free(mism); free(frame_off);
+    if (c.mismatch_path) for (int64_t k = 0; k < m->nrows; k++) free(c.mismatch_path[k]);
+    free(c.mismatch_path);
+    free(c.cand);
+    asgml_manifest_free(m);
+    return st;
+}
+
+void asgml_prep_result_free(asgml_prep_result *r)
+{
+    for (int64_t i = 0; i < r->skipped; i++) free(r->skipped_msgs[i]);
+    free(r->skipped_msgs);
+    r->skipped_msgs = NULL;
+    r->skipped = 0;
+}

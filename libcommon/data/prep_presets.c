@@ -1,0 +1,89 @@
+/* prep_presets.c - asgml-prep's option defaults and named presets
+ * (datasets.md 2.5, 2.7, 8.4-8.6): each preset sets the audio, image and
+ * degradation parameters of one published pipeline; options given on the
+ * command line after it win. */
+#include <string.h>
+
+#include "data/prep.h"
+
+void asgml_prep_defaults(asgml_prep_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->created_utc = -1;
+    o->max_bad = 0.05;
+    o->fit = "tile";
+    o->fit_seconds = 1.0;
+    o->n_fft = 512;
+    o->hop = 128;
+    o->center = 1;
+    o->pad_mode = "reflect";
+    o->log_offset = 1e-7;
+    o->keep_wave = 1;
+    o->spec_deflate = 1;
+    o->audio_features = "spec";
+    o->fbank_mel_bins = 128;
+    o->fbank_norm = 1;
+    o->image_channels = 1;
+    o->deflate = 4;
+    o->seq_dataset = "features";
+}
+
+const char *asgml_prep_preset_names(void)
+{
+    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft fbank-ast";
+}
+
+asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
+{
+    if (!strncmp(name, "avdigits", 8)) {
+        /* datasets.md 8.4-8.6: 8 kHz kept, tiled to 1 s, STFT 256/80 -> (129,101),
+         * 28x28 grey images */
+        o->audio_rate = 8000;
+        o->fit = "tile";
+        o->fit_seconds = 1.0;
+        o->n_fft = 256;
+        o->hop = 80;
+        o->win_length = 256;
+        o->center = 1;
+        o->pad_mode = "reflect";
+        o->log_offset = 1e-7;
+        o->keep_wave = 1;
+        o->image_channels = 1;
+        o->image_h = o->image_w = 28;
+        o->short_side = 0;
+        if (!strcmp(name, "avdigits") || !strcmp(name, "avdigits-clean")) return ASGML_OK;
+        if (!strcmp(name, "avdigits-vweak")) { o->img_mismatch = 0.4; return ASGML_OK; }
+        if (!strcmp(name, "avdigits-aweak")) { o->aud_snr_on = 1; o->aud_snr_db = -5; return ASGML_OK; }
+    } else if (!strcmp(name, "ogmge-stft")) {
+        /* datasets.md 2.5: 22,050 Hz, 3 s tiled, STFT 512/353 -> (257,188);
+         * frames RGB, short side 224 */
+        o->audio_rate = 22050;
+        o->fit = "tile";
+        o->fit_seconds = 3.0;
+        o->n_fft = 512;
+        o->hop = 353;
+        o->win_length = 512;
+        o->center = 1;
+        o->pad_mode = "reflect";
+        o->log_offset = 1e-7;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
+    } else if (!strcmp(name, "fbank-ast")) {
+        /* datasets.md 2.7: 16 kHz, Kaldi fbank 25/10 ms, 128 mel bins, AST
+         * normalisation; stored at the fitted length (10 s tiled -> (998, 128))
+         * instead of the unpadded rows of 7.2; frames RGB, short side 224 */
+        o->audio_rate = 16000;
+        o->fit = "tile";
+        o->fit_seconds = 10.0;
+        o->audio_features = "fbank";
+        o->fbank_mel_bins = 128;
+        o->fbank_norm = 1;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
+    }
+    return asgml_error(ASGML_EINVAL, "unknown preset '%s' (%s)", name, asgml_prep_preset_names());
+}

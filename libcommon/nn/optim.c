@@ -1,0 +1,166 @@
+/* optim.c - SGD and Adam/AdamW with PyTorch semantics over the model's
+ * parameter views (asgml/optim.h).
+ *
+ * Updates go through the backend (sgd_update / adam_update) per run of
+ * adjacent views, so a view whose group is inactive this step is skipped
+ * entirely: no weight decay, no momentum, no step count (methods.md 1.5).
+ * Groups: encoder m (active[m]), fusion (always), head of modality m
+ * (active[m]).  Per view step counts give PyTorch's "momentum buffer = g on
+ * a parameter's first step" and Adam's bias corrections per parameter. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/model_internal.h"
+#include "asgml/optim.h"
+
+struct asgml_optim {
+    asgml_model *model;
+    asgml_optim_config cfg;
+    double base_lr;
+    float *state[2];      /* SGD: momentum; Adam: m, v (backend, params layout) */
+    int64_t *steps;       /* host, one per param view */
+    int nviews;
+};
+
+void asgml_optim_config_defaults(asgml_optim_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = ASGML_OPTIM_SGD;
+    c->lr = 1e-3;
+    c->momentum = 0.9;
+    c->dampening = 0.0;
+    c->weight_decay = 1e-4;
+    c->nesterov = 0;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->eps = 1e-8;
+    for (int g = 0; g <= ASGML_GROUP_HEADS; g++) c->group_lr_mult[g] = 1.0;
+}
+
+asgml_status asgml_optim_create(asgml_model *model, const asgml_optim_config *cfg,
+                                asgml_optim **out)
+{
+    *out = NULL;
+    if (cfg->kind < ASGML_OPTIM_SGD || cfg->kind > ASGML_OPTIM_ADAMW)
+        return asgml_error(ASGML_EINVAL, "optim.c:%d: unknown optimiser %d", __LINE__,
+                           (int)cfg->kind);
+    if (!(cfg->lr >= 0.0) || cfg->momentum < 0.0 || cfg->weight_decay < 0.0)
+        return asgml_error(ASGML_EINVAL, "optim.c:%d: lr, momentum and weight decay must be >= 0",
+                           __LINE__);
+    if (cfg->kind == ASGML_OPTIM_SGD && cfg->nesterov && (cfg->momentum <= 0.0 || cfg->dampening != 0.0))
+        return asgml_error(ASGML_EINVAL, "optim.c:%d: Nesterov momentum requires a momentum "
+                           "and zero dampening", __LINE__);
+    if (cfg->kind != ASGML_OPTIM_SGD &&
+        (cfg->beta1 < 0.0 || cfg->beta1 >= 1.0 || cfg->beta2 < 0.0 || cfg->beta2 >= 1.0 || cfg->eps < 0.0))
+        return asgml_error(ASGML_EINVAL, "optim.c:%d: Adam betas must be in [0, 1), eps >= 0",
+                           __LINE__);
+    asgml_backend *be = model->be;
+    asgml_optim *o = calloc(1, sizeof *o);
+    if (!o) return asgml_error(ASGML_ENOMEM, "optim.c:%d: out of memory", __LINE__);
+    o->model = model;
+    o->cfg = *cfg;
+    o->base_lr = cfg->lr;
+    for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
+        if (o->cfg.group_lr_mult[g] == 0.0) o->cfg.group_lr_mult[g] = 1.0;
+    o->nviews = model->nviews;
+    o->steps = calloc((size_t)(o->nviews ? o->nviews : 1), sizeof *o->steps);
+    asgml_status st = o->steps ? ASGML_OK
+                               : asgml_error(ASGML_ENOMEM, "optim.c:%d: out of memory", __LINE__);
+    int nstate = cfg->kind == ASGML_OPTIM_SGD ? (cfg->momentum != 0.0) : 2;
+    size_t bytes = (size_t)model->nparams * sizeof(float);
+    for (int k = 0; k < nstate && st == ASGML_OK; k++) {
+        st = be->ops->alloc(be, bytes, (void **)&o->state[k]);
+        if (st == ASGML_OK) st = be->ops->fill(be, model->nparams, 0.0f, o->state[k]);
+    }
+    if (st != ASGML_OK) {
+        asgml_optim_free(o);
+        return st;
+    }
+    *out = o;
+    return ASGML_OK;
+}
+
+void asgml_optim_free(asgml_optim *o)
+{
+    if (!o) return;
+    asgml_backend *be = o->model->be;
+    for (int k = 0; k < 2; k++)
+        if (o->state[k]) be->ops->free(be, o->state[k]);
+    free(o->steps);
+    free(o);
+}
+
+static double group_mult(const asgml_optim *o, int group)
+{
+    if (group < 0 || group > ASGML_GROUP_HEADS) return 1.0;
+    return o->cfg.group_lr_mult[group];
+}
+
+void asgml_optim_set_lr(asgml_optim *o, double base_lr) { o->base_lr = base_lr; }
+
+double asgml_optim_group_lr(const asgml_optim *o, int group)
+{
+    return o->base_lr * group_mult(o, group);
+}
+
+/* is view v skipped this step (its owner modality inactive)? */
+static int view_skipped(const asgml_model *m, int v, const int *active)
+{
+    const asgml_param_view *pv = &m->views[v];
+    int owner = pv->group < ASGML_MAX_MODALITIES ? pv->group
+                : pv->group == ASGML_GROUP_HEADS ? pv->head_of : -1;
+    return active && owner >= 0 && !active[owner];
+}
+
+/* Views are updated in runs: consecutive views that are adjacent in the
+ * parameter buffer, have the same learning rate and the same step count go
+ * through one backend call (the update is elementwise, so the result is the
+ * same as one call per view; a ResNet18 pair has 122 views and few runs). */
+asgml_status asgml_optim_step(asgml_optim *o, const int *active)
+{
+    asgml_model *m = o->model;
+    asgml_backend *be = m->be;
+    const asgml_optim_config *c = &o->cfg;
+    for (int v = 0; v < o->nviews;) {
+        const asgml_param_view *pv = &m->views[v];
+        if (view_skipped(m, v, active)) {
+            v++;
+            continue;
+        }
+        float lr = (float)(o->base_lr * group_mult(o, pv->group));
+        int64_t step = ++o->steps[v];
+        int64_t numel = pv->numel;
+        int u = v + 1;
+        while (u < o->nviews && !view_skipped(m, u, active) &&
+               m->views[u].offset == pv->offset + numel &&
+               (float)(o->base_lr * group_mult(o, m->views[u].group)) == lr &&
+               o->steps[u] + 1 == step) {
+            ++o->steps[u];
+            numel += m->views[u].numel;
+            u++;
+        }
+        float *p = m->params + pv->offset;
+        const float *g = m->grads + pv->offset;
+        if (c->kind == ASGML_OPTIM_SGD) {
+            float *mom = o->state[0] ? o->state[0] + pv->offset : NULL;
+            MODEL_TRY(be->ops->sgd_update(be, numel, p, g, mom, lr, (float)c->momentum,
+                                          (float)c->dampening, (float)c->weight_decay,
+                                          c->nesterov, step == 1));
+        } else {
+            MODEL_TRY(be->ops->adam_update(be, numel, p, g, o->state[0] + pv->offset,
+                                           o->state[1] + pv->offset, lr, (float)c->beta1,
+                                           (float)c->beta2, (float)c->eps,
+                                           (float)c->weight_decay,
+                                           c->kind == ASGML_OPTIM_ADAMW, step));
+        }
+        v = u;
+    }
+    return ASGML_OK;
+}
+
+float *asgml_optim_state_buffer(asgml_optim *o, int which)
+{
+    return (which == 0 || which == 1) ? o->state[which] : NULL;
+}
+
+int64_t *asgml_optim_view_steps(asgml_optim *o) { return o->steps; }

@@ -1,0 +1,826 @@
+/* train.c - the training engine (asgml/train.h): setup from the
+ * configuration, the canonical step of methods.md 1.6, evaluation,
+ * best-epoch selection, checkpoints and resume.  The run directory files
+ * are written by train_rundir.c. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "asgml/checkpoint.h"
+#include "asgml/train.h"
+#include "data/loader.h"
+#include "train/metrics.h"
+#include "train/train_internal.h"
+
+#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+#define OPS(t) ((t)->be->ops)
+
+double asgml_train_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- configuration ---------------------------------------------------------- */
+
+static asgml_status parse_methods(asgml_train *t, const char *spec)
+{
+    char buf[256], *save = NULL, *tok;
+    if (strlen(spec) >= sizeof buf || !*spec)
+        return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
+    snprintf(buf, sizeof buf, "%s", spec);
+    snprintf(t->method_spec, sizeof t->method_spec, "%s", spec);
+    for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+        const asgml_method_ops *ops = asgml_method_find(tok);
+        if (!ops)
+            return asgml_error(ASGML_EINVAL, "unknown method '%s' (asgml-train --list-methods "
+                               "lists them)", tok);
+        if (t->nmeth == ASGML_TRAIN_MAX_METHODS)
+            return asgml_error(ASGML_EINVAL, "method: too many methods in '%s'", spec);
+        for (int i = 0; i < t->nmeth; i++)
+            if (t->meth[i] == ops)
+                return asgml_error(ASGML_EINVAL, "method '%s' appears twice in '%s'", tok, spec);
+        t->meth[t->nmeth++] = ops;
+        t->needs |= ops->needs;
+    }
+    if (t->nmeth == 0)
+        return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
+    if ((t->needs & ASGML_SINGLE_MODALITY) && t->nmeth > 1)
+        return asgml_error(ASGML_EINVAL, "method '%s': a single-modality method does not compose",
+                           spec);
+    /* stable insertion sort by h2_rank: hooks run in this order */
+    for (int i = 1; i < t->nmeth; i++)
+        for (int j = i; j > 0 && t->meth[j - 1]->h2_rank > t->meth[j]->h2_rank; j--) {
+            const asgml_method_ops *tmp = t->meth[j];
+            t->meth[j] = t->meth[j - 1];
+            t->meth[j - 1] = tmp;
+        }
+    return ASGML_OK;
+}
+
+/* Splits a comma list of names into t->mod_names. */
+static asgml_status parse_modalities(asgml_train *t, const char *list)
+{
+    char buf[512], *save = NULL, *tok;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (t->nmod == ASGML_MAX_MODALITIES)
+            return asgml_error(ASGML_EINVAL, "data.modalities: more than %d modalities",
+                               ASGML_MAX_MODALITIES);
+        snprintf(t->mod_names[t->nmod++], sizeof t->mod_names[0], "%s", tok);
+    }
+    return ASGML_OK;
+}
+
+static asgml_status pick(const char *key, const char *v, const char *const *names, int n,
+                         int *out)
+{
+    char all[256] = "";
+    for (int i = 0; i < n; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return ASGML_OK;
+        }
+        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? ", " : "", names[i]);
+    }
+    return asgml_error(ASGML_EINVAL, "key '%s': '%s' is not one of: %s", key, v, all);
+}
+
+static asgml_status read_model_config(asgml_train *t)
+{
+    static const char *const fusions[] = { "concat", "sum", "film", "gated" };
+    static const char *const unis[] = { "none", "split", "heads", "zero", "auto" };
+    static const char *const inits[] = { "xavier", "uniform" };
+    asgml_config *c = t->cfg;
+    asgml_model_config *mc = &t->mc;
+    const char *s, *blocks;
+    long width, fdim;
+    int fusion, uni, init;
+    double dropout;
+    asgml_model_config_defaults(mc);
+    mc->num_modalities = t->nmod;
+    CK(asgml_config_get_int(c, "model.width", 64, &width));
+    CK(asgml_config_get_string(c, "model.blocks", "2,2,2,2", &blocks));
+    if (width < 1 || width > 1024)
+        return asgml_error(ASGML_EINVAL, "key 'model.width': %ld is out of range 1..1024", width);
+    if (sscanf(blocks, "%d,%d,%d,%d", &mc->blocks[0], &mc->blocks[1], &mc->blocks[2],
+               &mc->blocks[3]) != 4 || mc->blocks[0] < 1 || mc->blocks[1] < 1 ||
+        mc->blocks[2] < 1 || mc->blocks[3] < 1)
+        return asgml_error(ASGML_EINVAL, "key 'model.blocks': '%s' is not four positive "
+                           "integers (e.g. 2,2,2,2)", blocks);
+    mc->width = (int)width;
+    CK(asgml_config_get_int(c, "model.feature-dim", 8 * width, &fdim));
+    mc->feature_dim = (int)fdim;
+    CK(asgml_config_get_string(c, "model.fusion", "concat", &s));
+    CK(pick("model.fusion", s, fusions, 4, &fusion));
+    mc->fusion = (asgml_fusion_kind)fusion;
+    CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
+    CK(asgml_config_get_string(c, "model.head-init", "xavier", &s));
+    CK(pick("model.head-init", s, inits, 2, &init));
+    mc->head_init_uniform = init;
+    CK(asgml_config_get_double(c, "model.dropout", 0.0, &dropout));
+    if (dropout < 0 || dropout >= 1)
+        return asgml_error(ASGML_EINVAL, "key 'model.dropout': %g is not in [0,1)", dropout);
+    mc->dropout = (float)dropout;
+    CK(asgml_config_get_string(c, "model.uni", "auto", &s));
+    CK(pick("model.uni", s, unis, 5, &uni));
+    CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
+    if (t->nmod == 1)
+        uni = ASGML_UNI_NONE;     /* the fused logits are the modality's logits */
+    else if (uni == 4) {          /* auto: what the methods need, else split where it exists */
+        if (t->needs & ASGML_NEEDS_UNI_HEADS)
+            uni = ASGML_UNI_HEADS;
+        else if (t->needs & ASGML_NEEDS_UNI_SPLIT)
+            uni = ASGML_UNI_SPLIT;
+        else if (mc->fusion == ASGML_FUSION_CONCAT || mc->fusion == ASGML_FUSION_SUM)
+            uni = ASGML_UNI_SPLIT;
+        else {                    /* film/gated: heads on detached features, for evaluation */
+            uni = ASGML_UNI_HEADS;
+            mc->uni_detach = 1;
+        }
+    }
+    if ((t->needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
+        return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=heads", t->method_spec);
+    if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
+        return asgml_error(ASGML_EINVAL, "method '%s' needs unimodal logits (model.uni=split "
+                           "or heads)", t->method_spec);
+    mc->uni = (asgml_uni_kind)uni;
+    CK(asgml_config_get_double(c, "model.uni-gamma", 1.0, &t->uni_gamma));
+    mc->num_classes = asgml_store_num_classes(t->store);
+    mc->max_batch = (int)t->batch;
+    return ASGML_OK;
+}
+
+static asgml_status read_optim_config(asgml_train *t)
+{
+    static const char *const kinds[] = { "sgd", "adam", "adamw" };
+    static const char *const scheds[] = { "constant", "step", "multistep", "cosine" };
+    asgml_config *c = t->cfg;
+    asgml_optim_config *oc = &t->oc;
+    asgml_schedule *sc = &t->sched;
+    const char *s;
+    int kind;
+    long step_size, tmax;
+    asgml_optim_config_defaults(oc);
+    CK(asgml_config_get_string(c, "optim.name", "sgd", &s));
+    CK(pick("optim.name", s, kinds, 3, &kind));
+    oc->kind = (asgml_optim_kind)kind;
+    CK(asgml_config_get_double(c, "optim.lr", 1e-3, &oc->lr));
+    CK(asgml_config_get_double(c, "optim.weight-decay", kind == ASGML_OPTIM_ADAMW ? 0.01 : 1e-4,
+                               &oc->weight_decay));
+    if (kind == ASGML_OPTIM_SGD) {
+        CK(asgml_config_get_double(c, "optim.momentum", 0.9, &oc->momentum));
+        CK(asgml_config_get_double(c, "optim.dampening", 0.0, &oc->dampening));
+        CK(asgml_config_get_bool(c, "optim.nesterov", 0, &oc->nesterov));
+    } else {
+        CK(asgml_config_get_double(c, "optim.beta1", 0.9, &oc->beta1));
+        CK(asgml_config_get_double(c, "optim.beta2", 0.999, &oc->beta2));
+        CK(asgml_config_get_double(c, "optim.eps", 1e-8, &oc->eps));
+    }
+    if (!(oc->lr > 0))
+        return asgml_error(ASGML_EINVAL, "key 'optim.lr': must be positive");
+    memset(sc, 0, sizeof *sc);
+    CK(asgml_config_get_string(c, "sched.name", "step", &s));
+    CK(pick("sched.name", s, scheds, 4, &kind));
+    sc->kind = (asgml_sched_kind)kind;
+    if (kind == ASGML_SCHED_STEP || kind == ASGML_SCHED_MULTISTEP)
+        CK(asgml_config_get_double(c, "sched.gamma", 0.1, &sc->gamma));
+    if (kind == ASGML_SCHED_STEP) {
+        CK(asgml_config_get_int(c, "sched.step-size", 70, &step_size));
+        if (step_size < 1)
+            return asgml_error(ASGML_EINVAL, "key 'sched.step-size': must be >= 1");
+        sc->step_size = (int)step_size;
+    } else if (kind == ASGML_SCHED_MULTISTEP) {
+        char buf[256], *save = NULL, *tok;
+        CK(asgml_config_get_string(c, "sched.milestones", "70,150", &s));
+        snprintf(buf, sizeof buf, "%s", s);
+        for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+            char *end;
+            long v = strtol(tok, &end, 10);
+            if (*end || v < 1 || sc->num_milestones == 16 ||
+                (sc->num_milestones && v <= sc->milestones[sc->num_milestones - 1]))
+                return asgml_error(ASGML_EINVAL, "key 'sched.milestones': '%s' is not an "
+                                   "ascending list of at most 16 epochs", s);
+            sc->milestones[sc->num_milestones++] = (int)v;
+        }
+    } else if (kind == ASGML_SCHED_COSINE) {
+        CK(asgml_config_get_int(c, "sched.t-max", t->epochs, &tmax));
+        CK(asgml_config_get_double(c, "sched.eta-min", 0.0, &sc->eta_min));
+        if (tmax < 1)
+            return asgml_error(ASGML_EINVAL, "key 'sched.t-max': must be >= 1");
+        sc->t_max = (int)tmax;
+    }
+    return ASGML_OK;
+}
+
+/* A study's configuration file may carry the hyper-parameters of every
+ * method it compares; keys of the methods this run does not use are not
+ * typos, so asgml_config_check_unused must not reject them.  Namespaces are
+ * the method names, plus "asgml." shared by the ASGML v1 methods
+ * (asgml-freq, asgml-stale; asgml-boost has its own). */
+static void exempt_inactive_method_keys(asgml_train *t)
+{
+    char prefix[64];
+    int v1_active = 0;
+    for (int i = 0; i < asgml_method_count(); i++) {
+        const asgml_method_ops *ops = asgml_method_at(i);
+        int active = 0;
+        for (int k = 0; k < t->nmeth; k++)
+            active |= t->meth[k] == ops;
+        if (active && !strncmp(ops->name, "asgml-", 6) && strcmp(ops->name, "asgml-boost"))
+            v1_active = 1;
+        if (!active) {
+            snprintf(prefix, sizeof prefix, "%s.", ops->name);
+            asgml_config_ignore_prefix(t->cfg, prefix);
+        }
+    }
+    if (!v1_active)
+        asgml_config_ignore_prefix(t->cfg, "asgml.");
+}
+
+static asgml_status read_run_config(asgml_train *t)
+{
+    asgml_config *c = t->cfg;
+    const char *s;
+    long seed;
+    CK(asgml_config_get_string(c, "method", "baseline", &s));
+    CK(parse_methods(t, s));
+    exempt_inactive_method_keys(t);
+    CK(asgml_config_get_int(c, "seed", 1, &seed));
+    if (seed < 0)
+        return asgml_error(ASGML_EINVAL, "key 'seed': must be >= 0");
+    t->seed = (uint64_t)seed;
+    CK(asgml_config_get_int(c, "train.epochs", 100, &t->epochs));
+    CK(asgml_config_get_int(c, "data.batch-size", 64, &t->batch));
+    CK(asgml_config_get_int(c, "train.log-every", 1, &t->log_every));
+    CK(asgml_config_get_int(c, "train.checkpoint-every", 1, &t->ckpt_every));
+    CK(asgml_config_get_int(c, "train.keep-checkpoints", 1, &t->keep_ckpt));
+    CK(asgml_config_get_int(c, "train.interrupt-after-epochs", 0, &t->interrupt_after));
+    if (t->epochs < 1 || t->epochs > 100000)
+        return asgml_error(ASGML_EINVAL, "key 'train.epochs': %ld is out of range 1..100000",
+                           t->epochs);
+    if (t->batch < 1 || t->batch > 65536)
+        return asgml_error(ASGML_EINVAL, "key 'data.batch-size': %ld is out of range 1..65536",
+                           t->batch);
+    if (t->log_every < 0 || t->ckpt_every < 0 || t->keep_ckpt < 0 || t->interrupt_after < 0)
+        return asgml_error(ASGML_EINVAL, "train.log-every, train.checkpoint-every, "
+                           "train.keep-checkpoints and train.interrupt-after-epochs must be >= 0");
+    CK(asgml_config_get_string(c, "backend.device", "cpu", &t->device));
+    CK(asgml_config_get_int(c, "backend.threads", 0, &t->threads));
+    CK(asgml_config_get_bool(c, "backend.deterministic", 1, &t->deterministic));
+    CK(asgml_config_get_bool(c, "data.drop-last", 0, &t->drop_last));
+    CK(asgml_config_get_bool(c, "data.prefetch", 1, &t->prefetch));
+    CK(asgml_config_get_string(c, "data.scheme", "", &t->scheme));
+    return ASGML_OK;
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static asgml_status alloc_dev(asgml_train *t, size_t bytes, void **p)
+{
+    return OPS(t)->alloc(t->be, bytes ? bytes : 4, p);
+}
+
+static asgml_status setup(asgml_train *t)
+{
+    const char *mods, *sch;
+    long frames;
+    asgml_backend_options bo;
+    asgml_loader_config lc;
+    int C;
+    CK(read_run_config(t));
+    CK(asgml_store_open(t->store_path, &t->store));
+    sch = *t->scheme ? t->scheme : NULL;
+    if (t->needs & ASGML_SINGLE_MODALITY) {
+        const char *name;
+        CK(asgml_unimodal_modality(t->cfg, &name));
+        CK(parse_modalities(t, name));
+    } else {
+        char all[512] = "";
+        for (int m = 0; m < asgml_store_num_modalities(t->store); m++)
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", m ? "," : "",
+                     asgml_store_modality(t->store, m)->name);
+        CK(asgml_config_get_string(t->cfg, "data.modalities", all, &mods));
+        CK(parse_modalities(t, mods));
+        if (t->nmod < 1)
+            return asgml_error(ASGML_EINVAL, "key 'data.modalities': no modality given");
+    }
+    CK(asgml_config_get_int(t->cfg, "model.frames", 1, &frames));
+    for (int m = 0; m < t->nmod; m++) {
+        CK(asgml_transform_from_config(t->cfg, t->store, t->store_path, t->mod_names[m],
+                                       (int)frames, &t->tf[m]));
+        t->ntf = m + 1;
+    }
+    CK(read_model_config(t));
+    for (int m = 0; m < t->nmod; m++) {
+        asgml_transform_encoder(&t->tf[m], t->store, &t->mc.enc[m]);
+        t->per_sample[m] = asgml_transform_sample_size(&t->tf[m], t->store, NULL, NULL, NULL);
+    }
+    CK(read_optim_config(t));
+    for (int i = 0; i < t->nmeth; i++) {
+        if (t->meth[i]->create)
+            CK(t->meth[i]->create(t->cfg, &t->mc, &t->mstate[i]));
+        t->ncreated = i + 1;
+    }
+    /* everything read: now the expensive objects */
+    memset(&bo, 0, sizeof bo);
+    bo.num_threads = (int)t->threads;
+    bo.deterministic = t->deterministic;
+    bo.tf32 = -1;
+    CK(asgml_backend_create(t->device, &bo, &t->be));
+    CK(asgml_model_create(t->be, &t->mc, &t->model));
+    CK(asgml_model_init_params(t->model, t->seed));
+    CK(asgml_optim_create(t->model, &t->oc, &t->optim));
+
+    memset(&lc, 0, sizeof lc);
+    lc.scheme = sch;
+    lc.batch_size = (int)t->batch;
+    lc.prefetch = t->prefetch;
+    lc.seed = t->seed;
+    lc.num_modalities = t->nmod;
+    lc.tf = t->tf;
+    lc.part = "train";
+    lc.train = 1;
+    lc.drop_last = t->drop_last;
+    CK(asgml_loader_create(t->store, &lc, &t->train_ld));
+    lc.train = 0;
+    lc.drop_last = 0;
+    lc.part = "test";
+    CK(asgml_loader_create(t->store, &lc, &t->test_ld));
+    if (asgml_store_has_split(t->store, sch, "val")) {
+        lc.part = "val";
+        CK(asgml_loader_create(t->store, &lc, &t->val_ld));
+    }
+
+    C = t->mc.num_classes;
+    for (int m = 0; m < t->nmod; m++) {
+        CK(alloc_dev(t, (size_t)t->batch * (size_t)t->per_sample[m] * sizeof(float),
+                     (void **)&t->x_dev[m]));
+        CK(alloc_dev(t, (size_t)t->batch * C * sizeof(float), (void **)&t->duni[m]));
+        t->uni_host[m] = malloc((size_t)t->batch * C * sizeof(float));
+        if (!t->uni_host[m])
+            return asgml_error(ASGML_ENOMEM, "train: out of memory");
+    }
+    CK(alloc_dev(t, (size_t)t->batch * sizeof(int32_t), (void **)&t->labels_dev));
+    CK(alloc_dev(t, (size_t)t->batch * C * sizeof(float), (void **)&t->dlogits));
+    t->logits_host = malloc((size_t)t->batch * C * sizeof(float));
+    t->pred = malloc((size_t)t->batch * sizeof(int32_t));
+    t->rec = asgml_log_record_create();
+    t->epoch_rec = asgml_log_record_create();
+    t->best_rec = asgml_log_record_create();
+    t->last_rec = asgml_log_record_create();
+    if (!t->logits_host || !t->pred || !t->rec || !t->epoch_rec || !t->best_rec || !t->last_rec)
+        return asgml_error(ASGML_ENOMEM, "train: out of memory");
+    for (int m = 0; m < t->nmod; m++) {
+        t->step_info.modality_names[m] = t->mod_names[m];
+        t->uni_default[m] = t->mc.uni == ASGML_UNI_HEADS ? (float)t->uni_gamma : 0.0f;
+    }
+    t->best_epoch = -1;
+    return ASGML_OK;
+}
+
+asgml_status asgml_train_create(asgml_config *cfg, const asgml_train_options *opt,
+                                asgml_train **out)
+{
+    asgml_train *t = calloc(1, sizeof *t);
+    asgml_status st;
+    *out = NULL;
+    if (!t)
+        return asgml_error(ASGML_ENOMEM, "train: out of memory");
+    t->cfg = cfg;
+    t->opt = *opt;
+    t->store_path = opt->store_path;
+    st = setup(t);
+    if (st != ASGML_OK) {
+        asgml_train_free(t);
+        return st;
+    }
+    *out = t;
+    return ASGML_OK;
+}
+
+void asgml_train_free(asgml_train *t)
+{
+    if (!t)
+        return;
+    asgml_loader_free(t->train_ld);
+    asgml_loader_free(t->test_ld);
+    asgml_loader_free(t->val_ld);
+    for (int i = 0; i < t->ncreated; i++)
+        if (t->meth[i]->destroy)
+            t->meth[i]->destroy(t->mstate[i]);
+    if (t->be) {
+        for (int m = 0; m < t->nmod; m++) {
+            if (t->x_dev[m])
+                OPS(t)->free(t->be, t->x_dev[m]);
+            if (t->duni[m])
+                OPS(t)->free(t->be, t->duni[m]);
+        }
+        if (t->labels_dev)
+            OPS(t)->free(t->be, t->labels_dev);
+        if (t->dlogits)
+            OPS(t)->free(t->be, t->dlogits);
+    }
+    for (int m = 0; m < t->nmod; m++)
+        free(t->uni_host[m]);
+    for (int m = 0; m < t->ntf; m++)
+        asgml_transform_release(&t->tf[m]);
+    asgml_optim_free(t->optim);
+    asgml_model_free(t->model);
+    if (t->be)
+        asgml_backend_destroy(t->be);
+    if (t->store)
+        asgml_store_close(t->store);
+    free(t->logits_host);
+    free(t->pred);
+    asgml_log_record_free(t->rec);
+    asgml_log_record_free(t->epoch_rec);
+    asgml_log_record_free(t->best_rec);
+    asgml_log_record_free(t->last_rec);
+    if (t->log)
+        fclose(t->log);
+    free(t);
+}
+
+/* ---- one step ---------------------------------------------------------------- */
+
+static asgml_status upload(asgml_train *t, const asgml_batch *b)
+{
+    for (int m = 0; m < t->nmod; m++)
+        CK(OPS(t)->to_device(t->be, t->x_dev[m], b->x[m],
+                             (size_t)b->size * (size_t)t->per_sample[m] * sizeof(float)));
+    return OPS(t)->to_device(t->be, t->labels_dev, b->labels, (size_t)b->size * sizeof(int32_t));
+}
+
+typedef asgml_status (*hook_fn)(void *, asgml_step *);
+
+static asgml_status run_hook(asgml_train *t, size_t offset, const char *what)
+{
+    for (int i = 0; i < t->nmeth; i++) {
+        hook_fn fn = *(const hook_fn *)((const char *)t->meth[i] + offset);
+        if (fn) {
+            asgml_status st = fn(t->mstate[i], &t->step_info);
+            if (st != ASGML_OK)
+                return asgml_error_prefix(st, "%s %s (step %lld)", t->meth[i]->name, what,
+                                          (long long)t->step);
+        }
+    }
+    return ASGML_OK;
+}
+
+#define HOOK(t, f, what) run_hook(t, offsetof(asgml_method_ops, f), what)
+
+static double group_norm(asgml_train *t, int group)
+{
+    int64_t off, cnt;
+    double ss = 0;
+    asgml_model_group_span(t->model, group, &off, &cnt);
+    if (cnt > 0 && OPS(t)->sumsq(t->be, cnt, asgml_model_grads(t->model) + off, &ss) != ASGML_OK)
+        return NAN;
+    return sqrt(ss);
+}
+
+/* Names the first parameter view whose gradient holds NaN/Inf. */
+static asgml_status check_gradients(asgml_train *t)
+{
+    int64_t bad = 0;
+    int nv;
+    const asgml_param_view *pv = asgml_model_param_views(t->model, &nv);
+    float *g = asgml_model_grads(t->model);
+    CK(OPS(t)->nonfinite_count(t->be, asgml_model_num_params(t->model), g, &bad));
+    if (bad == 0)
+        return ASGML_OK;
+    for (int v = 0; v < nv; v++) {
+        CK(OPS(t)->nonfinite_count(t->be, pv[v].numel, g + pv[v].offset, &bad));
+        if (bad)
+            return asgml_error(ASGML_ENUMERIC, "step %lld (epoch %d, batch %d): gradient of '%s' "
+                               "has %lld non-finite values", (long long)t->step,
+                               t->step_info.epoch, t->step_info.batch, pv[v].name,
+                               (long long)bad);
+    }
+    return asgml_error(ASGML_ENUMERIC, "step %lld: the gradient holds non-finite values",
+                       (long long)t->step);
+}
+
+static void prefill_step_record(asgml_train *t, asgml_log_record *r)
+{
+    char key[64];
+    asgml_log_record_clear(r);
+    asgml_log_str(r, "type", "step");
+    asgml_log_int(r, "epoch", t->step_info.epoch);
+    asgml_log_int(r, "batch", t->step_info.batch);
+    asgml_log_int(r, "step", t->step);
+    asgml_log_num(r, "lr", t->lr);
+    asgml_log_num(r, "loss", 0);
+    asgml_log_num(r, "ce", 0);
+    for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE; m++) {
+        snprintf(key, sizeof key, "ce.%s", t->mod_names[m]);
+        asgml_log_num(r, key, 0);
+    }
+    asgml_log_num(r, "acc", 0);
+    for (int m = 0; m < t->nmod; m++) {
+        snprintf(key, sizeof key, "grad_norm.%s", t->mod_names[m]);
+        asgml_log_num(r, key, 0);
+        snprintf(key, sizeof key, "grad_norm_post.%s", t->mod_names[m]);
+        asgml_log_num(r, key, 0);
+        snprintf(key, sizeof key, "updated.%s", t->mod_names[m]);
+        asgml_log_int(r, key, 0);
+    }
+}
+
+/* The canonical step (methods.md 1.6) on batch b. */
+static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *loss_out,
+                               int64_t *correct)
+{
+    asgml_step *s = &t->step_info;
+    int B = b->size, C = t->mc.num_classes, logging;
+    const float *inputs[ASGML_MAX_MODALITIES];
+    const float *duni[ASGML_MAX_MODALITIES] = { 0 };
+    double sum, loss;
+    char key[64];
+
+    logging = t->log_every > 0 && t->step % t->log_every == 0;
+    s->batch = b->index;
+    s->step = t->step;
+    s->batch_size = B;
+    s->labels = b->labels;
+    s->labels_dev = t->labels_dev;
+    for (int m = 0; m < t->nmod; m++) {
+        s->uni_weight[m] = t->uni_default[m];
+        s->encoder_active[m] = 1;
+        s->grad_norm_pre[m] = s->ce_uni[m] = 0;
+        inputs[m] = t->x_dev[m];
+    }
+    prefill_step_record(t, t->rec);
+    s->log = t->rec;
+    CK(upload(t, b));
+    CK(asgml_model_zero_grad(t->model));
+    if (b->index == 0)
+        CK(HOOK(t, epoch_begin, "epoch_begin"));
+    s->log = t->rec;
+    CK(asgml_model_forward(t->model, inputs, B, 1, NULL));
+    CK(HOOK(t, before_backward, "before_backward"));
+
+    /* loss = CE(z) + sum_m uni_weight[m] CE(u_m); gradients (1/B) scaled */
+    CK(OPS(t)->fill(t->be, (int64_t)B * C, 0.0f, t->dlogits));
+    CK(OPS(t)->softmax_ce(t->be, B, C, asgml_model_logits(t->model), t->labels_dev,
+                          1.0f / (float)B, NULL, NULL, t->dlogits, &sum));
+    s->ce_fused = sum / B;
+    loss = s->ce_fused;
+    for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE; m++) {
+        const float *u = asgml_model_unimodal_logits(t->model, m);
+        float w = s->uni_weight[m];
+        float *du = NULL;
+        if (w != 0.0f) {     /* split/zero: through the fusion weights; heads: own head */
+            du = t->duni[m];
+            CK(OPS(t)->fill(t->be, (int64_t)B * C, 0.0f, du));
+            duni[m] = du;
+        }
+        CK(OPS(t)->softmax_ce(t->be, B, C, u, t->labels_dev, w / (float)B, NULL, NULL, du, &sum));
+        s->ce_uni[m] = sum / B;
+        loss += (double)w * s->ce_uni[m];
+    }
+    s->loss = loss;
+    CK(OPS(t)->to_host(t->be, t->logits_host, asgml_model_logits(t->model),
+                       (size_t)B * C * sizeof(float)));
+    asgml_argmax_rows(t->logits_host, B, C, t->pred);
+    s->batch_acc = asgml_accuracy(t->pred, b->labels, B);
+    *correct += (int64_t)nearbyint(s->batch_acc * B);
+    if (!isfinite(loss))
+        return asgml_error(ASGML_ENUMERIC, "step %lld (epoch %d, batch %d): the loss is %s",
+                           (long long)t->step, s->epoch, s->batch, isnan(loss) ? "NaN" : "infinite");
+
+    CK(asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active));
+    for (int m = 0; m < t->nmod; m++)
+        s->grad_norm_pre[m] = group_norm(t, m);
+    CK(HOOK(t, modulate, "modulate"));
+    CK(check_gradients(t));
+    if (logging)
+        for (int m = 0; m < t->nmod; m++) {
+            snprintf(key, sizeof key, "grad_norm_post.%s", t->mod_names[m]);
+            asgml_log_num(t->rec, key, group_norm(t, m));
+        }
+    CK(asgml_optim_step(t->optim, s->encoder_active));
+    CK(HOOK(t, after_step, "after_step"));
+
+    asgml_log_num(t->rec, "loss", loss);
+    asgml_log_num(t->rec, "ce", s->ce_fused);
+    asgml_log_num(t->rec, "acc", s->batch_acc);
+    for (int m = 0; m < t->nmod; m++) {
+        if (t->mc.uni != ASGML_UNI_NONE) {
+            snprintf(key, sizeof key, "ce.%s", t->mod_names[m]);
+            asgml_log_num(t->rec, key, s->ce_uni[m]);
+        }
+        snprintf(key, sizeof key, "grad_norm.%s", t->mod_names[m]);
+        asgml_log_num(t->rec, key, s->grad_norm_pre[m]);
+        snprintf(key, sizeof key, "updated.%s", t->mod_names[m]);
+        asgml_log_int(t->rec, key, s->encoder_active[m] != 0);
+    }
+    if (logging)
+        CK(asgml_train_log_write(t, t->rec));
+    *loss_out = loss;
+    t->step++;
+    return ASGML_OK;
+}
+
+/* ---- evaluation ----------------------------------------------------------------- */
+
+/* Inference over a loader; writes <part>.loss/.acc/.f1/.acc.<m> into r. */
+static asgml_status evaluate(asgml_train *t, asgml_loader *ld, const char *part,
+                             asgml_log_record *r, double *acc_out)
+{
+    int64_t n = asgml_loader_num_samples(ld), pos = 0;
+    int C = t->mc.num_classes, done = 0;
+    int32_t *pred = malloc((size_t)n * (size_t)(t->nmod + 1) * sizeof *pred);
+    const int32_t *labels = asgml_loader_labels(ld);
+    double loss_sum = 0, acc;
+    char key[64];
+    asgml_status st = pred ? ASGML_OK : asgml_error(ASGML_ENOMEM, "evaluation: out of memory");
+    if (st == ASGML_OK)
+        st = asgml_loader_start_epoch(ld, 0);
+    while (st == ASGML_OK) {
+        asgml_batch b;
+        const float *inputs[ASGML_MAX_MODALITIES];
+        double sum;
+        st = asgml_loader_next(ld, &b, &done);
+        if (st != ASGML_OK || done)
+            break;
+        for (int m = 0; m < t->nmod; m++)
+            inputs[m] = t->x_dev[m];
+        if ((st = upload(t, &b)) || (st = asgml_model_forward(t->model, inputs, b.size, 0, NULL)) ||
+            (st = OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(t->model), t->labels_dev,
+                                     0.0f, NULL, NULL, NULL, &sum)) ||
+            (st = OPS(t)->to_host(t->be, t->logits_host, asgml_model_logits(t->model),
+                                  (size_t)b.size * C * sizeof(float))))
+            break;
+        loss_sum += sum;
+        asgml_argmax_rows(t->logits_host, b.size, C, pred + pos);
+        for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE && st == ASGML_OK; m++) {
+            st = OPS(t)->to_host(t->be, t->uni_host[m], asgml_model_unimodal_logits(t->model, m),
+                                 (size_t)b.size * C * sizeof(float));
+            asgml_argmax_rows(t->uni_host[m], b.size, C, pred + (m + 1) * n + pos);
+        }
+        pos += b.size;
+    }
+    if (st == ASGML_OK) {
+        acc = asgml_accuracy(pred, labels, n);
+        snprintf(key, sizeof key, "%s.loss", part);
+        asgml_log_num(r, key, loss_sum / n);
+        snprintf(key, sizeof key, "%s.acc", part);
+        asgml_log_num(r, key, acc);
+        snprintf(key, sizeof key, "%s.f1", part);
+        asgml_log_num(r, key, asgml_macro_f1(pred, labels, n, C));
+        for (int m = 0; m < t->nmod; m++) {
+            double am = t->mc.uni == ASGML_UNI_NONE ? acc
+                        : asgml_accuracy(pred + (m + 1) * n, labels, n);
+            snprintf(key, sizeof key, "%s.acc.%s", part, t->mod_names[m]);
+            asgml_log_num(r, key, am);
+            if (strcmp(part, "test") == 0)
+                t->step_info.test_acc_uni[m] = am;
+        }
+        *acc_out = acc;
+    }
+    free(pred);
+    return st;
+}
+
+/* ---- the epoch loop ------------------------------------------------------------- */
+
+static void progress(asgml_train *t, const asgml_train_progress *p)
+{
+    if (t->opt.progress)
+        t->opt.progress(t->opt.progress_user, p);
+}
+
+static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
+{
+    asgml_step *s = &t->step_info;
+    double loss_sum = 0, t0 = asgml_train_now(), test_acc = 0, val_acc = NAN, sel;
+    int64_t correct = 0, seen = 0;
+    int done = 0;
+    asgml_train_progress p;
+    memset(&p, 0, sizeof p);
+    s->epoch = e;
+    t->lr = asgml_schedule_lr(&t->sched, t->oc.lr, e);
+    asgml_optim_set_lr(t->optim, t->lr);
+    CK(asgml_loader_start_epoch(t->train_ld, e));
+    asgml_log_record_clear(t->epoch_rec);
+    asgml_log_str(t->epoch_rec, "type", "epoch");
+    asgml_log_int(t->epoch_rec, "epoch", e);
+    asgml_log_num(t->epoch_rec, "lr", t->lr);
+    asgml_log_num(t->epoch_rec, "train.loss", 0);
+    asgml_log_num(t->epoch_rec, "train.acc", 0);
+    for (;;) {
+        asgml_batch b;
+        double loss = 0;
+        CK(asgml_loader_next(t->train_ld, &b, &done));
+        if (done)
+            break;
+        CK(train_step(t, &b, &loss, &correct));
+        loss_sum += loss * b.size;
+        seen += b.size;
+        p.kind = ASGML_PROGRESS_STEP;
+        p.epoch = e;
+        p.num_epochs = (int)t->epochs;
+        p.batch = b.index;
+        p.batches_per_epoch = s->batches_per_epoch;
+        p.step = t->step;
+        p.loss = loss;
+        progress(t, &p);
+        if (t->opt.interrupt && *t->opt.interrupt) {
+            *interrupted = 1;
+            return ASGML_OK;
+        }
+    }
+    t->train_seconds += asgml_train_now() - t0;
+    t->samples_seen += seen;
+    asgml_log_num(t->epoch_rec, "train.loss", loss_sum / (double)seen);
+    asgml_log_num(t->epoch_rec, "train.acc", (double)correct / (double)seen);
+    CK(evaluate(t, t->test_ld, "test", t->epoch_rec, &test_acc));
+    s->test_acc = test_acc;
+    if (t->val_ld)
+        CK(evaluate(t, t->val_ld, "val", t->epoch_rec, &val_acc));
+    s->log = t->epoch_rec;
+    CK(HOOK(t, epoch_end, "epoch_end"));
+    asgml_log_num(t->epoch_rec, "time_s", asgml_train_now() - t0);
+
+    /* last and best (on val when there is one, else on test) */
+    sel = t->val_ld ? val_acc : test_acc;
+    CK(asgml_train_copy_record(t->last_rec, t->epoch_rec));
+    if (t->best_epoch < 0 || sel > t->best_metric) {
+        t->best_epoch = e;
+        t->best_metric = sel;
+        CK(asgml_train_copy_record(t->best_rec, t->epoch_rec));
+    }
+    CK(asgml_train_log_write(t, t->epoch_rec));
+    t->epochs_completed = e + 1;
+    if (t->ckpt_every > 0 && (t->epochs_completed % t->ckpt_every == 0 ||
+                              t->epochs_completed == t->epochs))
+        CK(asgml_train_save_checkpoint(t));
+
+    p.kind = ASGML_PROGRESS_EPOCH;
+    p.epoch = e;
+    p.num_epochs = (int)t->epochs;
+    p.step = t->step;
+    p.loss = loss_sum / (double)seen;
+    p.train_acc = (double)correct / (double)seen;
+    p.test_acc = test_acc;
+    p.val_acc = val_acc;
+    p.seconds = asgml_train_now() - t0;
+    progress(t, &p);
+    if (t->interrupt_after > 0 && t->epochs_completed == t->interrupt_after &&
+        t->epochs_completed < t->epochs)
+        *interrupted = 1;
+    return ASGML_OK;
+}
+
+asgml_status asgml_train_run(asgml_train *t, asgml_run_status *status)
+{
+    asgml_status st;
+    int interrupted = 0;
+    double t0 = asgml_train_now();
+    asgml_step *s = &t->step_info;
+    *status = ASGML_RUN_FAILED;
+    s->be = t->be;
+    s->model = t->model;
+    s->num_modalities = t->nmod;
+    s->num_classes = t->mc.num_classes;
+    s->num_epochs = (int)t->epochs;
+    s->batches_per_epoch = asgml_loader_num_batches(t->train_ld);
+    s->seed = t->seed;
+    s->noise_offset = &t->noise_offset;
+    st = asgml_train_open_rundir(t);
+    if (st != ASGML_OK)
+        return st;
+    if (t->opt.resume && t->epochs_completed > 0) {
+        char note[160];
+        asgml_train_progress p;
+        memset(&p, 0, sizeof p);
+        p.kind = ASGML_PROGRESS_NOTE;
+        snprintf(note, sizeof note, "resuming after epoch %d (step %lld)",
+                 t->epochs_completed - 1, (long long)t->step);
+        p.note = note;
+        progress(t, &p);
+    }
+    for (int e = t->epochs_completed; e < t->epochs && st == ASGML_OK && !interrupted; e++)
+        st = run_epoch(t, e, &interrupted);
+    t->wall_seconds += asgml_train_now() - t0;
+    if (st == ASGML_OK)
+        *status = interrupted ? ASGML_RUN_INTERRUPTED : ASGML_RUN_COMPLETE;
+    {
+        /* summary.json last, also for a failed run (status "failed") */
+        char err[600];
+        asgml_status st2;
+        snprintf(err, sizeof err, "%s", st == ASGML_OK ? "" : asgml_last_error());
+        st2 = asgml_train_write_summary(t, *status, err);
+        if (st != ASGML_OK)
+            asgml_error(st, "%s", err);
+        else
+            st = st2;
+    }
+    return st;
+}

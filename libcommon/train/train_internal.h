@@ -1,0 +1,84 @@
+/* train_internal.h - state of a training run, shared by train.c (setup,
+ * step, evaluation) and train_rundir.c (run directory, checkpoints,
+ * resume, summary).  Private to libasgml. */
+#ifndef ASGML_TRAIN_INTERNAL_H
+#define ASGML_TRAIN_INTERNAL_H
+
+#include <stdio.h>
+
+#include "asgml/method.h"
+#include "asgml/optim.h"
+#include "asgml/store.h"
+#include "asgml/train.h"
+#include "data/loader.h"
+
+#define ASGML_TRAIN_MAX_METHODS 8
+
+struct asgml_train {
+    asgml_config *cfg;
+    asgml_train_options opt;
+    const char *store_path;
+
+    /* configuration (values point into cfg) */
+    const asgml_method_ops *meth[ASGML_TRAIN_MAX_METHODS];   /* sorted by h2_rank */
+    void *mstate[ASGML_TRAIN_MAX_METHODS];
+    int nmeth, ncreated;
+    unsigned needs;
+    char method_spec[256];
+    uint64_t seed;
+    long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
+    const char *device, *scheme;
+    int deterministic, drop_last, prefetch;
+    int nmod, ntf;
+    char mod_names[ASGML_MAX_MODALITIES][32];
+    asgml_transform tf[ASGML_MAX_MODALITIES];
+    int64_t per_sample[ASGML_MAX_MODALITIES];   /* floats per sample */
+    asgml_model_config mc;
+    double uni_gamma;
+    float uni_default[ASGML_MAX_MODALITIES];    /* H1 default of uni_weight */
+    asgml_optim_config oc;
+    asgml_schedule sched;
+
+    /* objects */
+    asgml_store *store;
+    asgml_backend *be;
+    asgml_model *model;
+    asgml_optim *optim;
+    asgml_loader *train_ld, *test_ld, *val_ld;
+
+    /* buffers: backend memory (B = batch, C = classes) */
+    float *x_dev[ASGML_MAX_MODALITIES];      /* (B, per_sample[m]) */
+    float *duni[ASGML_MAX_MODALITIES];       /* (B, C) */
+    float *dlogits;                          /* (B, C) */
+    int32_t *labels_dev;                     /* (B) */
+    /* host */
+    float *logits_host, *uni_host[ASGML_MAX_MODALITIES];   /* (B, C) */
+    int32_t *pred;                                          /* (B) */
+
+    /* training state (saved in checkpoints) */
+    asgml_step step_info;
+    uint64_t noise_offset;
+    int64_t step;
+    double lr;
+    int epochs_completed;
+    asgml_log_record *rec, *epoch_rec, *best_rec, *last_rec;
+    int best_epoch;
+    double best_metric;
+
+    /* run directory */
+    FILE *log;
+    long log_bytes;
+    double train_seconds, wall_seconds;
+    int64_t samples_seen;
+};
+
+double asgml_train_now(void);
+/* train_rundir.c */
+asgml_status asgml_train_open_rundir(asgml_train *t);
+asgml_status asgml_train_log_write(asgml_train *t, asgml_log_record *r);
+asgml_status asgml_train_copy_record(asgml_log_record *dst, asgml_log_record *src);
+asgml_status asgml_train_save_checkpoint(asgml_train *t);
+asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
+                                       const char *error);
+
+#endif

@@ -1,0 +1,445 @@
+/* train_rundir.c - the run directory of asgml-train (libcommon/RUNDIR.md):
+ * config.json, log.jsonl, ckpt/epoch-NNNN.h5 + ckpt/last.h5, summary.json,
+ * and resuming from ckpt/last.h5.
+ *
+ * Files other than log.jsonl are written to a temporary file in the same
+ * directory, fsync'd and renamed.  log.jsonl is appended record by record
+ * (flushed); every checkpoint records its length, so --resume truncates
+ * the log back to the checkpoint and the resumed run writes exactly the
+ * bytes the uninterrupted run would have written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "asgml/checkpoint.h"
+#include "train/train_internal.h"
+
+#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+
+static asgml_status path_join(char *out, size_t n, const char *dir, const char *name)
+{
+    if ((size_t)snprintf(out, n, "%s/%s", dir, name) >= n)
+        return asgml_error(ASGML_EINVAL, "%s: path too long", dir);
+    return ASGML_OK;
+}
+
+/* mkdir -p: missing parents are created too (grids write runs/<cell>). */
+static asgml_status make_dir(const char *path)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return asgml_error(ASGML_EINVAL, "%s: bad directory name", path);
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return asgml_error(ASGML_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    return ASGML_OK;
+}
+
+/* text -> path through path.tmp + fsync + rename. */
+static asgml_status write_atomic(const char *path, const char *text, size_t len)
+{
+    char tmp[4200];
+    int fd;
+    ssize_t w = 0;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return asgml_error(ASGML_EINVAL, "%s: path too long", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0)
+        return asgml_error(ASGML_EIO, "%s: %s", tmp, strerror(errno));
+    for (size_t off = 0; off < len; off += (size_t)w) {
+        w = write(fd, text + off, len - off);
+        if (w <= 0) {
+            int err = errno;
+            close(fd);
+            unlink(tmp);
+            return asgml_error(ASGML_EIO, "%s: write error: %s", tmp, strerror(err));
+        }
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return asgml_error(ASGML_EIO, "%s: %s", path, strerror(err));
+    }
+    return ASGML_OK;
+}
+
+static asgml_status config_text(asgml_train *t, char **text, size_t *len)
+{
+    FILE *f = open_memstream(text, len);
+    asgml_status st;
+    if (!f)
+        return asgml_error(ASGML_ENOMEM, "config.json: out of memory");
+    st = asgml_config_write_json(t->cfg, f);
+    if (fclose(f) != 0 && st == ASGML_OK)
+        st = asgml_error(ASGML_ENOMEM, "config.json: out of memory");
+    return st;
+}
+
+asgml_status asgml_train_log_write(asgml_train *t, asgml_log_record *r)
+{
+    const char *j = asgml_log_record_json(r);
+    if (!j)
+        return asgml_error(ASGML_ENOMEM, "log.jsonl: out of memory");
+    if (!t->log)
+        return ASGML_OK;
+    if (fputs(j, t->log) < 0 || fputc('\n', t->log) < 0 || fflush(t->log) != 0)
+        return asgml_error(ASGML_EIO, "%s/log.jsonl: write error: %s", t->opt.out_dir,
+                           strerror(errno));
+    t->log_bytes = ftell(t->log);
+    return ASGML_OK;
+}
+
+/* ---- records through JSON (copies, checkpoint round trip) ----------------------- */
+
+static void record_from_json(asgml_log_record *dst, json_t *obj)
+{
+    const char *key;
+    json_t *v;
+    asgml_log_record_clear(dst);
+    json_object_foreach(obj, key, v) {
+        if (json_is_integer(v))
+            asgml_log_int(dst, key, (int64_t)json_integer_value(v));
+        else if (json_is_real(v))
+            asgml_log_num(dst, key, json_real_value(v));
+        else if (json_is_string(v))
+            asgml_log_str(dst, key, json_string_value(v));
+        else if (json_is_null(v))
+            asgml_log_num(dst, key, NAN);
+    }
+}
+
+asgml_status asgml_train_copy_record(asgml_log_record *dst, asgml_log_record *src)
+{
+    const char *j = asgml_log_record_json(src);
+    json_t *obj = j ? json_loads(j, 0, NULL) : NULL;
+    if (!obj)
+        return asgml_error(ASGML_EINTERNAL, "train: record does not parse back");
+    record_from_json(dst, obj);
+    json_decref(obj);
+    return ASGML_OK;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+static asgml_status train_state_json(asgml_train *t, char **out)
+{
+    const char *best = asgml_log_record_json(t->best_rec), *last = asgml_log_record_json(t->last_rec);
+    char bm[40];
+    size_t n;
+    if (!best || !last)
+        return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+    asgml_format_double(bm, sizeof bm, t->best_metric);
+    n = strlen(best) + strlen(last) + 512;
+    *out = malloc(n);
+    if (!*out)
+        return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+    snprintf(*out, n, "{\"best_epoch\":%d,\"best_metric\":%s,\"log_bytes\":%ld,"
+             "\"samples_seen\":%lld,\"train_seconds\":%.17g,\"wall_seconds\":%.17g,"
+             "\"best\":%s,\"last\":%s}", t->best_epoch, isfinite(t->best_metric) ? bm : "null",
+             t->log_bytes, (long long)t->samples_seen, t->train_seconds, t->wall_seconds +
+             0.0, best, last);
+    return ASGML_OK;
+}
+
+/* Method states as one container: "<method>/<key>". */
+static asgml_status gather_method_state(asgml_train *t, asgml_state_io *all)
+{
+    for (int i = 0; i < t->nmeth; i++) {
+        asgml_state_io *io;
+        asgml_status st = ASGML_OK;
+        if (!t->meth[i]->save)
+            continue;
+        io = asgml_state_io_create(t->be);
+        if (!io)
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        st = t->meth[i]->save(t->mstate[i], io);
+        for (int k = 0; k < asgml_state_io_count(io) && st == ASGML_OK; k++) {
+            char name[256];
+            snprintf(name, sizeof name, "%s/%s", t->meth[i]->name, asgml_state_io_name(io, k));
+            st = asgml_state_io_put_host(all, name, asgml_state_io_is_f32(io, k),
+                                         asgml_state_io_data(io, k), asgml_state_io_length(io, k));
+        }
+        asgml_state_io_free(io);
+        if (st != ASGML_OK)
+            return asgml_error_prefix(st, "%s save", t->meth[i]->name);
+    }
+    return ASGML_OK;
+}
+
+static asgml_status scatter_method_state(asgml_train *t, asgml_state_io *all)
+{
+    for (int i = 0; i < t->nmeth; i++) {
+        asgml_state_io *io;
+        asgml_status st = ASGML_OK;
+        size_t pl = strlen(t->meth[i]->name);
+        if (!t->meth[i]->load)
+            continue;
+        io = asgml_state_io_create(t->be);
+        if (!io)
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        for (int k = 0; k < asgml_state_io_count(all) && st == ASGML_OK; k++) {
+            const char *name = asgml_state_io_name(all, k);
+            if (strncmp(name, t->meth[i]->name, pl) == 0 && name[pl] == '/')
+                st = asgml_state_io_put_host(io, name + pl + 1, asgml_state_io_is_f32(all, k),
+                                             asgml_state_io_data(all, k),
+                                             asgml_state_io_length(all, k));
+        }
+        if (st == ASGML_OK)
+            st = t->meth[i]->load(t->mstate[i], io);
+        asgml_state_io_free(io);
+        if (st != ASGML_OK)
+            return asgml_error_prefix(st, "%s load", t->meth[i]->name);
+    }
+    return ASGML_OK;
+}
+
+asgml_status asgml_train_save_checkpoint(asgml_train *t)
+{
+    char dir[4096], path[4200], last[4200], tmp[4300];
+    char *cfg_text = NULL, *state = NULL;
+    size_t cfg_len;
+    asgml_state_io *all;
+    asgml_checkpoint_info info;
+    asgml_status st;
+    if (!t->opt.out_dir)
+        return ASGML_OK;
+    CK(path_join(dir, sizeof dir, t->opt.out_dir, "ckpt"));
+    snprintf(path, sizeof path, "%s/epoch-%04d.h5", dir, t->epochs_completed - 1);
+    snprintf(last, sizeof last, "%s/last.h5", dir);
+    all = asgml_state_io_create(t->be);
+    if (!all)
+        return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+    st = gather_method_state(t, all);
+    if (st == ASGML_OK)
+        st = config_text(t, &cfg_text, &cfg_len);
+    if (st == ASGML_OK)
+        st = train_state_json(t, &state);
+    if (st == ASGML_OK) {
+        int64_t n;
+        memset(&info, 0, sizeof info);
+        info.method = t->method_spec;
+        info.seed = t->seed;
+        info.epochs_completed = t->epochs_completed;
+        info.step = t->step;
+        info.noise_offset = t->noise_offset;
+        info.store_checksum = asgml_store_checksum(t->store);
+        info.config_json = cfg_text;
+        info.train_state_json = state;
+        info.order = asgml_loader_order(t->train_ld, &n);
+        info.order_len = n;
+        st = asgml_checkpoint_save(path, t->be, t->model, t->optim, all, &info);
+    }
+    free(cfg_text);
+    free(state);
+    asgml_state_io_free(all);
+    if (st != ASGML_OK)
+        return st;
+    /* last.h5: a hard link to the newest epoch file (a copy would do the same) */
+    snprintf(tmp, sizeof tmp, "%s.tmp", last);
+    unlink(tmp);
+    if (link(path, tmp) != 0 || rename(tmp, last) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return asgml_error(ASGML_EIO, "%s: %s", last, strerror(err));
+    }
+    if (t->keep_ckpt > 0)
+        for (int e = 0; e <= t->epochs_completed - 1 - t->keep_ckpt; e++) {
+            snprintf(tmp, sizeof tmp, "%s/epoch-%04d.h5", dir, e);
+            unlink(tmp);   /* absent files (earlier removals, checkpoint-every) are fine */
+        }
+    return ASGML_OK;
+}
+
+static asgml_status resume(asgml_train *t, const char *ckpt)
+{
+    asgml_checkpoint_loaded info;
+    asgml_state_io *all = asgml_state_io_create(t->be);
+    const char *sum = asgml_store_checksum(t->store);
+    json_t *js = NULL, *v;
+    asgml_status st;
+    if (!all)
+        return asgml_error(ASGML_ENOMEM, "resume: out of memory");
+    memset(&info, 0, sizeof info);
+    st = asgml_checkpoint_load(ckpt, t->be, t->model, t->optim, all, &info);
+    if (st == ASGML_OK && strcmp(info.method ? info.method : "", t->method_spec) != 0)
+        st = asgml_error(ASGML_EINVAL, "%s: made by method '%s', this run is '%s'", ckpt,
+                         info.method ? info.method : "", t->method_spec);
+    if (st == ASGML_OK && sum && info.store_checksum && strcmp(sum, info.store_checksum) != 0)
+        st = asgml_error(ASGML_EINVAL, "%s: made from a store with checksum %s, not %s", ckpt,
+                         info.store_checksum, sum);
+    if (st == ASGML_OK && info.seed != t->seed)
+        st = asgml_error(ASGML_EINVAL, "%s: made with seed %llu, this run has seed %llu", ckpt,
+                         (unsigned long long)info.seed, (unsigned long long)t->seed);
+    if (st == ASGML_OK)
+        st = scatter_method_state(t, all);
+    if (st == ASGML_OK) {
+        js = json_loads(info.train_state_json ? info.train_state_json : "", 0, NULL);
+        if (!js || !json_is_object(js))
+            st = asgml_error(ASGML_EFORMAT, "%s: attribute train_state_json is broken", ckpt);
+    }
+    if (st == ASGML_OK) {
+        t->epochs_completed = info.epochs_completed;
+        t->step = info.step;
+        t->noise_offset = info.noise_offset;
+        t->best_epoch = (int)json_integer_value(json_object_get(js, "best_epoch"));
+        v = json_object_get(js, "best_metric");
+        t->best_metric = json_is_number(v) ? json_number_value(v) : NAN;
+        t->log_bytes = (long)json_integer_value(json_object_get(js, "log_bytes"));
+        t->samples_seen = json_integer_value(json_object_get(js, "samples_seen"));
+        t->train_seconds = json_number_value(json_object_get(js, "train_seconds"));
+        t->wall_seconds = json_number_value(json_object_get(js, "wall_seconds"));
+        if ((v = json_object_get(js, "best")) && json_is_object(v))
+            record_from_json(t->best_rec, v);
+        if ((v = json_object_get(js, "last")) && json_is_object(v))
+            record_from_json(t->last_rec, v);
+        if (t->epochs_completed > t->epochs)
+            st = asgml_error(ASGML_EINVAL, "%s: %d epochs done already, train.epochs is %ld",
+                             ckpt, t->epochs_completed, t->epochs);
+    }
+    json_decref(js);
+    asgml_checkpoint_loaded_free(&info);
+    asgml_state_io_free(all);
+    return st;
+}
+
+asgml_status asgml_train_open_rundir(asgml_train *t)
+{
+    char path[4200], ckpt[4200];
+    char *text = NULL;
+    size_t len = 0;
+    struct stat sb;
+    asgml_status st;
+    const char *dir = t->opt.out_dir;
+    if (!dir)
+        return ASGML_OK;
+    CK(make_dir(dir));
+    CK(path_join(path, sizeof path, dir, "ckpt"));
+    CK(make_dir(path));
+    CK(path_join(ckpt, sizeof ckpt, dir, "ckpt/last.h5"));
+    CK(path_join(path, sizeof path, dir, "log.jsonl"));
+    t->log_bytes = 0;
+    if (!t->opt.resume) {
+        if (stat(path, &sb) == 0 || stat(ckpt, &sb) == 0)
+            return asgml_error(ASGML_EINVAL, "%s already holds a run (use --resume to continue "
+                               "it, or another --out)", dir);
+    } else if (stat(ckpt, &sb) == 0) {
+        CK(resume(t, ckpt));
+    }
+    /* config.json first */
+    CK(config_text(t, &text, &len));
+    {
+        char cpath[4200];
+        st = path_join(cpath, sizeof cpath, dir, "config.json");
+        if (st == ASGML_OK)
+            st = write_atomic(cpath, text, len);
+    }
+    free(text);
+    CK(st);
+    if (t->opt.resume && stat(path, &sb) == 0) {
+        if (truncate(path, t->log_bytes) != 0)
+            return asgml_error(ASGML_EIO, "%s: cannot truncate: %s", path, strerror(errno));
+        t->log = fopen(path, "a");
+    } else {
+        t->log = fopen(path, "w");
+    }
+    if (!t->log)
+        return asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
+    return ASGML_OK;
+}
+
+/* ---- summary.json ------------------------------------------------------------------ */
+
+/* The metrics of a record: epoch, train.*, test.*, val.* keys. */
+static json_t *metrics_of(asgml_log_record *r)
+{
+    const char *j = asgml_log_record_json(r), *key;
+    json_t *src = j ? json_loads(j, 0, NULL) : NULL, *out = json_object(), *v;
+    if (!src || !out) {
+        json_decref(src);
+        return out;
+    }
+    json_object_foreach(src, key, v) {
+        if (strcmp(key, "epoch") == 0 || strncmp(key, "train.", 6) == 0 ||
+            strncmp(key, "test.", 5) == 0 || strncmp(key, "val.", 4) == 0)
+            json_object_set(out, key, v);
+    }
+    json_decref(src);
+    return out;
+}
+
+asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
+                                       const char *error)
+{
+    static const char *const names[] = { "complete", "interrupted", "failed" };
+    json_t *root, *store, *mods, *best, *bm;
+    struct rusage ru;
+    char path[4200], *text;
+    const char *sum = asgml_store_checksum(t->store), *ds = asgml_store_dataset_name(t->store);
+    asgml_status st;
+    if (!t->opt.out_dir)
+        return ASGML_OK;
+    root = json_object();
+    json_object_set_new(root, "asgml_version", json_string(asgml_version()));
+    json_object_set_new(root, "features", json_string(asgml_features()));
+    json_object_set_new(root, "status", json_string(names[status]));
+    if (error && *error)
+        json_object_set_new(root, "error", json_string(error));
+    json_object_set_new(root, "method", json_string(t->method_spec));
+    json_object_set_new(root, "seed", json_integer((json_int_t)t->seed));
+    store = json_object();
+    json_object_set_new(store, "path", json_string(t->store_path));
+    json_object_set_new(store, "checksum", sum ? json_string(sum) : json_null());
+    json_object_set_new(store, "dataset", ds ? json_string(ds) : json_null());
+    json_object_set_new(root, "store", store);
+    mods = json_array();
+    for (int m = 0; m < t->nmod; m++)
+        json_array_append_new(mods, json_string(t->mod_names[m]));
+    json_object_set_new(root, "modalities", mods);
+    json_object_set_new(root, "device", json_string(t->be->ops->name));
+    json_object_set_new(root, "epochs", json_integer(t->epochs));
+    json_object_set_new(root, "epochs_completed", json_integer(t->epochs_completed));
+    json_object_set_new(root, "steps", json_integer(t->step));
+    if (t->epochs_completed > 0 && t->best_epoch >= 0) {
+        json_object_set_new(root, "last", metrics_of(t->last_rec));
+        best = json_object();
+        json_object_set_new(best, "selected_on", json_string(t->val_ld ? "val" : "test"));
+        bm = metrics_of(t->best_rec);
+        json_object_update(best, bm);
+        json_decref(bm);
+        json_object_set_new(root, "best", best);
+    }
+    json_object_set_new(root, "wall_time_s", json_real(t->wall_seconds));
+    json_object_set_new(root, "train_time_s", json_real(t->train_seconds));
+    json_object_set_new(root, "samples_per_s",
+                        json_real(t->train_seconds > 0 ? t->samples_seen / t->train_seconds : 0));
+    getrusage(RUSAGE_SELF, &ru);
+    json_object_set_new(root, "peak_rss_mb", json_real(ru.ru_maxrss / 1024.0));
+    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        return asgml_error(ASGML_ENOMEM, "summary.json: out of memory");
+    st = path_join(path, sizeof path, t->opt.out_dir, "summary.json");
+    if (st == ASGML_OK) {
+        size_t n = strlen(text);
+        text[n] = '\n';     /* json_dumps leaves the NUL; replace it for the file */
+        st = write_atomic(path, text, n + 1);
+    }
+    free(text);
+    return st;
+}
