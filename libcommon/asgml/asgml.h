@@ -8,6 +8,8 @@
 #include "asgml/model.h"
 #include "asgml/optim.h"
 #include "asgml/config.h"
+#include "asgml/runlog.h"
+#include "asgml/state.h"
 #include "asgml/method.h"
 #include "asgml/probe.h"
 #include "asgml/checkpoint.h"

@@ -17,42 +17,19 @@
  *      before the LR schedule steps; test_acc is that evaluation)
  *
  * A composition "a+b" runs every hook of a, then of b (sorted by h2_rank).
- * Methods record their per-step signals with asgml_log_*(). */
+ * Methods record their per-step signals with asgml_log_*() (asgml/runlog.h)
+ * and save their state through asgml_state_io (asgml/state.h). */
 #ifndef ASGML_METHOD_H
 #define ASGML_METHOD_H
 
 #include "asgml/config.h"
 #include "asgml/model.h"
+#include "asgml/runlog.h"
+#include "asgml/state.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A JSON-lines record under construction (one per step or epoch). */
-typedef struct asgml_log_record asgml_log_record;
-void asgml_log_num(asgml_log_record *r, const char *key, double v);
-void asgml_log_int(asgml_log_record *r, const char *key, int64_t v);
-void asgml_log_str(asgml_log_record *r, const char *key, const char *v);
-asgml_log_record *asgml_log_record_create(void);     /* NULL on allocation failure */
-void asgml_log_record_free(asgml_log_record *r);
-void asgml_log_record_clear(asgml_log_record *r);
-/* The record as one JSON object (keys in insertion order), no newline;
- * valid until the next change; NULL on allocation failure. */
-const char *asgml_log_record_json(asgml_log_record *r);
-/* Value of a numeric key recorded so far (tests); 0 if present. */
-int asgml_log_record_get(const asgml_log_record *r, const char *key, double *v);
-
-/* Named arrays for checkpoints (method state, probe weights, buffers). */
-typedef struct asgml_state_io asgml_state_io;
-/* In-memory state container (checkpoint.c writes/reads it to HDF5). */
-asgml_state_io *asgml_state_io_create(asgml_backend *be);
-void asgml_state_io_free(asgml_state_io *io);
-asgml_status asgml_state_put(asgml_state_io *io, const char *name, const double *v, int64_t n);
-/* Fails with ASGML_EFORMAT if the name is absent or the length differs. */
-asgml_status asgml_state_get(asgml_state_io *io, const char *name, double *v, int64_t n);
-/* float data that lives in backend memory (probe weights, stale buffers) */
-asgml_status asgml_state_put_f32(asgml_state_io *io, const char *name, const float *backend_ptr, int64_t n);
-asgml_status asgml_state_get_f32(asgml_state_io *io, const char *name, float *backend_ptr, int64_t n);
 
 typedef struct asgml_step {
     asgml_backend *be;

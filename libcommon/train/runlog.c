@@ -1,4 +1,4 @@
-/* runlog.c - JSON-lines records for log.jsonl (asgml_log_* in method.h).
+/* runlog.c - JSON-lines records for log.jsonl (asgml_log_* in asgml/runlog.h).
  *
  * A record is a list of (key, value) in insertion order; logging a key
  * again replaces its value in place.  Numbers are printed with the
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "asgml/config.h"
-#include "asgml/method.h"
+#include "asgml/runlog.h"
 
 typedef enum { LV_NUM, LV_INT, LV_STR } log_kind;
 
@@ -118,7 +118,7 @@ void asgml_log_str(asgml_log_record *r, const char *key, const char *v)
         r->failed = 1;
 }
 
-/* method.h: "0 if present"; -1 when absent or not numeric. */
+/* runlog.h: "0 if present"; -1 when absent or not numeric. */
 int asgml_log_record_get(const asgml_log_record *r, const char *key, double *v)
 {
     for (int i = 0; i < r->n; i++)

@@ -1,4 +1,4 @@
-/* state_io.c - named arrays of method state (asgml_state_io in method.h).
+/* state_io.c - named arrays of method state (asgml_state_io in asgml/state.h).
  *
  * An in-memory container of host copies: put() copies in (from backend
  * memory for the _f32 variants), get() copies out.  checkpoint.c writes
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "asgml/checkpoint.h"
-#include "asgml/method.h"
+#include "asgml/state.h"
 
 typedef struct state_entry {
     char *name;
