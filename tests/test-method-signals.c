@@ -11,7 +11,11 @@
 #include "asgml/config.h"
 #include "asgml/method.h"
 #include "asgml/model.h"
-#include "methods/asgml_v1.h"
+#include "methods/method_asgml_boost.h"
+#include "methods/method_asgml_freq.h"
+#include "methods/method_asgml_stale.h"
+#include "methods/method_ogm_ge.h"
+#include "methods/signals.h"
 #include "tap.h"
 
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol; }

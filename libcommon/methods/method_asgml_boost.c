@@ -21,9 +21,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "methods/asgml_v1.h"
+#include "methods/method_asgml_boost.h"
+#include "methods/method_helpers.h"
+#include "methods/probe_set.h"
 
 #define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+
+/* ---- target scales (method_asgml_boost.h) ------------------------------ */
+
+double asgml_boost_target_scales(int n, const double *a, double alpha, double s_max, double *s)
+{
+    double lo = a[0], hi = a[0];
+    for (int m = 1; m < n; m++) {
+        lo = a[m] < lo ? a[m] : lo;
+        hi = a[m] > hi ? a[m] : hi;
+    }
+    for (int m = 0; m < n; m++) {
+        if (hi - lo < 1e-8) {
+            s[m] = 1.0;
+        } else {
+            double v = 1.0 + alpha * (1.0 - (a[m] - lo) / (hi - lo));
+            s[m] = v < s_max ? v : s_max;
+        }
+    }
+    return hi - lo;
+}
+
+/* ---- the method -------------------------------------------------------- */
 
 typedef struct boost_state {
     int n;

@@ -13,7 +13,7 @@
  * H4: the v1 scheduler (signals, probes, tau at the eval_freq cadence).
  * H5 epoch_end: fraction of the epoch's steps each encoder was updated.
  *
- * Config: "asgml.*" (asgml_v1.h), and asgml-freq.skip-mode freeze|zero|soft,
+ * Config: "asgml.*" (v1_schedule.h), and asgml-freq.skip-mode freeze|zero|soft,
  * asgml-freq.soft-scale 0.1, asgml-freq.comp mul|div|off,
  * asgml-freq.adapt adaptive|fixed, asgml-freq.fixed-ratio 2,
  * asgml-freq.dominant (modality name, default the first modality).
@@ -23,9 +23,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "methods/asgml_v1.h"
+#include "methods/method_asgml_freq.h"
+#include "methods/method_helpers.h"
+#include "methods/v1_schedule.h"
 
 #define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+
+/* ---- update periods and masks (method_asgml_freq.h) -------------------- */
+
+void asgml_v1_tau_hat(int n, const double *tau, double kappa, int *hat)
+{
+    for (int m = 0; m < n; m++)
+        hat[m] = asgml_v1_round_he(tau[m]);
+    asgml_v1_kappa_bound(n, hat, kappa);
+    for (int m = 0; m < n; m++)
+        hat[m] = hat[m] < 1 ? 1 : hat[m];
+}
+
+int asgml_v1_update_mask(int64_t t, int tau_hat)
+{
+    return tau_hat <= 1 || t % tau_hat == 0;
+}
+
+/* ---- the method -------------------------------------------------------- */
 
 typedef enum { SKIP_FREEZE = 0, SKIP_ZERO, SKIP_SOFT } skip_mode;
 

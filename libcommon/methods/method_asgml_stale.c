@@ -25,9 +25,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "methods/asgml_v1.h"
+#include "methods/method_asgml_stale.h"
+#include "methods/method_helpers.h"
+#include "methods/v1_schedule.h"
 
 #define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+
+/* ---- look-back and ages (method_asgml_stale.h) ------------------------- */
+
+int asgml_v1_stale_lookback(int depth, int age, int ref_index)
+{
+    if (age <= 0)
+        return -1;
+    if (ref_index)
+        return depth >= age ? age - 1 : -1;
+    return depth >= age + 1 ? age : -1;
+}
+
+void asgml_v1_stale_ages(int n, const double *tau, double kappa, int *age)
+{
+    for (int m = 0; m < n; m++)
+        age[m] = asgml_v1_round_he(tau[m]) - 1;
+    asgml_v1_kappa_bound(n, age, kappa);
+    for (int m = 0; m < n; m++)
+        age[m] = age[m] < 0 ? 0 : age[m];
+}
+
+/* ---- the method -------------------------------------------------------- */
 
 typedef struct stale_ring {
     float *buf;          /* backend (cap, cnt) */

@@ -17,12 +17,91 @@
  * ogm-ge.variant official|bmm|asgml-ref|tpami.
  * Log: ogm.s.<m>, ogm.rho.<m>, ogm.k.<m>, ogm.in_window, ogm.sigma.<m>
  * (mean sigma over the modulated tensors, in the window with noise). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "methods/asgml_v1.h"
+#include "methods/method_helpers.h"
+#include "methods/method_ogm_ge.h"
 
 #define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+
+/* ---- coefficients (method_ogm_ge.h) ------------------------------------ */
+
+asgml_status asgml_ogm_parse_variant(const char *v, asgml_ogm_variant *out)
+{
+    if (strcmp(v, "official") == 0) *out = ASGML_OGM_OFFICIAL;
+    else if (strcmp(v, "bmm") == 0) *out = ASGML_OGM_BMM;
+    else if (strcmp(v, "asgml-ref") == 0) *out = ASGML_OGM_ASGML_REF;
+    else if (strcmp(v, "tpami") == 0) *out = ASGML_OGM_TPAMI;
+    else
+        return asgml_error(ASGML_EINVAL,
+                           "ogm-ge.variant: '%s' is not one of official, bmm, asgml-ref, tpami", v);
+    return ASGML_OK;
+}
+
+void asgml_ogm_coefficients(asgml_ogm_variant variant, int n, const double *s, double alpha,
+                            double *rho, double *k, int *touched)
+{
+    int throttle[ASGML_MAX_MODALITIES];
+
+    /* ratios */
+    if (variant == ASGML_OGM_ASGML_REF) {
+        /* [AF]: 1e-8 in the denominators; N = 2 pairwise, N > 2 vs the mean */
+        double mean = 0.0;
+        for (int m = 0; m < n; m++)
+            mean += s[m];
+        mean /= n;
+        for (int m = 0; m < n; m++)
+            rho[m] = n == 2 ? s[m] / (s[1 - m] + 1e-8) : s[m] / (mean + 1e-8);
+    } else if (variant == ASGML_OGM_BMM && n > 2) {
+        double lo = s[0];
+        for (int m = 1; m < n; m++)
+            lo = s[m] < lo ? s[m] : lo;
+        for (int m = 0; m < n; m++)
+            rho[m] = s[m] / (lo + 1e-5);
+    } else if (n == 2) {
+        rho[1] = s[1] / s[0];        /* no epsilon (official) */
+        rho[0] = 1.0 / rho[1];
+    } else {
+        /* N-modality extension: rho_m = mean_{j != m} s_m / s_j */
+        for (int m = 0; m < n; m++) {
+            double acc = 0.0;
+            for (int j = 0; j < n; j++)
+                if (j != m)
+                    acc += s[m] / s[j];
+            rho[m] = acc / (n - 1);
+        }
+    }
+
+    /* who is throttled */
+    if (n == 2 && (variant == ASGML_OGM_OFFICIAL || variant == ASGML_OGM_BMM)) {
+        /* rho_2 > 1 throttles modality 2, otherwise modality 1 (a tie too) */
+        throttle[1] = rho[1] > 1.0;
+        throttle[0] = !throttle[1];
+    } else {
+        for (int m = 0; m < n; m++)
+            throttle[m] = rho[m] > 1.0;
+    }
+
+    for (int m = 0; m < n; m++) {
+        double km = 1.0;
+        if (throttle[m]) {
+            if (variant == ASGML_OGM_TPAMI) {
+                km = 1.0 - alpha * tanh(rho[m] - 1.0);
+                km = km < 0.0 ? 0.0 : km;
+            } else {
+                km = 1.0 - tanh(alpha * rho[m]);
+                if (variant == ASGML_OGM_BMM && km < 0.0)
+                    km = 0.0;
+            }
+        }
+        k[m] = km;
+        touched[m] = variant == ASGML_OGM_ASGML_REF ? throttle[m] : 1;
+    }
+}
+
+/* ---- the method -------------------------------------------------------- */
 
 typedef struct ogm_state {
     double alpha;

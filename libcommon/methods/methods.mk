@@ -1,7 +1,13 @@
 ## libcommon/methods/methods.mk - training methods behind the hook
-## interface (asgml/method.h), one file each, and the shared pieces.
+## interface (asgml/method.h), one file each with its own math, and the
+## shared pieces: the ASGML v1 signals and scheduler, the probe set, helpers.
 libasgml_la_SOURCES += libcommon/methods/method_registry.c libcommon/methods/method_baseline.c \
-	libcommon/methods/method_unimodal.c libcommon/methods/method_ogm_ge.c \
-	libcommon/methods/method_asgml_freq.c libcommon/methods/method_asgml_stale.c \
-	libcommon/methods/method_asgml_boost.c libcommon/methods/probe.c \
-	libcommon/methods/asgml_v1.c libcommon/methods/asgml_v1.h
+	libcommon/methods/method_unimodal.c \
+	libcommon/methods/method_ogm_ge.c libcommon/methods/method_ogm_ge.h \
+	libcommon/methods/method_asgml_freq.c libcommon/methods/method_asgml_freq.h \
+	libcommon/methods/method_asgml_stale.c libcommon/methods/method_asgml_stale.h \
+	libcommon/methods/method_asgml_boost.c libcommon/methods/method_asgml_boost.h \
+	libcommon/methods/method_helpers.c libcommon/methods/method_helpers.h \
+	libcommon/methods/signals.c libcommon/methods/signals.h \
+	libcommon/methods/v1_schedule.c libcommon/methods/v1_schedule.h \
+	libcommon/methods/probe_set.c libcommon/methods/probe_set.h libcommon/methods/probe.c
