@@ -220,7 +220,7 @@ static const char *view_of(side *s, int64_t idx, int buffers)
 static void side_free(side *s)
 {
     for (int k = 0; k < 2; k++)
-        if (s->state[k] && s->meth[k]) s->meth[k]->destroy(s->state[k]);
+        if (s->state[k] && s->meth[k] && s->meth[k]->destroy) s->meth[k]->destroy(s->state[k]);
     if (s->be) {
         for (int m = 0; m < NMOD; m++) {
             s->be->ops->free(s->be, s->x_dev[m]);

@@ -17,6 +17,7 @@
  *      before the LR schedule steps; test_acc is that evaluation)
  *
  * A composition "a+b" runs every hook of a, then of b (sorted by h2_rank).
+ * A hook a method does not need is NULL and skipped (see below).
  * Methods record their per-step signals with asgml_log_*() (asgml/runlog.h)
  * and save their state through asgml_state_io (asgml/state.h). */
 #ifndef ASGML_METHOD_H
@@ -80,8 +81,11 @@ typedef struct asgml_method_ops {
     asgml_status (*load)(void *state, asgml_state_io *io);
 } asgml_method_ops;
 
-/* Every hook of a registered method is non-NULL (a method without an
- * action at a hook has a function that does nothing). */
+/* Required: name, summary and create.  Every other hook may be NULL: a
+ * method leaves out the hooks where it has nothing to do, and every caller
+ * (the training loop, checkpoints, tests) skips a NULL hook, which acts as
+ * a hook that returns ASGML_OK (destroy: nothing to free; save: no state;
+ * load: ignores the saved state). */
 const asgml_method_ops *asgml_method_find(const char *name);
 int asgml_method_count(void);
 const asgml_method_ops *asgml_method_at(int i);

@@ -192,13 +192,6 @@ static asgml_status boost_after_step(void *state, asgml_step *s)
     return ASGML_OK;
 }
 
-static asgml_status boost_hook(void *state, asgml_step *s)
-{
-    (void)state;
-    (void)s;
-    return ASGML_OK;
-}
-
 static asgml_status boost_save(void *state, asgml_state_io *io)
 {
     boost_state *st = state;
@@ -230,11 +223,9 @@ const asgml_method_ops asgml_method_asgml_boost = {
     .h2_rank = 30,
     .create = boost_create,
     .destroy = boost_destroy,
-    .epoch_begin = boost_hook,
     .before_backward = boost_before_backward,
     .modulate = boost_modulate,
     .after_step = boost_after_step,
-    .epoch_end = boost_hook,
     .save = boost_save,
     .load = boost_load,
 };

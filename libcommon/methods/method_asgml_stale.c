@@ -227,13 +227,6 @@ static asgml_status stale_after_step(void *state, asgml_step *s)
     return asgml_v1_sched_after_step(&st->sc, s);
 }
 
-static asgml_status stale_hook(void *state, asgml_step *s)
-{
-    (void)state;
-    (void)s;
-    return ASGML_OK;
-}
-
 /* Entries are saved oldest first as "asgml-stale.ring<m>.<i>" (double
  * arrays of the span length), so a checkpoint does not depend on the
  * ring's head position. */
@@ -338,11 +331,9 @@ const asgml_method_ops asgml_method_asgml_stale = {
     .h2_rank = 20,
     .create = stale_create,
     .destroy = stale_destroy,
-    .epoch_begin = stale_hook,
     .before_backward = stale_before_backward,
     .modulate = stale_modulate,
     .after_step = stale_after_step,
-    .epoch_end = stale_hook,
     .save = stale_save,
     .load = stale_load,
 };

@@ -259,21 +259,8 @@ static asgml_status ogm_modulate(void *state, asgml_step *s)
     return ASGML_OK;
 }
 
-static asgml_status ogm_hook(void *state, asgml_step *s)
-{
-    (void)state;
-    (void)s;
-    return ASGML_OK;
-}
-
-/* Stateless between steps: the noise counter belongs to the loop. */
-static asgml_status ogm_io(void *state, asgml_state_io *io)
-{
-    (void)state;
-    (void)io;
-    return ASGML_OK;
-}
-
+/* No save/load: stateless between steps (the noise counter belongs to the
+ * loop). */
 const asgml_method_ops asgml_method_ogm_ge = {
     .name = "ogm-ge",
     .summary = "OGM-GE: throttle the dominant encoder by 1 - tanh(alpha rho), add GE noise",
@@ -281,11 +268,5 @@ const asgml_method_ops asgml_method_ogm_ge = {
     .h2_rank = 10,
     .create = ogm_create,
     .destroy = ogm_destroy,
-    .epoch_begin = ogm_hook,
-    .before_backward = ogm_hook,
     .modulate = ogm_modulate,
-    .after_step = ogm_hook,
-    .epoch_end = ogm_hook,
-    .save = ogm_io,
-    .load = ogm_io,
 };

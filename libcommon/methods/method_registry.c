@@ -1,5 +1,5 @@
 /* method_registry.c - the table of training methods (asgml/method.h).
- * Adding a method: one file libcommon/method_<name>.c defining a
+ * Adding a method: one file libcommon/methods/method_<name>.c defining a
  * `const asgml_method_ops asgml_method_<name>`, and one line here.
  * Compositions "a+b" are resolved by the training loop (split on '+',
  * find each part). */

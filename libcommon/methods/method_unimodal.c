@@ -35,34 +35,10 @@ static asgml_status unimodal_create(asgml_config *cfg, const asgml_model_config 
     return ASGML_OK;
 }
 
-static void unimodal_destroy(void *state) { (void)state; }
-
-static asgml_status unimodal_hook(void *state, asgml_step *s)
-{
-    (void)state;
-    (void)s;
-    return ASGML_OK;
-}
-
-static asgml_status unimodal_io(void *state, asgml_state_io *io)
-{
-    (void)state;
-    (void)io;
-    return ASGML_OK;
-}
-
 const asgml_method_ops asgml_method_unimodal = {
     .name = "unimodal",
     .summary = "one modality's encoder + linear head (unimodal.modality), L = CE",
     .needs = ASGML_SINGLE_MODALITY,
     .h2_rank = 0,
     .create = unimodal_create,
-    .destroy = unimodal_destroy,
-    .epoch_begin = unimodal_hook,
-    .before_backward = unimodal_hook,
-    .modulate = unimodal_hook,
-    .after_step = unimodal_hook,
-    .epoch_end = unimodal_hook,
-    .save = unimodal_io,
-    .load = unimodal_io,
 };
