@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/lib.sh"
 man="$top_srcdir/man"
 tools="asgml-prep asgml-train asgml-probe asgml-report"
-pages="asgml.7 asgml-prep.1 asgml-train.1 asgml-probe.1 asgml-report.1 asgml-store.5"
+pages="asgml.7 asgml-prep.1 asgml-train.1 asgml-probe.1 asgml-report.1 asgml-store.5 asgml-methods.7"
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
 count=0
