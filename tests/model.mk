@@ -12,3 +12,6 @@ TESTS += tests/test-optim
 check_PROGRAMS += tests/test-model-fd
 tests_test_model_fd_SOURCES = tests/test-model-fd.c tests/tap.h
 TESTS += tests/test-model-fd
+# the layering of libcommon/nn/ (no include or call cycles, nothing upward)
+TESTS += tests/layer-deps.sh
+EXTRA_DIST += tests/layer-deps.sh

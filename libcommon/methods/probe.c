@@ -1,7 +1,8 @@
 /* probe.c - decoupled probes on detached features (methods.md 5.1).
  *
- * Only backend ops are used (gemm, bias, relu, dropout, softmax_ce,
- * adam_update, fill, copy), so a probe runs wherever its backend runs.
+ * Built from the model's layers (nn/linear.h, nn/dropout.h) over memory
+ * of its own; only backend ops are used, so a probe runs wherever its
+ * backend runs.
  *
  * One backend buffer `state` holds [params | adam m | adam v] (3 * P
  * floats), so a checkpoint is one array.  Parameter layout:
@@ -15,6 +16,8 @@
 
 #include "asgml/probe.h"
 #include "data/decode.h"
+#include "nn/dropout.h"
+#include "nn/linear.h"
 
 #define PROBE_HIDDEN 256
 #define PROBE_DROPOUT 0.1f
@@ -32,6 +35,8 @@ struct asgml_probe {
     float *hid, *hid_drop, *mask;     /* (n, H) relu output, after dropout, mask */
     float *dhid_drop, *dhid, *dpre;   /* (n, H) gradients */
     float *host_logits;               /* host (max_batch, C) */
+    linear_layer fc1, fc2;            /* linear: fc1 (D -> C); mlp: fc1 (D -> H), fc2 (H -> C) */
+    dropout_layer drop;               /* mlp, before fc2 */
     int64_t step;                     /* Adam steps taken */
     uint64_t seed, dropout_offset;    /* Philox stream of the dropout masks */
 };
@@ -146,6 +151,12 @@ asgml_status asgml_probe_create(asgml_backend *be, asgml_probe_kind kind, int in
     }
     st = be->ops->to_device(be, p->state, host, (size_t)(3 * p->nparams) * sizeof(float));
     free(host);
+    linear_bind(&p->fc1, p->d, kind == ASGML_PROBE_MLP ? p->h : p->c, p->state + off_w1(p),
+                p->state + off_b1(p), p->grads + off_w1(p), p->grads + off_b1(p));
+    if (kind == ASGML_PROBE_MLP)
+        linear_bind(&p->fc2, p->h, p->c, p->state + off_w2(p), p->state + off_b2(p),
+                    p->grads + off_w2(p), p->grads + off_b2(p));
+    dropout_build(&p->drop, PROBE_DROPOUT);
     host = NULL;
     if (st != ASGML_OK)
         goto fail;
@@ -158,62 +169,43 @@ fail:
 }
 
 /* logits (n, C) <- probe(x); x (n, D) backend memory.  training: dropout
- * on (mlp) with a fresh slice of the probe's Philox stream. */
+ * on (mlp) with a fresh slice of the probe's Philox stream.
+ *   linear: logits = fc1(x);  mlp: hid = relu(fc1(x)) (n, H), logits = fc2(dropout(hid)) */
 static asgml_status probe_forward(asgml_probe *p, const float *x, int n, int training)
 {
     asgml_backend *be = p->be;
-    const float *w = p->state;
 
-    if (p->kind == ASGML_PROBE_LINEAR) {
-        CK(be->ops->gemm(be, 0, 1, n, p->c, p->d, 1.0f, x, p->d, w + off_w1(p), p->d,
-                         0.0f, p->logits, p->c));
-        return be->ops->bias_forward(be, n, p->c, w + off_b1(p), p->logits);
-    }
+    if (p->kind == ASGML_PROBE_LINEAR)
+        return linear_forward(be, &p->fc1, n, x, p->logits);
     int64_t nh = (int64_t)n * p->h;
-    CK(be->ops->gemm(be, 0, 1, n, p->h, p->d, 1.0f, x, p->d, w + off_w1(p), p->d,
-                     0.0f, p->hid, p->h));
-    CK(be->ops->bias_forward(be, n, p->h, w + off_b1(p), p->hid));
+    CK(linear_forward(be, &p->fc1, n, x, p->hid));
     CK(be->ops->relu_forward(be, nh, p->hid, p->hid));
     const float *top = p->hid;
     if (training) {
-        CK(be->ops->dropout_forward(be, nh, PROBE_DROPOUT, p->seed, p->dropout_offset,
-                                    p->hid, p->hid_drop, p->mask));
-        p->dropout_offset += (uint64_t)(nh + 3) / 4;   /* 4 uniforms per counter block */
+        CK(dropout_forward(be, &p->drop, nh, p->seed, &p->dropout_offset, p->hid, p->hid_drop,
+                           p->mask));
         top = p->hid_drop;
     }
-    CK(be->ops->gemm(be, 0, 1, n, p->c, p->h, 1.0f, top, p->h, w + off_w2(p), p->h,
-                     0.0f, p->logits, p->c));
-    return be->ops->bias_forward(be, n, p->c, w + off_b2(p), p->logits);
+    return linear_forward(be, &p->fc2, n, top, p->logits);
 }
 
-/* grads <- d(mean CE)/d(params) for the last training forward. */
+/* grads <- d(mean CE)/d(params) for the last training forward (dlogits (n, C)). */
 static asgml_status probe_backward(asgml_probe *p, const float *x, int n)
 {
     asgml_backend *be = p->be;
-    const float *w = p->state;
-    float *g = p->grads;
 
-    CK(be->ops->fill(be, p->nparams, 0.0f, g));
-    if (p->kind == ASGML_PROBE_LINEAR) {
-        /* dW (C, D) = dlogits^T (C, n) x (n, D) */
-        CK(be->ops->gemm(be, 1, 0, p->c, p->d, n, 1.0f, p->dlogits, p->c, x, p->d,
-                         0.0f, g + off_w1(p), p->d));
-        return be->ops->bias_backward(be, n, p->c, p->dlogits, g + off_b1(p));
-    }
+    CK(be->ops->fill(be, p->nparams, 0.0f, p->grads));
+    if (p->kind == ASGML_PROBE_LINEAR)
+        return linear_backward(be, &p->fc1, n, x, p->dlogits, NULL);
     int64_t nh = (int64_t)n * p->h;
-    CK(be->ops->gemm(be, 1, 0, p->c, p->h, n, 1.0f, p->dlogits, p->c, p->hid_drop, p->h,
-                     0.0f, g + off_w2(p), p->h));
-    CK(be->ops->bias_backward(be, n, p->c, p->dlogits, g + off_b2(p)));
     /* d(hid_drop) (n, H) = dlogits (n, C) W2 (C, H) */
-    CK(be->ops->gemm(be, 0, 0, n, p->h, p->c, 1.0f, p->dlogits, p->c, w + off_w2(p), p->h,
-                     0.0f, p->dhid_drop, p->h));
+    CK(be->ops->fill(be, nh, 0.0f, p->dhid_drop));
+    CK(linear_backward(be, &p->fc2, n, p->hid_drop, p->dlogits, p->dhid_drop));
     CK(be->ops->fill(be, nh, 0.0f, p->dhid));
-    CK(be->ops->dropout_backward(be, nh, p->mask, p->dhid_drop, p->dhid));
+    CK(dropout_backward(be, &p->drop, nh, p->mask, p->dhid_drop, p->dhid));
     CK(be->ops->fill(be, nh, 0.0f, p->dpre));
     CK(be->ops->relu_backward(be, nh, p->hid, p->dhid, p->dpre));
-    CK(be->ops->gemm(be, 1, 0, p->h, p->d, n, 1.0f, p->dpre, p->h, x, p->d,
-                     0.0f, g + off_w1(p), p->d));
-    return be->ops->bias_backward(be, n, p->h, p->dpre, g + off_b1(p));
+    return linear_backward(be, &p->fc1, n, x, p->dpre, NULL);
 }
 
 asgml_status asgml_probe_train(asgml_probe *p, const float *x, const int32_t *labels_dev,

@@ -32,16 +32,16 @@ asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed)
 {
     asgml_backend *be = m->be;
     int64_t maxn = 1;
-    for (int v = 0; v < m->nviews; v++)
-        if (m->views[v].numel > maxn) maxn = m->views[v].numel;
-    for (int v = 0; v < m->nbviews; v++)
-        if (m->bviews[v].numel > maxn) maxn = m->bviews[v].numel;
+    for (int v = 0; v < m->reg.nviews; v++)
+        if (m->reg.views[v].numel > maxn) maxn = m->reg.views[v].numel;
+    for (int v = 0; v < m->reg.nbviews; v++)
+        if (m->reg.bviews[v].numel > maxn) maxn = m->reg.bviews[v].numel;
     float *host = malloc((size_t)maxn * sizeof *host);
     if (!host) return asgml_error(ASGML_ENOMEM, "init.c:%d: out of memory", __LINE__);
     asgml_status st = ASGML_OK;
 
-    for (int v = 0; v < m->nviews && st == ASGML_OK; v++) {
-        const asgml_param_view *pv = &m->views[v];
+    for (int v = 0; v < m->reg.nviews && st == ASGML_OK; v++) {
+        const asgml_param_view *pv = &m->reg.views[v];
         int head = pv->group == ASGML_GROUP_FUSION || pv->group == ASGML_GROUP_HEADS;
         int64_t n = pv->numel;
         if (pv->ndim == 4) {
@@ -56,10 +56,10 @@ asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed)
             double std = sqrt(2.0 / (double)(pv->shape[0] + pv->shape[1]));
             for (int64_t i = 0; i < n; i++)
                 host[i] = (float)(std * asgml_philox_gauss(seed, STREAM(v), i));
-        } else if (v > 0 && m->views[v - 1].ndim == 2 && ends_with(pv->name, ".bias")) {
+        } else if (v > 0 && m->reg.views[v - 1].ndim == 2 && ends_with(pv->name, ".bias")) {
             /* Linear bias: follows its weight (the previous view) */
             if (head && m->cfg.head_init_uniform) {
-                double bound = 1.0 / sqrt((double)m->views[v - 1].shape[1]);
+                double bound = 1.0 / sqrt((double)m->reg.views[v - 1].shape[1]);
                 for (int64_t i = 0; i < n; i++)
                     host[i] = (float)(bound * (2.0 * asgml_philox_uniform(seed, STREAM(v), i) - 1.0));
             } else {
@@ -72,14 +72,14 @@ asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed)
         }
         st = be->ops->to_device(be, m->params + pv->offset, host, (size_t)n * sizeof *host);
     }
-    for (int v = 0; v < m->nbviews && st == ASGML_OK; v++) {
-        const asgml_param_view *bv = &m->bviews[v];
+    for (int v = 0; v < m->reg.nbviews && st == ASGML_OK; v++) {
+        const asgml_param_view *bv = &m->reg.bviews[v];
         float val = ends_with(bv->name, "running_var") ? 1.0f : 0.0f;
         for (int64_t i = 0; i < bv->numel; i++) host[i] = val;
         st = be->ops->to_device(be, m->buffers + bv->offset, host, (size_t)bv->numel * sizeof *host);
     }
     free(host);
     m->dropout_seed = seed;
-    m->dropout_offset = STREAM(m->nviews);
+    m->dropout_offset = STREAM(m->reg.nviews);
     return st;
 }

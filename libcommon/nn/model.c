@@ -1,7 +1,9 @@
 /* model.c - the multimodal late-fusion model (asgml/model.h): creation,
- * parameter views, the activation arena, forward/backward orchestration,
- * dropout on the fusion input.  Encoders are in resnet.c, the fusion head
- * and unimodal logits in fusion.c, initialisation in init.c.
+ * the parameter and activation layout, forward/backward orchestration,
+ * dropout on the fusion input.  Encoders are in resnet.c and mlp.c, the
+ * fusion head and unimodal logits in fusion.c, the layers they compose in
+ * linear.c, conv.c, batchnorm.c, pool.c, dropout.c; the view registry and
+ * arena in params.c; initialisation in init.c.
  *
  * Every tensor operation goes through the backend table (be->ops); this
  * file never touches tensor data, so it runs unchanged on every backend.
@@ -43,84 +45,6 @@ void asgml_model_config_defaults(asgml_model_config *cfg)
     cfg->fusion = ASGML_FUSION_CONCAT;
     cfg->uni = ASGML_UNI_SPLIT;
     cfg->max_batch = 64;
-}
-
-float *model_arena_take(model_arena *a, int64_t n)
-{
-    int64_t off = a->used;
-    a->used += (n + 63) / 64 * 64;
-    return a->base ? a->base + off : NULL;
-}
-
-static asgml_status add_view(asgml_param_view **views, int *nviews, int *cap, int64_t *total,
-                             int group, int head_of, const char *name, int ndim,
-                             const int64_t *shape, int64_t *offset)
-{
-    if (*nviews == *cap) {
-        int ncap = *cap ? 2 * *cap : 64;
-        asgml_param_view *nv = realloc(*views, (size_t)ncap * sizeof *nv);
-        if (!nv) return asgml_error(ASGML_ENOMEM, "model.c:%d: out of memory for views", __LINE__);
-        *views = nv;
-        *cap = ncap;
-    }
-    asgml_param_view *v = &(*views)[(*nviews)++];
-    memset(v, 0, sizeof *v);
-    snprintf(v->name, sizeof v->name, "%s", name);
-    v->ndim = ndim;
-    v->numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        v->shape[i] = shape[i];
-        v->numel *= shape[i];
-    }
-    v->offset = *total;
-    v->group = group;
-    v->head_of = head_of;
-    v->is_conv = ndim == 4;
-    *total += v->numel;
-    *offset = v->offset;
-    return ASGML_OK;
-}
-
-/* Appends a parameter view; returns its offset, or -1 on allocation failure
- * (the error is recorded and model_build notices through m->nviews). */
-int64_t model_add_param(asgml_model *m, int group, int head_of, const char *name, int ndim,
-                        const int64_t *shape)
-{
-    int64_t off;
-    if (add_view(&m->views, &m->nviews, &m->cap_views, &m->nparams, group, head_of, name, ndim,
-                 shape, &off) != ASGML_OK)
-        return -1;
-    return off;
-}
-
-int64_t model_add_buffer(asgml_model *m, int group, const char *name, int64_t c)
-{
-    int64_t off;
-    if (add_view(&m->bviews, &m->nbviews, &m->cap_bviews, &m->nbuffers, group, -1, name, 1, &c,
-                 &off) != ASGML_OK)
-        return -1;
-    return off;
-}
-
-asgml_status linear_forward(asgml_backend *be, int rows, int in, int out, const float *x,
-                            int ldx, const float *w, const float *b, float *y)
-{
-    /* y (rows, out) = x (rows, in) * w^T, w (out, in) */
-    MODEL_TRY(be->ops->gemm(be, 0, 1, rows, out, in, 1.0f, x, ldx, w, in, 0.0f, y, out));
-    if (b) MODEL_TRY(be->ops->bias_forward(be, rows, out, b, y));
-    return ASGML_OK;
-}
-
-asgml_status linear_backward(asgml_backend *be, int rows, int in, int out, const float *x,
-                             int ldx, const float *w, const float *dy, float *dw, float *db,
-                             float *dx)
-{
-    /* dw (out, in) += dy^T (out, rows) * x (rows, in) */
-    if (dw) MODEL_TRY(be->ops->gemm(be, 1, 0, out, in, rows, 1.0f, dy, out, x, ldx, 1.0f, dw, in));
-    if (db) MODEL_TRY(be->ops->bias_backward(be, rows, out, dy, db));
-    /* dx (rows, in) += dy (rows, out) * w (out, in) */
-    if (dx) MODEL_TRY(be->ops->gemm(be, 0, 0, rows, in, out, 1.0f, dy, out, w, in, 1.0f, dx, ldx));
-    return ASGML_OK;
 }
 
 static asgml_status check_config(const asgml_model_config *c)
@@ -186,50 +110,47 @@ static asgml_status check_config(const asgml_model_config *c)
     return ASGML_OK;
 }
 
-/* Lays out views and the arena.  Run twice: m->arena.base == NULL counts. */
+/* Lays out views and the arena.  Run twice: m->reg.arena.base == NULL counts. */
 static asgml_status model_build(asgml_model *m)
 {
     const asgml_model_config *c = &m->cfg;
+    nn_params *p = &m->reg;
     int bmax = c->max_batch;
-    m->nviews = m->nbviews = 0;
-    m->nparams = m->nbuffers = 0;
-    m->arena.used = 0;
+    nn_params_rewind(p);
     int64_t scratch = 0, pooled = 0, chans = 0;
     for (int i = 0; i < m->n; i++) {
         encoder *e = &m->enc[i];
         char prefix[64];
         snprintf(prefix, sizeof prefix, "%s_net.", e->cfg.name);
         if (e->cfg.kind == ASGML_ENC_RESNET18) {
-            MODEL_TRY(resnet_build(m, i, prefix));
+            MODEL_TRY(resnet_build(&e->r, p, i, prefix, &e->cfg, c->width, c->blocks, bmax));
             int64_t frames = (int64_t)bmax * e->cfg.frames;
             if (e->r.max_frame_act * frames > scratch) scratch = e->r.max_frame_act * frames;
             if (frames * m->D > pooled) pooled = frames * m->D;
             if (frames * 8 * c->width > chans) chans = frames * 8 * c->width;
         } else {
-            MODEL_TRY(mlp_build(m, i, prefix));
+            mlp_build(&e->mlp, p, i, prefix, e->cfg.in_dim, e->cfg.hidden, m->D, bmax);
         }
-        e->feat = model_arena_take(&m->arena, (int64_t)bmax * m->D);
-        e->dfeat = model_arena_take(&m->arena, (int64_t)bmax * m->D);
+        e->feat = model_arena_take(&p->arena, (int64_t)bmax * m->D);
+        e->dfeat = model_arena_take(&p->arena, (int64_t)bmax * m->D);
         if (c->dropout > 0.0f) {
-            e->fin = model_arena_take(&m->arena, (int64_t)bmax * m->D);
-            e->dfin = model_arena_take(&m->arena, (int64_t)bmax * m->D);
-            e->mask = model_arena_take(&m->arena, (int64_t)bmax * m->D);
+            e->fin = model_arena_take(&p->arena, (int64_t)bmax * m->D);
+            e->dfin = model_arena_take(&p->arena, (int64_t)bmax * m->D);
+            e->mask = model_arena_take(&p->arena, (int64_t)bmax * m->D);
         } else {
             e->fin = e->feat;
             e->dfin = e->dfeat;
             e->mask = NULL;
         }
     }
-    MODEL_TRY(fusion_build(m));
+    MODEL_TRY(fusion_build(&m->fu, p, &m->cfg, m->D));
     m->frame_scratch = scratch;
-    for (int k = 0; k < 6; k++) m->scratch[k] = scratch ? model_arena_take(&m->arena, scratch) : NULL;
-    m->dpooled = pooled ? model_arena_take(&m->arena, pooled) : NULL;
-    m->chan_scratch = chans ? model_arena_take(&m->arena, chans) : NULL;
-    m->chan_ones = chans ? model_arena_take(&m->arena, 8 * (int64_t)c->width) : NULL;
-    m->chan_zeros = chans ? model_arena_take(&m->arena, 8 * (int64_t)c->width) : NULL;
-    for (int i = 0; i < m->nviews; i++)
-        if (m->views[i].offset < 0) return ASGML_ENOMEM;
-    return ASGML_OK;
+    for (int k = 0; k < 6; k++) m->scratch[k] = scratch ? model_arena_take(&p->arena, scratch) : NULL;
+    m->dpooled = pooled ? model_arena_take(&p->arena, pooled) : NULL;
+    m->chan_scratch = chans ? model_arena_take(&p->arena, chans) : NULL;
+    m->chan_ones = chans ? model_arena_take(&p->arena, 8 * (int64_t)c->width) : NULL;
+    m->chan_zeros = chans ? model_arena_take(&p->arena, 8 * (int64_t)c->width) : NULL;
+    return nn_params_check(p);
 }
 
 asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg,
@@ -251,28 +172,33 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
             m->enc[i].cfg.hidden = m->D;
         m->enc[i].present = 1;
     }
+    dropout_build(&m->drop, cfg->dropout);
     asgml_status st = model_build(m);     /* counting pass */
     if (st != ASGML_OK) goto fail;
     const asgml_backend_ops *o = be->ops;
-    st = o->alloc(be, (size_t)m->nparams * sizeof(float), (void **)&m->params);
+    int64_t nparams = m->reg.nparams;
+    st = o->alloc(be, (size_t)nparams * sizeof(float), (void **)&m->params);
     if (st == ASGML_OK)
-        st = o->alloc(be, (size_t)m->nparams * sizeof(float), (void **)&m->grads);
-    if (st == ASGML_OK && m->nbuffers)
-        st = o->alloc(be, (size_t)m->nbuffers * sizeof(float), (void **)&m->buffers);
+        st = o->alloc(be, (size_t)nparams * sizeof(float), (void **)&m->grads);
+    if (st == ASGML_OK && m->reg.nbuffers)
+        st = o->alloc(be, (size_t)m->reg.nbuffers * sizeof(float), (void **)&m->buffers);
     if (st == ASGML_OK)
-        st = o->alloc(be, (size_t)m->arena.used * sizeof(float), (void **)&m->arena_mem);
+        st = o->alloc(be, (size_t)m->reg.arena.used * sizeof(float), (void **)&m->arena_mem);
     if (st != ASGML_OK) goto fail;
-    int64_t arena_size = m->arena.used;
-    m->arena.base = m->arena_mem;
-    st = model_build(m);                  /* real pass: same layout */
+    int64_t arena_size = m->reg.arena.used;
+    m->reg.params = m->params;
+    m->reg.grads = m->grads;
+    m->reg.buffers = m->buffers;
+    m->reg.arena.base = m->arena_mem;
+    st = model_build(m);                  /* real pass: same layout, pointers resolved */
     if (st != ASGML_OK) goto fail;
-    if (m->arena.used != arena_size) {
+    if (m->reg.arena.used != arena_size || m->reg.nparams != nparams) {
         st = asgml_error(ASGML_EINTERNAL, "model.c:%d: arena layout changed between passes",
                          __LINE__);
         goto fail;
     }
     /* zeroed memory: no stale NaN can reach a beta = 0 gemm or a += op */
-    st = o->fill(be, m->nparams, 0.0f, m->grads);
+    st = o->fill(be, nparams, 0.0f, m->grads);
     if (st == ASGML_OK) st = o->fill(be, arena_size, 0.0f, m->arena_mem);
     if (st == ASGML_OK && m->fu.ones) st = o->fill(be, cfg->max_batch, 1.0f, m->fu.ones);
     if (st == ASGML_OK && m->chan_ones) st = o->fill(be, 8 * (int64_t)cfg->width, 1.0f, m->chan_ones);
@@ -293,37 +219,36 @@ void asgml_model_free(asgml_model *m)
     if (m->grads) be->ops->free(be, m->grads);
     if (m->buffers) be->ops->free(be, m->buffers);
     if (m->arena_mem) be->ops->free(be, m->arena_mem);
-    for (int i = 0; i < m->n; i++) free(m->enc[i].r.blocks);
-    free(m->views);
-    free(m->bviews);
+    for (int i = 0; i < m->n; i++) resnet_free(&m->enc[i].r);
+    nn_params_free(&m->reg);
     free(m);
 }
 
 const asgml_model_config *asgml_model_get_config(const asgml_model *m) { return &m->cfg; }
-int64_t asgml_model_num_params(const asgml_model *m) { return m->nparams; }
+int64_t asgml_model_num_params(const asgml_model *m) { return m->reg.nparams; }
 float *asgml_model_params(asgml_model *m) { return m->params; }
 float *asgml_model_grads(asgml_model *m) { return m->grads; }
-int64_t asgml_model_num_buffers(const asgml_model *m) { return m->nbuffers; }
+int64_t asgml_model_num_buffers(const asgml_model *m) { return m->reg.nbuffers; }
 float *asgml_model_buffers(asgml_model *m) { return m->buffers; }
 int asgml_model_feature_dim(const asgml_model *m) { return m->D; }
 
 const asgml_param_view *asgml_model_param_views(const asgml_model *m, int *count)
 {
-    *count = m->nviews;
-    return m->views;
+    *count = m->reg.nviews;
+    return m->reg.views;
 }
 
 const asgml_param_view *asgml_model_buffer_views(const asgml_model *m, int *count)
 {
-    *count = m->nbviews;
-    return m->bviews;
+    *count = m->reg.nbviews;
+    return m->reg.bviews;
 }
 
 void asgml_model_group_span(const asgml_model *m, int group, int64_t *offset, int64_t *count)
 {
     int64_t lo = -1, hi = -1;
-    for (int i = 0; i < m->nviews; i++) {
-        const asgml_param_view *v = &m->views[i];
+    for (int i = 0; i < m->reg.nviews; i++) {
+        const asgml_param_view *v = &m->reg.views[i];
         if (v->group != group) continue;
         if (lo < 0) lo = v->offset;
         hi = v->offset + v->numel;
@@ -365,22 +290,26 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
                 return asgml_error(ASGML_EINVAL, "model.c:%d: no input for modality %s", __LINE__,
                                    e->cfg.name);
             if (e->cfg.kind == ASGML_ENC_RESNET18)
-                MODEL_TRY(resnet_forward(m, i, batch, m->training));
+                MODEL_TRY(resnet_forward(be, &e->r, batch, m->training, e->input, e->feat));
             else
-                MODEL_TRY(mlp_forward(m, i, batch));
+                MODEL_TRY(mlp_forward(be, &e->mlp, batch, e->input, e->feat));
         }
         if (m->cfg.dropout > 0.0f) {
             if (m->training) {
-                /* inverted dropout on f_m (B, D); Philox uniforms, 4 per block */
-                MODEL_TRY(be->ops->dropout_forward(be, bd, m->cfg.dropout, m->dropout_seed,
-                                                   m->dropout_offset, e->feat, e->fin, e->mask));
-                m->dropout_offset += (uint64_t)(bd + 3) / 4;
+                /* inverted dropout on f_m (B, D) */
+                MODEL_TRY(dropout_forward(be, &m->drop, bd, m->dropout_seed, &m->dropout_offset,
+                                          e->feat, e->fin, e->mask));
             } else {
                 MODEL_TRY(be->ops->copy(be, bd, e->feat, e->fin));
             }
         }
     }
-    return fusion_forward(m, batch);
+    const float *fin[ASGML_MAX_MODALITIES], *feat[ASGML_MAX_MODALITIES];
+    for (int i = 0; i < m->n; i++) {
+        fin[i] = m->enc[i].fin;
+        feat[i] = m->enc[i].feat;
+    }
+    return fusion_forward(be, &m->fu, batch, fin, feat);
 }
 
 const float *asgml_model_features(const asgml_model *m, int mod)
@@ -409,26 +338,39 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
         if (m->enc[i].dfin != m->enc[i].dfeat)
             MODEL_TRY(be->ops->fill(be, bd, 0.0f, m->enc[i].dfin));
     }
-    MODEL_TRY(fusion_backward(m, batch, dlogits, duni));
+    const float *fin[ASGML_MAX_MODALITIES], *feat[ASGML_MAX_MODALITIES];
+    float *dfin[ASGML_MAX_MODALITIES], *dfeat[ASGML_MAX_MODALITIES];
+    for (int i = 0; i < m->n; i++) {
+        fin[i] = m->enc[i].fin;
+        feat[i] = m->enc[i].feat;
+        dfin[i] = m->enc[i].dfin;
+        dfeat[i] = m->enc[i].dfeat;
+    }
+    MODEL_TRY(fusion_backward(be, &m->fu, batch, dlogits, duni, fin, feat, dfin, dfeat));
+    /* gradient scratch shared by the ResNet encoders */
+    resnet_scratch rs = { { m->scratch[0], m->scratch[1], m->scratch[2], m->scratch[3],
+                            m->scratch[4] },
+                          { m->scratch[5], m->chan_scratch, m->chan_ones, m->chan_zeros },
+                          m->dpooled };
     for (int i = 0; i < m->n; i++) {
         encoder *e = &m->enc[i];
         if (encoder_active && !encoder_active[i]) continue;
         if (!e->present) continue;   /* a zeroed feature carries no gradient */
         if (e->dfin != e->dfeat) {
             if (m->training)
-                MODEL_TRY(be->ops->dropout_backward(be, bd, e->mask, e->dfin, e->dfeat));
+                MODEL_TRY(dropout_backward(be, &m->drop, bd, e->mask, e->dfin, e->dfeat));
             else
                 MODEL_TRY(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
         }
         if (e->cfg.kind == ASGML_ENC_RESNET18)
-            MODEL_TRY(resnet_backward(m, i, batch));
+            MODEL_TRY(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));
         else
-            MODEL_TRY(mlp_backward(m, i, batch));
+            MODEL_TRY(mlp_backward(be, &e->mlp, batch, e->input, e->dfeat, NULL));
     }
     return ASGML_OK;
 }
 
 asgml_status asgml_model_zero_grad(asgml_model *m)
 {
-    return m->be->ops->fill(m->be, m->nparams, 0.0f, m->grads);
+    return m->be->ops->fill(m->be, m->reg.nparams, 0.0f, m->grads);
 }

@@ -62,15 +62,15 @@ asgml_status asgml_optim_create(asgml_model *model, const asgml_optim_config *cf
     o->base_lr = cfg->lr;
     for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
         if (o->cfg.group_lr_mult[g] == 0.0) o->cfg.group_lr_mult[g] = 1.0;
-    o->nviews = model->nviews;
+    o->nviews = model->reg.nviews;
     o->steps = calloc((size_t)(o->nviews ? o->nviews : 1), sizeof *o->steps);
     asgml_status st = o->steps ? ASGML_OK
                                : asgml_error(ASGML_ENOMEM, "optim.c:%d: out of memory", __LINE__);
     int nstate = cfg->kind == ASGML_OPTIM_SGD ? (cfg->momentum != 0.0) : 2;
-    size_t bytes = (size_t)model->nparams * sizeof(float);
+    size_t bytes = (size_t)model->reg.nparams * sizeof(float);
     for (int k = 0; k < nstate && st == ASGML_OK; k++) {
         st = be->ops->alloc(be, bytes, (void **)&o->state[k]);
-        if (st == ASGML_OK) st = be->ops->fill(be, model->nparams, 0.0f, o->state[k]);
+        if (st == ASGML_OK) st = be->ops->fill(be, model->reg.nparams, 0.0f, o->state[k]);
     }
     if (st != ASGML_OK) {
         asgml_optim_free(o);
@@ -106,7 +106,7 @@ double asgml_optim_group_lr(const asgml_optim *o, int group)
 /* is view v skipped this step (its owner modality inactive)? */
 static int view_skipped(const asgml_model *m, int v, const int *active)
 {
-    const asgml_param_view *pv = &m->views[v];
+    const asgml_param_view *pv = &m->reg.views[v];
     int owner = pv->group < ASGML_MAX_MODALITIES ? pv->group
                 : pv->group == ASGML_GROUP_HEADS ? pv->head_of : -1;
     return active && owner >= 0 && !active[owner];
@@ -122,7 +122,7 @@ asgml_status asgml_optim_step(asgml_optim *o, const int *active)
     asgml_backend *be = m->be;
     const asgml_optim_config *c = &o->cfg;
     for (int v = 0; v < o->nviews;) {
-        const asgml_param_view *pv = &m->views[v];
+        const asgml_param_view *pv = &m->reg.views[v];
         if (view_skipped(m, v, active)) {
             v++;
             continue;
@@ -132,11 +132,11 @@ asgml_status asgml_optim_step(asgml_optim *o, const int *active)
         int64_t numel = pv->numel;
         int u = v + 1;
         while (u < o->nviews && !view_skipped(m, u, active) &&
-               m->views[u].offset == pv->offset + numel &&
-               (float)(o->base_lr * group_mult(o, m->views[u].group)) == lr &&
+               m->reg.views[u].offset == pv->offset + numel &&
+               (float)(o->base_lr * group_mult(o, m->reg.views[u].group)) == lr &&
                o->steps[u] + 1 == step) {
             ++o->steps[u];
-            numel += m->views[u].numel;
+            numel += m->reg.views[u].numel;
             u++;
         }
         float *p = m->params + pv->offset;
