@@ -368,6 +368,7 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
                 MODEL_TRY(resnet_forward(m, i, batch, m->training));
             else
                 MODEL_TRY(mlp_forward(m, i, batch));
+            MODEL_TRY(model_mask_features(m, i, bd, e->feat));
         }
         if (m->cfg.dropout > 0.0f) {
             if (m->training) {
@@ -420,6 +421,7 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
             else
                 MODEL_TRY(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
         }
+        MODEL_TRY(model_mask_features(m, i, bd, e->dfeat));
         if (e->cfg.kind == ASGML_ENC_RESNET18)
             MODEL_TRY(resnet_backward(m, i, batch));
         else

@@ -132,6 +132,7 @@ struct asgml_model {
 
     int batch, training;               /* of the last forward */
     uint64_t dropout_seed, dropout_offset;
+    const float *feat_mask[ASGML_MAX_MODALITIES];  /* (B, D) or NULL (model_ops.c) */
 };
 
 /* builders (model.c): append a named view, return its offset in floats */
@@ -163,6 +164,9 @@ asgml_status fusion_forward(asgml_model *m, int batch);
  * enc[m].dfeat (heads provider) */
 asgml_status fusion_backward(asgml_model *m, int batch, const float *dlogits,
                              const float *const *duni);
+
+/* model_ops.c: x (B*D floats) *= feature mask of modality i, if one is set */
+asgml_status model_mask_features(asgml_model *m, int i, int64_t bd, float *x);
 
 #define MODEL_TRY(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
