@@ -424,6 +424,15 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
         json_decref(bm);
         json_object_set_new(root, "best", best);
     }
+    if (t->hold_val) {      /* the seeded hold-out that served as validation split */
+        json_t *h = json_object(), *ix = json_array();
+        for (int64_t i = 0; i < t->n_hold_val; i++)
+            json_array_append_new(ix, json_integer(t->hold_val[i]));
+        json_object_set_new(h, "fraction", json_real(t->val_fraction));
+        json_object_set_new(h, "seed", json_integer(t->val_seed));
+        json_object_set_new(h, "indices", ix);
+        json_object_set_new(root, "val_holdout", h);
+    }
     json_object_set_new(root, "wall_time_s", json_real(t->wall_seconds));
     json_object_set_new(root, "train_time_s", json_real(t->train_seconds));
     json_object_set_new(root, "samples_per_s",
