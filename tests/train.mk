@@ -4,6 +4,10 @@ check_PROGRAMS += tests/test-config tests/test-metrics tests/test-checkpoint
 tests_test_config_SOURCES = tests/test-config.c tests/tap.h
 tests_test_metrics_SOURCES = tests/test-metrics.c tests/tap.h
 tests_test_checkpoint_SOURCES = tests/test-checkpoint.c tests/tap.h
+# method services (asgml/hooks.h); uses tests/probe-mkstore
+check_PROGRAMS += tests/test-hooks
+tests_test_hooks_SOURCES = tests/test-hooks.c tests/tap.h
+TESTS += tests/test-hooks
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh

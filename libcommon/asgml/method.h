@@ -59,9 +59,29 @@ typedef struct asgml_step {
     double test_acc, test_acc_uni[ASGML_MAX_MODALITIES];
 
     asgml_log_record *log;          /* this step's record */
+
+    /* Services of asgml/hooks.h; the loop pre-fills the defaults per step. */
+    struct asgml_train *train;      /* the running loop (opaque) */
+    int substep, num_substeps;      /* optimiser sub-step k of this batch, from 0 */
+    const float *x[ASGML_MAX_MODALITIES];   /* this batch's inputs (backend memory) */
+    const int64_t *samples;         /* host (B): store indices of this batch */
+    float fused_weight;             /* H1: weight of CE(z) in the loss (1) */
+    float fused_grad_scale;         /* H1: factor on dL/dz in backward, loss unchanged (1) */
+    float feature_grad_scale[ASGML_MAX_MODALITIES]; /* H1: factor on dL/df_m (1) */
+    /* H1: 1 = one backward per loss term: term_grads[0] gets the gradient of
+     * fused_weight CE(z), term_grads[1 + m] that of uni_weight[m] CE(u_m)
+     * (backend memory, the parameter layout); the model gradient is their
+     * sum (plus extra passes) and may be replaced in modulate (H2). */
+    int separate_terms;
+    float *term_grads[ASGML_MAX_MODALITIES + 1];
+    /* epoch_end: evaluation of the validation split (NaN without one) */
+    double val_acc, val_loss, val_acc_uni[ASGML_MAX_MODALITIES], test_loss;
 } asgml_step;
 
 enum { ASGML_NEEDS_UNI_SPLIT = 1u, ASGML_NEEDS_UNI_HEADS = 2u, ASGML_SINGLE_MODALITY = 4u };
+/* a validation split: the store's, else a seeded class-stratified hold-out
+ * of the training split (data.val-fraction, data.val-seed) */
+enum { ASGML_NEEDS_VAL = 8u };
 
 typedef struct asgml_method_ops {
     const char *name;        /* "ogm-ge" */
@@ -79,6 +99,12 @@ typedef struct asgml_method_ops {
     asgml_status (*epoch_end)(void *state, asgml_step *s);
     asgml_status (*save)(void *state, asgml_state_io *io);
     asgml_status (*load)(void *state, asgml_state_io *io);
+    /* Optional (NULL = not used).  H0, before each forward of the step:
+     * feature masks (asgml_step_feature_mask), the sub-step's choices. */
+    asgml_status (*before_forward)(void *state, asgml_step *s);
+    /* Optimiser sub-steps for this batch (>= 1): the loop runs H0, forward,
+     * H1, backward, H2, H3, H4 that many times with s->substep = 0, 1, ... */
+    int (*num_substeps)(void *state, const asgml_step *s);
 } asgml_method_ops;
 
 /* Required: name, summary and create.  Every other hook may be NULL: a

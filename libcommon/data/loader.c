@@ -460,7 +460,12 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     if (cfg->batch_size < 1 || cfg->num_modalities < 1 ||
         cfg->num_modalities > ASGML_MAX_MODALITIES)
         return asgml_error(ASGML_EINVAL, "loader: bad batch size or modality count");
-    st = asgml_store_split(store, cfg->scheme, cfg->part, &idx, &n);
+    if (cfg->indices) {
+        idx = cfg->indices;
+        n = cfg->num_indices;
+        st = ASGML_OK;
+    } else
+        st = asgml_store_split(store, cfg->scheme, cfg->part, &idx, &n);
     if (st != ASGML_OK)
         return st;
     if (n == 0)

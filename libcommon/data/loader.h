@@ -78,6 +78,8 @@ typedef struct asgml_loader_config {
     uint64_t seed;
     int num_modalities;
     const asgml_transform *tf;   /* (num_modalities), copied */
+    const int32_t *indices;      /* non-NULL: serve these store indices (ascending) */
+    int64_t num_indices;         /* instead of the split part (a hold-out subset) */
 } asgml_loader_config;
 
 typedef struct asgml_batch {

@@ -110,6 +110,15 @@ static asgml_status check_config(const asgml_model_config *c)
     return ASGML_OK;
 }
 
+/* x (B*D floats) *= the feature mask of modality i, if one is set
+ * (asgml_model_set_feature_mask: between encoder and fusion) */
+static asgml_status model_mask_features(asgml_model *m, int i, int64_t bd, float *x)
+{
+    if (!m->feat_mask[i])
+        return ASGML_OK;
+    return m->be->ops->mul(m->be, bd, x, m->feat_mask[i], x);
+}
+
 /* Lays out views and the arena.  Run twice: m->reg.arena.base == NULL counts. */
 static asgml_status model_build(asgml_model *m)
 {
@@ -211,6 +220,22 @@ fail:
     return st;
 }
 
+/* Points m's layers at other parameter, gradient and buffer arrays of the
+ * same layout (the shadow models of model_ops.c share their source's); the
+ * activation arena stays m's own.  Re-runs the build's real pass, which
+ * resolves every layer's views against the new arrays. */
+asgml_status model_bind(asgml_model *m, float *params, float *grads, float *buffers)
+{
+    int64_t nparams = m->reg.nparams, arena_size = m->reg.arena.used;
+    m->params = m->reg.params = params;
+    m->grads = m->reg.grads = grads;
+    m->buffers = m->reg.buffers = buffers;
+    MODEL_TRY(model_build(m));
+    if (m->reg.arena.used != arena_size || m->reg.nparams != nparams)
+        return asgml_error(ASGML_EINTERNAL, "model.c:%d: layout changed on rebinding", __LINE__);
+    return ASGML_OK;
+}
+
 void asgml_model_free(asgml_model *m)
 {
     if (!m) return;
@@ -293,6 +318,7 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
                 MODEL_TRY(resnet_forward(be, &e->r, batch, m->training, e->input, e->feat));
             else
                 MODEL_TRY(mlp_forward(be, &e->mlp, batch, e->input, e->feat));
+            MODEL_TRY(model_mask_features(m, i, bd, e->feat));
         }
         if (m->cfg.dropout > 0.0f) {
             if (m->training) {
@@ -362,6 +388,7 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
             else
                 MODEL_TRY(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
         }
+        MODEL_TRY(model_mask_features(m, i, bd, e->dfeat));
         if (e->cfg.kind == ASGML_ENC_RESNET18)
             MODEL_TRY(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));
         else

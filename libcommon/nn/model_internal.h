@@ -56,6 +56,11 @@ struct asgml_model {
     dropout_layer drop;                /* on the fusion input, p = cfg.dropout */
     int batch, training;               /* of the last forward */
     uint64_t dropout_seed, dropout_offset;
+    const float *feat_mask[ASGML_MAX_MODALITIES];  /* (B, D) or NULL (model_ops.c) */
 };
+
+/* model.c: resolve m's layers against other arrays of the same layout */
+asgml_status model_bind(asgml_model *m, float *params, float *grads, float *buffers);
+
 
 #endif

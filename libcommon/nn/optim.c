@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nn/model_internal.h"
+#include "asgml/hooks.h"
 #include "asgml/optim.h"
 
 struct asgml_optim {
@@ -20,6 +21,7 @@ struct asgml_optim {
     float *state[2];      /* SGD: momentum; Adam: m, v (backend, params layout) */
     int64_t *steps;       /* host, one per param view */
     int nviews;
+    double group_lr[ASGML_GROUP_HEADS + 1];   /* override of base_lr * mult; < 0: none */
 };
 
 void asgml_optim_config_defaults(asgml_optim_config *c)
@@ -60,6 +62,7 @@ asgml_status asgml_optim_create(asgml_model *model, const asgml_optim_config *cf
     o->model = model;
     o->cfg = *cfg;
     o->base_lr = cfg->lr;
+    for (int g = 0; g <= ASGML_GROUP_HEADS; g++) o->group_lr[g] = -1.0;
     for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
         if (o->cfg.group_lr_mult[g] == 0.0) o->cfg.group_lr_mult[g] = 1.0;
     o->nviews = model->reg.nviews;
@@ -100,7 +103,37 @@ void asgml_optim_set_lr(asgml_optim *o, double base_lr) { o->base_lr = base_lr; 
 
 double asgml_optim_group_lr(const asgml_optim *o, int group)
 {
+    if (group >= 0 && group <= ASGML_GROUP_HEADS && o->group_lr[group] >= 0.0)
+        return o->group_lr[group];
     return o->base_lr * group_mult(o, group);
+}
+
+void asgml_optim_set_group_lr(asgml_optim *o, int group, double lr)
+{
+    if (group >= 0 && group <= ASGML_GROUP_HEADS) o->group_lr[group] = lr < 0.0 ? -1.0 : lr;
+}
+
+asgml_status asgml_optim_clone(const asgml_optim *src, asgml_model *model, asgml_optim **out)
+{
+    asgml_backend *be = model->be;
+    asgml_optim *o;
+    if (model->reg.nparams != src->model->reg.nparams || model->reg.nviews != src->nviews)
+        return asgml_error(ASGML_EINVAL, "optim.c:%d: clone onto a model of another layout",
+                           __LINE__);
+    MODEL_TRY(asgml_optim_create(model, &src->cfg, &o));
+    o->base_lr = src->base_lr;
+    memcpy(o->group_lr, src->group_lr, sizeof o->group_lr);
+    memcpy(o->steps, src->steps, (size_t)src->nviews * sizeof *o->steps);
+    for (int k = 0; k < 2; k++)
+        if (src->state[k] && o->state[k]) {
+            asgml_status st = be->ops->copy(be, model->reg.nparams, src->state[k], o->state[k]);
+            if (st != ASGML_OK) {
+                asgml_optim_free(o);
+                return st;
+            }
+        }
+    *out = o;
+    return ASGML_OK;
 }
 
 /* is view v skipped this step (its owner modality inactive)? */
@@ -127,13 +160,13 @@ asgml_status asgml_optim_step(asgml_optim *o, const int *active)
             v++;
             continue;
         }
-        float lr = (float)(o->base_lr * group_mult(o, pv->group));
+        float lr = (float)asgml_optim_group_lr(o, pv->group);
         int64_t step = ++o->steps[v];
         int64_t numel = pv->numel;
         int u = v + 1;
         while (u < o->nviews && !view_skipped(m, u, active) &&
                m->reg.views[u].offset == pv->offset + numel &&
-               (float)(o->base_lr * group_mult(o, m->reg.views[u].group)) == lr &&
+               (float)asgml_optim_group_lr(o, m->reg.views[u].group) == lr &&
                o->steps[u] + 1 == step) {
             ++o->steps[u];
             numel += m->reg.views[u].numel;

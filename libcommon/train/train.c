@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "asgml/checkpoint.h"
+#include "asgml/hooks.h"
 #include "asgml/train.h"
 #include "data/loader.h"
 #include "train/metrics.h"
@@ -35,7 +36,7 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
     snprintf(buf, sizeof buf, "%s", spec);
     snprintf(t->method_spec, sizeof t->method_spec, "%s", spec);
     for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-        const asgml_method_ops *ops = asgml_method_find(tok);
+        const asgml_method_ops *ops = asgml_train_find_method(tok);
         if (!ops)
             return asgml_error(ASGML_EINVAL, "unknown method '%s' (asgml-train --list-methods "
                                "lists them)", tok);
@@ -346,13 +347,27 @@ static asgml_status setup(asgml_train *t)
     lc.part = "train";
     lc.train = 1;
     lc.drop_last = t->drop_last;
+    /* validation: the store's split, else (when a method needs one or
+     * data.val-fraction is given) a hold-out of train (validation.c) */
+    if (!asgml_store_has_split(t->store, sch, "val") &&
+        ((t->needs & ASGML_NEEDS_VAL) || asgml_config_is_set(t->cfg, "data.val-fraction"))) {
+        CK(asgml_train_make_holdout(t, sch));
+        lc.indices = t->hold_train;
+        lc.num_indices = t->n_hold_train;
+    }
     CK(asgml_loader_create(t->store, &lc, &t->train_ld));
+    lc.indices = NULL;
     lc.train = 0;
     lc.drop_last = 0;
     lc.part = "test";
     CK(asgml_loader_create(t->store, &lc, &t->test_ld));
     if (asgml_store_has_split(t->store, sch, "val")) {
         lc.part = "val";
+        CK(asgml_loader_create(t->store, &lc, &t->val_ld));
+    } else if (t->hold_val) {
+        lc.part = "val";
+        lc.indices = t->hold_val;
+        lc.num_indices = t->n_hold_val;
         CK(asgml_loader_create(t->store, &lc, &t->val_ld));
     }
 
@@ -380,6 +395,7 @@ static asgml_status setup(asgml_train *t)
         t->uni_default[m] = t->mc.uni == ASGML_UNI_HEADS ? (float)t->uni_gamma : 0.0f;
     }
     t->best_epoch = -1;
+    t->step_info.train = t;
     return ASGML_OK;
 }
 
@@ -410,6 +426,7 @@ void asgml_train_free(asgml_train *t)
     asgml_loader_free(t->train_ld);
     asgml_loader_free(t->test_ld);
     asgml_loader_free(t->val_ld);
+    asgml_train_services_free(t);
     for (int i = 0; i < t->ncreated; i++)
         if (t->meth[i]->destroy)
             t->meth[i]->destroy(t->mstate[i]);
@@ -532,45 +549,91 @@ static void prefill_step_record(asgml_train *t, asgml_log_record *r)
     }
 }
 
-/* The canonical step (methods.md 1.6) on batch b. */
-static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *loss_out,
-                               int64_t *correct)
+/* Backward of the step's loss terms.  Plain: one backward of all terms.
+ * With separate_terms or a feature_grad_scale != 1: what the gradient holds
+ * already (extra passes of H1) is set aside, each term (or all of them) is
+ * taken alone, encoder spans are scaled, and the sum is put back. */
+static asgml_status backward_terms(asgml_train *t, const float *const *duni)
 {
     asgml_step *s = &t->step_info;
-    int B = b->size, C = t->mc.num_classes, logging;
+    int64_t np = asgml_model_num_params(t->model);
+    float *g = asgml_model_grads(t->model);
+    int scaled = 0;
+    for (int m = 0; m < t->nmod; m++)
+        scaled |= s->feature_grad_scale[m] != 1.0f;
+    if (!s->separate_terms && !scaled)
+        return asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active);
+    CK(asgml_train_term_buffers(t));
+    CK(OPS(t)->copy(t->be, np, g, t->pre_grad));
+    for (int k = 0; k <= (s->separate_terms ? t->nmod : 0); k++) {
+        const float *one[ASGML_MAX_MODALITIES] = { 0 };
+        CK(asgml_model_zero_grad(t->model));
+        if (!s->separate_terms)
+            CK(asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active));
+        else if (k == 0)
+            CK(asgml_model_backward(t->model, t->dlogits, NULL, s->encoder_active));
+        else if (duni[k - 1]) {
+            one[k - 1] = duni[k - 1];
+            CK(asgml_model_backward(t->model, NULL, one, s->encoder_active));
+        }
+        for (int m = 0; m < t->nmod; m++)
+            if (s->feature_grad_scale[m] != 1.0f)
+                CK(asgml_model_scale_group_grad(t->model, m, s->feature_grad_scale[m]));
+        CK(OPS(t)->copy(t->be, np, g, t->term_buf[k]));
+    }
+    CK(OPS(t)->copy(t->be, np, t->pre_grad, g));
+    for (int k = 0; k <= (s->separate_terms ? t->nmod : 0); k++)
+        CK(OPS(t)->axpy(t->be, np, 1.0f, t->term_buf[k], g));
+    if (!s->separate_terms)
+        for (int k = 0; k <= t->nmod; k++)
+            s->term_grads[k] = NULL;
+    return ASGML_OK;
+}
+
+/* H1 defaults of sub-step k */
+static void prefill_step(asgml_train *t, int k)
+{
+    asgml_step *s = &t->step_info;
+    s->substep = k;
+    s->fused_weight = 1.0f;
+    s->fused_grad_scale = 1.0f;
+    s->separate_terms = 0;
+    for (int m = 0; m < t->nmod; m++) {
+        s->uni_weight[m] = t->uni_default[m];
+        s->encoder_active[m] = 1;
+        s->grad_norm_pre[m] = s->ce_uni[m] = 0;
+        s->feature_grad_scale[m] = 1.0f;
+    }
+    for (int m = 0; m <= ASGML_MAX_MODALITIES; m++)
+        s->term_grads[m] = NULL;
+}
+
+/* One optimiser (sub-)step of the canonical step (methods.md 1.6) on the
+ * uploaded batch b: H0, forward, H1, loss, backward, H2, H3, H4. */
+static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logging,
+                                  double *loss_out, int64_t *correct)
+{
+    asgml_step *s = &t->step_info;
+    int B = b->size, C = t->mc.num_classes;
     const float *inputs[ASGML_MAX_MODALITIES];
     const float *duni[ASGML_MAX_MODALITIES] = { 0 };
     double sum, loss;
     char key[64];
 
-    logging = t->log_every > 0 && t->step % t->log_every == 0;
-    s->batch = b->index;
-    s->step = t->step;
-    s->batch_size = B;
-    s->labels = b->labels;
-    s->labels_dev = t->labels_dev;
-    for (int m = 0; m < t->nmod; m++) {
-        s->uni_weight[m] = t->uni_default[m];
-        s->encoder_active[m] = 1;
-        s->grad_norm_pre[m] = s->ce_uni[m] = 0;
+    for (int m = 0; m < t->nmod; m++)
         inputs[m] = t->x_dev[m];
-    }
-    prefill_step_record(t, t->rec);
-    s->log = t->rec;
-    CK(upload(t, b));
-    CK(asgml_model_zero_grad(t->model));
-    if (b->index == 0)
-        CK(HOOK(t, epoch_begin, "epoch_begin"));
-    s->log = t->rec;
+    CK(HOOK(t, before_forward, "before_forward"));
     CK(asgml_model_forward(t->model, inputs, B, 1, NULL));
     CK(HOOK(t, before_backward, "before_backward"));
 
-    /* loss = CE(z) + sum_m uni_weight[m] CE(u_m); gradients (1/B) scaled */
+    /* loss = fused_weight CE(z) + sum_m uni_weight[m] CE(u_m); gradients (1/B) scaled */
     CK(OPS(t)->fill(t->be, (int64_t)B * C, 0.0f, t->dlogits));
     CK(OPS(t)->softmax_ce(t->be, B, C, asgml_model_logits(t->model), t->labels_dev,
-                          1.0f / (float)B, NULL, NULL, t->dlogits, &sum));
+                          s->fused_weight / (float)B, NULL, NULL, t->dlogits, &sum));
     s->ce_fused = sum / B;
-    loss = s->ce_fused;
+    loss = s->fused_weight == 1.0f ? s->ce_fused : (double)s->fused_weight * s->ce_fused;
+    if (s->fused_grad_scale != 1.0f)
+        CK(OPS(t)->scale(t->be, (int64_t)B * C, s->fused_grad_scale, t->dlogits));
     for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE; m++) {
         const float *u = asgml_model_unimodal_logits(t->model, m);
         float w = s->uni_weight[m];
@@ -589,12 +652,13 @@ static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *los
                        (size_t)B * C * sizeof(float)));
     asgml_argmax_rows(t->logits_host, B, C, t->pred);
     s->batch_acc = asgml_accuracy(t->pred, b->labels, B);
-    *correct += (int64_t)nearbyint(s->batch_acc * B);
+    if (s->substep == 0)
+        *correct += (int64_t)nearbyint(s->batch_acc * B);
     if (!isfinite(loss))
         return asgml_error(ASGML_ENUMERIC, "step %lld (epoch %d, batch %d): the loss is %s",
                            (long long)t->step, s->epoch, s->batch, isnan(loss) ? "NaN" : "infinite");
 
-    CK(asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active));
+    CK(backward_terms(t, duni));
     for (int m = 0; m < t->nmod; m++)
         s->grad_norm_pre[m] = group_norm(t, m);
     CK(HOOK(t, modulate, "modulate"));
@@ -606,8 +670,61 @@ static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *los
         }
     CK(asgml_optim_step(t->optim, s->encoder_active));
     CK(HOOK(t, after_step, "after_step"));
+    CK(asgml_train_services_end_step(t));
+    *loss_out = loss;
+    return ASGML_OK;
+}
 
-    asgml_log_num(t->rec, "loss", loss);
+/* The canonical step (methods.md 1.6) on batch b, in num_substeps optimiser
+ * sub-steps (1 unless a method asks for more). */
+static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *loss_out,
+                               int64_t *correct)
+{
+    asgml_step *s = &t->step_info;
+    int B = b->size, logging, nsub = 1;
+    double loss = 0, loss_sum = 0;
+    char key[64];
+
+    logging = t->log_every > 0 && t->step % t->log_every == 0;
+    s->batch = b->index;
+    s->step = t->step;
+    s->batch_size = B;
+    s->labels = b->labels;
+    s->labels_dev = t->labels_dev;
+    s->samples = b->samples;
+    for (int m = 0; m < t->nmod; m++)
+        s->x[m] = t->x_dev[m];
+    prefill_step(t, 0);
+    s->num_substeps = 1;
+    prefill_step_record(t, t->rec);
+    asgml_train_log_group_lr(t, t->rec);
+    s->log = t->rec;
+    CK(upload(t, b));
+    CK(asgml_model_zero_grad(t->model));
+    if (b->index == 0)
+        CK(HOOK(t, epoch_begin, "epoch_begin"));
+    s->log = t->rec;
+    for (int i = 0; i < t->nmeth; i++)
+        if (t->meth[i]->num_substeps) {
+            int k = t->meth[i]->num_substeps(t->mstate[i], s);
+            if (k > nsub)
+                nsub = k;
+        }
+    s->num_substeps = nsub;
+    for (int k = 0; k < nsub; k++) {
+        if (k > 0) {
+            prefill_step(t, k);
+            CK(asgml_model_zero_grad(t->model));
+        }
+        CK(train_substep(t, b, logging, &loss, correct));
+        loss_sum += loss;
+    }
+    if (nsub > 1) {
+        loss = loss_sum / nsub;
+        asgml_log_int(t->rec, "substeps", nsub);
+    }
+
+    asgml_log_num(t->rec, "loss", s->loss);
     asgml_log_num(t->rec, "ce", s->ce_fused);
     asgml_log_num(t->rec, "acc", s->batch_acc);
     for (int m = 0; m < t->nmod; m++) {
@@ -629,9 +746,11 @@ static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *los
 
 /* ---- evaluation ----------------------------------------------------------------- */
 
-/* Inference over a loader; writes <part>.loss/.acc/.f1/.acc.<m> into r. */
-static asgml_status evaluate(asgml_train *t, asgml_loader *ld, const char *part,
-                             asgml_log_record *r, double *acc_out)
+/* Inference of `model` over a loader; writes <part>.loss/.acc/.f1/.acc.<m>
+ * into r (may be NULL: only *acc_out, *loss_out). */
+asgml_status asgml_train_evaluate(asgml_train *t, asgml_model *model, asgml_loader *ld,
+                                  const char *part, asgml_log_record *r, double *acc_out,
+                                  double *loss_out)
 {
     int64_t n = asgml_loader_num_samples(ld), pos = 0;
     int C = t->mc.num_classes, done = 0;
@@ -651,22 +770,22 @@ static asgml_status evaluate(asgml_train *t, asgml_loader *ld, const char *part,
             break;
         for (int m = 0; m < t->nmod; m++)
             inputs[m] = t->x_dev[m];
-        if ((st = upload(t, &b)) || (st = asgml_model_forward(t->model, inputs, b.size, 0, NULL)) ||
-            (st = OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(t->model), t->labels_dev,
+        if ((st = upload(t, &b)) || (st = asgml_model_forward(model, inputs, b.size, 0, NULL)) ||
+            (st = OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(model), t->labels_dev,
                                      0.0f, NULL, NULL, NULL, &sum)) ||
-            (st = OPS(t)->to_host(t->be, t->logits_host, asgml_model_logits(t->model),
+            (st = OPS(t)->to_host(t->be, t->logits_host, asgml_model_logits(model),
                                   (size_t)b.size * C * sizeof(float))))
             break;
         loss_sum += sum;
         asgml_argmax_rows(t->logits_host, b.size, C, pred + pos);
         for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE && st == ASGML_OK; m++) {
-            st = OPS(t)->to_host(t->be, t->uni_host[m], asgml_model_unimodal_logits(t->model, m),
+            st = OPS(t)->to_host(t->be, t->uni_host[m], asgml_model_unimodal_logits(model, m),
                                  (size_t)b.size * C * sizeof(float));
             asgml_argmax_rows(t->uni_host[m], b.size, C, pred + (m + 1) * n + pos);
         }
         pos += b.size;
     }
-    if (st == ASGML_OK) {
+    if (st == ASGML_OK && r) {
         acc = asgml_accuracy(pred, labels, n);
         snprintf(key, sizeof key, "%s.loss", part);
         asgml_log_num(r, key, loss_sum / n);
@@ -681,8 +800,14 @@ static asgml_status evaluate(asgml_train *t, asgml_loader *ld, const char *part,
             asgml_log_num(r, key, am);
             if (strcmp(part, "test") == 0)
                 t->step_info.test_acc_uni[m] = am;
+            else if (strcmp(part, "val") == 0)
+                t->step_info.val_acc_uni[m] = am;
         }
-        *acc_out = acc;
+    }
+    if (st == ASGML_OK) {
+        *acc_out = asgml_accuracy(pred, labels, n);
+        if (loss_out)
+            *loss_out = loss_sum / n;
     }
     free(pred);
     return st;
@@ -707,11 +832,13 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     s->epoch = e;
     t->lr = asgml_schedule_lr(&t->sched, t->oc.lr, e);
     asgml_optim_set_lr(t->optim, t->lr);
+    CK(asgml_train_apply_group_lr(t));
     CK(asgml_loader_start_epoch(t->train_ld, e));
     asgml_log_record_clear(t->epoch_rec);
     asgml_log_str(t->epoch_rec, "type", "epoch");
     asgml_log_int(t->epoch_rec, "epoch", e);
     asgml_log_num(t->epoch_rec, "lr", t->lr);
+    asgml_train_log_group_lr(t, t->epoch_rec);
     asgml_log_num(t->epoch_rec, "train.loss", 0);
     asgml_log_num(t->epoch_rec, "train.acc", 0);
     for (;;) {
@@ -740,10 +867,16 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     t->samples_seen += seen;
     asgml_log_num(t->epoch_rec, "train.loss", loss_sum / (double)seen);
     asgml_log_num(t->epoch_rec, "train.acc", (double)correct / (double)seen);
-    CK(evaluate(t, t->test_ld, "test", t->epoch_rec, &test_acc));
+    CK(asgml_train_evaluate(t, t->model, t->test_ld, "test", t->epoch_rec, &test_acc,
+                            &s->test_loss));
     s->test_acc = test_acc;
+    s->val_loss = NAN;
+    for (int m = 0; m < t->nmod; m++)
+        s->val_acc_uni[m] = NAN;
     if (t->val_ld)
-        CK(evaluate(t, t->val_ld, "val", t->epoch_rec, &val_acc));
+        CK(asgml_train_evaluate(t, t->model, t->val_ld, "val", t->epoch_rec, &val_acc,
+                                &s->val_loss));
+    s->val_acc = val_acc;
     s->log = t->epoch_rec;
     CK(HOOK(t, epoch_end, "epoch_end"));
     asgml_log_num(t->epoch_rec, "time_s", asgml_train_now() - t0);

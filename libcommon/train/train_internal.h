@@ -11,6 +11,7 @@
 #include "asgml/store.h"
 #include "asgml/train.h"
 #include "data/loader.h"
+#include "nn/model_ops.h"
 
 #define ASGML_TRAIN_MAX_METHODS 8
 
@@ -65,6 +66,22 @@ struct asgml_train {
     int best_epoch;
     double best_metric;
 
+    /* method services (train/services.c, train/validation.c) */
+    model_shadow *shadow[4];                      /* extra forward passes */
+    float *zero_x[ASGML_MAX_MODALITIES];          /* (B, per_sample[m]) zeros */
+    float *term_buf[ASGML_MAX_MODALITIES + 1];    /* separate-term gradients */
+    float *pre_grad;                              /* gradient before the terms */
+    float *fmask[ASGML_MAX_MODALITIES];           /* (B, D) feature masks */
+    int fmask_on;
+    double group_mult[ASGML_GROUP_HEADS + 1];     /* lr multiplier; 0 = schedule */
+    int group_lr_set;
+    int32_t *hold_train, *hold_val;               /* hold-out (store indices) */
+    int64_t n_hold_train, n_hold_val;
+    double val_fraction;
+    long val_seed;
+    asgml_loader *train_eval_ld;                  /* train split, sorted order */
+    uint64_t ncopies;
+
     /* run directory */
     FILE *log;
     long log_bytes;
@@ -73,6 +90,20 @@ struct asgml_train {
 };
 
 double asgml_train_now(void);
+/* train.c */
+asgml_status asgml_train_evaluate(asgml_train *t, asgml_model *model, asgml_loader *ld,
+                                  const char *part, asgml_log_record *r, double *acc,
+                                  double *loss);
+/* services.c */
+const asgml_method_ops *asgml_train_find_method(const char *name);
+asgml_status asgml_train_services_begin_step(asgml_train *t);
+asgml_status asgml_train_services_end_step(asgml_train *t);
+asgml_status asgml_train_apply_group_lr(asgml_train *t);
+void asgml_train_log_group_lr(asgml_train *t, asgml_log_record *r);
+asgml_status asgml_train_term_buffers(asgml_train *t);
+void asgml_train_services_free(asgml_train *t);
+/* validation.c */
+asgml_status asgml_train_make_holdout(asgml_train *t, const char *scheme);
 /* train_rundir.c */
 asgml_status asgml_train_open_rundir(asgml_train *t);
 asgml_status asgml_train_log_write(asgml_train *t, asgml_log_record *r);

@@ -145,7 +145,7 @@ static asgml_status train_state_json(asgml_train *t, char **out)
     if (!best || !last)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
     asgml_format_double(bm, sizeof bm, t->best_metric);
-    n = strlen(best) + strlen(last) + 512;
+    n = strlen(best) + strlen(last) + 1024;
     *out = malloc(n);
     if (!*out)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
@@ -154,6 +154,15 @@ static asgml_status train_state_json(asgml_train *t, char **out)
              "\"best\":%s,\"last\":%s}", t->best_epoch, isfinite(t->best_metric) ? bm : "null",
              t->log_bytes, (long long)t->samples_seen, t->train_seconds, t->wall_seconds +
              0.0, best, last);
+    if (t->group_lr_set) {   /* per-group lr multipliers set by methods (services.c) */
+        size_t len = strlen(*out);
+        (*out)[len - 1] = 0;
+        len--;
+        len += (size_t)snprintf(*out + len, n - len, ",\"group_lr_mult\":[");
+        for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
+            len += (size_t)snprintf(*out + len, n - len, "%s%.17g", g ? "," : "", t->group_mult[g]);
+        snprintf(*out + len, n - len, "]}");
+    }
     return ASGML_OK;
 }
 
@@ -304,6 +313,11 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
         t->samples_seen = json_integer_value(json_object_get(js, "samples_seen"));
         t->train_seconds = json_number_value(json_object_get(js, "train_seconds"));
         t->wall_seconds = json_number_value(json_object_get(js, "wall_seconds"));
+        if ((v = json_object_get(js, "group_lr_mult")) && json_is_array(v)) {
+            for (size_t g = 0; g < json_array_size(v) && g <= ASGML_GROUP_HEADS; g++)
+                t->group_mult[g] = json_number_value(json_array_get(v, g));
+            t->group_lr_set = 1;
+        }
         if ((v = json_object_get(js, "best")) && json_is_object(v))
             record_from_json(t->best_rec, v);
         if ((v = json_object_get(js, "last")) && json_is_object(v))
@@ -423,6 +437,15 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
         json_object_update(best, bm);
         json_decref(bm);
         json_object_set_new(root, "best", best);
+    }
+    if (t->hold_val) {      /* the seeded hold-out that served as validation split */
+        json_t *h = json_object(), *ix = json_array();
+        for (int64_t i = 0; i < t->n_hold_val; i++)
+            json_array_append_new(ix, json_integer(t->hold_val[i]));
+        json_object_set_new(h, "fraction", json_real(t->val_fraction));
+        json_object_set_new(h, "seed", json_integer(t->val_seed));
+        json_object_set_new(h, "indices", ix);
+        json_object_set_new(root, "val_holdout", h);
     }
     json_object_set_new(root, "wall_time_s", json_real(t->wall_seconds));
     json_object_set_new(root, "train_time_s", json_real(t->train_seconds));

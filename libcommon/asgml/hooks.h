@@ -1,0 +1,121 @@
+/* asgml/hooks.h - services the training loop offers to methods beyond the
+ * gradient hooks of asgml/method.h, and the model/optimiser operations they
+ * are built on.  Nothing here runs unless a method asks for it: a run whose
+ * methods use none of it is bit-identical to a run without this interface.
+ *
+ * Model operations (any model, also outside a run):
+ *   clone, snapshot / restore / blend / re-initialise the parameters of one
+ *   group (encoder m, ASGML_GROUP_FUSION, ASGML_GROUP_HEADS), a per-modality
+ *   feature mask between encoder and fusion, scaling of a group's gradient.
+ * Optimiser operations: clone (state, step counts, lr), per-group lr.
+ * Step services (asgml_step of a running training loop):
+ *   extra forward passes of the current batch with chosen modalities'
+ *   inputs zeroed (inference-mode BN by default) whose gradients can be
+ *   kept; per-group lr multipliers; copies of the model + optimiser that are
+ *   trained and evaluated for whole epochs without touching the main run.
+ * Loop behaviour selected through asgml_step fields (method.h): fused_weight,
+ * fused_grad_scale, feature_grad_scale[m], separate_terms / term_grads[],
+ * sub-steps (asgml_method_ops.num_substeps), before_forward (H0), the
+ * validation split (ASGML_NEEDS_VAL) and val_* at epoch_end. */
+#ifndef ASGML_HOOKS_H
+#define ASGML_HOOKS_H
+
+#include "asgml/method.h"
+#include "asgml/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- model ---------------------------------------------------------------- */
+
+/* A new model with src's configuration, parameters, BN buffers and dropout
+ * stream; gradients zero.  Independent of src afterwards. */
+asgml_status asgml_model_clone(const asgml_model *src, asgml_model **out);
+/* Copy of a group's parameters (backend memory, asgml_model_group_span
+ * count floats); free with asgml_model_snapshot_free. */
+asgml_status asgml_model_snapshot(asgml_model *m, int group, float **snap);
+void asgml_model_snapshot_free(asgml_model *m, float *snap);
+asgml_status asgml_model_restore(asgml_model *m, int group, const float *snap);
+/* theta_group <- alpha * a + (1 - alpha) * b; a or b NULL = the current
+ * parameters.  BN running statistics are not touched. */
+asgml_status asgml_model_blend(asgml_model *m, int group, float alpha, const float *a,
+                               const float *b);
+/* Re-initialises the parameters and BN running statistics of one group with
+ * the model's initialiser (asgml_model_init_params) under `seed`: the group
+ * gets exactly the values a fresh model initialised with `seed` has there.
+ * Other groups and the dropout stream are untouched. */
+asgml_status asgml_model_reinit_group(asgml_model *m, int group, uint64_t seed);
+/* Feature mask of modality mod: backend memory (B, D) for the following
+ * forward passes (until set to NULL); f_m <- mask (.) f_m right after the
+ * encoder, so the fusion, the unimodal logits and the backward pass (dL/df_m
+ * (.) mask reaches the encoder) all see the masked feature.  Not owned. */
+asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *mask);
+/* grad_group *= s */
+asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s);
+
+/* ---- optimiser ------------------------------------------------------------ */
+
+/* A new optimiser for `model` (a clone of src's model) with src's
+ * configuration, lr, moments and per-view step counts. */
+asgml_status asgml_optim_clone(const asgml_optim *src, asgml_model *model, asgml_optim **out);
+/* Learning rate of one group from now on, overriding base lr * multiplier
+ * (lr < 0 removes the override).  asgml_optim_group_lr reports it. */
+void asgml_optim_set_group_lr(asgml_optim *o, int group, double lr);
+
+/* ---- step services (valid inside the hooks of a running loop) ------------- */
+
+/* Forward pass of the current batch in pass slot `slot` (0..3), with the
+ * inputs of every modality m with zero_input[m] != 0 replaced by zeros
+ * (zero_input NULL = none).  training_bn 0: inference mode (BN running
+ * statistics, not updated; no dropout); 1: training mode (batch statistics,
+ * running statistics updated).  The parameters are the model's; the pass
+ * has its own activations, so the main forward stays valid, and its
+ * gradient can be taken with asgml_step_backward_extra.  *logits: (B, C)
+ * backend memory, valid until the next pass in that slot. */
+asgml_status asgml_step_forward_extra(asgml_step *s, int slot, const int *zero_input,
+                                      int training_bn, const float **logits);
+/* u_m of the last pass in `slot` (NULL without unimodal logits). */
+const float *asgml_step_extra_unimodal_logits(asgml_step *s, int slot, int mod);
+/* Backward of the pass in `slot` from dlogits (B, C) and duni[m] (may be
+ * NULL); accumulates into the model's gradient (s->encoder_active applies). */
+asgml_status asgml_step_backward_extra(asgml_step *s, int slot, const float *dlogits,
+                                       const float *const *duni);
+/* Learning-rate multiplier of a group relative to the scheduled lr, applied
+ * at once and at every following epoch start (1 = back to the schedule);
+ * epoch and step records then carry "lr.<group>" for every group. */
+asgml_status asgml_step_set_group_lr_mult(asgml_step *s, int group, double mult);
+/* (B_max, D) backend buffer for modality mod's feature mask, enabled for the
+ * forward passes of this step only; fill it in before_forward (H0). */
+float *asgml_step_feature_mask(asgml_step *s, int mod);
+
+/* A copy of the model and optimiser state, trained for whole epochs on the
+ * training split (its own loader order stream and dropout stream, its own
+ * device buffers), so the main run's model, optimiser and random streams
+ * are untouched.  Use from epoch_begin / epoch_end. */
+typedef struct asgml_copy asgml_copy;
+/* `stream` selects the copy's order/dropout streams (same stream, same
+ * batches). */
+asgml_status asgml_step_copy_create(asgml_step *s, uint64_t stream, asgml_copy **out);
+/* n epochs of: loss = fused_weight CE(z) + sum_m uni_weight[m] CE(u_m)
+ * (uni_weight NULL = none), backward, optimiser step (the main run's lr). */
+asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
+                                     const float *uni_weight);
+/* Inference-mode evaluation of the copy (or of the main model when c is
+ * NULL) on part "train", "val" or "test": mean CE(z) and accuracy. */
+asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
+                                 double *loss, double *acc);
+asgml_model *asgml_copy_model(asgml_copy *c);
+asgml_optim *asgml_copy_optim(asgml_copy *c);
+void asgml_copy_free(asgml_copy *c);
+
+/* ---- tests ------------------------------------------------------------------ */
+
+/* Makes `ops` findable by name for asgml_train_create in this process (a
+ * method defined outside the registry, e.g. by a test); up to 8. */
+asgml_status asgml_method_add_extra(const asgml_method_ops *ops);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

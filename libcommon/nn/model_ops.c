@@ -1,0 +1,174 @@
+/* model_ops.c - whole-model and per-group operations for the method
+ * services of asgml/hooks.h: clone, snapshots, blending, re-initialisation,
+ * feature masks, gradient scaling; and shadow models that share a model's
+ * parameters, gradients and BN buffers but own their activations (extra
+ * forward passes, e.g. the input-zeroed passes of AGM, Li et al., "Boosting
+ * Multi-modal Model Performance with Adaptive Gradient Modulation", ICCV
+ * 2023, official code model/CREMAD_net.py). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "asgml/hooks.h"
+#include "nn/model_internal.h"
+#include "nn/model_ops.h"
+
+#define OPS(m) ((m)->be->ops)
+
+static asgml_status check_group(const asgml_model *m, int group)
+{
+    if ((group >= 0 && group < m->n) || group == ASGML_GROUP_FUSION || group == ASGML_GROUP_HEADS)
+        return ASGML_OK;
+    return asgml_error(ASGML_EINVAL, "model_ops.c:%d: no parameter group %d", __LINE__, group);
+}
+
+asgml_status asgml_model_clone(const asgml_model *src, asgml_model **out)
+{
+    asgml_model *m;
+    asgml_backend *be = src->be;
+    *out = NULL;
+    MODEL_TRY(asgml_model_create(be, &src->cfg, &m));
+    asgml_status st = be->ops->copy(be, src->reg.nparams, src->params, m->params);
+    if (st == ASGML_OK && src->reg.nbuffers > 0)
+        st = be->ops->copy(be, src->reg.nbuffers, src->buffers, m->buffers);
+    if (st == ASGML_OK)
+        st = asgml_model_zero_grad(m);
+    if (st != ASGML_OK) {
+        asgml_model_free(m);
+        return st;
+    }
+    m->dropout_seed = src->dropout_seed;
+    m->dropout_offset = src->dropout_offset;
+    *out = m;
+    return ASGML_OK;
+}
+
+asgml_status asgml_model_snapshot(asgml_model *m, int group, float **snap)
+{
+    int64_t off, cnt;
+    *snap = NULL;
+    MODEL_TRY(check_group(m, group));
+    asgml_model_group_span(m, group, &off, &cnt);
+    MODEL_TRY(OPS(m)->alloc(m->be, (size_t)(cnt > 0 ? cnt : 1) * sizeof(float), (void **)snap));
+    if (cnt > 0)
+        MODEL_TRY(OPS(m)->copy(m->be, cnt, m->params + off, *snap));
+    return ASGML_OK;
+}
+
+void asgml_model_snapshot_free(asgml_model *m, float *snap)
+{
+    if (snap)
+        OPS(m)->free(m->be, snap);
+}
+
+asgml_status asgml_model_restore(asgml_model *m, int group, const float *snap)
+{
+    int64_t off, cnt;
+    MODEL_TRY(check_group(m, group));
+    asgml_model_group_span(m, group, &off, &cnt);
+    return cnt > 0 ? OPS(m)->copy(m->be, cnt, snap, m->params + off) : ASGML_OK;
+}
+
+asgml_status asgml_model_blend(asgml_model *m, int group, float alpha, const float *a,
+                               const float *b)
+{
+    int64_t off, cnt;
+    float *tmp = NULL;
+    asgml_status st;
+    MODEL_TRY(check_group(m, group));
+    asgml_model_group_span(m, group, &off, &cnt);
+    if (cnt <= 0)
+        return ASGML_OK;
+    float *theta = m->params + off;
+    if (!a) a = theta;
+    if (!b) b = theta;
+    MODEL_TRY(OPS(m)->alloc(m->be, (size_t)cnt * sizeof(float), (void **)&tmp));
+    /* tmp = (1 - alpha) b + alpha a */
+    st = OPS(m)->copy(m->be, cnt, b, tmp);
+    if (st == ASGML_OK) st = OPS(m)->scale(m->be, cnt, 1.0f - alpha, tmp);
+    if (st == ASGML_OK) st = OPS(m)->axpy(m->be, cnt, alpha, a, tmp);
+    if (st == ASGML_OK) st = OPS(m)->copy(m->be, cnt, tmp, theta);
+    OPS(m)->free(m->be, tmp);
+    return st;
+}
+
+asgml_status asgml_model_reinit_group(asgml_model *m, int group, uint64_t seed)
+{
+    asgml_model_config c = m->cfg;
+    asgml_model *fresh;
+    int64_t off, cnt;
+    MODEL_TRY(check_group(m, group));
+    c.max_batch = 1;     /* only the parameters are needed: a small arena */
+    MODEL_TRY(asgml_model_create(m->be, &c, &fresh));
+    asgml_status st = asgml_model_init_params(fresh, seed);
+    asgml_model_group_span(m, group, &off, &cnt);
+    if (st == ASGML_OK && cnt > 0)
+        st = OPS(m)->copy(m->be, cnt, fresh->params + off, m->params + off);
+    for (int v = 0; v < m->reg.nbviews && st == ASGML_OK; v++)
+        if (m->reg.bviews[v].group == group)
+            st = OPS(m)->copy(m->be, m->reg.bviews[v].numel, fresh->buffers + m->reg.bviews[v].offset,
+                              m->buffers + m->reg.bviews[v].offset);
+    asgml_model_free(fresh);
+    return st;
+}
+
+asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *mask)
+{
+    if (mod < 0 || mod >= m->n)
+        return asgml_error(ASGML_EINVAL, "model_ops.c:%d: no modality %d", __LINE__, mod);
+    m->feat_mask[mod] = mask;
+    return ASGML_OK;
+}
+
+asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s)
+{
+    int64_t off, cnt;
+    MODEL_TRY(check_group(m, group));
+    asgml_model_group_span(m, group, &off, &cnt);
+    return cnt > 0 ? OPS(m)->scale(m->be, cnt, s, m->grads + off) : ASGML_OK;
+}
+
+/* ---- shadow models ------------------------------------------------------------ */
+
+struct model_shadow {
+    asgml_model *m;
+    float *own[3];      /* the shadow's own params/grads/buffers, freed with it */
+};
+
+asgml_status model_shadow_create(asgml_model *src, model_shadow **out)
+{
+    model_shadow *sh = calloc(1, sizeof *sh);
+    *out = NULL;
+    if (!sh)
+        return asgml_error(ASGML_ENOMEM, "model_ops.c:%d: out of memory", __LINE__);
+    asgml_status st = asgml_model_create(src->be, &src->cfg, &sh->m);
+    if (st != ASGML_OK) {
+        free(sh);
+        return st;
+    }
+    sh->own[0] = sh->m->params;
+    sh->own[1] = sh->m->grads;
+    sh->own[2] = sh->m->buffers;
+    st = model_bind(sh->m, src->params, src->grads, src->buffers);
+    if (st != ASGML_OK) {
+        model_shadow_free(sh);
+        return st;
+    }
+    sh->m->dropout_seed = src->dropout_seed ^ 0x5348414430570000ull;
+    *out = sh;
+    return ASGML_OK;
+}
+
+asgml_model *model_shadow_model(model_shadow *sh) { return sh->m; }
+
+void model_shadow_free(model_shadow *sh)
+{
+    if (!sh)
+        return;
+    if (sh->m) {
+        sh->m->params = sh->own[0];
+        sh->m->grads = sh->own[1];
+        sh->m->buffers = sh->own[2];
+        asgml_model_free(sh->m);
+    }
+    free(sh);
+}

@@ -1,0 +1,385 @@
+/* services.c - the step services of asgml/hooks.h: extra forward passes,
+ * per-group learning rates, feature masks, separate-term gradient buffers,
+ * trained copies of the model, evaluation on request, and methods defined
+ * outside the registry.  Everything is allocated on first use, so a run
+ * whose methods ask for nothing allocates and computes nothing here. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asgml/hooks.h"
+#include "train/metrics.h"
+#include "train/train_internal.h"
+
+#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
+#define OPS(t) ((t)->be->ops)
+#define NSLOTS 4
+#define COPY_TAG 0x636f707900000000ull   /* "copy": order/dropout streams of copies */
+
+/* ---- methods outside the registry ---------------------------------------------- */
+
+static const asgml_method_ops *extra_methods[8];
+static int num_extra_methods;
+
+asgml_status asgml_method_add_extra(const asgml_method_ops *ops)
+{
+    if (!ops || !ops->name)
+        return asgml_error(ASGML_EINVAL, "asgml_method_add_extra: no method");
+    for (int i = 0; i < num_extra_methods; i++)
+        if (extra_methods[i] == ops)
+            return ASGML_OK;
+    if (num_extra_methods == 8)
+        return asgml_error(ASGML_EINVAL, "asgml_method_add_extra: at most 8 methods");
+    extra_methods[num_extra_methods++] = ops;
+    return ASGML_OK;
+}
+
+const asgml_method_ops *asgml_train_find_method(const char *name)
+{
+    const asgml_method_ops *ops = asgml_method_find(name);
+    for (int i = 0; i < num_extra_methods && !ops; i++)
+        if (strcmp(extra_methods[i]->name, name) == 0)
+            ops = extra_methods[i];
+    return ops;
+}
+
+static asgml_status need_run(const asgml_step *s, const char *what)
+{
+    return s && s->train ? ASGML_OK
+                         : asgml_error(ASGML_EINVAL, "%s: not inside a training run", what);
+}
+
+static asgml_status alloc_dev(asgml_train *t, size_t bytes, void **p)
+{
+    return OPS(t)->alloc(t->be, bytes ? bytes : 4, p);
+}
+
+/* ---- extra forward passes --------------------------------------------------------- */
+
+asgml_status asgml_step_forward_extra(asgml_step *s, int slot, const int *zero_input,
+                                      int training_bn, const float **logits)
+{
+    asgml_train *t;
+    const float *inputs[ASGML_MAX_MODALITIES];
+    asgml_model *sm;
+    CK(need_run(s, "asgml_step_forward_extra"));
+    t = s->train;
+    if (slot < 0 || slot >= NSLOTS)
+        return asgml_error(ASGML_EINVAL, "asgml_step_forward_extra: slot %d not in 0..%d", slot,
+                           NSLOTS - 1);
+    if (!t->shadow[slot])
+        CK(model_shadow_create(t->model, &t->shadow[slot]));
+    sm = model_shadow_model(t->shadow[slot]);
+    for (int m = 0; m < t->nmod; m++) {
+        inputs[m] = t->x_dev[m];
+        if (zero_input && zero_input[m]) {
+            size_t n = (size_t)t->batch * (size_t)t->per_sample[m];
+            if (!t->zero_x[m]) {
+                CK(alloc_dev(t, n * sizeof(float), (void **)&t->zero_x[m]));
+                CK(OPS(t)->fill(t->be, (int64_t)n, 0.0f, t->zero_x[m]));
+            }
+            inputs[m] = t->zero_x[m];
+        }
+        CK(asgml_model_set_feature_mask(sm, m, (t->fmask_on >> m & 1) ? t->fmask[m] : NULL));
+    }
+    CK(asgml_model_forward(sm, inputs, s->batch_size, training_bn, NULL));
+    if (logits)
+        *logits = asgml_model_logits(sm);
+    return ASGML_OK;
+}
+
+const float *asgml_step_extra_unimodal_logits(asgml_step *s, int slot, int mod)
+{
+    if (!s || !s->train || slot < 0 || slot >= NSLOTS || !s->train->shadow[slot])
+        return NULL;
+    return asgml_model_unimodal_logits(model_shadow_model(s->train->shadow[slot]), mod);
+}
+
+asgml_status asgml_step_backward_extra(asgml_step *s, int slot, const float *dlogits,
+                                       const float *const *duni)
+{
+    CK(need_run(s, "asgml_step_backward_extra"));
+    if (slot < 0 || slot >= NSLOTS || !s->train->shadow[slot])
+        return asgml_error(ASGML_EINVAL, "asgml_step_backward_extra: no pass in slot %d", slot);
+    return asgml_model_backward(model_shadow_model(s->train->shadow[slot]), dlogits, duni,
+                                s->encoder_active);
+}
+
+/* ---- per-group learning rates ----------------------------------------------------- */
+
+static int valid_group(const asgml_train *t, int g)
+{
+    return (g >= 0 && g < t->nmod) || g == ASGML_GROUP_FUSION || g == ASGML_GROUP_HEADS;
+}
+
+asgml_status asgml_train_apply_group_lr(asgml_train *t)
+{
+    for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
+        if (t->group_mult[g] > 0)
+            asgml_optim_set_group_lr(t->optim, g, t->group_mult[g] == 1.0 ? -1.0
+                                                  : t->lr * t->group_mult[g]);
+    return ASGML_OK;
+}
+
+asgml_status asgml_step_set_group_lr_mult(asgml_step *s, int group, double mult)
+{
+    CK(need_run(s, "asgml_step_set_group_lr_mult"));
+    if (!valid_group(s->train, group) || !(mult >= 0) || !isfinite(mult))
+        return asgml_error(ASGML_EINVAL, "asgml_step_set_group_lr_mult: group %d, multiplier %g",
+                           group, mult);
+    /* 0 is stored as a tiny positive value: 0 in group_mult means "not set" */
+    s->train->group_mult[group] = mult > 0 ? mult : 1e-300;
+    s->train->group_lr_set = 1;
+    return asgml_train_apply_group_lr(s->train);
+}
+
+void asgml_train_log_group_lr(asgml_train *t, asgml_log_record *r)
+{
+    char key[64];
+    if (!t->group_lr_set)
+        return;
+    for (int g = 0; g <= ASGML_GROUP_HEADS; g++) {
+        int64_t off, cnt;
+        if (!valid_group(t, g))
+            continue;
+        asgml_model_group_span(t->model, g, &off, &cnt);
+        if (cnt == 0)
+            continue;
+        snprintf(key, sizeof key, "lr.%s", g < t->nmod ? t->mod_names[g]
+                                           : g == ASGML_GROUP_FUSION ? "fusion" : "heads");
+        asgml_log_num(r, key, asgml_optim_group_lr(t->optim, g));
+    }
+}
+
+/* ---- feature masks ---------------------------------------------------------------- */
+
+float *asgml_step_feature_mask(asgml_step *s, int mod)
+{
+    asgml_train *t;
+    int64_t n;
+    if (!s || !s->train || mod < 0 || mod >= s->train->nmod)
+        return NULL;
+    t = s->train;
+    n = t->batch * (int64_t)asgml_model_feature_dim(t->model);
+    if (!t->fmask[mod] && alloc_dev(t, (size_t)n * sizeof(float), (void **)&t->fmask[mod]))
+        return NULL;
+    if (OPS(t)->fill(t->be, n, 1.0f, t->fmask[mod]) != ASGML_OK ||
+        asgml_model_set_feature_mask(t->model, mod, t->fmask[mod]) != ASGML_OK)
+        return NULL;
+    t->fmask_on |= 1 << mod;
+    return t->fmask[mod];
+}
+
+asgml_status asgml_train_services_begin_step(asgml_train *t)
+{
+    (void)t;
+    return ASGML_OK;
+}
+
+asgml_status asgml_train_services_end_step(asgml_train *t)
+{
+    for (int m = 0; m < t->nmod && t->fmask_on; m++)
+        if (t->fmask_on >> m & 1)
+            CK(asgml_model_set_feature_mask(t->model, m, NULL));
+    t->fmask_on = 0;
+    return ASGML_OK;
+}
+
+/* ---- separate-term gradient buffers ------------------------------------------------- */
+
+asgml_status asgml_train_term_buffers(asgml_train *t)
+{
+    size_t bytes = (size_t)asgml_model_num_params(t->model) * sizeof(float);
+    for (int k = 0; k <= t->nmod; k++) {
+        if (!t->term_buf[k])
+            CK(alloc_dev(t, bytes, (void **)&t->term_buf[k]));
+        t->step_info.term_grads[k] = t->term_buf[k];
+    }
+    if (!t->pre_grad)
+        CK(alloc_dev(t, bytes, (void **)&t->pre_grad));
+    return ASGML_OK;
+}
+
+/* ---- copies ------------------------------------------------------------------------ */
+
+struct asgml_copy {
+    asgml_train *t;
+    asgml_model *model;
+    asgml_optim *optim;
+    asgml_loader *ld;
+    int epochs_done;
+    float *x_dev[ASGML_MAX_MODALITIES], *duni[ASGML_MAX_MODALITIES], *dlogits;
+    int32_t *labels_dev;
+};
+
+static void train_loader_config(asgml_train *t, asgml_loader_config *lc, int train)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->scheme = *t->scheme ? t->scheme : NULL;
+    lc->batch_size = (int)t->batch;
+    lc->prefetch = 0;      /* used between epochs of the main loader only */
+    lc->seed = t->seed;
+    lc->num_modalities = t->nmod;
+    lc->tf = t->tf;
+    lc->part = "train";
+    lc->train = train;
+    lc->drop_last = train ? t->drop_last : 0;
+    lc->indices = t->hold_train;
+    lc->num_indices = t->n_hold_train;
+}
+
+asgml_status asgml_step_copy_create(asgml_step *s, uint64_t stream, asgml_copy **out)
+{
+    asgml_train *t;
+    asgml_copy *c;
+    asgml_loader_config lc;
+    asgml_status st;
+    int C;
+    *out = NULL;
+    CK(need_run(s, "asgml_step_copy_create"));
+    t = s->train;
+    C = t->mc.num_classes;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return asgml_error(ASGML_ENOMEM, "copy: out of memory");
+    c->t = t;
+    st = asgml_model_clone(t->model, &c->model);
+    if (st == ASGML_OK)
+        st = asgml_optim_clone(t->optim, c->model, &c->optim);
+    if (st == ASGML_OK) {
+        uint64_t ds, doff;
+        asgml_model_dropout_state(t->model, &ds, &doff);
+        asgml_model_set_dropout_state(c->model, t->seed ^ (COPY_TAG + stream), doff);
+        train_loader_config(t, &lc, 1);
+        lc.seed = t->seed ^ (COPY_TAG + stream);
+        st = asgml_loader_create(t->store, &lc, &c->ld);
+    }
+    for (int m = 0; m < t->nmod && st == ASGML_OK; m++) {
+        st = alloc_dev(t, (size_t)t->batch * (size_t)t->per_sample[m] * sizeof(float),
+                       (void **)&c->x_dev[m]);
+        if (st == ASGML_OK)
+            st = alloc_dev(t, (size_t)t->batch * C * sizeof(float), (void **)&c->duni[m]);
+    }
+    if (st == ASGML_OK)
+        st = alloc_dev(t, (size_t)t->batch * C * sizeof(float), (void **)&c->dlogits);
+    if (st == ASGML_OK)
+        st = alloc_dev(t, (size_t)t->batch * sizeof(int32_t), (void **)&c->labels_dev);
+    if (st != ASGML_OK) {
+        asgml_copy_free(c);
+        return st;
+    }
+    *out = c;
+    return ASGML_OK;
+}
+
+asgml_model *asgml_copy_model(asgml_copy *c) { return c ? c->model : NULL; }
+asgml_optim *asgml_copy_optim(asgml_copy *c) { return c ? c->optim : NULL; }
+
+void asgml_copy_free(asgml_copy *c)
+{
+    if (!c)
+        return;
+    asgml_train *t = c->t;
+    asgml_loader_free(c->ld);
+    for (int m = 0; m < t->nmod; m++) {
+        if (c->x_dev[m]) OPS(t)->free(t->be, c->x_dev[m]);
+        if (c->duni[m]) OPS(t)->free(t->be, c->duni[m]);
+    }
+    if (c->dlogits) OPS(t)->free(t->be, c->dlogits);
+    if (c->labels_dev) OPS(t)->free(t->be, c->labels_dev);
+    asgml_optim_free(c->optim);
+    asgml_model_free(c->model);
+    free(c);
+}
+
+asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
+                                     const float *uni_weight)
+{
+    asgml_train *t = c->t;
+    int C = t->mc.num_classes;
+    for (int e = 0; e < n; e++) {
+        int done = 0;
+        CK(asgml_loader_start_epoch(c->ld, c->epochs_done));
+        for (;;) {
+            asgml_batch b;
+            const float *inputs[ASGML_MAX_MODALITIES];
+            const float *duni[ASGML_MAX_MODALITIES] = { 0 };
+            double sum;
+            CK(asgml_loader_next(c->ld, &b, &done));
+            if (done)
+                break;
+            for (int m = 0; m < t->nmod; m++) {
+                CK(OPS(t)->to_device(t->be, c->x_dev[m], b.x[m], (size_t)b.size *
+                                     (size_t)t->per_sample[m] * sizeof(float)));
+                inputs[m] = c->x_dev[m];
+            }
+            CK(OPS(t)->to_device(t->be, c->labels_dev, b.labels, (size_t)b.size * sizeof(int32_t)));
+            CK(asgml_model_zero_grad(c->model));
+            CK(asgml_model_forward(c->model, inputs, b.size, 1, NULL));
+            CK(OPS(t)->fill(t->be, (int64_t)b.size * C, 0.0f, c->dlogits));
+            CK(OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(c->model), c->labels_dev,
+                                  fused_weight / (float)b.size, NULL, NULL, c->dlogits, &sum));
+            for (int m = 0; m < t->nmod && uni_weight && t->mc.uni != ASGML_UNI_NONE; m++) {
+                if (uni_weight[m] == 0.0f)
+                    continue;
+                CK(OPS(t)->fill(t->be, (int64_t)b.size * C, 0.0f, c->duni[m]));
+                CK(OPS(t)->softmax_ce(t->be, b.size, C,
+                                      asgml_model_unimodal_logits(c->model, m), c->labels_dev,
+                                      uni_weight[m] / (float)b.size, NULL, NULL, c->duni[m],
+                                      &sum));
+                duni[m] = c->duni[m];
+            }
+            CK(asgml_model_backward(c->model, c->dlogits, duni, NULL));
+            CK(asgml_optim_step(c->optim, NULL));
+        }
+        c->epochs_done++;
+    }
+    return ASGML_OK;
+}
+
+/* ---- evaluation on request ---------------------------------------------------------- */
+
+asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
+                                 double *loss, double *acc)
+{
+    asgml_train *t;
+    asgml_loader *ld;
+    CK(need_run(s, "asgml_step_evaluate"));
+    t = s->train;
+    if (strcmp(part, "test") == 0) {
+        ld = t->test_ld;
+    } else if (strcmp(part, "val") == 0) {
+        if (!t->val_ld)
+            return asgml_error(ASGML_EINVAL, "asgml_step_evaluate: the run has no validation "
+                               "split (ASGML_NEEDS_VAL)");
+        ld = t->val_ld;
+    } else if (strcmp(part, "train") == 0) {
+        if (!t->train_eval_ld) {
+            asgml_loader_config lc;
+            train_loader_config(t, &lc, 0);
+            CK(asgml_loader_create(t->store, &lc, &t->train_eval_ld));
+        }
+        ld = t->train_eval_ld;
+    } else {
+        return asgml_error(ASGML_EINVAL, "asgml_step_evaluate: part '%s'", part);
+    }
+    return asgml_train_evaluate(t, c ? c->model : t->model, ld, part, NULL, acc, loss);
+}
+
+void asgml_train_services_free(asgml_train *t)
+{
+    for (int k = 0; k < NSLOTS; k++)
+        model_shadow_free(t->shadow[k]);
+    if (t->be) {
+        for (int m = 0; m < ASGML_MAX_MODALITIES; m++) {
+            if (t->zero_x[m]) OPS(t)->free(t->be, t->zero_x[m]);
+            if (t->fmask[m]) OPS(t)->free(t->be, t->fmask[m]);
+        }
+        for (int k = 0; k <= ASGML_MAX_MODALITIES; k++)
+            if (t->term_buf[k]) OPS(t)->free(t->be, t->term_buf[k]);
+        if (t->pre_grad) OPS(t)->free(t->be, t->pre_grad);
+    }
+    asgml_loader_free(t->train_eval_ld);
+    free(t->hold_train);
+    free(t->hold_val);
+}
