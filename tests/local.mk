@@ -17,3 +17,6 @@ GPU_TESTS =
 check-gpu:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(GPU_TESTS)'
 .PHONY: check-gpu
+check_PROGRAMS += tests/test-atomic-file
+tests_test_atomic_file_SOURCES = tests/test-atomic-file.c tests/tap.h
+TESTS += tests/test-atomic-file

@@ -12,3 +12,6 @@ TESTS += tests/test-conv-winograd
 check_PROGRAMS += tests/test-cpu-paths
 tests_test_cpu_paths_SOURCES = tests/test-cpu-paths.c tests/tap.h tests/urand.h
 TESTS += tests/test-cpu-paths
+check_PROGRAMS += tests/test-backend-require
+tests_test_backend_require_SOURCES = tests/test-backend-require.c tests/tap.h
+TESTS += tests/test-backend-require

@@ -497,7 +497,7 @@ int main(void)
             asgml_op op = (asgml_op)opi;
             if (!asgml_backend_supports(dev, op)) {
                 char why[160];
-                snprintf(why, sizeof why, "%s: %s not supported (callers fall back to cpu)",
+                snprintf(why, sizeof why, "%s: %s not supported (model creation refuses it)",
                          names[bi], asgml_op_name(op));
                 tap_skip(1, why);
                 continue;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "asgml/common.h"
+#include "asgml/atomic_file.h"
 #include "cli.h"
 #include "report.h"
 
@@ -90,38 +91,20 @@ static int read_stdin_runs(report *rep)
 /* The table goes to a temporary file beside FILE, renamed when complete. */
 static int write_output(const report *rep, const char *format, const char *path)
 {
-    char tmp[4096];
-    const char *slash;
-    int fd;
-    mode_t mask;
-    FILE *f;
+    asgml_atomic_file af;
     if (!path || !strcmp(path, "-"))
         return report_write_table(stdout, rep, format);
-    slash = strrchr(path, '/');
-    if (slash)
-        snprintf(tmp, sizeof tmp, "%.*s/.asgml-report.XXXXXX", (int)(slash - path), path);
-    else
-        snprintf(tmp, sizeof tmp, ".asgml-report.XXXXXX");
-    if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "w"))) {
-        cli_error("%s: %s", path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
+    if (asgml_atomic_open(path, &af) != ASGML_OK) {
+        cli_error("%s", asgml_last_error());
         return -1;
     }
-    mask = umask(0);   /* mkstemp makes 0600; the table is an ordinary file */
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0)
-        cli_warn("%s: cannot set its permissions: %s", path, strerror(errno));
-    if ((report_write_table(f, rep, format) != 0) | (fclose(f) != 0)) {
+    if (report_write_table(af.f, rep, format) != 0) {
         cli_error("%s: write error: %s", path, strerror(errno ? errno : EIO));
-        unlink(tmp);
+        asgml_atomic_abort(&af);
         return -1;
     }
-    if (rename(tmp, path) != 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (asgml_atomic_commit(&af) != ASGML_OK) {
+        cli_error("%s", asgml_last_error());
         return -1;
     }
     return 0;

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "asgml/atomic_file.h"
 #include "cli.h"
 #include "report.h"
 
@@ -29,9 +30,7 @@ typedef struct curve {      /* one log key, drawn as one series of a plot */
     char *plot, *series, *key;
 } curve;
 
-typedef struct pending {    /* temporary file -> final name */
-    char tmp[4096], final[4096];
-} pending;
+typedef asgml_atomic_file pending;   /* temporary file -> final name */
 
 typedef struct curve_out {
     const char *dir;
@@ -131,46 +130,28 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
 
 /* ---------------------------------------------------------------- files */
 
-/* mkstemp makes 0600 files; results are ordinary files (0666 & ~umask). */
-static void plain_file_mode(int fd)
-{
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        /* the file stays private: not worth failing for */
-    }
-}
-
+/* A new temporary file for DIR/NAME; it stays open until the commit. */
 static FILE *open_tmp(curve_out *out, const char *name)
 {
-    pending *p, *grown = realloc(out->files, (out->n_files + 1) * sizeof *grown);
-    int fd;
-    FILE *f;
+    char final[4096];
+    pending *grown = realloc(out->files, (out->n_files + 1) * sizeof *grown);
     if (!grown) {
         cli_error("out of memory");
         return NULL;
     }
     out->files = grown;
-    p = &out->files[out->n_files];
-    snprintf(p->final, sizeof p->final, "%s/%s", out->dir, name);
-    snprintf(p->tmp, sizeof p->tmp, "%s/.%s.XXXXXX", out->dir, name);
-    if ((fd = mkstemp(p->tmp)) < 0) {
-        cli_error("%s: %s", p->tmp, strerror(errno));
+    snprintf(final, sizeof final, "%s/%s", out->dir, name);
+    if (asgml_atomic_open(final, &out->files[out->n_files]) != ASGML_OK) {
+        cli_error("%s", asgml_last_error());
         return NULL;
     }
-    out->n_files++;
-    plain_file_mode(fd);
-    if (!(f = fdopen(fd, "w"))) {
-        cli_error("%s: %s", p->tmp, strerror(errno));
-        close(fd);
-    }
-    return f;
+    return out->files[out->n_files++].f;
 }
 
-static int close_tmp(curve_out *out, FILE *f)
+/* Flushes f (gnuplot reads it by name); asgml_atomic_commit closes it. */
+static int flush_tmp(FILE *f, const char *name)
 {
-    const char *name = out->files[out->n_files - 1].tmp;
-    if (ferror(f) | (fclose(f) != 0)) {
+    if ((fflush(f) != 0) | ferror(f)) {
         cli_error("%s: write error: %s", name, strerror(errno ? errno : EIO));
         return -1;
     }
@@ -287,10 +268,8 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
     if (!(dat = open_tmp(out, name)))
         return -1;
     snprintf(name, sizeof name, "%s.gp", c[0].plot);
-    if (!(gp = open_tmp(out, name))) {
-        fclose(dat);
+    if (!(gp = open_tmp(out, name)))
         return -1;
-    }
     describe(c[0].plot, title, ylabel, sizeof title);
     fprintf(dat, "# %s.dat - written by asgml-report: %s\n"
             "# one block per group and series (gnuplot index 0, 1, ...); columns:\n"
@@ -359,28 +338,18 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
         }
     }
     fputc('\n', gp);
-    if (close_tmp(out, gp) != 0) {
-        fclose(dat);
+    if (flush_tmp(gp, out->files[out->n_files - 1].tmp) != 0 ||
+        flush_tmp(dat, out->files[out->n_files - 2].tmp) != 0)
         return -1;
-    }
-    /* the .dat is the most recent file but one: close it by hand */
-    if (ferror(dat) | (fclose(dat) != 0)) {
-        cli_error("%s: write error", out->files[out->n_files - 2].tmp);
-        return -1;
-    }
     if (gnuplot && block > 0) {
-        int fd;
-        snprintf(png->final, sizeof png->final, "%s/%s.png", out->dir, c[0].plot);
-        snprintf(png->tmp, sizeof png->tmp, "%s/.%s.png.XXXXXX", out->dir, c[0].plot);
-        if ((fd = mkstemp(png->tmp)) < 0) {
-            cli_error("%s: %s", png->tmp, strerror(errno));
-            png->tmp[0] = '\0';
+        char final[4096];
+        snprintf(final, sizeof final, "%s/%s.png", out->dir, c[0].plot);
+        if (asgml_atomic_reserve(final, png) != ASGML_OK) {
+            cli_error("%s", asgml_last_error());
             return -1;
         }
-        plain_file_mode(fd);
-        close(fd);
         return run_gnuplot(gnuplot, out->dir, base_name(out->files[out->n_files - 1].tmp),
-                           out->files[out->n_files - 2].tmp, png->tmp, png->final);
+                           out->files[out->n_files - 2].tmp, png->tmp, png->path);
     }
     return 0;
 }
@@ -502,35 +471,23 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     if (!(readme = open_tmp(&out, "README")))
         goto done;
     write_readme(readme, rep, c, nc, gnuplot);
-    if (close_tmp(&out, readme) != 0)
-        goto done;
-    /* curves.tsv was opened first and is still open */
-    if (ferror(tsv) | (fclose(tsv) != 0)) {
-        tsv = NULL;
-        cli_error("%s: write error", out.files[0].tmp);
-        goto done;
-    }
-    tsv = NULL;
+    /* every file complete: commit them all (a commit releases its entry) */
     for (int i = 0; i < out.n_files; i++)
-        if (rename(out.files[i].tmp, out.files[i].final) != 0) {
-            cli_error("%s: %s", out.files[i].final, strerror(errno));
+        if (asgml_atomic_commit(&out.files[i]) != ASGML_OK) {
+            cli_error("%s", asgml_last_error());
             goto done;
         }
     for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp[0] && rename(pngs[i].tmp, pngs[i].final) != 0) {
-            cli_error("%s: %s", pngs[i].final, strerror(errno));
+        if (pngs[i].tmp && asgml_atomic_commit(&pngs[i]) != ASGML_OK) {
+            cli_error("%s", asgml_last_error());
             goto done;
         }
-    out.n_files = n_png = 0;
     st = 0;
 done:
-    if (tsv)
-        fclose(tsv);
     for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
-        unlink(out.files[i].tmp);
+        asgml_atomic_abort(&out.files[i]);
     for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp[0])
-            unlink(pngs[i].tmp);
+        asgml_atomic_abort(&pngs[i]);
     for (int i = 0; i < nc; i++) {
         free(c[i].plot);
         free(c[i].series);

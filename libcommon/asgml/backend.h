@@ -32,41 +32,125 @@
 extern "C" {
 #endif
 
+/* The op list, kept in this one place.  X(ID, name, params) for each op:
+ * ID gives ASGML_OP_<ID> (enum asgml_op), name gives the slot in
+ * asgml_backend_ops and the string asgml_op_name() returns, params the
+ * slot's parameter list (every op returns asgml_status).  "+=" marks the
+ * outputs that backward ops accumulate into.  Adding an op: see HACKING. */
+#define ASGML_OPS(X)                                                                       \
+    /* convolution (no bias) */                                                            \
+    X(CONV2D_FORWARD, conv2d_forward,                                                      \
+      (asgml_backend *be, const asgml_conv2d_desc *d, const float *x, const float *w,      \
+       float *y))                                                                          \
+    X(CONV2D_BACKWARD_DATA, conv2d_backward_data,                                          \
+      (asgml_backend *be, const asgml_conv2d_desc *d, const float *dy, const float *w,     \
+       float *dx /* += */))                                                                \
+    X(CONV2D_BACKWARD_FILTER, conv2d_backward_filter,                                      \
+      (asgml_backend *be, const asgml_conv2d_desc *d, const float *x, const float *dy,     \
+       float *dw /* += */))                                                                \
+    /* batch norm: mean/invstd (c) are saved by forward_train for backward */              \
+    X(BATCHNORM_FORWARD_TRAIN, batchnorm_forward_train,                                    \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *gamma,      \
+       const float *beta, float *y, float *save_mean, float *save_invstd,                  \
+       float *running_mean, float *running_var))                                           \
+    X(BATCHNORM_FORWARD_INFER, batchnorm_forward_infer,                                    \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *gamma,      \
+       const float *beta, const float *running_mean, const float *running_var, float *y))  \
+    X(BATCHNORM_BACKWARD, batchnorm_backward,                                              \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *dy,         \
+       const float *gamma, const float *save_mean, const float *save_invstd,               \
+       float *dx /* += */, float *dgamma /* += */, float *dbeta /* += */))                 \
+    /* pooling; argmax (n*c*h_out*w_out) holds the flat input index h*w_in+w */            \
+    X(MAXPOOL_FORWARD, maxpool_forward,                                                    \
+      (asgml_backend *be, const asgml_pool2d_desc *d, const float *x, float *y,            \
+       int32_t *argmax))                                                                   \
+    X(MAXPOOL_BACKWARD, maxpool_backward,                                                  \
+      (asgml_backend *be, const asgml_pool2d_desc *d, const float *dy,                     \
+       const int32_t *argmax, float *dx /* += */))                                         \
+    /* adaptive average pool to 1x1: x (nc, hw) -> y (nc), mean over hw */                 \
+    X(AVGPOOL_FORWARD, avgpool_forward,                                                    \
+      (asgml_backend *be, int64_t nc, int64_t hw, const float *x, float *y))               \
+    X(AVGPOOL_BACKWARD, avgpool_backward,                                                  \
+      (asgml_backend *be, int64_t nc, int64_t hw, const float *dy, float *dx /* += */))    \
+    /* C (m,n) = alpha * op(A) op(B) + beta * C, row-major with leading                    \
+     * dimensions (BLAS semantics applied to row-major storage).                           \
+     * op(A) is (m,k), op(B) is (k,n). */                                                  \
+    X(GEMM, gemm,                                                                          \
+      (asgml_backend *be, int trans_a, int trans_b, int m, int n, int k, float alpha,      \
+       const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc))   \
+    /* y (rows, cols) += bias (cols) ; dbias (cols) += column sums of dy */                \
+    X(BIAS_FORWARD, bias_forward,                                                          \
+      (asgml_backend *be, int64_t rows, int64_t cols, const float *bias, float *y))        \
+    X(BIAS_BACKWARD, bias_backward,                                                        \
+      (asgml_backend *be, int64_t rows, int64_t cols, const float *dy,                     \
+       float *dbias /* += */))                                                             \
+    /* elementwise over n; y may alias x in forward ops */                                 \
+    X(RELU_FORWARD, relu_forward, (asgml_backend *be, int64_t n, const float *x, float *y)) \
+    /* dx += dy * (y > 0), y = relu output */                                              \
+    X(RELU_BACKWARD, relu_backward,                                                        \
+      (asgml_backend *be, int64_t n, const float *y, const float *dy, float *dx /* += */)) \
+    X(SIGMOID_FORWARD, sigmoid_forward,                                                    \
+      (asgml_backend *be, int64_t n, const float *x, float *y))                            \
+    /* dx += dy * y * (1 - y), y = sigmoid output */                                       \
+    X(SIGMOID_BACKWARD, sigmoid_backward,                                                  \
+      (asgml_backend *be, int64_t n, const float *y, const float *dy, float *dx /* += */)) \
+    /* inverted dropout: mask = (u >= p) / (1 - p); y = x * mask */                        \
+    X(DROPOUT_FORWARD, dropout_forward,                                                    \
+      (asgml_backend *be, int64_t n, float p, uint64_t seed, uint64_t offset,              \
+       const float *x, float *y, float *mask))                                             \
+    X(DROPOUT_BACKWARD, dropout_backward,                                                  \
+      (asgml_backend *be, int64_t n, const float *mask, const float *dy,                   \
+       float *dx /* += */))                                                                \
+    X(ADD, add, (asgml_backend *be, int64_t n, const float *a, const float *b, float *y))  \
+    X(MUL, mul, (asgml_backend *be, int64_t n, const float *a, const float *b, float *y))  \
+    X(AXPY, axpy, (asgml_backend *be, int64_t n, float alpha, const float *x, float *y))   \
+    X(SCALE, scale, (asgml_backend *be, int64_t n, float alpha, float *x))                 \
+    X(FILL, fill, (asgml_backend *be, int64_t n, float value, float *x))                   \
+    X(COPY, copy, (asgml_backend *be, int64_t n, const float *x, float *y))                \
+    /* x (b, t, c) -> y (b, c) = mean over t ; dx (b,t,c) += dy / t */                     \
+    X(SEGMENT_MEAN_FORWARD, segment_mean_forward,                                          \
+      (asgml_backend *be, int b, int t, int c, const float *x, float *y))                  \
+    X(SEGMENT_MEAN_BACKWARD, segment_mean_backward,                                        \
+      (asgml_backend *be, int b, int t, int c, const float *dy, float *dx /* += */))       \
+    /* Softmax cross-entropy over logits (b, c) with int32 labels (b) in                   \
+     * backend memory.  probs (b, c) = softmax; losses (b) = -log p[y];                    \
+     * if dlogits != NULL: dlogits += grad_scale * (probs - onehot(y)).                    \
+     * losses and probs may be NULL.  *loss_sum (host) = sum of losses. */                 \
+    X(SOFTMAX_CE, softmax_ce,                                                              \
+      (asgml_backend *be, int b, int c, const float *logits, const int32_t *labels,        \
+       float grad_scale, float *probs, float *losses, float *dlogits, double *loss_sum))   \
+    /* host results, double accumulation */                                                \
+    X(SUMSQ, sumsq, (asgml_backend *be, int64_t n, const float *x, double *out))           \
+    /* mean and unbiased (n-1) standard deviation */                                       \
+    X(MEAN_STD, mean_std,                                                                  \
+      (asgml_backend *be, int64_t n, const float *x, double *mean, double *std))           \
+    /* PyTorch torch.optim.SGD: g = grad + wd*p;                                           \
+     * v = first ? g : momentum*v + (1-dampening)*g;                                       \
+     * step = nesterov ? g + momentum*v : v; p -= lr*step.                                 \
+     * mom may be NULL if momentum == 0. */                                                \
+    X(SGD_UPDATE, sgd_update,                                                              \
+      (asgml_backend *be, int64_t n, float *param, const float *grad, float *mom,          \
+       float lr, float momentum, float dampening, float weight_decay, int nesterov,        \
+       int first_step))                                                                    \
+    /* PyTorch Adam (decoupled == 0: g += wd*p) or AdamW (decoupled:                       \
+     * p *= 1 - lr*wd); step is the 1-based step count after increment                     \
+     * (bias corrections). */                                                              \
+    X(ADAM_UPDATE, adam_update,                                                            \
+      (asgml_backend *be, int64_t n, float *param, const float *grad, float *m, float *v,  \
+       float lr, float beta1, float beta2, float eps, float weight_decay, int decoupled,   \
+       int64_t step))                                                                      \
+    /* x += sigma * N(0,1) from the Philox stream (seed, offset) */                        \
+    X(GAUSSIAN_NOISE, gaussian_noise,                                                      \
+      (asgml_backend *be, int64_t n, float sigma, uint64_t seed, uint64_t offset,          \
+       float *x))                                                                          \
+    /* *out (host) = number of NaN and +-inf among x (n) */                                \
+    X(NONFINITE_COUNT, nonfinite_count,                                                    \
+      (asgml_backend *be, int64_t n, const float *x, int64_t *out))
+
 typedef enum asgml_op {
-    ASGML_OP_CONV2D_FORWARD,
-    ASGML_OP_CONV2D_BACKWARD_DATA,
-    ASGML_OP_CONV2D_BACKWARD_FILTER,
-    ASGML_OP_BATCHNORM_FORWARD_TRAIN,
-    ASGML_OP_BATCHNORM_FORWARD_INFER,
-    ASGML_OP_BATCHNORM_BACKWARD,
-    ASGML_OP_MAXPOOL_FORWARD,
-    ASGML_OP_MAXPOOL_BACKWARD,
-    ASGML_OP_AVGPOOL_FORWARD,     /* adaptive average pool to 1x1 */
-    ASGML_OP_AVGPOOL_BACKWARD,
-    ASGML_OP_GEMM,
-    ASGML_OP_BIAS_FORWARD,
-    ASGML_OP_BIAS_BACKWARD,
-    ASGML_OP_RELU_FORWARD,
-    ASGML_OP_RELU_BACKWARD,
-    ASGML_OP_SIGMOID_FORWARD,
-    ASGML_OP_SIGMOID_BACKWARD,
-    ASGML_OP_DROPOUT_FORWARD,
-    ASGML_OP_DROPOUT_BACKWARD,
-    ASGML_OP_ADD,
-    ASGML_OP_MUL,
-    ASGML_OP_AXPY,
-    ASGML_OP_SCALE,
-    ASGML_OP_FILL,
-    ASGML_OP_COPY,
-    ASGML_OP_SEGMENT_MEAN_FORWARD,  /* (B,T,C) -> (B,C) mean over T */
-    ASGML_OP_SEGMENT_MEAN_BACKWARD,
-    ASGML_OP_SOFTMAX_CE,
-    ASGML_OP_SUMSQ,
-    ASGML_OP_MEAN_STD,
-    ASGML_OP_SGD_UPDATE,
-    ASGML_OP_ADAM_UPDATE,
-    ASGML_OP_GAUSSIAN_NOISE,
-    ASGML_OP_NONFINITE_COUNT,
+#define ASGML_OP_ENUM_(ID, name, params) ASGML_OP_##ID,
+    ASGML_OPS(ASGML_OP_ENUM_)
+#undef ASGML_OP_ENUM_
     ASGML_OP_COUNT
 } asgml_op;
 
@@ -101,7 +185,6 @@ typedef struct asgml_backend asgml_backend;
 
 typedef struct asgml_backend_ops {
     const char *name;                         /* "cpu", "cuda" */
-    int (*supports)(const asgml_backend *be, asgml_op op);
     void (*destroy)(asgml_backend *be);
 
     /* memory in the backend's address space */
@@ -111,109 +194,10 @@ typedef struct asgml_backend_ops {
     asgml_status (*to_host)(asgml_backend *be, void *host_dst, const void *src, size_t bytes);
     asgml_status (*synchronize)(asgml_backend *be);
 
-    /* convolution (no bias) */
-    asgml_status (*conv2d_forward)(asgml_backend *be, const asgml_conv2d_desc *d,
-                                   const float *x, const float *w, float *y);
-    asgml_status (*conv2d_backward_data)(asgml_backend *be, const asgml_conv2d_desc *d,
-                                         const float *dy, const float *w, float *dx /* += */);
-    asgml_status (*conv2d_backward_filter)(asgml_backend *be, const asgml_conv2d_desc *d,
-                                           const float *x, const float *dy, float *dw /* += */);
-
-    /* batch norm: mean/invstd (c) are saved by forward_train for backward */
-    asgml_status (*batchnorm_forward_train)(asgml_backend *be, const asgml_bn_desc *d,
-                                            const float *x, const float *gamma, const float *beta,
-                                            float *y, float *save_mean, float *save_invstd,
-                                            float *running_mean, float *running_var);
-    asgml_status (*batchnorm_forward_infer)(asgml_backend *be, const asgml_bn_desc *d,
-                                            const float *x, const float *gamma, const float *beta,
-                                            const float *running_mean, const float *running_var,
-                                            float *y);
-    asgml_status (*batchnorm_backward)(asgml_backend *be, const asgml_bn_desc *d,
-                                       const float *x, const float *dy, const float *gamma,
-                                       const float *save_mean, const float *save_invstd,
-                                       float *dx /* += */, float *dgamma /* += */,
-                                       float *dbeta /* += */);
-
-    /* pooling; argmax (n*c*h_out*w_out) holds the flat input index h*w_in+w */
-    asgml_status (*maxpool_forward)(asgml_backend *be, const asgml_pool2d_desc *d,
-                                    const float *x, float *y, int32_t *argmax);
-    asgml_status (*maxpool_backward)(asgml_backend *be, const asgml_pool2d_desc *d,
-                                     const float *dy, const int32_t *argmax, float *dx /* += */);
-    /* x (nc, hw) -> y (nc): mean over hw */
-    asgml_status (*avgpool_forward)(asgml_backend *be, int64_t nc, int64_t hw,
-                                    const float *x, float *y);
-    asgml_status (*avgpool_backward)(asgml_backend *be, int64_t nc, int64_t hw,
-                                     const float *dy, float *dx /* += */);
-
-    /* C (m,n) = alpha * op(A) op(B) + beta * C, row-major with leading
-     * dimensions (BLAS semantics applied to row-major storage).
-     * op(A) is (m,k), op(B) is (k,n). */
-    asgml_status (*gemm)(asgml_backend *be, int trans_a, int trans_b, int m, int n, int k,
-                         float alpha, const float *a, int lda, const float *b, int ldb,
-                         float beta, float *c, int ldc);
-    /* y (rows, cols) += bias (cols) ; dbias (cols) += column sums of dy */
-    asgml_status (*bias_forward)(asgml_backend *be, int64_t rows, int64_t cols,
-                                 const float *bias, float *y);
-    asgml_status (*bias_backward)(asgml_backend *be, int64_t rows, int64_t cols,
-                                  const float *dy, float *dbias /* += */);
-
-    /* elementwise over n; y may alias x in forward ops */
-    asgml_status (*relu_forward)(asgml_backend *be, int64_t n, const float *x, float *y);
-    /* dx += dy * (y > 0), y = relu output */
-    asgml_status (*relu_backward)(asgml_backend *be, int64_t n, const float *y,
-                                  const float *dy, float *dx /* += */);
-    asgml_status (*sigmoid_forward)(asgml_backend *be, int64_t n, const float *x, float *y);
-    /* dx += dy * y * (1 - y), y = sigmoid output */
-    asgml_status (*sigmoid_backward)(asgml_backend *be, int64_t n, const float *y,
-                                     const float *dy, float *dx /* += */);
-    /* inverted dropout: mask = (u >= p) / (1 - p); y = x * mask */
-    asgml_status (*dropout_forward)(asgml_backend *be, int64_t n, float p, uint64_t seed,
-                                    uint64_t offset, const float *x, float *y, float *mask);
-    asgml_status (*dropout_backward)(asgml_backend *be, int64_t n, const float *mask,
-                                     const float *dy, float *dx /* += */);
-    asgml_status (*add)(asgml_backend *be, int64_t n, const float *a, const float *b, float *y);
-    asgml_status (*mul)(asgml_backend *be, int64_t n, const float *a, const float *b, float *y);
-    asgml_status (*axpy)(asgml_backend *be, int64_t n, float alpha, const float *x, float *y);
-    asgml_status (*scale)(asgml_backend *be, int64_t n, float alpha, float *x);
-    asgml_status (*fill)(asgml_backend *be, int64_t n, float value, float *x);
-    asgml_status (*copy)(asgml_backend *be, int64_t n, const float *x, float *y);
-
-    /* x (b, t, c) -> y (b, c) = mean over t ; dx (b,t,c) += dy / t */
-    asgml_status (*segment_mean_forward)(asgml_backend *be, int b, int t, int c,
-                                         const float *x, float *y);
-    asgml_status (*segment_mean_backward)(asgml_backend *be, int b, int t, int c,
-                                          const float *dy, float *dx /* += */);
-
-    /* Softmax cross-entropy over logits (b, c) with int32 labels (b) in
-     * backend memory.  probs (b, c) = softmax; losses (b) = -log p[y];
-     * if dlogits != NULL: dlogits += grad_scale * (probs - onehot(y)).
-     * losses and probs may be NULL.  *loss_sum (host) = sum of losses. */
-    asgml_status (*softmax_ce)(asgml_backend *be, int b, int c, const float *logits,
-                               const int32_t *labels, float grad_scale, float *probs,
-                               float *losses, float *dlogits, double *loss_sum);
-
-    /* host results, double accumulation */
-    asgml_status (*sumsq)(asgml_backend *be, int64_t n, const float *x, double *out);
-    /* mean and unbiased (n-1) standard deviation */
-    asgml_status (*mean_std)(asgml_backend *be, int64_t n, const float *x, double *mean,
-                             double *std);
-    asgml_status (*nonfinite_count)(asgml_backend *be, int64_t n, const float *x,
-                                    int64_t *out);
-
-    /* PyTorch torch.optim.SGD: g = grad + wd*p; v = first ? g : momentum*v + (1-dampening)*g;
-     * step = nesterov ? g + momentum*v : v; p -= lr*step.  mom may be NULL if momentum == 0. */
-    asgml_status (*sgd_update)(asgml_backend *be, int64_t n, float *param, const float *grad,
-                               float *mom, float lr, float momentum, float dampening,
-                               float weight_decay, int nesterov, int first_step);
-    /* PyTorch Adam (decoupled == 0: g += wd*p) or AdamW (decoupled: p *= 1 - lr*wd);
-     * step is the 1-based step count after increment (bias corrections). */
-    asgml_status (*adam_update)(asgml_backend *be, int64_t n, float *param, const float *grad,
-                                float *m, float *v, float lr, float beta1, float beta2,
-                                float eps, float weight_decay, int decoupled, int64_t step);
-
-    /* x += sigma * N(0,1) from the Philox stream (seed, offset) */
-    asgml_status (*gaussian_noise)(asgml_backend *be, int64_t n, float sigma, uint64_t seed,
-                                   uint64_t offset, float *x);
+    /* the ops, one slot each; NULL = not supported by this backend */
+#define ASGML_OP_SLOT_(ID, name, params) asgml_status(*name) params;
+    ASGML_OPS(ASGML_OP_SLOT_)
+#undef ASGML_OP_SLOT_
 } asgml_backend_ops;
 
 struct asgml_backend {
@@ -237,7 +221,12 @@ typedef struct asgml_backend_options {
 asgml_status asgml_backend_create(const char *name, const asgml_backend_options *opt,
                                   asgml_backend **out);
 void asgml_backend_destroy(asgml_backend *be);
+/* 1 when the backend's table has op's slot filled, else 0. */
 int asgml_backend_supports(const asgml_backend *be, asgml_op op);
+/* ASGML_OK when the backend supports every op of ops[0..n); ops == NULL
+ * means every op of ASGML_OPS.  Otherwise ASGML_ENOTSUP with
+ * "backend 'NAME' does not support op 'OP'" for the first op it lacks. */
+asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops, int n);
 
 /* Convenience helpers (shape arithmetic) */
 void asgml_conv2d_desc_init(asgml_conv2d_desc *d, int n, int c_in, int h_in, int w_in,

@@ -1,6 +1,6 @@
 /* asgml/checkpoint.h - HDF5 checkpoints: weights plus full training state.
  *
- * Layout (HDF5, written to PATH.tmp, fsync'd, renamed to PATH):
+ * Layout (HDF5, written to a temporary file beside PATH, fsync'd, renamed):
  *   /                 attrs: magic="asgml-checkpoint", format_version=1,
  *                     asgml_version, store_checksum, method, seed,
  *                     epochs_completed, step, noise_offset, dropout_seed,
@@ -47,8 +47,8 @@ typedef struct asgml_checkpoint_info {
 } asgml_checkpoint_info;
 
 /* Writes model parameters and buffers, the optimiser state (optim may be
- * NULL), the method state (may be NULL) and info.  Atomic: PATH.tmp +
- * fsync + rename; on failure nothing is left behind. */
+ * NULL), the method state (may be NULL) and info.  Atomic (asgml/atomic_file.h):
+ * on failure nothing is left behind. */
 asgml_status asgml_checkpoint_save(const char *path, asgml_backend *be, asgml_model *model,
                                    asgml_optim *optim, const asgml_state_io *method_state,
                                    const asgml_checkpoint_info *info);

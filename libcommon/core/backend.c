@@ -18,40 +18,9 @@
 #endif
 
 static const char *const op_names[ASGML_OP_COUNT] = {
-    [ASGML_OP_CONV2D_FORWARD] = "conv2d_forward",
-    [ASGML_OP_CONV2D_BACKWARD_DATA] = "conv2d_backward_data",
-    [ASGML_OP_CONV2D_BACKWARD_FILTER] = "conv2d_backward_filter",
-    [ASGML_OP_BATCHNORM_FORWARD_TRAIN] = "batchnorm_forward_train",
-    [ASGML_OP_BATCHNORM_FORWARD_INFER] = "batchnorm_forward_infer",
-    [ASGML_OP_BATCHNORM_BACKWARD] = "batchnorm_backward",
-    [ASGML_OP_MAXPOOL_FORWARD] = "maxpool_forward",
-    [ASGML_OP_MAXPOOL_BACKWARD] = "maxpool_backward",
-    [ASGML_OP_AVGPOOL_FORWARD] = "avgpool_forward",
-    [ASGML_OP_AVGPOOL_BACKWARD] = "avgpool_backward",
-    [ASGML_OP_GEMM] = "gemm",
-    [ASGML_OP_BIAS_FORWARD] = "bias_forward",
-    [ASGML_OP_BIAS_BACKWARD] = "bias_backward",
-    [ASGML_OP_RELU_FORWARD] = "relu_forward",
-    [ASGML_OP_RELU_BACKWARD] = "relu_backward",
-    [ASGML_OP_SIGMOID_FORWARD] = "sigmoid_forward",
-    [ASGML_OP_SIGMOID_BACKWARD] = "sigmoid_backward",
-    [ASGML_OP_DROPOUT_FORWARD] = "dropout_forward",
-    [ASGML_OP_DROPOUT_BACKWARD] = "dropout_backward",
-    [ASGML_OP_ADD] = "add",
-    [ASGML_OP_MUL] = "mul",
-    [ASGML_OP_AXPY] = "axpy",
-    [ASGML_OP_SCALE] = "scale",
-    [ASGML_OP_FILL] = "fill",
-    [ASGML_OP_COPY] = "copy",
-    [ASGML_OP_SEGMENT_MEAN_FORWARD] = "segment_mean_forward",
-    [ASGML_OP_SEGMENT_MEAN_BACKWARD] = "segment_mean_backward",
-    [ASGML_OP_SOFTMAX_CE] = "softmax_ce",
-    [ASGML_OP_SUMSQ] = "sumsq",
-    [ASGML_OP_MEAN_STD] = "mean_std",
-    [ASGML_OP_SGD_UPDATE] = "sgd_update",
-    [ASGML_OP_ADAM_UPDATE] = "adam_update",
-    [ASGML_OP_GAUSSIAN_NOISE] = "gaussian_noise",
-    [ASGML_OP_NONFINITE_COUNT] = "nonfinite_count",
+#define OP_NAME_(ID, name, params) [ASGML_OP_##ID] = #name,
+    ASGML_OPS(OP_NAME_)
+#undef OP_NAME_
 };
 
 const char *asgml_op_name(asgml_op op)
@@ -88,11 +57,31 @@ void asgml_backend_destroy(asgml_backend *be)
     if (be && be->ops && be->ops->destroy) be->ops->destroy(be);
 }
 
+/* An op is supported when the backend's table fills its slot. */
 int asgml_backend_supports(const asgml_backend *be, asgml_op op)
 {
-    if (!be || !be->ops || (int)op < 0 || op >= ASGML_OP_COUNT) return 0;
-    if (!be->ops->supports) return 1;
-    return be->ops->supports(be, op);
+    if (!be || !be->ops) return 0;
+    switch (op) {
+#define OP_SLOT_SET_(ID, name, params) \
+    case ASGML_OP_##ID: return be->ops->name != NULL;
+        ASGML_OPS(OP_SLOT_SET_)
+#undef OP_SLOT_SET_
+    default: return 0;
+    }
+}
+
+asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops, int n)
+{
+    if (!be || !be->ops || n < 0 || (n > 0 && !ops))
+        return asgml_error(ASGML_EINVAL, "%s:%d: NULL backend or op list", __FILE__, __LINE__);
+    int count = ops ? n : ASGML_OP_COUNT;
+    for (int i = 0; i < count; i++) {
+        asgml_op op = ops ? ops[i] : (asgml_op)i;
+        if (!asgml_backend_supports(be, op))
+            return asgml_error(ASGML_ENOTSUP, "backend '%s' does not support op '%s'",
+                               be->ops->name ? be->ops->name : "?", asgml_op_name(op));
+    }
+    return ASGML_OK;
 }
 
 void asgml_conv2d_desc_init(asgml_conv2d_desc *d, int n, int c_in, int h_in, int w_in,

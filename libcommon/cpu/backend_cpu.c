@@ -407,12 +407,6 @@ static asgml_status cpu_gaussian_noise(asgml_backend *be, int64_t n, float sigma
 
 /* ---- table ---- */
 
-static int cpu_supports(const asgml_backend *be, asgml_op op)
-{
-    (void)be;
-    return (int)op >= 0 && op < ASGML_OP_COUNT;
-}
-
 static void cpu_destroy(asgml_backend *be)
 {
     if (!be) return;
@@ -424,7 +418,6 @@ static void cpu_destroy(asgml_backend *be)
 
 static const asgml_backend_ops cpu_ops = {
     .name = "cpu",
-    .supports = cpu_supports,
     .destroy = cpu_destroy,
     .alloc = cpu_alloc,
     .free = cpu_free,

@@ -592,31 +592,10 @@ static asgml_status cuda_gaussian_noise(asgml_backend *be, int64_t n, float sigm
 
 /* ---- table, creation ------------------------------------------------------ */
 
-static int cuda_supports(const asgml_backend *be, asgml_op op)
-{
-    (void)be;
-    switch (op) {
-    case ASGML_OP_CONV2D_FORWARD:
-    case ASGML_OP_CONV2D_BACKWARD_DATA:
-    case ASGML_OP_CONV2D_BACKWARD_FILTER:
-    case ASGML_OP_BATCHNORM_FORWARD_TRAIN:
-    case ASGML_OP_BATCHNORM_FORWARD_INFER:
-    case ASGML_OP_BATCHNORM_BACKWARD:
-#ifdef ASGML_HAVE_CUDNN
-        return 1;
-#else
-        return 0;
-#endif
-    default:
-        return (int)op >= 0 && op < ASGML_OP_COUNT;
-    }
-}
-
 static void cuda_destroy(asgml_backend *be);
 
 static const asgml_backend_ops cuda_ops = {
     .name = "cuda",
-    .supports = cuda_supports,
     .destroy = cuda_destroy,
     .alloc = asgml_cuda_alloc,
     .free = asgml_cuda_free,

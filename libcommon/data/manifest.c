@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "data/manifest.h"
 #include "data/decode.h"
+#include "asgml/atomic_file.h"
 #include "core/sha256.h"
 
 #include <ctype.h>
@@ -621,20 +622,15 @@ static asgml_status list_dir(const char *dir, const char *suffix, char ***names,
 
 static asgml_status write_file_atomic(const char *path, const char *data, size_t len)
 {
-    char *tmp = xprintf("%s.tmpXXXXXX", path);
-    if (!tmp) return asgml_error(ASGML_ENOMEM, "out of memory");
-    int fd = mkstemp(tmp);
-    if (fd < 0) { free(tmp); return asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno)); }
-    mode_t um = umask(0);
-    umask(um);
-    asgml_status st = ASGML_OK;
-    if (fchmod(fd, 0666 & ~um) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0)
+    asgml_atomic_file af;
+    asgml_status st = asgml_atomic_open(path, &af);
+    if (st) return st;
+    if (fwrite(data, 1, len, af.f) != len) {
         st = asgml_error(ASGML_EIO, "%s: write error: %s", path, strerror(errno));
-    if (close(fd) != 0 && !st) st = asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
-    if (!st && rename(tmp, path) != 0) st = asgml_error(ASGML_EIO, "%s: rename: %s", path, strerror(errno));
-    if (st) unlink(tmp);
-    free(tmp);
-    return st;
+        asgml_atomic_abort(&af);
+        return st;
+    }
+    return asgml_atomic_commit(&af);
 }
 
 typedef struct strbuf { char *s; size_t n, cap; int oom; } strbuf;

@@ -1,5 +1,6 @@
 /* store_write.c - HDF5 store writer and content checksum (store_write.h). */
 #include "data/store_write.h"
+#include "asgml/atomic_file.h"
 #include "core/sha256.h"
 
 #include <errno.h>
@@ -27,7 +28,7 @@ struct asgml_store_writer {
     size_t json_n, json_cap;
     int json_oom;
     hid_t gcpl;                /* groups: no time stamps */
-    char *final_path, *temp_path;
+    asgml_atomic_file af;      /* the temporary file beside the store */
     sample_dset sd[MAX_SAMPLE_DSETS];
     int nsd;
 };
@@ -86,36 +87,19 @@ asgml_status asgml_sw_create(const char *path, asgml_store_writer **out)
     if (!w) return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
     w->file = H5I_INVALID_HID;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
-    w->final_path = strdup(path);
-    /* ".NAME.XXXXXX" in the directory of path */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t tl = strlen(path) + 16;
-    w->temp_path = malloc(tl);
-    if (!w->final_path || !w->temp_path) {
-        free(w->final_path); free(w->temp_path); free(w);
-        return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
-    }
-    snprintf(w->temp_path, tl, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
-    int fd = mkstemp(w->temp_path);
-    if (fd < 0) {
-        asgml_status st = asgml_error(ASGML_EIO, "%s: cannot create a temporary file: %s", path,
-                                      strerror(errno));
-        free(w->final_path); free(w->temp_path); free(w);
+    asgml_status st = asgml_atomic_reserve(path, &w->af);
+    if (st) {
+        free(w);
         return st;
     }
-    mode_t um = umask(0);
-    umask(um);
-    if (fchmod(fd, 0666 & ~um) != 0) { /* mkstemp gives 0600; a store is like any output */ }
-    close(fd);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0);
-    H5E_BEGIN_TRY { w->file = H5Fcreate(w->temp_path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT); }
+    H5E_BEGIN_TRY { w->file = H5Fcreate(w->af.tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT); }
     H5E_END_TRY;
     H5Pclose(fcpl);
     if (w->file < 0) {
-        unlink(w->temp_path);
-        free(w->final_path); free(w->temp_path); free(w);
+        asgml_atomic_abort(&w->af);
+        free(w);
         return asgml_error(ASGML_EIO, "%s: HDF5 cannot create the file", path);
     }
     w->gcpl = H5Pcreate(H5P_GROUP_CREATE);
@@ -124,7 +108,7 @@ asgml_status asgml_sw_create(const char *path, asgml_store_writer **out)
     return ASGML_OK;
 }
 
-const char *asgml_sw_temp_path(const asgml_store_writer *w) { return w->temp_path; }
+const char *asgml_sw_temp_path(const asgml_store_writer *w) { return w->af.tmp; }
 
 /* Creates every missing group on the way to path; with last = 1 the final
  * component too (for attributes on a group that does not exist yet). */
@@ -374,8 +358,7 @@ static void close_sample_dsets(asgml_store_writer *w)
 static void free_writer(asgml_store_writer *w)
 {
     free(w->json);
-    free(w->final_path);
-    free(w->temp_path);
+    asgml_atomic_abort(&w->af);   /* removes the temporary file unless committed */
     free(w);
 }
 
@@ -385,19 +368,7 @@ void asgml_sw_abort(asgml_store_writer *w)
     close_sample_dsets(w);
     if (w->gcpl >= 0) H5Pclose(w->gcpl);
     if (w->file >= 0) H5Fclose(w->file);
-    unlink(w->temp_path);
     free_writer(w);
-}
-
-static asgml_status fsync_path(const char *path, int dir)
-{
-    int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-    if (fd < 0) return asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
-    int e = fsync(fd);
-    int err = errno;
-    close(fd);
-    if (e != 0 && !dir) return asgml_error(ASGML_EIO, "%s: fsync: %s", path, strerror(err));
-    return ASGML_OK;
 }
 
 asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
@@ -413,22 +384,12 @@ asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
     if (!st) st = asgml_sw_attr_str(w, "/", "content_sha256", hex);
     H5Pclose(w->gcpl);
     w->gcpl = H5I_INVALID_HID;
-    if (H5Fclose(w->file) < 0 && !st) st = asgml_error(ASGML_EIO, "%s: HDF5 close failed", w->final_path);
+    if (H5Fclose(w->file) < 0 && !st) st = asgml_error(ASGML_EIO, "%s: HDF5 close failed", w->af.path);
     w->file = H5I_INVALID_HID;
-    if (!st) st = fsync_path(w->temp_path, 0);
-    if (!st && rename(w->temp_path, w->final_path) != 0)
-        st = asgml_error(ASGML_EIO, "%s: rename: %s", w->final_path, strerror(errno));
+    if (!st) st = asgml_atomic_commit(&w->af);
     if (st) {
-        unlink(w->temp_path);
         free_writer(w);
         return st;
-    }
-    const char *slash = strrchr(w->final_path, '/');
-    if (slash) {
-        w->final_path[slash - w->final_path + (slash == w->final_path)] = 0;
-        fsync_path(w->final_path, 1);
-    } else {
-        fsync_path(".", 1);
     }
     if (sha_hex) memcpy(sha_hex, hex, 65);
     free_writer(w);

@@ -167,6 +167,7 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
 {
     *out = NULL;
     MODEL_TRY(check_config(cfg));
+    MODEL_TRY(asgml_backend_require(be, NULL, 0)); /* the model, optimisers, methods use all */
     asgml_model *m = calloc(1, sizeof *m);
     if (!m) return asgml_error(ASGML_ENOMEM, "model.c:%d: out of memory", __LINE__);
     m->be = be;

@@ -3,7 +3,7 @@
  * Parameters, buffers and optimiser state are copied to the host once per
  * buffer (one to_host each) and written view by view; loading reads every
  * view, checks names and shapes, and copies each buffer back in one
- * to_device.  Writes go to PATH.tmp, which is fsync'd and renamed. */
+ * to_device.  Writes go to a temporary file beside PATH (asgml/atomic_file.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include <hdf5.h>
 
+#include "asgml/atomic_file.h"
 #include "asgml/checkpoint.h"
 
 /* ---- attributes --------------------------------------------------------------- */
@@ -263,33 +264,28 @@ asgml_status asgml_checkpoint_save(const char *path, asgml_backend *be, asgml_mo
                                    asgml_optim *optim, const asgml_state_io *method_state,
                                    const asgml_checkpoint_info *info)
 {
-    char tmp[4200];
+    asgml_atomic_file af;
     hid_t f, fcpl;
-    asgml_status st;
-    int fd;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return asgml_error(ASGML_EINVAL, "%s: path too long", path);
+    asgml_status st = asgml_atomic_reserve(path, &af);
+    if (st != ASGML_OK)
+        return st;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* the library never prints */
     fcpl = H5Pcreate(H5P_FILE_CREATE);
-    f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    f = H5Fcreate(af.tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
-    if (f < 0)
-        return asgml_error(ASGML_EIO, "%s: cannot create", tmp);
-    st = save_body(f, tmp, be, model, optim, method_state, info);
-    if (H5Fclose(f) < 0 && st == ASGML_OK)
-        st = asgml_error(ASGML_EIO, "%s: cannot close", tmp);
-    if (st == ASGML_OK) {
-        fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0)
-            st = asgml_error(ASGML_EIO, "%s: fsync: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (f < 0) {
+        st = asgml_error(ASGML_EIO, "%s: cannot create", af.tmp);
+        asgml_atomic_abort(&af);
+        return st;
     }
-    if (st == ASGML_OK && rename(tmp, path) != 0)
-        st = asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
-    if (st != ASGML_OK)
-        unlink(tmp);
-    return st;
+    st = save_body(f, af.tmp, be, model, optim, method_state, info);
+    if (H5Fclose(f) < 0 && st == ASGML_OK)
+        st = asgml_error(ASGML_EIO, "%s: cannot close", af.tmp);
+    if (st != ASGML_OK) {
+        asgml_atomic_abort(&af);
+        return st;
+    }
+    return asgml_atomic_commit(&af);
 }
 
 /* ---- load -------------------------------------------------------------------------- */

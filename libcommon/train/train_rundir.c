@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "asgml/atomic_file.h"
 #include "asgml/checkpoint.h"
 #include "train/train_internal.h"
 
@@ -51,32 +52,19 @@ static asgml_status make_dir(const char *path)
     return ASGML_OK;
 }
 
-/* text -> path through path.tmp + fsync + rename. */
+/* text -> path through a temporary file (asgml/atomic_file.h). */
 static asgml_status write_atomic(const char *path, const char *text, size_t len)
 {
-    char tmp[4200];
-    int fd;
-    ssize_t w = 0;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return asgml_error(ASGML_EINVAL, "%s: path too long", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0)
-        return asgml_error(ASGML_EIO, "%s: %s", tmp, strerror(errno));
-    for (size_t off = 0; off < len; off += (size_t)w) {
-        w = write(fd, text + off, len - off);
-        if (w <= 0) {
-            int err = errno;
-            close(fd);
-            unlink(tmp);
-            return asgml_error(ASGML_EIO, "%s: write error: %s", tmp, strerror(err));
-        }
+    asgml_atomic_file af;
+    asgml_status st = asgml_atomic_open(path, &af);
+    if (st != ASGML_OK)
+        return st;
+    if (fwrite(text, 1, len, af.f) != len) {
+        st = asgml_error(ASGML_EIO, "%s: write error: %s", af.tmp, strerror(errno));
+        asgml_atomic_abort(&af);
+        return st;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return asgml_error(ASGML_EIO, "%s: %s", path, strerror(err));
-    }
-    return ASGML_OK;
+    return asgml_atomic_commit(&af);
 }
 
 static asgml_status config_text(asgml_train *t, char **text, size_t *len)
@@ -259,14 +247,18 @@ asgml_status asgml_train_save_checkpoint(asgml_train *t)
     asgml_state_io_free(all);
     if (st != ASGML_OK)
         return st;
-    /* last.h5: a hard link to the newest epoch file (a copy would do the same) */
-    snprintf(tmp, sizeof tmp, "%s.tmp", last);
-    unlink(tmp);
-    if (link(path, tmp) != 0 || rename(tmp, last) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return asgml_error(ASGML_EIO, "%s: %s", last, strerror(err));
+    /* last.h5: a hard link to the newest epoch file (a copy would do the same),
+     * made under a reserved temporary name and renamed over the old one */
+    asgml_atomic_file af;
+    if ((st = asgml_atomic_reserve(last, &af)) != ASGML_OK)
+        return st;
+    if (unlink(af.tmp) != 0 || link(path, af.tmp) != 0) {
+        st = asgml_error(ASGML_EIO, "%s: link: %s", af.tmp, strerror(errno));
+        asgml_atomic_abort(&af);
+        return st;
     }
+    if ((st = asgml_atomic_commit(&af)) != ASGML_OK)
+        return st;
     if (t->keep_ckpt > 0)
         for (int e = 0; e <= t->epochs_completed - 1 - t->keep_ckpt; e++) {
             snprintf(tmp, sizeof tmp, "%s/epoch-%04d.h5", dir, e);
