@@ -28,9 +28,7 @@
 
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef enum asgml_op {
     ASGML_OP_CONV2D_FORWARD,
@@ -250,7 +248,5 @@ void asgml_philox4x32(uint64_t seed, uint64_t counter, uint32_t out[4]);
 float asgml_philox_gauss(uint64_t seed, uint64_t offset, int64_t i);
 float asgml_philox_uniform(uint64_t seed, uint64_t offset, int64_t i);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -24,9 +24,7 @@
 #include "asgml/config.h"
 #include "asgml/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* A JSON-lines record under construction (one per step or epoch). */
 typedef struct asgml_log_record asgml_log_record;
@@ -113,7 +111,5 @@ const asgml_method_ops *asgml_method_at(int i);
  * (default "audio").  The loop builds a one-encoder model for it. */
 asgml_status asgml_unimodal_modality(asgml_config *cfg, const char **name);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif
