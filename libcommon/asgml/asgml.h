@@ -12,4 +12,7 @@
 #include "asgml/probe.h"
 #include "asgml/checkpoint.h"
 #include "asgml/train.h"
+#include "asgml/prep.h"
+#include "asgml/probe_eval.h"
+#include "asgml/stats.h"
 #endif

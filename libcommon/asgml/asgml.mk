@@ -2,4 +2,5 @@
 asgmlinclude_HEADERS += libcommon/asgml/asgml.h libcommon/asgml/common.h \
 	libcommon/asgml/backend.h libcommon/asgml/store.h libcommon/asgml/model.h \
 	libcommon/asgml/optim.h libcommon/asgml/config.h libcommon/asgml/method.h \
-	libcommon/asgml/probe.h libcommon/asgml/checkpoint.h libcommon/asgml/train.h
+	libcommon/asgml/probe.h libcommon/asgml/checkpoint.h libcommon/asgml/train.h \
+	libcommon/asgml/prep.h libcommon/asgml/probe_eval.h libcommon/asgml/stats.h
