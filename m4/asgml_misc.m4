@@ -41,3 +41,26 @@ AC_DEFUN([AX_ASGML_PTHREAD], [
   AC_SUBST([PTHREAD_CFLAGS])
   AC_SUBST([PTHREAD_LIBS])
 ])
+
+# AX_ASGML_VISIBILITY: VISIBILITY_CFLAGS = -fvisibility=hidden when the
+# compiler accepts it (and the visibility attribute), so that libasgml
+# exports only what asgml/common.h's ASGML_BEGIN_DECLS / ASGML_API mark;
+# NVCC_VISIBILITY passes the same to nvcc's host compiler.
+AC_DEFUN([AX_ASGML_VISIBILITY], [
+  VISIBILITY_CFLAGS=""
+  NVCC_VISIBILITY=""
+  asgml_save_CFLAGS=$CFLAGS
+  CFLAGS="$asgml_save_CFLAGS -Werror -fvisibility=hidden"
+  AC_MSG_CHECKING([whether $CC accepts -fvisibility=hidden])
+  AC_COMPILE_IFELSE([AC_LANG_PROGRAM([
+      extern __attribute__((visibility("default"))) int asgml_f(void);
+      _Pragma("GCC visibility push(default)")
+      int asgml_g(void);
+      _Pragma("GCC visibility pop")], [])],
+    [AC_MSG_RESULT([yes]); VISIBILITY_CFLAGS="-fvisibility=hidden"
+     NVCC_VISIBILITY="-Xcompiler -fvisibility=hidden"],
+    [AC_MSG_RESULT([no])])
+  CFLAGS=$asgml_save_CFLAGS
+  AC_SUBST([VISIBILITY_CFLAGS])
+  AC_SUBST([NVCC_VISIBILITY])
+])

@@ -14,10 +14,8 @@
 #include <unistd.h>
 
 #include "asgml/common.h"
+#include "asgml/prep.h"
 #include "cli.h"
-#include "data/manifest.h"
-#include "data/prep.h"
-#include "data/store_write.h"
 
 static void usage(void)
 {

@@ -15,9 +15,9 @@
 
 #include "asgml/backend.h"
 #include "asgml/common.h"
+#include "asgml/probe_eval.h"
 #include "asgml/store.h"
 #include "cli.h"
-#include "report/probe_eval.h"
 
 static void usage(void)
 {

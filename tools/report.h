@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "report/report_stats.h"
+#include "asgml/stats.h"
 
 /* The metric of record: which epoch of a run the table reports. */
 typedef enum {

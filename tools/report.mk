@@ -3,4 +3,4 @@
 tools_asgml_report_SOURCES += tools/report.h tools/report_runs.c \
 	tools/report_format.c tools/report_curves.c
 # asgml-report reads the run files with jansson itself.
-tools_asgml_report_LDADD = $(LDADD) $(JANSSON_LIBS) -lm
+tools_asgml_report_LDADD = $(ASGML_TOOL_LDADD) $(JANSSON_LIBS) -lm

@@ -4,3 +4,8 @@ tools_asgml_prep_SOURCES = tools/asgml-prep.c tools/cli.c tools/cli.h
 tools_asgml_train_SOURCES = tools/asgml-train.c tools/cli.c tools/cli.h
 tools_asgml_probe_SOURCES = tools/asgml-probe.c tools/cli.c tools/cli.h
 tools_asgml_report_SOURCES = tools/asgml-report.c tools/cli.c tools/cli.h
+# The tools use the public API only: they link the shared libasgml.la.
+ASGML_TOOL_LDADD = libcommon/libasgml.la
+tools_asgml_prep_LDADD = $(ASGML_TOOL_LDADD)
+tools_asgml_train_LDADD = $(ASGML_TOOL_LDADD)
+tools_asgml_probe_LDADD = $(ASGML_TOOL_LDADD)

@@ -14,4 +14,9 @@
 #include "asgml/probe.h"
 #include "asgml/checkpoint.h"
 #include "asgml/train.h"
+#include "asgml/prep.h"
+#include "asgml/probe_eval.h"
+#include "asgml/stats.h"
+#include "asgml/hooks.h"
+#include "asgml/atomic_file.h"
 #endif

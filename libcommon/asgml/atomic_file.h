@@ -14,9 +14,7 @@
 
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef struct asgml_atomic_file {
     char *path;   /* final name (a copy of PATH) */
@@ -38,7 +36,5 @@ asgml_status asgml_atomic_commit(asgml_atomic_file *af);
  * or already released af. */
 void asgml_atomic_abort(asgml_atomic_file *af);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

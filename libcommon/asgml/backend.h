@@ -28,9 +28,7 @@
 
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* The op list, kept in this one place.  X(ID, name, params) for each op:
  * ID gives ASGML_OP_<ID> (enum asgml_op), name gives the slot in
@@ -239,7 +237,5 @@ void asgml_philox4x32(uint64_t seed, uint64_t counter, uint32_t out[4]);
 float asgml_philox_gauss(uint64_t seed, uint64_t offset, int64_t i);
 float asgml_philox_uniform(uint64_t seed, uint64_t offset, int64_t i);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -26,9 +26,7 @@
 #include "asgml/method.h"
 #include "asgml/optim.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 #define ASGML_CHECKPOINT_MAGIC "asgml-checkpoint"
 #define ASGML_CHECKPOINT_FORMAT 1
@@ -85,7 +83,5 @@ const void *asgml_state_io_data(const asgml_state_io *io, int i);     /* host co
 asgml_status asgml_state_io_put_host(asgml_state_io *io, const char *name, int is_f32,
                                      const void *host, int64_t n);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -11,9 +11,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef __cplusplus
-extern "C" {
+/* The API is what the public headers declare: libasgml is compiled with
+ * -fvisibility=hidden, and every declaration between ASGML_BEGIN_DECLS and
+ * ASGML_END_DECLS (which also give C linkage to C++) is exported.  ASGML_API
+ * marks a single declaration outside such a block. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define ASGML_API __attribute__((visibility("default")))
+#define ASGML_VISIBILITY_PUSH_ _Pragma("GCC visibility push(default)")
+#define ASGML_VISIBILITY_POP_ _Pragma("GCC visibility pop")
+#else
+#define ASGML_API
+#define ASGML_VISIBILITY_PUSH_
+#define ASGML_VISIBILITY_POP_
 #endif
+#ifdef __cplusplus
+#define ASGML_BEGIN_DECLS extern "C" { ASGML_VISIBILITY_PUSH_
+#define ASGML_END_DECLS ASGML_VISIBILITY_POP_ }
+#else
+#define ASGML_BEGIN_DECLS ASGML_VISIBILITY_PUSH_
+#define ASGML_END_DECLS ASGML_VISIBILITY_POP_
+#endif
+
+ASGML_BEGIN_DECLS
 
 typedef enum asgml_status {
     ASGML_OK = 0,
@@ -44,7 +63,5 @@ const char *asgml_version(void);
  * cuda=no cudnn=no". */
 const char *asgml_features(void);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -12,9 +12,7 @@
 #include <stdio.h>
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef struct asgml_config asgml_config;
 
@@ -57,7 +55,5 @@ const char *asgml_config_value(const asgml_config *c, int i);
  * bytes.  Returns the length as snprintf does. */
 int asgml_format_double(char *buf, size_t size, double v);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -23,9 +23,7 @@
 #include "asgml/method.h"
 #include "asgml/optim.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* ---- model ---------------------------------------------------------------- */
 
@@ -115,7 +113,5 @@ void asgml_copy_free(asgml_copy *c);
  * method defined outside the registry, e.g. by a test); up to 8. */
 asgml_status asgml_method_add_extra(const asgml_method_ops *ops);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

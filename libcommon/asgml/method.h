@@ -28,9 +28,7 @@
 #include "asgml/runlog.h"
 #include "asgml/state.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef struct asgml_step {
     asgml_backend *be;
@@ -120,7 +118,5 @@ const asgml_method_ops *asgml_method_at(int i);
  * (default "audio").  The loop builds a one-encoder model for it. */
 asgml_status asgml_unimodal_modality(asgml_config *cfg, const char **name);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -23,9 +23,7 @@
 
 #include "asgml/backend.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 #define ASGML_MAX_MODALITIES 8
 
@@ -130,7 +128,5 @@ asgml_status asgml_model_zero_grad(asgml_model *m);
 void asgml_model_dropout_state(const asgml_model *m, uint64_t *seed, uint64_t *offset);
 void asgml_model_set_dropout_state(asgml_model *m, uint64_t seed, uint64_t offset);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -7,9 +7,7 @@
 
 #include "asgml/model.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef enum { ASGML_OPTIM_SGD = 0, ASGML_OPTIM_ADAM, ASGML_OPTIM_ADAMW } asgml_optim_kind;
 
@@ -53,7 +51,5 @@ typedef struct asgml_schedule {
 /* Learning rate for 0-based epoch e (PyTorch closed forms, stepped once per epoch). */
 double asgml_schedule_lr(const asgml_schedule *s, double base_lr, int epoch);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

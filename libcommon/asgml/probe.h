@@ -9,9 +9,7 @@
 
 #include "asgml/backend.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef enum { ASGML_PROBE_LINEAR = 0, ASGML_PROBE_MLP = 1 } asgml_probe_kind;
 
@@ -48,7 +46,5 @@ asgml_status asgml_probe_split_step(asgml_probe *p, const float *x, const int32_
                                     const int32_t *labels_host, int batch, int steps,
                                     double *acc, double *train_loss);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

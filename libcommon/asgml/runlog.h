@@ -6,9 +6,7 @@
 
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* A JSON-lines record under construction (one per step or epoch). */
 typedef struct asgml_log_record asgml_log_record;
@@ -24,7 +22,5 @@ const char *asgml_log_record_json(asgml_log_record *r);
 /* Value of a numeric key recorded so far (tests); 0 if present. */
 int asgml_log_record_get(const asgml_log_record *r, const char *key, double *v);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

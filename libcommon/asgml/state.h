@@ -6,9 +6,7 @@
 
 #include "asgml/backend.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* Named arrays for checkpoints (method state, probe weights, buffers). */
 typedef struct asgml_state_io asgml_state_io;
@@ -22,7 +20,5 @@ asgml_status asgml_state_get(asgml_state_io *io, const char *name, double *v, in
 asgml_status asgml_state_put_f32(asgml_state_io *io, const char *name, const float *backend_ptr, int64_t n);
 asgml_status asgml_state_get_f32(asgml_state_io *io, const char *name, float *backend_ptr, int64_t n);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

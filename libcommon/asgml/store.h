@@ -9,9 +9,7 @@
 
 #include "asgml/common.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 /* /meta/status bits (datasets.md section 10) */
 enum {
@@ -77,7 +75,5 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
                               int64_t frame, void *buf);
 size_t asgml_store_sample_bytes(const asgml_store *s, int m);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

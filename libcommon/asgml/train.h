@@ -24,9 +24,7 @@
 
 #include "asgml/config.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+ASGML_BEGIN_DECLS
 
 typedef enum { ASGML_PROGRESS_STEP = 0, ASGML_PROGRESS_EPOCH, ASGML_PROGRESS_NOTE } asgml_progress_kind;
 
@@ -67,7 +65,5 @@ asgml_status asgml_train_create(asgml_config *cfg, const asgml_train_options *op
 asgml_status asgml_train_run(asgml_train *t, asgml_run_status *status);
 void asgml_train_free(asgml_train *t);
 
-#ifdef __cplusplus
-}
-#endif
+ASGML_END_DECLS
 #endif

@@ -12,6 +12,7 @@
 #define ASGML_MANIFEST_H
 
 #include "asgml/common.h"
+#include "asgml/prep.h"
 
 #define ASGML_MANIFEST_MAX_MOD 8
 #define ASGML_MANIFEST_MAX_SCHEMES 8
@@ -86,13 +87,6 @@ asgml_status asgml_reserve_read(const char *path, const asgml_manifest *m, char 
                                 int64_t **count);
 void asgml_reserve_free(char ***per_class, int64_t *count, int nclass);
 
-/* AV-Digits (datasets.md 8.3): writes a manifest for SRC/fsdd + SRC/mnist
- * pairing every clip with a distinct MNIST image of its digit (shuffle
- * stream tag 100 + digit) and a reserve file with the unused images in
- * shuffled order.  Columns: id label split:fsdd split:fsdd_val
- * group:speaker meta:take:int meta:mnist_file audio visual.  Files are
- * written through a temporary name and renamed. */
-asgml_status asgml_avdigits_manifest(const char *src, uint64_t seed, const char *manifest_out,
-                                     const char *reserve_out);
+/* asgml_avdigits_manifest() (the AV-Digits manifest builder): asgml/prep.h. */
 
 #endif

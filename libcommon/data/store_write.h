@@ -14,6 +14,7 @@
 #define ASGML_STORE_WRITE_H
 
 #include "asgml/common.h"
+#include "asgml/prep.h"
 
 typedef enum asgml_sw_type {
     ASGML_SW_U8, ASGML_SW_I16, ASGML_SW_U32, ASGML_SW_I32, ASGML_SW_I64,
@@ -52,10 +53,7 @@ asgml_status asgml_sw_param_i64(asgml_store_writer *w, const char *obj, const ch
 asgml_status asgml_sw_param_f64(asgml_store_writer *w, const char *obj, const char *name,
                                 double v);
 
-/* Re-reads a store (asgml-prep verify): content checksum against the
- * attribute, split indices sorted, in range and disjoint within a scheme,
- * labels in range, num_samples, frame offsets, no NaN/Inf in float samples. */
-asgml_status asgml_store_verify(const char *path);
+/* asgml_store_verify() (asgml-prep verify): asgml/prep.h. */
 
 /* A whole (small) dataset, contiguous, dims[0..ndim) row-major, data in
  * native byte order of type t. */

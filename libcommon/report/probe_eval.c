@@ -586,8 +586,12 @@ asgml_status asgml_probe_eval_load(asgml_backend *be, const char *checkpoint,
 
     memset(out, 0, sizeof *out);
     memset(&info, 0, sizeof info);
-    if ((st = asgml_checkpoint_read_info(checkpoint, &info)) != ASGML_OK)
+    if (!(out->tf = calloc(ASGML_MAX_MODALITIES, sizeof *out->tf)))
+        return asgml_error(ASGML_ENOMEM, "out of memory");
+    if ((st = asgml_checkpoint_read_info(checkpoint, &info)) != ASGML_OK) {
+        asgml_probe_eval_unload(out);
         return st;
+    }
     out->epochs_completed = info.epochs_completed;
     snprintf(out->store_checksum, sizeof out->store_checksum, "%s",
              info.store_checksum ? info.store_checksum : "");
@@ -614,8 +618,9 @@ void asgml_probe_eval_unload(asgml_probe_subject *ps)
     if (!ps)
         return;
     asgml_model_free(ps->model);
-    for (int m = 0; m < ps->num_modalities; m++)
+    for (int m = 0; ps->tf && m < ps->num_modalities; m++)
         asgml_transform_release(&ps->tf[m]);
+    free(ps->tf);
     memset(ps, 0, sizeof *ps);
 }
 

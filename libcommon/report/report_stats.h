@@ -10,10 +10,7 @@
 #define ASGML_REPORT_STATS_H
 
 #include "asgml/common.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include "asgml/stats.h"
 
 /* I_x(a, b), the regularised incomplete beta function, for a, b > 0 and
  * 0 <= x <= 1 (continued fraction, modified Lentz; relative accuracy about
@@ -30,35 +27,6 @@ double asgml_t_two_sided_p(double t, double df);
  * the domain. */
 double asgml_t_quantile(double p, double df);
 
-typedef struct asgml_summary {
-    int n;              /* number of values */
-    double mean;
-    double sd;          /* sample standard deviation (n - 1); NaN for n < 2 */
-    double min, max;
-    double ci_lo, ci_hi; /* mean -/+ t_{(1+level)/2, n-1} * sd / sqrt(n); NaN for n < 2 */
-} asgml_summary;
+/* asgml_summarize(), asgml_welch_test(), asgml_paired_test(): asgml/stats.h. */
 
-/* Summary of x[0..n-1] with a two-sided `level` (e.g. 0.95) confidence
- * interval for the mean.  ASGML_EINVAL for n < 1, level outside (0, 1);
- * ASGML_ENUMERIC when a value is not finite. */
-asgml_status asgml_summarize(const double *x, int n, double level, asgml_summary *out);
-
-typedef struct asgml_ttest {
-    double diff;        /* mean(x) - mean(y) (paired: mean of x_i - y_i) */
-    double se;          /* standard error of diff */
-    double t;           /* diff / se; +-inf when se == 0 and diff != 0 */
-    double df;          /* degrees of freedom (Welch: fractional) */
-    double p;           /* two-sided p-value; NaN when se == 0 and diff == 0 */
-} asgml_ttest;
-
-/* Welch's unequal-variance t-test of mean(x) = mean(y); nx, ny >= 2.
- * When both variances are zero df is NaN and p is 0 (diff != 0) or NaN. */
-asgml_status asgml_welch_test(const double *x, int nx, const double *y, int ny,
-                              asgml_ttest *out);
-/* Paired t-test on the differences x[i] - y[i], n >= 2 pairs (df = n - 1). */
-asgml_status asgml_paired_test(const double *x, const double *y, int n, asgml_ttest *out);
-
-#ifdef __cplusplus
-}
-#endif
 #endif

@@ -1,0 +1,4 @@
+## tests/api.mk - the shared library exports the public API and nothing else
+## (nm -D against libcommon/asgml/*.h).
+TESTS += tests/api-symbols.sh
+EXTRA_DIST += tests/api-symbols.sh
