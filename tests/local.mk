@@ -20,3 +20,6 @@ check-gpu:
 check_PROGRAMS += tests/test-atomic-file
 tests_test_atomic_file_SOURCES = tests/test-atomic-file.c tests/tap.h
 TESTS += tests/test-atomic-file
+check_PROGRAMS += tests/test-core-errors
+tests_test_core_errors_SOURCES = tests/test-core-errors.c tests/tap.h
+TESTS += tests/test-core-errors

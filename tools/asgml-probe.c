@@ -143,16 +143,9 @@ static int add_rundir(strlist *out, const char *dir)
 
 static void json_string(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    char *q = asgml_json_quote(s);
+    fputs(q ? q : "null", stdout);
+    free(q);
 }
 
 /* TSV fields must not hold tabs or newlines: those become spaces. */

@@ -319,21 +319,9 @@ static void write_sv(FILE *f, const report *rep, char sep)
 
 static void js_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch == '\n')
-            fputs("\\n", f);
-        else if (ch == '\t')
-            fputs("\\t", f);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
+    char *q = asgml_json_quote(s);
+    fputs(q ? q : "null", f);
+    free(q);
 }
 
 static void js_num(FILE *f, double v)

@@ -57,6 +57,11 @@ const char *asgml_last_error(void);
 void asgml_clear_error(void);
 const char *asgml_status_name(asgml_status status);
 
+/* s as a quoted, escaped JSON string ("a\"b"), through jansson; bytes that
+ * are not UTF-8 become U+FFFD (JSON text is UTF-8).  malloc'd (free()),
+ * NULL when out of memory. */
+char *asgml_json_quote(const char *s);
+
 /* "0.1.0" */
 const char *asgml_version(void);
 /* Space-separated features compiled in, e.g. "blas=openblas threads=openmp

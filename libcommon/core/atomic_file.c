@@ -1,5 +1,6 @@
 /* atomic_file.c - temporary file beside the target, fsync, rename, fsync of
  * the directory (asgml/atomic_file.h). */
+#include "core/error.h"
 #include "config.h"
 
 #include "asgml/atomic_file.h"
@@ -25,7 +26,7 @@ static asgml_status create_tmp(const char *path, asgml_atomic_file *af, int *fd)
     memset(af, 0, sizeof *af);
     *fd = -1;
     if (!path || !*path)
-        return asgml_error(ASGML_EINVAL, "%s:%d: empty output path", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "empty output path");
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
     size_t tl = strlen(path) + 9;   /* "." + ".XXXXXX" + NUL */
@@ -113,7 +114,7 @@ asgml_status asgml_atomic_commit(asgml_atomic_file *af)
 {
     if (!af || !af->path || !af->tmp) {
         if (af) asgml_atomic_abort(af);
-        return asgml_error(ASGML_EINVAL, "%s:%d: no open atomic file", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "no open atomic file");
     }
     asgml_status st = ASGML_OK;
     if (af->f) {

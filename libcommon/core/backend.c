@@ -4,6 +4,7 @@
  * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2,
  * 3", SC11), as in Random123: key = (seed low 32 bits, seed high 32 bits),
  * counter = (counter low 32, counter high 32, 0, 0). */
+#include "core/error.h"
 #include "config.h"
 
 #include "asgml/backend.h"
@@ -33,13 +34,12 @@ asgml_status asgml_backend_create(const char *name, const asgml_backend_options 
                                   asgml_backend **out)
 {
     static const asgml_backend_options defaults = {0, 0, -1, 0};
-    if (!out) return asgml_error(ASGML_EINVAL, "%s:%d: NULL output pointer", __FILE__, __LINE__);
+    if (!out) return ASGML_ERR(ASGML_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!name) name = "cpu";
     if (!opt) opt = &defaults;
     if (opt->num_threads < 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: num_threads %d is negative", __FILE__,
-                           __LINE__, opt->num_threads);
+        return ASGML_ERR(ASGML_EINVAL, "num_threads %d is negative", opt->num_threads);
     if (strcmp(name, "cpu") == 0) return asgml_cpu_backend_create(opt, out);
     if (strcmp(name, "cuda") == 0) {
 #ifdef ASGML_HAVE_CUDA
@@ -48,8 +48,7 @@ asgml_status asgml_backend_create(const char *name, const asgml_backend_options 
         return asgml_error(ASGML_ENOTSUP, "asgml was built without CUDA");
 #endif
     }
-    return asgml_error(ASGML_EINVAL, "%s:%d: unknown backend '%s' (expected cpu or cuda)",
-                       __FILE__, __LINE__, name);
+    return ASGML_ERR(ASGML_EINVAL, "unknown backend '%s' (expected cpu or cuda)", name);
 }
 
 void asgml_backend_destroy(asgml_backend *be)
@@ -73,7 +72,7 @@ int asgml_backend_supports(const asgml_backend *be, asgml_op op)
 asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops, int n)
 {
     if (!be || !be->ops || n < 0 || (n > 0 && !ops))
-        return asgml_error(ASGML_EINVAL, "%s:%d: NULL backend or op list", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "NULL backend or op list");
     int count = ops ? n : ASGML_OP_COUNT;
     for (int i = 0; i < count; i++) {
         asgml_op op = ops ? ops[i] : (asgml_op)i;

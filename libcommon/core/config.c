@@ -348,22 +348,9 @@ int asgml_config_ignore_prefix(asgml_config *c, const char *prefix)
 
 static void write_json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
+    char *q = asgml_json_quote(s);
+    fputs(q ? q : "null", f);
+    free(q);
 }
 
 static void write_value(FILE *f, const entry *e)

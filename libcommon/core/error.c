@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "asgml/common.h"
+#include "core/error.h"
 
 #define ASGML_ERROR_MAX 1024
 
@@ -14,6 +15,19 @@ asgml_status asgml_error(asgml_status status, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+asgml_status asgml_error_at(const char *file, int line, asgml_status status, const char *fmt, ...)
+{
+    const char *base = strrchr(file, '/');
+    int len = snprintf(last_error, sizeof last_error, "%s:%d: ", base ? base + 1 : file, line);
+    if (len < 0 || (size_t)len >= sizeof last_error)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error + len, sizeof last_error - (size_t)len, fmt, ap);
     va_end(ap);
     return status;
 }

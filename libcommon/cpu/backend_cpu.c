@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 #ifdef _OPENMP
@@ -23,8 +24,7 @@
 #define CHECK_N(n)                                                                          \
     do {                                                                                    \
         if ((n) < 0)                                                                        \
-            return asgml_error(ASGML_EINVAL, "%s:%d: negative element count %lld", __FILE__, \
-                               __LINE__, (long long)(n));                                   \
+            return ASGML_ERR(ASGML_EINVAL, "negative element count %lld", (long long)(n)); \
     } while (0)
 
 /* BLAS thread control, present in OpenBLAS only: weak so that any BLAS links. */
@@ -54,8 +54,8 @@ asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws)
         void *p = NULL;
         size_t bytes = (nfloats * sizeof(float) + 63) & ~(size_t)63;
         if (posix_memalign(&p, 64, bytes) != 0)
-            return asgml_error(ASGML_ENOMEM, "%s:%d: cannot allocate %zu bytes of conv2d "
-                               "workspace", __FILE__, __LINE__, bytes);
+            return ASGML_ERR(ASGML_ENOMEM, "cannot allocate %zu bytes of conv2d "
+                               "workspace", bytes);
         free(impl->work);
         impl->work = p;
         impl->work_floats = nfloats;
@@ -73,7 +73,7 @@ static asgml_status cpu_alloc(asgml_backend *be, size_t bytes, void **ptr)
     size_t rounded = ((bytes ? bytes : 1) + 63) & ~(size_t)63;
     if (posix_memalign(&p, 64, rounded) != 0) {
         *ptr = NULL;
-        return asgml_error(ASGML_ENOMEM, "%s:%d: cannot allocate %zu bytes", __FILE__, __LINE__,
+        return ASGML_ERR(ASGML_ENOMEM, "cannot allocate %zu bytes",
                            bytes);
     }
     *ptr = p;
@@ -158,8 +158,7 @@ static asgml_status cpu_dropout_forward(asgml_backend *be, int64_t n, float p, u
 {
     CHECK_N(n);
     if (!(p >= 0.0f && p < 1.0f))
-        return asgml_error(ASGML_EINVAL, "%s:%d: dropout probability %g is not in [0, 1)",
-                           __FILE__, __LINE__, (double)p);
+        return ASGML_ERR(ASGML_EINVAL, "dropout probability %g is not in [0, 1)", (double)p);
     const float keep = 1.0f / (1.0f - p);
     const int64_t nblocks = (n + 3) / 4;
     int nt = asgml_cpu_threads(be);
@@ -283,8 +282,7 @@ static asgml_status cpu_segment_mean_forward(asgml_backend *be, int b, int t, in
                                              const float *x, float *y)
 {
     if (b < 0 || t <= 0 || c < 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad segment shape (%d, %d, %d)", __FILE__,
-                           __LINE__, b, t, c);
+        return ASGML_ERR(ASGML_EINVAL, "bad segment shape (%d, %d, %d)", b, t, c);
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)b * t * c > ASGML_CPU_PAR_MIN)
     for (int i = 0; i < b; i++)
@@ -300,8 +298,7 @@ static asgml_status cpu_segment_mean_backward(asgml_backend *be, int b, int t, i
                                               const float *dy, float *dx)
 {
     if (b < 0 || t <= 0 || c < 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad segment shape (%d, %d, %d)", __FILE__,
-                           __LINE__, b, t, c);
+        return ASGML_ERR(ASGML_EINVAL, "bad segment shape (%d, %d, %d)", b, t, c);
     const float inv_t = 1.0f / (float)t;
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if ((int64_t)b * t * c > ASGML_CPU_PAR_MIN)
@@ -322,8 +319,7 @@ static asgml_status block_sum(const asgml_backend *be, int64_t n, const float *x
     double stack[256];
     double *part = nblocks <= 256 ? stack : malloc((size_t)nblocks * sizeof(double));
     if (!part)
-        return asgml_error(ASGML_ENOMEM, "%s:%d: cannot allocate %lld partial sums", __FILE__,
-                           __LINE__, (long long)nblocks);
+        return ASGML_ERR(ASGML_ENOMEM, "cannot allocate %lld partial sums", (long long)nblocks);
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nblocks > 4)
     for (int64_t blk = 0; blk < nblocks; blk++) {
@@ -360,8 +356,7 @@ static asgml_status cpu_mean_std(asgml_backend *be, int64_t n, const float *x, d
                                  double *std)
 {
     if (n <= 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: mean_std of %lld elements", __FILE__,
-                           __LINE__, (long long)n);
+        return ASGML_ERR(ASGML_EINVAL, "mean_std of %lld elements", (long long)n);
     double s, ss;
     asgml_status st = block_sum(be, n, x, 0, 0.0, &s);
     if (st) return st;
@@ -467,8 +462,7 @@ asgml_status asgml_cpu_backend_create(const asgml_backend_options *opt, asgml_ba
     if (!be || !impl) {
         free(be);
         free(impl);
-        return asgml_error(ASGML_ENOMEM, "%s:%d: cannot allocate the cpu backend", __FILE__,
-                           __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "cannot allocate the cpu backend");
     }
     int nt = opt->num_threads;
 #ifdef _OPENMP

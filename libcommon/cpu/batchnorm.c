@@ -9,15 +9,15 @@
  * unbiased one, r <- (1 - momentum) r + momentum * stat. */
 #include <math.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 static asgml_status check_bn(const asgml_bn_desc *d, int training)
 {
     if (d->n <= 0 || d->c <= 0 || d->hw <= 0 || !(d->eps >= 0.0) ||
         (training && (int64_t)d->n * d->hw < 2))
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: bad batchnorm descriptor (n %d, c %d, hw %d, eps %g)%s",
-                           __FILE__, __LINE__, d->n, d->c, d->hw, d->eps,
+        return ASGML_ERR(ASGML_EINVAL,
+                           "bad batchnorm descriptor (n %d, c %d, hw %d, eps %g)%s", d->n, d->c, d->hw, d->eps,
                            training ? " (training needs more than 1 value per channel)" : "");
     return ASGML_OK;
 }

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 #ifdef _OPENMP
@@ -59,10 +60,9 @@ static asgml_status check_desc(const asgml_conv2d_desc *d)
         d->pad_w < 0 || d->h_out != (d->h_in + 2 * d->pad_h - d->k_h) / d->stride_h + 1 ||
         d->w_out != (d->w_in + 2 * d->pad_w - d->k_w) / d->stride_w + 1 || d->h_out <= 0 ||
         d->w_out <= 0)
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: bad conv2d descriptor (n %d, c_in %d, %dx%d, c_out %d, "
-                           "kernel %dx%d, stride %dx%d, pad %dx%d, out %dx%d)",
-                           __FILE__, __LINE__, d->n, d->c_in, d->h_in, d->w_in, d->c_out, d->k_h,
+        return ASGML_ERR(ASGML_EINVAL,
+                           "bad conv2d descriptor (n %d, c_in %d, %dx%d, c_out %d, "
+                           "kernel %dx%d, stride %dx%d, pad %dx%d, out %dx%d)", d->n, d->c_in, d->h_in, d->w_in, d->c_out, d->k_h,
                            d->k_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w, d->h_out,
                            d->w_out);
     return ASGML_OK;

@@ -11,6 +11,7 @@
  * and the thread count. */
 #include <cblas.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 /* below this many multiply-adds one thread does the whole product */
@@ -55,10 +56,9 @@ asgml_status asgml_cpu_gemm(asgml_backend *be, int trans_a, int trans_b, int m, 
     int need_a = trans_a ? m : k, need_b = trans_b ? k : n;
     if (m < 0 || n < 0 || k < 0 || lda < (need_a > 1 ? need_a : 1) ||
         ldb < (need_b > 1 ? need_b : 1) || ldc < (n > 1 ? n : 1))
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: bad gemm arguments (m %d, n %d, k %d, lda %d, ldb %d, ldc %d, "
-                           "trans %d%d)",
-                           __FILE__, __LINE__, m, n, k, lda, ldb, ldc, trans_a, trans_b);
+        return ASGML_ERR(ASGML_EINVAL,
+                           "bad gemm arguments (m %d, n %d, k %d, lda %d, ldb %d, ldc %d, "
+                           "trans %d%d)", m, n, k, lda, ldb, ldc, trans_a, trans_b);
     if (m == 0 || n == 0) return ASGML_OK;
     asgml_cpu_sgemm(be, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return ASGML_OK;

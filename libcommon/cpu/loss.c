@@ -4,6 +4,7 @@
  * The loss sum is accumulated in double over rows in order. */
 #include <math.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 asgml_status asgml_cpu_softmax_ce(asgml_backend *be, int b, int c, const float *logits,
@@ -12,12 +13,10 @@ asgml_status asgml_cpu_softmax_ce(asgml_backend *be, int b, int c, const float *
 {
     (void)be;
     if (b < 0 || c <= 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad softmax_ce shape (%d, %d)", __FILE__,
-                           __LINE__, b, c);
+        return ASGML_ERR(ASGML_EINVAL, "bad softmax_ce shape (%d, %d)", b, c);
     for (int i = 0; i < b; i++)
         if (labels[i] < 0 || labels[i] >= c)
-            return asgml_error(ASGML_EINVAL, "%s:%d: label %d of row %d is not in [0, %d)",
-                               __FILE__, __LINE__, (int)labels[i], i, c);
+            return ASGML_ERR(ASGML_EINVAL, "label %d of row %d is not in [0, %d)", (int)labels[i], i, c);
     double total = 0.0;
     for (int i = 0; i < b; i++) {
         const float *x = logits + (size_t)i * c;

@@ -2,6 +2,7 @@
  * (PyTorch 1.13 single-tensor code paths), one OpenMP loop each. */
 #include <math.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 /* param, grad, mom (n).  g = grad + wd*p; v = first ? g : momentum*v +
@@ -12,8 +13,8 @@ asgml_status asgml_cpu_sgd_update(asgml_backend *be, int64_t n, float *param,
                                   int first_step)
 {
     if (n < 0 || (momentum != 0.0f && !mom))
-        return asgml_error(ASGML_EINVAL, "%s:%d: sgd_update needs n >= 0 and a momentum "
-                           "buffer when momentum != 0", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "sgd_update needs n >= 0 and a momentum "
+                           "buffer when momentum != 0");
     const float damp1 = 1.0f - dampening;
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if (n > 32768)
@@ -40,8 +41,8 @@ asgml_status asgml_cpu_adam_update(asgml_backend *be, int64_t n, float *param,
                                    int64_t step)
 {
     if (n < 0 || step < 1)
-        return asgml_error(ASGML_EINVAL, "%s:%d: adam_update needs n >= 0 and step >= 1 (got "
-                           "%lld)", __FILE__, __LINE__, (long long)step);
+        return ASGML_ERR(ASGML_EINVAL, "adam_update needs n >= 0 and step >= 1 (got "
+                           "%lld)", (long long)step);
     const double bc1 = 1.0 - pow((double)beta1, (double)step);
     const double bc2 = 1.0 - pow((double)beta2, (double)step);
     const float step_size = (float)((double)lr / bc1);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "cpu.h"
 
 static asgml_status check_pool(const asgml_pool2d_desc *d)
@@ -11,10 +12,9 @@ static asgml_status check_pool(const asgml_pool2d_desc *d)
         d->pad < 0 || 2 * d->pad > d->k || d->h_out != (d->h_in + 2 * d->pad - d->k) / d->stride + 1 ||
         d->w_out != (d->w_in + 2 * d->pad - d->k) / d->stride + 1 || d->h_out <= 0 ||
         d->w_out <= 0)
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: bad pool descriptor (n %d, c %d, %dx%d, k %d, stride %d, "
-                           "pad %d, out %dx%d)",
-                           __FILE__, __LINE__, d->n, d->c, d->h_in, d->w_in, d->k, d->stride,
+        return ASGML_ERR(ASGML_EINVAL,
+                           "bad pool descriptor (n %d, c %d, %dx%d, k %d, stride %d, "
+                           "pad %d, out %dx%d)", d->n, d->c, d->h_in, d->w_in, d->k, d->stride,
                            d->pad, d->h_out, d->w_out);
     return ASGML_OK;
 }
@@ -107,8 +107,7 @@ asgml_status asgml_cpu_maxpool_backward(asgml_backend *be, const asgml_pool2d_de
         }
     }
     if (bad)
-        return asgml_error(ASGML_EINVAL, "%s:%d: maxpool argmax outside the input plane",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "maxpool argmax outside the input plane");
     return ASGML_OK;
 }
 
@@ -117,8 +116,7 @@ asgml_status asgml_cpu_avgpool_forward(asgml_backend *be, int64_t nc, int64_t hw
                                        const float *x, float *y)
 {
     if (nc < 0 || hw <= 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad avgpool shape (%lld, %lld)", __FILE__,
-                           __LINE__, (long long)nc, (long long)hw);
+        return ASGML_ERR(ASGML_EINVAL, "bad avgpool shape (%lld, %lld)", (long long)nc, (long long)hw);
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nc * hw > 32768)
     for (int64_t q = 0; q < nc; q++) {
@@ -134,8 +132,7 @@ asgml_status asgml_cpu_avgpool_backward(asgml_backend *be, int64_t nc, int64_t h
                                         const float *dy, float *dx)
 {
     if (nc < 0 || hw <= 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad avgpool shape (%lld, %lld)", __FILE__,
-                           __LINE__, (long long)nc, (long long)hw);
+        return ASGML_ERR(ASGML_EINVAL, "bad avgpool shape (%lld, %lld)", (long long)nc, (long long)hw);
     const float inv = 1.0f / (float)hw;
     int nt = asgml_cpu_threads(be);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nc * hw > 32768)

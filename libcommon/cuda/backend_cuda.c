@@ -16,6 +16,7 @@
 #include <config.h>
 #endif
 
+#include "core/error.h"
 #include "cuda/cuda_impl.h"
 
 #include <math.h>
@@ -29,7 +30,7 @@
 asgml_status asgml_cuda_fail_rt(cudaError_t e, const char *file, int line, const char *call)
 {
     asgml_status st = e == cudaErrorMemoryAllocation ? ASGML_ENOMEM : ASGML_EDEVICE;
-    return asgml_error(st, "%s:%d: %s: %s (%s)", file, line, call, cudaGetErrorString(e),
+    return asgml_error_at(file, line, st, "%s: %s (%s)", call, cudaGetErrorString(e),
                        cudaGetErrorName(e));
 }
 
@@ -37,23 +38,22 @@ asgml_status asgml_cuda_fail_blas(cublasStatus_t s, const char *file, int line,
                                   const char *call)
 {
     asgml_status st = s == CUBLAS_STATUS_ALLOC_FAILED ? ASGML_ENOMEM : ASGML_EDEVICE;
-    return asgml_error(st, "%s:%d: %s: %s", file, line, call, cublasGetStatusString(s));
+    return asgml_error_at(file, line, st, "%s: %s", call, cublasGetStatusString(s));
 }
 
 #ifdef ASGML_HAVE_CUDNN
 asgml_status asgml_cuda_fail_dnn(cudnnStatus_t s, const char *file, int line, const char *call)
 {
     asgml_status st = s == CUDNN_STATUS_ALLOC_FAILED ? ASGML_ENOMEM : ASGML_EDEVICE;
-    return asgml_error(st, "%s:%d: %s: %s", file, line, call, cudnnGetErrorString(s));
+    return asgml_error_at(file, line, st, "%s: %s", call, cudnnGetErrorString(s));
 }
 #endif
 
 #define ARG_CHECK(cond, ...)                                                     \
     do {                                                                         \
-        if (!(cond)) return asgml_error(ASGML_EINVAL, __VA_ARGS__);              \
+        if (!(cond)) return ASGML_ERR(ASGML_EINVAL, __VA_ARGS__);                \
     } while (0)
-#define CHECK_N(n) ARG_CHECK((n) >= 0, "%s:%d: negative element count %lld", __FILE__, \
-                             __LINE__, (long long)(n))
+#define CHECK_N(n) ARG_CHECK((n) >= 0, "negative element count %lld", (long long)(n))
 
 /* ---- device-memory pool (pure logic; the raw allocator is the seam) ---- */
 
@@ -95,8 +95,7 @@ asgml_status asgml_devpool_alloc(asgml_devpool *p, size_t bytes, void **ptr)
     if (bytes == 0) return ASGML_OK;
     size_t want = asgml_devpool_round(bytes);
     if (want == 0)
-        return asgml_error(ASGML_ENOMEM, "%s:%d: device allocation of %zu bytes is too large",
-                           __FILE__, __LINE__, bytes);
+        return ASGML_ERR(ASGML_ENOMEM, "device allocation of %zu bytes is too large", bytes);
     /* best fit among cached blocks of at most twice the request */
     size_t best = p->count;
     for (size_t i = 0; i < p->count; i++) {
@@ -109,8 +108,7 @@ asgml_status asgml_devpool_alloc(asgml_devpool *p, size_t bytes, void **ptr)
             size_t cap = p->cap ? 2 * p->cap : 64;
             asgml_devpool_block *nb = realloc(p->blocks, cap * sizeof *nb);
             if (!nb)
-                return asgml_error(ASGML_ENOMEM, "%s:%d: out of host memory for the pool table",
-                                   __FILE__, __LINE__);
+                return ASGML_ERR(ASGML_ENOMEM, "out of host memory for the pool table");
             p->blocks = nb;
             p->cap = cap;
         }
@@ -147,8 +145,7 @@ asgml_status asgml_devpool_free(asgml_devpool *p, void *ptr)
     if (!ptr) return ASGML_OK;
     size_t i = devpool_find(p, ptr);
     if (i == p->count || !p->blocks[i].in_use)
-        return asgml_error(ASGML_EINTERNAL, "%s:%d: freeing %p, which the device pool does not hold in use",
-                           __FILE__, __LINE__, ptr);
+        return ASGML_ERR(ASGML_EINTERNAL, "freeing %p, which the device pool does not hold in use", ptr);
     p->blocks[i].in_use = 0;
     p->bytes_in_use -= p->blocks[i].bytes;
     return ASGML_OK;
@@ -192,7 +189,7 @@ static void raw_cuda_free(void *ctx, void *ptr)
 
 asgml_status asgml_cuda_alloc(asgml_backend *be, size_t bytes, void **ptr)
 {
-    ARG_CHECK(ptr, "%s:%d: NULL output pointer", __FILE__, __LINE__);
+    ARG_CHECK(ptr, "NULL output pointer");
     return asgml_devpool_alloc(&asgml_cuda(be)->pool, bytes, ptr);
 }
 
@@ -205,7 +202,7 @@ void asgml_cuda_free(asgml_backend *be, void *ptr)
 static asgml_status cuda_to_device(asgml_backend *be, void *dst, const void *src, size_t bytes)
 {
     if (bytes == 0) return ASGML_OK;
-    ARG_CHECK(dst && src, "%s:%d: NULL buffer", __FILE__, __LINE__);
+    ARG_CHECK(dst && src, "NULL buffer");
     /* from pageable memory the call returns once src has been staged, so
      * the caller may reuse src at once; the copy stays ordered on the stream */
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, asgml_cuda(be)->stream));
@@ -215,7 +212,7 @@ static asgml_status cuda_to_device(asgml_backend *be, void *dst, const void *src
 static asgml_status cuda_to_host(asgml_backend *be, void *dst, const void *src, size_t bytes)
 {
     if (bytes == 0) return ASGML_OK;
-    ARG_CHECK(dst && src, "%s:%d: NULL buffer", __FILE__, __LINE__);
+    ARG_CHECK(dst && src, "NULL buffer");
     asgml_cuda_impl *c = asgml_cuda(be);
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c->stream));
     CUDA_CHECK(cudaStreamSynchronize(c->stream));
@@ -319,8 +316,7 @@ static asgml_status cuda_dropout_forward(asgml_backend *be, int64_t n, float p, 
                                          uint64_t offset, const float *x, float *y, float *mask)
 {
     CHECK_N(n);
-    ARG_CHECK(p >= 0.0f && p < 1.0f, "%s:%d: dropout probability %g is not in [0, 1)",
-              __FILE__, __LINE__, (double)p);
+    ARG_CHECK(p >= 0.0f && p < 1.0f, "dropout probability %g is not in [0, 1)", (double)p);
     float scale = 1.0f / (1.0f - p);
     CUDA_CHECK(asgml_k_dropout_forward(STREAM, n, p, scale, seed, offset, x, y, mask));
     return ASGML_OK;
@@ -406,8 +402,7 @@ static asgml_status cuda_bias_backward(asgml_backend *be, int64_t rows, int64_t 
 static asgml_status cuda_segment_mean_forward(asgml_backend *be, int b, int t, int c,
                                               const float *x, float *y)
 {
-    ARG_CHECK(b >= 0 && t > 0 && c >= 0, "%s:%d: bad segment shape (%d, %d, %d)", __FILE__,
-              __LINE__, b, t, c);
+    ARG_CHECK(b >= 0 && t > 0 && c >= 0, "bad segment shape (%d, %d, %d)", b, t, c);
     CUDA_CHECK(asgml_k_segment_mean_forward(STREAM, b, t, c, x, y));
     return ASGML_OK;
 }
@@ -415,8 +410,7 @@ static asgml_status cuda_segment_mean_forward(asgml_backend *be, int b, int t, i
 static asgml_status cuda_segment_mean_backward(asgml_backend *be, int b, int t, int c,
                                                const float *dy, float *dx)
 {
-    ARG_CHECK(b >= 0 && t > 0 && c >= 0, "%s:%d: bad segment shape (%d, %d, %d)", __FILE__,
-              __LINE__, b, t, c);
+    ARG_CHECK(b >= 0 && t > 0 && c >= 0, "bad segment shape (%d, %d, %d)", b, t, c);
     CUDA_CHECK(asgml_k_segment_mean_backward(STREAM, b, t, c, dy, dx));
     return ASGML_OK;
 }
@@ -428,14 +422,13 @@ static asgml_status pool_check(const asgml_pool2d_desc *d)
 {
     ARG_CHECK(d && d->n >= 0 && d->c >= 0 && d->h_in > 0 && d->w_in > 0 && d->k > 0 &&
                   d->stride > 0 && d->pad >= 0 && 2 * d->pad <= d->k,
-              "%s:%d: bad max-pool descriptor", __FILE__, __LINE__);
+              "bad max-pool descriptor");
     ARG_CHECK(d->h_out == (d->h_in + 2 * d->pad - d->k) / d->stride + 1 &&
                   d->w_out == (d->w_in + 2 * d->pad - d->k) / d->stride + 1 && d->h_out > 0 &&
                   d->w_out > 0,
-              "%s:%d: max-pool output %dx%d does not match the input", __FILE__, __LINE__,
+              "max-pool output %dx%d does not match the input",
               d->h_out, d->w_out);
-    ARG_CHECK((int64_t)d->n * d->c <= INT32_MAX, "%s:%d: max pool over too many planes",
-              __FILE__, __LINE__);
+    ARG_CHECK((int64_t)d->n * d->c <= INT32_MAX, "max pool over too many planes");
     return ASGML_OK;
 }
 
@@ -463,7 +456,7 @@ static asgml_status cuda_avgpool_forward(asgml_backend *be, int64_t nc, int64_t 
                                          const float *x, float *y)
 {
     CHECK_N(nc);
-    ARG_CHECK(hw > 0, "%s:%d: average pool over %lld positions", __FILE__, __LINE__,
+    ARG_CHECK(hw > 0, "average pool over %lld positions",
               (long long)hw);
     CUDA_CHECK(asgml_k_avgpool_forward(STREAM, nc, hw, x, y));
     return ASGML_OK;
@@ -473,7 +466,7 @@ static asgml_status cuda_avgpool_backward(asgml_backend *be, int64_t nc, int64_t
                                           const float *dy, float *dx)
 {
     CHECK_N(nc);
-    ARG_CHECK(hw > 0, "%s:%d: average pool over %lld positions", __FILE__, __LINE__,
+    ARG_CHECK(hw > 0, "average pool over %lld positions",
               (long long)hw);
     CUDA_CHECK(asgml_k_avgpool_backward(STREAM, nc, hw, dy, dx));
     return ASGML_OK;
@@ -485,7 +478,7 @@ static asgml_status cuda_softmax_ce(asgml_backend *be, int b, int c, const float
                                     const int32_t *labels, float grad_scale, float *probs,
                                     float *losses, float *dlogits, double *loss_sum)
 {
-    ARG_CHECK(b >= 0 && c > 0, "%s:%d: bad logits shape (%d, %d)", __FILE__, __LINE__, b, c);
+    ARG_CHECK(b >= 0 && c > 0, "bad logits shape (%d, %d)", b, c);
     asgml_cuda_impl *cu = asgml_cuda(be);
     double *rows = NULL;
     asgml_status st = asgml_cuda_partials(be, 2 * (size_t)b, &rows);
@@ -495,8 +488,7 @@ static asgml_status cuda_softmax_ce(asgml_backend *be, int b, int c, const float
     st = asgml_cuda_fetch_scalars(be, 3);
     if (st != ASGML_OK) return st;
     if (cu->scalars_host[1] != 0.0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: softmax_ce: %.0f label(s) outside [0, %d), the first in row %.0f",
-                           __FILE__, __LINE__, cu->scalars_host[1], c, cu->scalars_host[2]);
+        return ASGML_ERR(ASGML_EINVAL, "softmax_ce: %.0f label(s) outside [0, %d), the first in row %.0f", cu->scalars_host[1], c, cu->scalars_host[2]);
     if (loss_sum) *loss_sum = cu->scalars_host[0];
     return ASGML_OK;
 }
@@ -518,7 +510,7 @@ static asgml_status cuda_sumsq(asgml_backend *be, int64_t n, const float *x, dou
 static asgml_status cuda_mean_std(asgml_backend *be, int64_t n, const float *x, double *mean,
                                   double *std)
 {
-    ARG_CHECK(n > 0, "%s:%d: mean_std of %lld elements", __FILE__, __LINE__, (long long)n);
+    ARG_CHECK(n > 0, "mean_std of %lld elements", (long long)n);
     asgml_cuda_impl *c = asgml_cuda(be);
     double *partials = NULL;
     asgml_status st = asgml_cuda_partials(be, asgml_k_reduce_blocks(n), &partials);
@@ -555,8 +547,7 @@ static asgml_status cuda_sgd_update(asgml_backend *be, int64_t n, float *param,
                                     int first_step)
 {
     CHECK_N(n);
-    ARG_CHECK(momentum == 0.0f || mom, "%s:%d: SGD with momentum needs a momentum buffer",
-              __FILE__, __LINE__);
+    ARG_CHECK(momentum == 0.0f || mom, "SGD with momentum needs a momentum buffer");
     CUDA_CHECK(asgml_k_sgd_update(STREAM, n, param, grad, mom, lr, momentum, dampening,
                                   weight_decay, nesterov, first_step));
     return ASGML_OK;
@@ -568,14 +559,13 @@ static asgml_status cuda_adam_update(asgml_backend *be, int64_t n, float *param,
                                      int decoupled, int64_t step)
 {
     CHECK_N(n);
-    ARG_CHECK(step >= 1, "%s:%d: Adam step %lld (1-based count expected)", __FILE__, __LINE__,
+    ARG_CHECK(step >= 1, "Adam step %lld (1-based count expected)",
               (long long)step);
-    ARG_CHECK(m && v, "%s:%d: Adam needs its moment buffers", __FILE__, __LINE__);
+    ARG_CHECK(m && v, "Adam needs its moment buffers");
     /* bias corrections in double on the host, as torch.optim.Adam does */
     double bc1 = 1.0 - pow((double)beta1, (double)step);
     double bc2 = 1.0 - pow((double)beta2, (double)step);
-    ARG_CHECK(bc1 > 0.0 && bc2 > 0.0, "%s:%d: Adam betas (%g, %g) must be below 1", __FILE__,
-              __LINE__, (double)beta1, (double)beta2);
+    ARG_CHECK(bc1 > 0.0 && bc2 > 0.0, "Adam betas (%g, %g) must be below 1", (double)beta1, (double)beta2);
     float step_size = (float)((double)lr / bc1), bc2_sqrt = (float)sqrt(bc2);
     CUDA_CHECK(asgml_k_adam_update(STREAM, n, param, grad, m, v, lr, beta1, beta2, eps,
                                    weight_decay, decoupled, step_size, bc2_sqrt));
@@ -670,15 +660,14 @@ static void cuda_destroy(asgml_backend *be)
 asgml_status asgml_cuda_backend_create(const asgml_backend_options *opt, asgml_backend **out)
 {
     static const asgml_backend_options defaults = {0, 0, -1, 0};
-    if (!out) return asgml_error(ASGML_EINVAL, "%s:%d: NULL output pointer", __FILE__, __LINE__);
+    if (!out) return ASGML_ERR(ASGML_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!opt) opt = &defaults;
 #ifndef ASGML_HAVE_CUDNN
     (void)cuda_ops;
-    return asgml_error(ASGML_ENOTSUP,
-                       "%s:%d: the cuda backend needs cuDNN, and asgml was built without it "
-                       "(configure --with-cuda --with-cudnn)",
-                       __FILE__, __LINE__);
+    return ASGML_ERR(ASGML_ENOTSUP,
+                       "the cuda backend needs cuDNN, and asgml was built without it "
+                       "(configure --with-cuda --with-cudnn)");
 #else
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
@@ -698,15 +687,14 @@ asgml_status asgml_cuda_backend_create(const asgml_backend_options *opt, asgml_b
         return asgml_error(ASGML_EDEVICE, "no CUDA device: device index %d requested, %d present",
                            opt->device_index, count);
     if (opt->tf32 < -1 || opt->tf32 > 1)
-        return asgml_error(ASGML_EINVAL, "%s:%d: tf32 setting %d (expected -1, 0 or 1)", __FILE__,
-                           __LINE__, opt->tf32);
+        return ASGML_ERR(ASGML_EINVAL, "tf32 setting %d (expected -1, 0 or 1)", opt->tf32);
 
     asgml_backend *be = calloc(1, sizeof *be);
     asgml_cuda_impl *c = calloc(1, sizeof *c);
     if (!be || !c) {
         free(be);
         free(c);
-        return asgml_error(ASGML_ENOMEM, "%s:%d: out of memory", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
     be->ops = &cuda_ops;
     be->impl = c;

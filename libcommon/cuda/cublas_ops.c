@@ -17,23 +17,22 @@
 #include <config.h>
 #endif
 
+#include "core/error.h"
 #include "cuda/cuda_impl.h"
 
 asgml_status asgml_gemm_to_colmajor(int trans_a, int trans_b, int m, int n, int k, int lda,
                                     int ldb, int ldc, asgml_gemm_colmajor *out)
 {
     if (m < 0 || n < 0 || k < 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: gemm with negative size (%d, %d, %d)", __FILE__,
-                           __LINE__, m, n, k);
+        return ASGML_ERR(ASGML_EINVAL, "gemm with negative size (%d, %d, %d)", m, n, k);
     /* row-major: A is (m,k), or (k,m) stored when transposed; a row of the
      * stored matrix has lda >= its column count */
     int a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
     if (lda < (a_cols > 1 ? a_cols : 1) || ldb < (b_cols > 1 ? b_cols : 1) ||
         ldc < (n > 1 ? n : 1))
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: gemm leading dimensions (%d, %d, %d) below the row lengths "
-                           "(%d, %d, %d)",
-                           __FILE__, __LINE__, lda, ldb, ldc, a_cols, b_cols, n);
+        return ASGML_ERR(ASGML_EINVAL,
+                           "gemm leading dimensions (%d, %d, %d) below the row lengths "
+                           "(%d, %d, %d)", lda, ldb, ldc, a_cols, b_cols, n);
     out->trans_first = trans_b ? 1 : 0;
     out->trans_second = trans_a ? 1 : 0;
     out->m = n;

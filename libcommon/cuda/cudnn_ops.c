@@ -27,6 +27,7 @@
 #include <config.h>
 #endif
 
+#include "core/error.h"
 #include "cuda/cuda_impl.h"
 
 #include <limits.h>
@@ -87,8 +88,7 @@ asgml_status asgml_conv_algo_cache_get(asgml_conv_algo_cache *c, const asgml_con
         size_t cap = c->cap ? 2 * c->cap : 32;
         asgml_conv_algo_entry *ne = realloc(c->entries, cap * sizeof *ne);
         if (!ne)
-            return asgml_error(ASGML_ENOMEM, "%s:%d: out of memory for the algorithm cache",
-                               __FILE__, __LINE__);
+            return ASGML_ERR(ASGML_ENOMEM, "out of memory for the algorithm cache");
         c->entries = ne;
         c->cap = cap;
     }
@@ -106,23 +106,21 @@ asgml_status asgml_conv_desc_check(const asgml_conv2d_desc *d)
     if (!d || d->n <= 0 || d->c_in <= 0 || d->h_in <= 0 || d->w_in <= 0 || d->c_out <= 0 ||
         d->k_h <= 0 || d->k_w <= 0 || d->stride_h <= 0 || d->stride_w <= 0 || d->pad_h < 0 ||
         d->pad_w < 0)
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad convolution descriptor", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "bad convolution descriptor");
     int h = (d->h_in + 2 * d->pad_h - d->k_h) / d->stride_h + 1;
     int w = (d->w_in + 2 * d->pad_w - d->k_w) / d->stride_w + 1;
     if (d->h_in + 2 * d->pad_h < d->k_h || d->w_in + 2 * d->pad_w < d->k_w || d->h_out != h ||
         d->w_out != w)
-        return asgml_error(ASGML_EINVAL,
-                           "%s:%d: convolution output %dx%d does not match input %dx%d, kernel "
-                           "%dx%d, stride %d,%d, pad %d,%d",
-                           __FILE__, __LINE__, d->h_out, d->w_out, d->h_in, d->w_in, d->k_h,
+        return ASGML_ERR(ASGML_EINVAL,
+                           "convolution output %dx%d does not match input %dx%d, kernel "
+                           "%dx%d, stride %d,%d, pad %d,%d", d->h_out, d->w_out, d->h_in, d->w_in, d->k_h,
                            d->k_w, d->stride_h, d->stride_w, d->pad_h, d->pad_w);
     int64_t x = (int64_t)d->n * d->c_in * d->h_in * d->w_in;
     int64_t y = (int64_t)d->n * d->c_out * d->h_out * d->w_out;
     int64_t wt = (int64_t)d->c_out * d->c_in * d->k_h * d->k_w;
     if (x > INT_MAX || y > INT_MAX || wt > INT_MAX)
-        return asgml_error(ASGML_ENOTSUP,
-                           "%s:%d: convolution tensor of more than 2^31 elements (split the batch)",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_ENOTSUP,
+                           "convolution tensor of more than 2^31 elements (split the batch)");
     return ASGML_OK;
 }
 
@@ -145,10 +143,9 @@ asgml_status asgml_bn_desc_check(const asgml_bn_desc *d)
 {
     if (!d || d->n <= 0 || d->c <= 0 || d->hw <= 0 || !(d->eps > 0.0) ||
         !(d->momentum >= 0.0 && d->momentum <= 1.0))
-        return asgml_error(ASGML_EINVAL, "%s:%d: bad batch-norm descriptor", __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "bad batch-norm descriptor");
     if ((int64_t)d->n * d->c * d->hw > INT_MAX)
-        return asgml_error(ASGML_ENOTSUP, "%s:%d: batch-norm input of more than 2^31 elements",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_ENOTSUP, "batch-norm input of more than 2^31 elements");
     return ASGML_OK;
 }
 
@@ -221,8 +218,7 @@ static asgml_status set_conv(asgml_backend *be, const asgml_conv2d_desc *d)
     int on, oc, oh, ow;
     CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(c->conv, c->t_a, c->f_w, &on, &oc, &oh, &ow));
     if (on != yd[0] || oc != yd[1] || oh != yd[2] || ow != yd[3])
-        return asgml_error(ASGML_EINTERNAL, "%s:%d: cuDNN computes output %dx%dx%dx%d, the descriptor says %dx%dx%dx%d",
-                           __FILE__, __LINE__, on, oc, oh, ow, yd[0], yd[1], yd[2], yd[3]);
+        return ASGML_ERR(ASGML_EINTERNAL, "cuDNN computes output %dx%dx%dx%d, the descriptor says %dx%dx%dx%d", on, oc, oh, ow, yd[0], yd[1], yd[2], yd[3]);
     return ASGML_OK;
 }
 
@@ -366,10 +362,9 @@ static asgml_status choose_algo(asgml_backend *be, const asgml_conv2d_desc *d, i
         return asgml_error_prefix(st, "choosing the convolution %s algorithm", dir_names[dir]);
     int pick = asgml_conv_pick_algo(perf, n, be->deterministic, c->conv_tf32, budget);
     if (pick < 0)
-        return asgml_error(ASGML_ENOTSUP,
-                           "%s:%d: no %scuDNN convolution %s algorithm for x %dx%dx%dx%d, w "
-                           "%dx%dx%dx%d within a %zu-byte workspace",
-                           __FILE__, __LINE__, be->deterministic ? "deterministic " : "",
+        return ASGML_ERR(ASGML_ENOTSUP,
+                           "no %scuDNN convolution %s algorithm for x %dx%dx%dx%d, w "
+                           "%dx%dx%dx%d within a %zu-byte workspace", be->deterministic ? "deterministic " : "",
                            dir_names[dir], d->n, d->c_in, d->h_in, d->w_in, d->c_out, d->c_in,
                            d->k_h, d->k_w, budget);
     e->choice[dir] = perf[pick];
@@ -458,11 +453,9 @@ asgml_status asgml_cuda_batchnorm_forward_train(asgml_backend *be, const asgml_b
     asgml_status st = set_bn(be, d);
     if (st != ASGML_OK) return st;
     if ((int64_t)d->n * d->hw < 2)
-        return asgml_error(ASGML_EINVAL, "%s:%d: batch-norm training over a single value per channel",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "batch-norm training over a single value per channel");
     if (!running_mean != !running_var || !save_mean != !save_invstd)
-        return asgml_error(ASGML_EINVAL, "%s:%d: batch norm needs both running (or both saved) statistics",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "batch norm needs both running (or both saved) statistics");
     asgml_cuda_impl *c = asgml_cuda(be);
     CUDNN_CHECK(cudnnBatchNormalizationForwardTraining(
         c->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, c->t_a, x, c->t_a, y, c->t_c, gamma, beta,
@@ -492,8 +485,7 @@ asgml_status asgml_cuda_batchnorm_backward(asgml_backend *be, const asgml_bn_des
     asgml_status st = set_bn(be, d);
     if (st != ASGML_OK) return st;
     if (!dx || !dgamma || !dbeta)
-        return asgml_error(ASGML_EINVAL, "%s:%d: batch-norm backward needs dx, dgamma and dbeta",
-                           __FILE__, __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "batch-norm backward needs dx, dgamma and dbeta");
     asgml_cuda_impl *c = asgml_cuda(be);
     /* betaDataDiff = 1: dx +=; betaParamDiff = 1: dgamma +=, dbeta += */
     CUDNN_CHECK(cudnnBatchNormalizationBackward(

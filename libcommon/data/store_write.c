@@ -416,14 +416,10 @@ static void json_add(asgml_store_writer *w, const char *s, size_t n)
 
 static void json_str(asgml_store_writer *w, const char *s)
 {
-    json_add(w, "\"", 1);
-    for (; *s; s++) {
-        char e[8];
-        if (*s == '"' || *s == '\\') { e[0] = '\\'; e[1] = *s; json_add(w, e, 2); }
-        else if ((unsigned char)*s < 0x20) { snprintf(e, sizeof e, "\\u%04x", (unsigned char)*s); json_add(w, e, 6); }
-        else json_add(w, s, 1);
-    }
-    json_add(w, "\"", 1);
+    char *q = asgml_json_quote(s);
+    if (!q) { w->json_oom = 1; return; }
+    json_add(w, q, strlen(q));
+    free(q);
 }
 
 /* key: "name" for the root, "audio/spec.n_fft" elsewhere */

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/method_asgml_boost.h"
 #include "methods/method_helpers.h"
 #include "methods/probe_set.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 /* ---- target scales (method_asgml_boost.h) ------------------------------ */
 
@@ -101,7 +101,7 @@ static asgml_status boost_create(asgml_config *cfg, const asgml_model_config *mc
                            mc->num_modalities);
     st = calloc(1, sizeof *st);
     if (!st)
-        return asgml_error(ASGML_ENOMEM, "method_asgml_boost.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     st->n = mc->num_modalities;
     for (int m = 0; m < st->n; m++)
         st->c[m] = st->target[m] = 1.0;

@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/method_asgml_freq.h"
 #include "methods/method_helpers.h"
 #include "methods/v1_schedule.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 /* ---- update periods and masks (method_asgml_freq.h) -------------------- */
 
@@ -114,7 +114,7 @@ static asgml_status freq_create(asgml_config *cfg, const asgml_model_config *mc,
     *state = NULL;
     st = calloc(1, sizeof *st);
     if (!st)
-        return asgml_error(ASGML_ENOMEM, "method_asgml_freq.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     if ((rc = freq_read(st, cfg, mc)) != ASGML_OK) {
         freq_destroy(st);
         return rc;

@@ -25,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/method_asgml_stale.h"
 #include "methods/method_helpers.h"
 #include "methods/v1_schedule.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 /* ---- look-back and ages (method_asgml_stale.h) ------------------------- */
 
@@ -125,7 +125,7 @@ static asgml_status stale_create(asgml_config *cfg, const asgml_model_config *mc
     *state = NULL;
     st = calloc(1, sizeof *st);
     if (!st)
-        return asgml_error(ASGML_ENOMEM, "method_asgml_stale.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     if ((rc = stale_read(st, cfg, mc)) != ASGML_OK) {
         stale_destroy(st);
         return rc;
@@ -248,7 +248,7 @@ static asgml_status stale_save(void *state, asgml_state_io *io)
         float *host = depth > 0 ? malloc((size_t)r->cnt * sizeof(float)) : NULL;
         double *dbl = depth > 0 ? malloc((size_t)r->cnt * sizeof(double)) : NULL;
         if (depth > 0 && (!host || !dbl))
-            rc = asgml_error(ASGML_ENOMEM, "method_asgml_stale.c:%d: out of memory", __LINE__);
+            rc = ASGML_ERR(ASGML_ENOMEM, "out of memory");
         for (int i = 0; rc == ASGML_OK && i < depth; i++) {
             char name[64];
             if (st->be) {
@@ -297,7 +297,7 @@ static asgml_status stale_load(void *state, asgml_state_io *io)
         float *host = malloc((size_t)depth * (size_t)cnt * sizeof(float));
         double *dbl = malloc((size_t)cnt * sizeof(double));
         asgml_status rc = host && dbl ? ASGML_OK
-            : asgml_error(ASGML_ENOMEM, "method_asgml_stale.c:%d: out of memory", __LINE__);
+            : ASGML_ERR(ASGML_ENOMEM, "out of memory");
         for (int i = 0; rc == ASGML_OK && i < depth; i++) {
             char name[64];
             snprintf(name, sizeof name, "asgml-stale.ring%d.%d", m, i);

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/method_helpers.h"
 #include "methods/method_ogm_ge.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 /* ---- coefficients (method_ogm_ge.h) ------------------------------------ */
 
@@ -126,7 +126,7 @@ static asgml_status ogm_create(asgml_config *cfg, const asgml_model_config *mc, 
                            mc->num_modalities);
     st = calloc(1, sizeof *st);
     if (!st)
-        return asgml_error(ASGML_ENOMEM, "method_ogm_ge.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     if ((rc = asgml_config_get_double(cfg, "ogm-ge.alpha", 0.8, &st->alpha)) != ASGML_OK ||
         (rc = asgml_config_get_int(cfg, "ogm-ge.start", 0, &st->start)) != ASGML_OK ||
         (rc = asgml_config_get_int(cfg, "ogm-ge.end", 50, &st->end)) != ASGML_OK ||
@@ -170,7 +170,7 @@ static asgml_status ogm_bind(ogm_state *st, asgml_step *s)
     st->probs = ptr;
     st->host_probs = malloc(n * sizeof(float));
     if (!st->host_probs)
-        return asgml_error(ASGML_ENOMEM, "method_ogm_ge.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     return ASGML_OK;
 }
 

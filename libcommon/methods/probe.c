@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "asgml/probe.h"
 #include "data/decode.h"
 #include "nn/dropout.h"
@@ -43,7 +44,6 @@ struct asgml_probe {
 
 static int64_t probe_num_params(asgml_probe_kind kind, int d, int c);
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 /* parameter offsets inside state */
 static int64_t off_w1(const asgml_probe *p) { (void)p; return 0; }
@@ -104,11 +104,10 @@ asgml_status asgml_probe_create(asgml_backend *be, asgml_probe_kind kind, int in
     *out = NULL;
     if (!be || in_dim <= 0 || num_classes < 2 || max_batch <= 0 || !(lr > 0) ||
         (kind != ASGML_PROBE_LINEAR && kind != ASGML_PROBE_MLP))
-        return asgml_error(ASGML_EINVAL, "probe.c:%d: bad probe shape (D %d, C %d, B %d, lr %g)",
-                           __LINE__, in_dim, num_classes, max_batch, lr);
+        return ASGML_ERR(ASGML_EINVAL, "bad probe shape (D %d, C %d, B %d, lr %g)", in_dim, num_classes, max_batch, lr);
     p = calloc(1, sizeof *p);
     if (!p)
-        return asgml_error(ASGML_ENOMEM, "probe.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     p->be = be;
     p->kind = kind;
     p->d = in_dim;
@@ -134,7 +133,7 @@ asgml_status asgml_probe_create(asgml_backend *be, asgml_probe_kind kind, int in
     p->host_logits = malloc((size_t)nb * (size_t)p->c * sizeof(float));
     host = calloc((size_t)(3 * p->nparams), sizeof(float));
     if (!p->host_logits || !host) {
-        st = asgml_error(ASGML_ENOMEM, "probe.c:%d: out of memory", __LINE__);
+        st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
         goto fail;
     }
     /* Parameters in the order torch creates them: weight then bias of each
@@ -215,8 +214,7 @@ asgml_status asgml_probe_train(asgml_probe *p, const float *x, const int32_t *la
     double loss_sum = 0.0;
 
     if (!p || !x || !labels_dev || n <= 0 || n > p->max_batch || steps < 0)
-        return asgml_error(ASGML_EINVAL, "probe.c:%d: probe train on %d rows (max %d)",
-                           __LINE__, n, p ? p->max_batch : 0);
+        return ASGML_ERR(ASGML_EINVAL, "probe train on %d rows (max %d)", n, p ? p->max_batch : 0);
     be = p->be;
     for (int k = 0; k < steps; k++) {
         CK(probe_forward(p, x, n, 1));
@@ -239,8 +237,7 @@ asgml_status asgml_probe_predict(asgml_probe *p, const float *x, int n, int32_t 
     asgml_backend *be;
 
     if (!p || !x || !pred_host || n <= 0 || n > p->max_batch)
-        return asgml_error(ASGML_EINVAL, "probe.c:%d: probe predict on %d rows (max %d)",
-                           __LINE__, n, p ? p->max_batch : 0);
+        return ASGML_ERR(ASGML_EINVAL, "probe predict on %d rows (max %d)", n, p ? p->max_batch : 0);
     be = p->be;
     CK(probe_forward(p, x, n, 0));
     CK(be->ops->to_host(be, p->host_logits, p->logits, (size_t)n * (size_t)p->c * sizeof(float)));
@@ -263,10 +260,10 @@ asgml_status asgml_probe_accuracy(asgml_probe *p, const float *x, const int32_t 
     int correct = 0;
 
     if (!labels_host || !acc)
-        return asgml_error(ASGML_EINVAL, "probe.c:%d: NULL argument", __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "NULL argument");
     pred = malloc((size_t)(n > 0 ? n : 1) * sizeof *pred);
     if (!pred)
-        return asgml_error(ASGML_ENOMEM, "probe.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     st = asgml_probe_predict(p, x, n, pred);
     if (st == ASGML_OK) {
         for (int i = 0; i < n; i++)
@@ -284,8 +281,7 @@ asgml_status asgml_probe_split_step(asgml_probe *p, const float *x, const int32_
     int h = batch / 2;
 
     if (!p || batch < 2)
-        return asgml_error(ASGML_EINVAL, "probe.c:%d: split-batch probe step needs B >= 2 (B %d)",
-                           __LINE__, batch);
+        return ASGML_ERR(ASGML_EINVAL, "split-batch probe step needs B >= 2 (B %d)", batch);
     CK(asgml_probe_train(p, x, labels_dev, h, steps, train_loss));
     return asgml_probe_accuracy(p, x + (size_t)h * (size_t)p->d, labels_host + h, batch - h, acc);
 }

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/probe_set.h"
 #include "data/decode.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 static char *keyf(char *buf, size_t size, const char *a, const char *b)
 {
@@ -85,8 +85,7 @@ asgml_status asgml_probe_set_run(asgml_probe_set *ps, asgml_step *s, int steps)
     for (int m = 0; m < ps->n; m++) {
         const float *f = asgml_model_features(s->model, m);   /* (B, D), read only */
         if (!f)
-            return asgml_error(ASGML_EINTERNAL, "probe_set.c:%d: no features of modality %d",
-                               __LINE__, m);
+            return ASGML_ERR(ASGML_EINTERNAL, "no features of modality %d", m);
         CK(asgml_probe_split_step(ps->p[m], f, s->labels_dev, s->labels, s->batch_size, steps,
                                   &ps->acc[m], &ps->loss[m]));
         ps->ema[m] = ps->ema_alpha * ps->acc[m] + (1.0 - ps->ema_alpha) * ps->ema[m];
@@ -113,7 +112,7 @@ asgml_status asgml_probe_set_save(asgml_probe_set *ps, asgml_state_io *io, const
     double *dbl = malloc((size_t)size * sizeof(double));
     asgml_status st = ASGML_OK;
     if (!host || !dbl)
-        st = asgml_error(ASGML_ENOMEM, "probe_set.c:%d: out of memory", __LINE__);
+        st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
     for (int m = 0; st == ASGML_OK && m < ps->n; m++) {
         double pm[2];
         char name[64];
@@ -155,8 +154,7 @@ asgml_status asgml_probe_set_load(asgml_probe_set *ps, asgml_state_io *io, const
         return ASGML_OK;
     int64_t size = asgml_probe_state_size_for(ps->kind, ps->in_dim, ps->num_classes);
     double *dbl = malloc((size_t)size * sizeof(double));
-    asgml_status st = dbl ? ASGML_OK : asgml_error(ASGML_ENOMEM, "probe_set.c:%d: out of memory",
-                                                   __LINE__);
+    asgml_status st = dbl ? ASGML_OK : ASGML_ERR(ASGML_ENOMEM, "out of memory");
     for (int m = 0; st == ASGML_OK && m < ps->n; m++) {
         char name[64];
         double pm[2];
@@ -169,7 +167,7 @@ asgml_status asgml_probe_set_load(asgml_probe_set *ps, asgml_state_io *io, const
         free(ps->pending[m]);
         ps->pending[m] = malloc((size_t)size * sizeof(float));
         if (!ps->pending[m]) {
-            st = asgml_error(ASGML_ENOMEM, "probe_set.c:%d: out of memory", __LINE__);
+            st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
             break;
         }
         for (int64_t i = 0; i < size; i++)

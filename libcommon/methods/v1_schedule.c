@@ -2,10 +2,10 @@
  * (v1_schedule.h). */
 #include <string.h>
 
+#include "core/error.h"
 #include "methods/method_helpers.h"
 #include "methods/v1_schedule.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 asgml_status asgml_v1_sched_config(asgml_v1_sched *sc, asgml_config *cfg,
                                    const asgml_model_config *mc)

@@ -1,6 +1,7 @@
 /* batchnorm.c - batch normalisation layer (batchnorm.h). */
 #include <stdio.h>
 
+#include "core/error.h"
 #include "nn/batchnorm.h"
 
 void bn_build(bn_layer *bn, nn_params *p, int group, const char *prefix, int c, int hw)
@@ -51,21 +52,21 @@ asgml_status bn_backward(asgml_backend *be, const bn_layer *bn, int n, int train
     asgml_bn_desc d = { n, bn->c, bn->hw, BN_EPS, BN_MOMENTUM };
     int64_t numel = (int64_t)n * bn->c * bn->hw;
     if (training) {
-        MODEL_TRY(o->fill(be, numel, 0.0f, dx));
+        CK(o->fill(be, numel, 0.0f, dx));
         return o->batchnorm_backward(be, &d, x, dy, bn->gamma, bn->save_mean, bn->save_invstd, dx,
                                      bn->dgamma, bn->dbeta);
     }
     float *xhat = s->xhat, *chan = s->chan;
-    MODEL_TRY(o->batchnorm_forward_infer(be, &d, dy, bn->gamma, s->zeros, s->zeros, bn->run_var,
+    CK(o->batchnorm_forward_infer(be, &d, dy, bn->gamma, s->zeros, s->zeros, bn->run_var,
                                          dx));
-    MODEL_TRY(o->batchnorm_forward_infer(be, &d, x, s->ones, s->zeros, bn->run_mean, bn->run_var,
+    CK(o->batchnorm_forward_infer(be, &d, x, s->ones, s->zeros, bn->run_mean, bn->run_var,
                                          xhat));
-    MODEL_TRY(o->mul(be, numel, xhat, dy, xhat));
+    CK(o->mul(be, numel, xhat, dy, xhat));
     /* dgamma (c) += sum_n hw * mean_hw(dy * xhat) */
-    MODEL_TRY(o->avgpool_forward(be, (int64_t)n * bn->c, bn->hw, xhat, chan));
-    MODEL_TRY(o->scale(be, (int64_t)n * bn->c, (float)bn->hw, chan));
-    MODEL_TRY(o->bias_backward(be, n, bn->c, chan, bn->dgamma));
-    MODEL_TRY(o->avgpool_forward(be, (int64_t)n * bn->c, bn->hw, dy, chan));
-    MODEL_TRY(o->scale(be, (int64_t)n * bn->c, (float)bn->hw, chan));
+    CK(o->avgpool_forward(be, (int64_t)n * bn->c, bn->hw, xhat, chan));
+    CK(o->scale(be, (int64_t)n * bn->c, (float)bn->hw, chan));
+    CK(o->bias_backward(be, n, bn->c, chan, bn->dgamma));
+    CK(o->avgpool_forward(be, (int64_t)n * bn->c, bn->hw, dy, chan));
+    CK(o->scale(be, (int64_t)n * bn->c, (float)bn->hw, chan));
     return o->bias_backward(be, n, bn->c, chan, bn->dbeta);
 }

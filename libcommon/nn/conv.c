@@ -1,4 +1,5 @@
 /* conv.c - 2-D convolution layer (conv.h). */
+#include "core/error.h"
 #include "nn/conv.h"
 
 void conv_build(conv_layer *cv, nn_params *p, int group, const char *name, int c_in, int c_out,
@@ -38,6 +39,6 @@ asgml_status conv_backward(asgml_backend *be, const conv_layer *cv, int n, const
 {
     asgml_conv2d_desc d;
     conv_desc(cv, n, &d);
-    if (dx) MODEL_TRY(be->ops->conv2d_backward_data(be, &d, dy, cv->w, dx));
+    if (dx) CK(be->ops->conv2d_backward_data(be, &d, dy, cv->w, dx));
     return be->ops->conv2d_backward_filter(be, &d, x, dy, cv->dw);
 }

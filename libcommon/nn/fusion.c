@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "nn/fusion.h"
 
 asgml_status fusion_build(fusion_head *f, nn_params *p, const asgml_model_config *c, int D)
@@ -97,23 +98,23 @@ static asgml_status uni_forward(asgml_backend *be, fusion_head *f, int B, const 
         const float *x = fin[i];
         float *u = f->uni[i];
         if (c->uni == ASGML_UNI_HEADS) {
-            MODEL_TRY(linear_forward(be, &f->head[i], B, feat[i], u));
+            CK(linear_forward(be, &f->head[i], B, feat[i], u));
         } else if (c->fusion == ASGML_FUSION_CONCAT) {
             float s = c->uni == ASGML_UNI_SPLIT ? 1.0f / (float)N : 1.0f;
             if (c->head_two_layer) {
-                MODEL_TRY(linear_block_forward(be, B, D, H, x, COLS(f->fc_hidden, i), N * D,
+                CK(linear_block_forward(be, B, D, H, x, COLS(f->fc_hidden, i), N * D,
                                                f->fc_hidden.b, s, f->ones, 0, f->uhid[i]));
-                MODEL_TRY(linear_block_forward(be, B, H, C, f->uhid[i], f->fc_out.w, H,
+                CK(linear_block_forward(be, B, H, C, f->uhid[i], f->fc_out.w, H,
                                                f->fc_out.b, s, f->ones, 0, u));
             } else {
-                MODEL_TRY(linear_block_forward(be, B, D, C, x, COLS(f->fc_out, i), N * D,
+                CK(linear_block_forward(be, B, D, C, x, COLS(f->fc_out, i), N * D,
                                                f->fc_out.b, s, f->ones, 0, u));
             }
         } else {   /* sum fusion, split or zero */
-            MODEL_TRY(linear_forward(be, &f->fc[i], B, x, u));
+            CK(linear_forward(be, &f->fc[i], B, x, u));
             if (c->uni == ASGML_UNI_ZERO)
                 for (int j = 0; j < N; j++)
-                    if (j != i) MODEL_TRY(be->ops->bias_forward(be, B, C, f->fc[j].b, u));
+                    if (j != i) CK(be->ops->bias_forward(be, B, C, f->fc[j].b, u));
         }
     }
     return ASGML_OK;
@@ -133,43 +134,43 @@ asgml_status fusion_forward(asgml_backend *be, fusion_head *f, int B, const floa
         /* [f_1; ...; f_N] W^T = sum_m f_m W[:, block m]^T: no concatenation copy */
         if (c->head_two_layer) {
             for (int i = 0; i < N; i++)
-                MODEL_TRY(linear_block_forward(be, B, D, H, fin[i], COLS(f->fc_hidden, i), N * D,
+                CK(linear_block_forward(be, B, D, H, fin[i], COLS(f->fc_hidden, i), N * D,
                                                i == N - 1 ? f->fc_hidden.b : NULL, 1.0f, f->ones,
                                                i > 0, f->act[0]));
-            MODEL_TRY(linear_forward(be, &f->fc_out, B, f->act[0], f->logits));
+            CK(linear_forward(be, &f->fc_out, B, f->act[0], f->logits));
         } else {
             for (int i = 0; i < N; i++)
-                MODEL_TRY(linear_block_forward(be, B, D, C, fin[i], COLS(f->fc_out, i), N * D,
+                CK(linear_block_forward(be, B, D, C, fin[i], COLS(f->fc_out, i), N * D,
                                                i == N - 1 ? f->fc_out.b : NULL, 1.0f, f->ones,
                                                i > 0, f->logits));
         }
         break;
     case ASGML_FUSION_SUM:
         for (int i = 0; i < N; i++)
-            MODEL_TRY(linear_block_forward(be, B, D, C, fin[i], f->fc[i].w, D, f->fc[i].b, 1.0f,
+            CK(linear_block_forward(be, B, D, C, fin[i], f->fc[i].w, D, f->fc[i].b, 1.0f,
                                            f->ones, i > 0, f->logits));
         break;
     case ASGML_FUSION_FILM:
         /* gamma = f_1 Wg^T + bg, beta = f_1 Wb^T + bb (rows 0..D-1 / D..2D-1 of fc);
          * h = gamma * f_2 + beta (B, D); z = h Wo^T + bo */
-        MODEL_TRY(linear_block_forward(be, B, D, D, x0, f->fc[0].w, D, f->fc[0].b, 1.0f, f->ones,
+        CK(linear_block_forward(be, B, D, D, x0, f->fc[0].w, D, f->fc[0].b, 1.0f, f->ones,
                                        0, f->act[0]));
-        MODEL_TRY(linear_block_forward(be, B, D, D, x0, f->fc[0].w + (int64_t)D * D, D,
+        CK(linear_block_forward(be, B, D, D, x0, f->fc[0].w + (int64_t)D * D, D,
                                        f->fc[0].b + D, 1.0f, f->ones, 0, f->act[1]));
-        MODEL_TRY(o->mul(be, bdim, f->act[0], x1, f->act[2]));
-        MODEL_TRY(o->add(be, bdim, f->act[2], f->act[1], f->act[2]));
-        MODEL_TRY(linear_forward(be, &f->fc_out, B, f->act[2], f->logits));
+        CK(o->mul(be, bdim, f->act[0], x1, f->act[2]));
+        CK(o->add(be, bdim, f->act[2], f->act[1], f->act[2]));
+        CK(linear_forward(be, &f->fc_out, B, f->act[2], f->logits));
         break;
     case ASGML_FUSION_GATED:
         /* o_m = f_m W_m^T + b_m (B, D); h = sigmoid(o_1) * o_2; z = h Wo^T + bo */
-        MODEL_TRY(linear_forward(be, &f->fc[0], B, x0, f->act[0]));
-        MODEL_TRY(linear_forward(be, &f->fc[1], B, x1, f->act[1]));
-        MODEL_TRY(o->sigmoid_forward(be, bdim, f->act[0], f->act[2]));
-        MODEL_TRY(o->mul(be, bdim, f->act[2], f->act[1], f->act[3]));
-        MODEL_TRY(linear_forward(be, &f->fc_out, B, f->act[3], f->logits));
+        CK(linear_forward(be, &f->fc[0], B, x0, f->act[0]));
+        CK(linear_forward(be, &f->fc[1], B, x1, f->act[1]));
+        CK(o->sigmoid_forward(be, bdim, f->act[0], f->act[2]));
+        CK(o->mul(be, bdim, f->act[2], f->act[1], f->act[3]));
+        CK(linear_forward(be, &f->fc_out, B, f->act[3], f->logits));
         break;
     }
-    if (c->uni != ASGML_UNI_NONE) MODEL_TRY(uni_forward(be, f, B, fin, feat));
+    if (c->uni != ASGML_UNI_NONE) CK(uni_forward(be, f, B, fin, feat));
     return ASGML_OK;
 }
 
@@ -187,16 +188,16 @@ static asgml_status fused_backward(asgml_backend *be, fusion_head *f, int B, con
     case ASGML_FUSION_CONCAT:
         if (c->head_two_layer) {
             float *dh = f->gact[0];   /* (B, 512) */
-            MODEL_TRY(o->fill(be, (int64_t)B * H, 0.0f, dh));
-            MODEL_TRY(linear_backward(be, &f->fc_out, B, f->act[0], dz, dh));
+            CK(o->fill(be, (int64_t)B * H, 0.0f, dh));
+            CK(linear_backward(be, &f->fc_out, B, f->act[0], dz, dh));
             for (int i = 0; i < N; i++)
-                MODEL_TRY(linear_block_backward(be, B, D, H, fin[i], COLS(f->fc_hidden, i), N * D,
+                CK(linear_block_backward(be, B, D, H, fin[i], COLS(f->fc_hidden, i), N * D,
                                                 dh, DCOLS(f->fc_hidden, i),
                                                 i == 0 ? f->fc_hidden.db : NULL, 1.0f, f->ones,
                                                 dfin[i]));
         } else {
             for (int i = 0; i < N; i++)
-                MODEL_TRY(linear_block_backward(be, B, D, f->C, fin[i], COLS(f->fc_out, i), N * D,
+                CK(linear_block_backward(be, B, D, f->C, fin[i], COLS(f->fc_out, i), N * D,
                                                 dz, DCOLS(f->fc_out, i),
                                                 i == 0 ? f->fc_out.db : NULL, 1.0f, f->ones,
                                                 dfin[i]));
@@ -204,34 +205,34 @@ static asgml_status fused_backward(asgml_backend *be, fusion_head *f, int B, con
         break;
     case ASGML_FUSION_SUM:
         for (int i = 0; i < N; i++)
-            MODEL_TRY(linear_backward(be, &f->fc[i], B, fin[i], dz, dfin[i]));
+            CK(linear_backward(be, &f->fc[i], B, fin[i], dz, dfin[i]));
         break;
     case ASGML_FUSION_FILM: {
         float *dh = f->gact[2], *dgam = f->gact[0];
         const linear_layer *fc = &f->fc[0];
-        MODEL_TRY(o->fill(be, bdim, 0.0f, dh));
-        MODEL_TRY(linear_backward(be, &f->fc_out, B, f->act[2], dz, dh));
+        CK(o->fill(be, bdim, 0.0f, dh));
+        CK(linear_backward(be, &f->fc_out, B, f->act[2], dz, dh));
         /* dL/dbeta = dh; dL/dgamma = dh * f_2; dL/df_2 += dh * gamma */
-        MODEL_TRY(o->mul(be, bdim, dh, x1, dgam));
-        MODEL_TRY(o->mul(be, bdim, dh, f->act[0], f->tmp));
-        MODEL_TRY(o->axpy(be, bdim, 1.0f, f->tmp, dx1));
-        MODEL_TRY(linear_block_backward(be, B, D, D, x0, fc->w, D, dgam, fc->dw, fc->db, 1.0f,
+        CK(o->mul(be, bdim, dh, x1, dgam));
+        CK(o->mul(be, bdim, dh, f->act[0], f->tmp));
+        CK(o->axpy(be, bdim, 1.0f, f->tmp, dx1));
+        CK(linear_block_backward(be, B, D, D, x0, fc->w, D, dgam, fc->dw, fc->db, 1.0f,
                                         f->ones, dx0));
-        MODEL_TRY(linear_block_backward(be, B, D, D, x0, fc->w + (int64_t)D * D, D, dh,
+        CK(linear_block_backward(be, B, D, D, x0, fc->w + (int64_t)D * D, D, dh,
                                         fc->dw + (int64_t)D * D, fc->db + D, 1.0f, f->ones, dx0));
         break;
     }
     case ASGML_FUSION_GATED: {
         float *dh = f->gact[2], *do1 = f->gact[0], *do2 = f->gact[1];
-        MODEL_TRY(o->fill(be, bdim, 0.0f, dh));
-        MODEL_TRY(linear_backward(be, &f->fc_out, B, f->act[3], dz, dh));
+        CK(o->fill(be, bdim, 0.0f, dh));
+        CK(linear_backward(be, &f->fc_out, B, f->act[3], dz, dh));
         /* h = g * o_2: dL/do_2 = dh * g; dL/dg = dh * o_2; dL/do_1 = dL/dg * g (1 - g) */
-        MODEL_TRY(o->mul(be, bdim, dh, f->act[2], do2));
-        MODEL_TRY(o->mul(be, bdim, dh, f->act[1], f->tmp));
-        MODEL_TRY(o->fill(be, bdim, 0.0f, do1));
-        MODEL_TRY(o->sigmoid_backward(be, bdim, f->act[2], f->tmp, do1));
-        MODEL_TRY(linear_backward(be, &f->fc[0], B, x0, do1, dx0));
-        MODEL_TRY(linear_backward(be, &f->fc[1], B, x1, do2, dx1));
+        CK(o->mul(be, bdim, dh, f->act[2], do2));
+        CK(o->mul(be, bdim, dh, f->act[1], f->tmp));
+        CK(o->fill(be, bdim, 0.0f, do1));
+        CK(o->sigmoid_backward(be, bdim, f->act[2], f->tmp, do1));
+        CK(linear_backward(be, &f->fc[0], B, x0, do1, dx0));
+        CK(linear_backward(be, &f->fc[1], B, x1, do2, dx1));
         break;
     }
     }
@@ -249,8 +250,8 @@ static asgml_status uni_backward(asgml_backend *be, fusion_head *f, int B, int i
         float s = c->uni == ASGML_UNI_SPLIT ? 1.0f / (float)N : 1.0f;
         if (c->head_two_layer) {
             float *dh = f->gact[1];   /* (B, 512) */
-            MODEL_TRY(be->ops->fill(be, (int64_t)B * H, 0.0f, dh));
-            MODEL_TRY(linear_block_backward(be, B, H, C, f->uhid[i], f->fc_out.w, H, du,
+            CK(be->ops->fill(be, (int64_t)B * H, 0.0f, dh));
+            CK(linear_block_backward(be, B, H, C, f->uhid[i], f->fc_out.w, H, du,
                                             f->fc_out.dw, f->fc_out.db, s, f->ones, dh));
             return linear_block_backward(be, B, D, H, fin, COLS(f->fc_hidden, i), N * D, dh,
                                          DCOLS(f->fc_hidden, i), f->fc_hidden.db, s, f->ones,
@@ -260,10 +261,10 @@ static asgml_status uni_backward(asgml_backend *be, fusion_head *f, int B, int i
                                      DCOLS(f->fc_out, i), f->fc_out.db, s, f->ones, dfin);
     }
     /* sum fusion */
-    MODEL_TRY(linear_backward(be, &f->fc[i], B, fin, du, dfin));
+    CK(linear_backward(be, &f->fc[i], B, fin, du, dfin));
     if (c->uni == ASGML_UNI_ZERO)
         for (int j = 0; j < N; j++)
-            if (j != i) MODEL_TRY(be->ops->bias_backward(be, B, C, du, f->fc[j].db));
+            if (j != i) CK(be->ops->bias_backward(be, B, C, du, f->fc[j].db));
     return ASGML_OK;
 }
 
@@ -271,10 +272,10 @@ asgml_status fusion_backward(asgml_backend *be, fusion_head *f, int B, const flo
                              const float *const *duni, const float *const *fin,
                              const float *const *feat, float *const *dfin, float *const *dfeat)
 {
-    if (dlogits) MODEL_TRY(fused_backward(be, f, B, dlogits, fin, dfin));
+    if (dlogits) CK(fused_backward(be, f, B, dlogits, fin, dfin));
     if (duni && f->cfg->uni != ASGML_UNI_NONE)
         for (int i = 0; i < f->n; i++)
             if (duni[i])
-                MODEL_TRY(uni_backward(be, f, B, i, duni[i], fin[i], feat[i], dfin[i], dfeat[i]));
+                CK(uni_backward(be, f, B, i, duni[i], fin[i], feat[i], dfin[i], dfeat[i]));
     return ASGML_OK;
 }

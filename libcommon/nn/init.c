@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "nn/model_internal.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -37,7 +38,7 @@ asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed)
     for (int v = 0; v < m->reg.nbviews; v++)
         if (m->reg.bviews[v].numel > maxn) maxn = m->reg.bviews[v].numel;
     float *host = malloc((size_t)maxn * sizeof *host);
-    if (!host) return asgml_error(ASGML_ENOMEM, "init.c:%d: out of memory", __LINE__);
+    if (!host) return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     asgml_status st = ASGML_OK;
 
     for (int v = 0; v < m->reg.nviews && st == ASGML_OK; v++) {

@@ -1,6 +1,7 @@
 /* linear.c - the linear layer (linear.h). */
 #include <stdio.h>
 
+#include "core/error.h"
 #include "nn/linear.h"
 
 void linear_build(linear_layer *l, nn_params *p, int group, int head_of, const char *name,
@@ -31,7 +32,7 @@ asgml_status linear_block_forward(asgml_backend *be, int rows, int in, int out, 
                                   const float *ones, int acc, float *y)
 {
     /* y (rows, out) = x (rows, in) * w^T (in, out) [+ y] */
-    MODEL_TRY(be->ops->gemm(be, 0, 1, rows, out, in, 1.0f, x, in, w, ldw, acc ? 1.0f : 0.0f, y,
+    CK(be->ops->gemm(be, 0, 1, rows, out, in, 1.0f, x, in, w, ldw, acc ? 1.0f : 0.0f, y,
                             out));
     if (!b) return ASGML_OK;
     if (s == 1.0f) return be->ops->bias_forward(be, rows, out, b, y);
@@ -44,14 +45,14 @@ asgml_status linear_block_backward(asgml_backend *be, int rows, int in, int out,
                                    float *db, float s, const float *ones, float *dx)
 {
     /* dw (out, in) += dy^T (out, rows) * x (rows, in) */
-    if (dw) MODEL_TRY(be->ops->gemm(be, 1, 0, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dw, ldw));
+    if (dw) CK(be->ops->gemm(be, 1, 0, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dw, ldw));
     if (db) {
-        if (s == 1.0f) MODEL_TRY(be->ops->bias_backward(be, rows, out, dy, db));
+        if (s == 1.0f) CK(be->ops->bias_backward(be, rows, out, dy, db));
         /* db (1, out) += s * ones^T (1, rows) dy (rows, out) */
-        else MODEL_TRY(be->ops->gemm(be, 1, 0, 1, out, rows, s, ones, 1, dy, out, 1.0f, db, out));
+        else CK(be->ops->gemm(be, 1, 0, 1, out, rows, s, ones, 1, dy, out, 1.0f, db, out));
     }
     /* dx (rows, in) += dy (rows, out) * w (out, in) */
-    if (dx) MODEL_TRY(be->ops->gemm(be, 0, 0, rows, in, out, 1.0f, dy, out, w, ldw, 1.0f, dx, in));
+    if (dx) CK(be->ops->gemm(be, 0, 0, rows, in, out, 1.0f, dy, out, w, ldw, 1.0f, dx, in));
     return ASGML_OK;
 }
 

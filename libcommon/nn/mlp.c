@@ -1,6 +1,7 @@
 /* mlp.c - the two-layer MLP encoder (mlp.h). */
 #include <stdio.h>
 
+#include "core/error.h"
 #include "nn/mlp.h"
 
 void mlp_build(mlp_layer *l, nn_params *p, int group, const char *prefix, int in_dim, int hidden,
@@ -22,8 +23,8 @@ void mlp_build(mlp_layer *l, nn_params *p, int group, const char *prefix, int in
 /* x (rows, in) -> h = relu(x W1^T + b1) (rows, hidden) -> y = h W2^T + b2 (rows, out) */
 asgml_status mlp_forward(asgml_backend *be, mlp_layer *l, int rows, const float *x, float *y)
 {
-    MODEL_TRY(linear_forward(be, &l->fc1, rows, x, l->h));
-    MODEL_TRY(be->ops->relu_forward(be, (int64_t)rows * l->hidden, l->h, l->h));
+    CK(linear_forward(be, &l->fc1, rows, x, l->h));
+    CK(be->ops->relu_forward(be, (int64_t)rows * l->hidden, l->h, l->h));
     return linear_forward(be, &l->fc2, rows, l->h, y);
 }
 
@@ -31,9 +32,9 @@ asgml_status mlp_backward(asgml_backend *be, mlp_layer *l, int rows, const float
                           const float *dy, float *dx)
 {
     int64_t nh = (int64_t)rows * l->hidden;
-    MODEL_TRY(be->ops->fill(be, nh, 0.0f, l->dh));
-    MODEL_TRY(linear_backward(be, &l->fc2, rows, l->h, dy, l->dh));
-    MODEL_TRY(be->ops->fill(be, nh, 0.0f, l->dh2));
-    MODEL_TRY(be->ops->relu_backward(be, nh, l->h, l->dh, l->dh2));
+    CK(be->ops->fill(be, nh, 0.0f, l->dh));
+    CK(linear_backward(be, &l->fc2, rows, l->h, dy, l->dh));
+    CK(be->ops->fill(be, nh, 0.0f, l->dh2));
+    CK(be->ops->relu_backward(be, nh, l->h, l->dh, l->dh2));
     return linear_backward(be, &l->fc1, rows, x, l->dh2, dx);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "nn/model_internal.h"
 
 void asgml_model_config_defaults(asgml_model_config *cfg)
@@ -50,63 +51,58 @@ void asgml_model_config_defaults(asgml_model_config *cfg)
 static asgml_status check_config(const asgml_model_config *c)
 {
     if (c->num_modalities < 1 || c->num_modalities > ASGML_MAX_MODALITIES)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: num_modalities %d not in 1..%d", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "num_modalities %d not in 1..%d",
                            c->num_modalities, ASGML_MAX_MODALITIES);
     if (c->num_classes < 1 || c->max_batch < 1)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: num_classes %d and max_batch %d must be >= 1",
-                           __LINE__, c->num_classes, c->max_batch);
+        return ASGML_ERR(ASGML_EINVAL, "num_classes %d and max_batch %d must be >= 1", c->num_classes, c->max_batch);
     if (c->dropout < 0.0f || c->dropout >= 1.0f)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: dropout %g not in [0, 1)", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "dropout %g not in [0, 1)",
                            (double)c->dropout);
     for (int m = 0; m < c->num_modalities; m++) {
         const asgml_encoder_config *e = &c->enc[m];
         if (!e->name[0] || strchr(e->name, '.'))
-            return asgml_error(ASGML_EINVAL, "model.c:%d: modality %d: name empty or contains '.'",
-                               __LINE__, m);
+            return ASGML_ERR(ASGML_EINVAL, "modality %d: name empty or contains '.'", m);
         for (int j = 0; j < m; j++)
             if (!strcmp(c->enc[j].name, e->name))
-                return asgml_error(ASGML_EINVAL, "model.c:%d: modality name '%s' used twice",
-                                   __LINE__, e->name);
+                return ASGML_ERR(ASGML_EINVAL, "modality name '%s' used twice", e->name);
         if (e->kind == ASGML_ENC_RESNET18) {
             if (c->width < 1 || e->in_channels < 1 || e->in_h < 1 || e->in_w < 1 || e->frames < 1)
-                return asgml_error(ASGML_EINVAL, "model.c:%d: %s: resnet needs width, channels, "
-                                   "size and frames >= 1", __LINE__, e->name);
+                return ASGML_ERR(ASGML_EINVAL, "%s: resnet needs width, channels, "
+                                   "size and frames >= 1", e->name);
             for (int s = 0; s < 4; s++)
                 if (c->blocks[s] < 1)
-                    return asgml_error(ASGML_EINVAL, "model.c:%d: blocks[%d] = %d < 1", __LINE__,
+                    return ASGML_ERR(ASGML_EINVAL, "blocks[%d] = %d < 1",
                                        s, c->blocks[s]);
             if (c->feature_dim != 8 * c->width)
-                return asgml_error(ASGML_EINVAL, "model.c:%d: %s: resnet feature_dim must be "
-                                   "8*width = %d, got %d", __LINE__, e->name, 8 * c->width,
+                return ASGML_ERR(ASGML_EINVAL, "%s: resnet feature_dim must be "
+                                   "8*width = %d, got %d", e->name, 8 * c->width,
                                    c->feature_dim);
         } else if (e->kind == ASGML_ENC_MLP) {
             if (e->in_dim < 1 || e->hidden < 0)
-                return asgml_error(ASGML_EINVAL, "model.c:%d: %s: mlp needs in_dim >= 1", __LINE__,
+                return ASGML_ERR(ASGML_EINVAL, "%s: mlp needs in_dim >= 1",
                                    e->name);
         } else {
-            return asgml_error(ASGML_EINVAL, "model.c:%d: %s: unknown encoder kind %d", __LINE__,
+            return ASGML_ERR(ASGML_EINVAL, "%s: unknown encoder kind %d",
                                e->name, (int)e->kind);
         }
     }
     if (c->feature_dim < 1)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: feature_dim %d < 1", __LINE__, c->feature_dim);
+        return ASGML_ERR(ASGML_EINVAL, "feature_dim %d < 1", c->feature_dim);
     if ((c->fusion == ASGML_FUSION_FILM || c->fusion == ASGML_FUSION_GATED) && c->num_modalities != 2)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: film/gated fusion needs exactly 2 modalities",
-                           __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "film/gated fusion needs exactly 2 modalities");
     if (c->fusion < ASGML_FUSION_CONCAT || c->fusion > ASGML_FUSION_GATED)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: unknown fusion %d", __LINE__, (int)c->fusion);
+        return ASGML_ERR(ASGML_EINVAL, "unknown fusion %d", (int)c->fusion);
     if (c->head_two_layer && c->fusion != ASGML_FUSION_CONCAT)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: the two-layer head needs concat fusion",
-                           __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "the two-layer head needs concat fusion");
     if (c->uni < ASGML_UNI_NONE || c->uni > ASGML_UNI_ZERO)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: unknown unimodal provider %d", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "unknown unimodal provider %d",
                            (int)c->uni);
     if (c->uni == ASGML_UNI_SPLIT && c->fusion != ASGML_FUSION_CONCAT && c->fusion != ASGML_FUSION_SUM)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: film/gated fusion has no split unimodal "
-                           "logits (methods.md 1.3): use heads", __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "film/gated fusion has no split unimodal "
+                           "logits (methods.md 1.3): use heads");
     if (c->uni == ASGML_UNI_ZERO && c->fusion != ASGML_FUSION_CONCAT && c->fusion != ASGML_FUSION_SUM)
-        return asgml_error(ASGML_ENOTSUP, "model.c:%d: the zero unimodal provider is implemented "
-                           "for concat and sum fusion only", __LINE__);
+        return ASGML_ERR(ASGML_ENOTSUP, "the zero unimodal provider is implemented "
+                           "for concat and sum fusion only");
     return ASGML_OK;
 }
 
@@ -132,7 +128,7 @@ static asgml_status model_build(asgml_model *m)
         char prefix[64];
         snprintf(prefix, sizeof prefix, "%s_net.", e->cfg.name);
         if (e->cfg.kind == ASGML_ENC_RESNET18) {
-            MODEL_TRY(resnet_build(&e->r, p, i, prefix, &e->cfg, c->width, c->blocks, bmax));
+            CK(resnet_build(&e->r, p, i, prefix, &e->cfg, c->width, c->blocks, bmax));
             int64_t frames = (int64_t)bmax * e->cfg.frames;
             if (e->r.max_frame_act * frames > scratch) scratch = e->r.max_frame_act * frames;
             if (frames * m->D > pooled) pooled = frames * m->D;
@@ -152,7 +148,7 @@ static asgml_status model_build(asgml_model *m)
             e->mask = NULL;
         }
     }
-    MODEL_TRY(fusion_build(&m->fu, p, &m->cfg, m->D));
+    CK(fusion_build(&m->fu, p, &m->cfg, m->D));
     m->frame_scratch = scratch;
     for (int k = 0; k < 6; k++) m->scratch[k] = scratch ? model_arena_take(&p->arena, scratch) : NULL;
     m->dpooled = pooled ? model_arena_take(&p->arena, pooled) : NULL;
@@ -166,10 +162,10 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
                                 asgml_model **out)
 {
     *out = NULL;
-    MODEL_TRY(check_config(cfg));
-    MODEL_TRY(asgml_backend_require(be, NULL, 0)); /* the model, optimisers, methods use all */
+    CK(check_config(cfg));
+    CK(asgml_backend_require(be, NULL, 0)); /* the model, optimisers, methods use all */
     asgml_model *m = calloc(1, sizeof *m);
-    if (!m) return asgml_error(ASGML_ENOMEM, "model.c:%d: out of memory", __LINE__);
+    if (!m) return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     m->be = be;
     m->cfg = *cfg;
     m->n = cfg->num_modalities;
@@ -203,8 +199,7 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
     st = model_build(m);                  /* real pass: same layout, pointers resolved */
     if (st != ASGML_OK) goto fail;
     if (m->reg.arena.used != arena_size || m->reg.nparams != nparams) {
-        st = asgml_error(ASGML_EINTERNAL, "model.c:%d: arena layout changed between passes",
-                         __LINE__);
+        st = ASGML_ERR(ASGML_EINTERNAL, "arena layout changed between passes");
         goto fail;
     }
     /* zeroed memory: no stale NaN can reach a beta = 0 gemm or a += op */
@@ -231,9 +226,9 @@ asgml_status model_bind(asgml_model *m, float *params, float *grads, float *buff
     m->params = m->reg.params = params;
     m->grads = m->reg.grads = grads;
     m->buffers = m->reg.buffers = buffers;
-    MODEL_TRY(model_build(m));
+    CK(model_build(m));
     if (m->reg.arena.used != arena_size || m->reg.nparams != nparams)
-        return asgml_error(ASGML_EINTERNAL, "model.c:%d: layout changed on rebinding", __LINE__);
+        return ASGML_ERR(ASGML_EINTERNAL, "layout changed on rebinding");
     return ASGML_OK;
 }
 
@@ -300,7 +295,7 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
 {
     asgml_backend *be = m->be;
     if (batch < 1 || batch > m->cfg.max_batch)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: batch %d not in 1..max_batch %d", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "batch %d not in 1..max_batch %d",
                            batch, m->cfg.max_batch);
     m->batch = batch;
     m->training = training ? 1 : 0;
@@ -310,24 +305,24 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
         e->present = present ? (present[i] != 0) : 1;
         e->input = inputs ? inputs[i] : NULL;
         if (!e->present) {
-            MODEL_TRY(be->ops->fill(be, bd, 0.0f, e->feat));
+            CK(be->ops->fill(be, bd, 0.0f, e->feat));
         } else {
             if (!e->input)
-                return asgml_error(ASGML_EINVAL, "model.c:%d: no input for modality %s", __LINE__,
+                return ASGML_ERR(ASGML_EINVAL, "no input for modality %s",
                                    e->cfg.name);
             if (e->cfg.kind == ASGML_ENC_RESNET18)
-                MODEL_TRY(resnet_forward(be, &e->r, batch, m->training, e->input, e->feat));
+                CK(resnet_forward(be, &e->r, batch, m->training, e->input, e->feat));
             else
-                MODEL_TRY(mlp_forward(be, &e->mlp, batch, e->input, e->feat));
-            MODEL_TRY(model_mask_features(m, i, bd, e->feat));
+                CK(mlp_forward(be, &e->mlp, batch, e->input, e->feat));
+            CK(model_mask_features(m, i, bd, e->feat));
         }
         if (m->cfg.dropout > 0.0f) {
             if (m->training) {
                 /* inverted dropout on f_m (B, D) */
-                MODEL_TRY(dropout_forward(be, &m->drop, bd, m->dropout_seed, &m->dropout_offset,
+                CK(dropout_forward(be, &m->drop, bd, m->dropout_seed, &m->dropout_offset,
                                           e->feat, e->fin, e->mask));
             } else {
-                MODEL_TRY(be->ops->copy(be, bd, e->feat, e->fin));
+                CK(be->ops->copy(be, bd, e->feat, e->fin));
             }
         }
     }
@@ -358,12 +353,12 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
     asgml_backend *be = m->be;
     int batch = m->batch;
     if (batch < 1)
-        return asgml_error(ASGML_EINVAL, "model.c:%d: backward before forward", __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "backward before forward");
     int64_t bd = (int64_t)batch * m->D;
     for (int i = 0; i < m->n; i++) {
-        MODEL_TRY(be->ops->fill(be, bd, 0.0f, m->enc[i].dfeat));
+        CK(be->ops->fill(be, bd, 0.0f, m->enc[i].dfeat));
         if (m->enc[i].dfin != m->enc[i].dfeat)
-            MODEL_TRY(be->ops->fill(be, bd, 0.0f, m->enc[i].dfin));
+            CK(be->ops->fill(be, bd, 0.0f, m->enc[i].dfin));
     }
     const float *fin[ASGML_MAX_MODALITIES], *feat[ASGML_MAX_MODALITIES];
     float *dfin[ASGML_MAX_MODALITIES], *dfeat[ASGML_MAX_MODALITIES];
@@ -373,7 +368,7 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
         dfin[i] = m->enc[i].dfin;
         dfeat[i] = m->enc[i].dfeat;
     }
-    MODEL_TRY(fusion_backward(be, &m->fu, batch, dlogits, duni, fin, feat, dfin, dfeat));
+    CK(fusion_backward(be, &m->fu, batch, dlogits, duni, fin, feat, dfin, dfeat));
     /* gradient scratch shared by the ResNet encoders */
     resnet_scratch rs = { { m->scratch[0], m->scratch[1], m->scratch[2], m->scratch[3],
                             m->scratch[4] },
@@ -385,15 +380,15 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
         if (!e->present) continue;   /* a zeroed feature carries no gradient */
         if (e->dfin != e->dfeat) {
             if (m->training)
-                MODEL_TRY(dropout_backward(be, &m->drop, bd, e->mask, e->dfin, e->dfeat));
+                CK(dropout_backward(be, &m->drop, bd, e->mask, e->dfin, e->dfeat));
             else
-                MODEL_TRY(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
+                CK(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
         }
-        MODEL_TRY(model_mask_features(m, i, bd, e->dfeat));
+        CK(model_mask_features(m, i, bd, e->dfeat));
         if (e->cfg.kind == ASGML_ENC_RESNET18)
-            MODEL_TRY(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));
+            CK(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));
         else
-            MODEL_TRY(mlp_backward(be, &e->mlp, batch, e->input, e->dfeat, NULL));
+            CK(mlp_backward(be, &e->mlp, batch, e->input, e->dfeat, NULL));
     }
     return ASGML_OK;
 }

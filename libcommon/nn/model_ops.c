@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "asgml/hooks.h"
 #include "nn/model_internal.h"
 #include "nn/model_ops.h"
@@ -18,7 +19,7 @@ static asgml_status check_group(const asgml_model *m, int group)
 {
     if ((group >= 0 && group < m->n) || group == ASGML_GROUP_FUSION || group == ASGML_GROUP_HEADS)
         return ASGML_OK;
-    return asgml_error(ASGML_EINVAL, "model_ops.c:%d: no parameter group %d", __LINE__, group);
+    return ASGML_ERR(ASGML_EINVAL, "no parameter group %d", group);
 }
 
 asgml_status asgml_model_clone(const asgml_model *src, asgml_model **out)
@@ -26,7 +27,7 @@ asgml_status asgml_model_clone(const asgml_model *src, asgml_model **out)
     asgml_model *m;
     asgml_backend *be = src->be;
     *out = NULL;
-    MODEL_TRY(asgml_model_create(be, &src->cfg, &m));
+    CK(asgml_model_create(be, &src->cfg, &m));
     asgml_status st = be->ops->copy(be, src->reg.nparams, src->params, m->params);
     if (st == ASGML_OK && src->reg.nbuffers > 0)
         st = be->ops->copy(be, src->reg.nbuffers, src->buffers, m->buffers);
@@ -46,11 +47,11 @@ asgml_status asgml_model_snapshot(asgml_model *m, int group, float **snap)
 {
     int64_t off, cnt;
     *snap = NULL;
-    MODEL_TRY(check_group(m, group));
+    CK(check_group(m, group));
     asgml_model_group_span(m, group, &off, &cnt);
-    MODEL_TRY(OPS(m)->alloc(m->be, (size_t)(cnt > 0 ? cnt : 1) * sizeof(float), (void **)snap));
+    CK(OPS(m)->alloc(m->be, (size_t)(cnt > 0 ? cnt : 1) * sizeof(float), (void **)snap));
     if (cnt > 0)
-        MODEL_TRY(OPS(m)->copy(m->be, cnt, m->params + off, *snap));
+        CK(OPS(m)->copy(m->be, cnt, m->params + off, *snap));
     return ASGML_OK;
 }
 
@@ -63,7 +64,7 @@ void asgml_model_snapshot_free(asgml_model *m, float *snap)
 asgml_status asgml_model_restore(asgml_model *m, int group, const float *snap)
 {
     int64_t off, cnt;
-    MODEL_TRY(check_group(m, group));
+    CK(check_group(m, group));
     asgml_model_group_span(m, group, &off, &cnt);
     return cnt > 0 ? OPS(m)->copy(m->be, cnt, snap, m->params + off) : ASGML_OK;
 }
@@ -74,14 +75,14 @@ asgml_status asgml_model_blend(asgml_model *m, int group, float alpha, const flo
     int64_t off, cnt;
     float *tmp = NULL;
     asgml_status st;
-    MODEL_TRY(check_group(m, group));
+    CK(check_group(m, group));
     asgml_model_group_span(m, group, &off, &cnt);
     if (cnt <= 0)
         return ASGML_OK;
     float *theta = m->params + off;
     if (!a) a = theta;
     if (!b) b = theta;
-    MODEL_TRY(OPS(m)->alloc(m->be, (size_t)cnt * sizeof(float), (void **)&tmp));
+    CK(OPS(m)->alloc(m->be, (size_t)cnt * sizeof(float), (void **)&tmp));
     /* tmp = (1 - alpha) b + alpha a */
     st = OPS(m)->copy(m->be, cnt, b, tmp);
     if (st == ASGML_OK) st = OPS(m)->scale(m->be, cnt, 1.0f - alpha, tmp);
@@ -96,9 +97,9 @@ asgml_status asgml_model_reinit_group(asgml_model *m, int group, uint64_t seed)
     asgml_model_config c = m->cfg;
     asgml_model *fresh;
     int64_t off, cnt;
-    MODEL_TRY(check_group(m, group));
+    CK(check_group(m, group));
     c.max_batch = 1;     /* only the parameters are needed: a small arena */
-    MODEL_TRY(asgml_model_create(m->be, &c, &fresh));
+    CK(asgml_model_create(m->be, &c, &fresh));
     asgml_status st = asgml_model_init_params(fresh, seed);
     asgml_model_group_span(m, group, &off, &cnt);
     if (st == ASGML_OK && cnt > 0)
@@ -114,7 +115,7 @@ asgml_status asgml_model_reinit_group(asgml_model *m, int group, uint64_t seed)
 asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *mask)
 {
     if (mod < 0 || mod >= m->n)
-        return asgml_error(ASGML_EINVAL, "model_ops.c:%d: no modality %d", __LINE__, mod);
+        return ASGML_ERR(ASGML_EINVAL, "no modality %d", mod);
     m->feat_mask[mod] = mask;
     return ASGML_OK;
 }
@@ -122,7 +123,7 @@ asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *
 asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s)
 {
     int64_t off, cnt;
-    MODEL_TRY(check_group(m, group));
+    CK(check_group(m, group));
     asgml_model_group_span(m, group, &off, &cnt);
     return cnt > 0 ? OPS(m)->scale(m->be, cnt, s, m->grads + off) : ASGML_OK;
 }
@@ -139,7 +140,7 @@ asgml_status model_shadow_create(asgml_model *src, model_shadow **out)
     model_shadow *sh = calloc(1, sizeof *sh);
     *out = NULL;
     if (!sh)
-        return asgml_error(ASGML_ENOMEM, "model_ops.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     asgml_status st = asgml_model_create(src->be, &src->cfg, &sh->m);
     if (st != ASGML_OK) {
         free(sh);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "nn/model_internal.h"
 #include "asgml/hooks.h"
 #include "asgml/optim.h"
@@ -44,21 +45,19 @@ asgml_status asgml_optim_create(asgml_model *model, const asgml_optim_config *cf
 {
     *out = NULL;
     if (cfg->kind < ASGML_OPTIM_SGD || cfg->kind > ASGML_OPTIM_ADAMW)
-        return asgml_error(ASGML_EINVAL, "optim.c:%d: unknown optimiser %d", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "unknown optimiser %d",
                            (int)cfg->kind);
     if (!(cfg->lr >= 0.0) || cfg->momentum < 0.0 || cfg->weight_decay < 0.0)
-        return asgml_error(ASGML_EINVAL, "optim.c:%d: lr, momentum and weight decay must be >= 0",
-                           __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "lr, momentum and weight decay must be >= 0");
     if (cfg->kind == ASGML_OPTIM_SGD && cfg->nesterov && (cfg->momentum <= 0.0 || cfg->dampening != 0.0))
-        return asgml_error(ASGML_EINVAL, "optim.c:%d: Nesterov momentum requires a momentum "
-                           "and zero dampening", __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "Nesterov momentum requires a momentum "
+                           "and zero dampening");
     if (cfg->kind != ASGML_OPTIM_SGD &&
         (cfg->beta1 < 0.0 || cfg->beta1 >= 1.0 || cfg->beta2 < 0.0 || cfg->beta2 >= 1.0 || cfg->eps < 0.0))
-        return asgml_error(ASGML_EINVAL, "optim.c:%d: Adam betas must be in [0, 1), eps >= 0",
-                           __LINE__);
+        return ASGML_ERR(ASGML_EINVAL, "Adam betas must be in [0, 1), eps >= 0");
     asgml_backend *be = model->be;
     asgml_optim *o = calloc(1, sizeof *o);
-    if (!o) return asgml_error(ASGML_ENOMEM, "optim.c:%d: out of memory", __LINE__);
+    if (!o) return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     o->model = model;
     o->cfg = *cfg;
     o->base_lr = cfg->lr;
@@ -68,7 +67,7 @@ asgml_status asgml_optim_create(asgml_model *model, const asgml_optim_config *cf
     o->nviews = model->reg.nviews;
     o->steps = calloc((size_t)(o->nviews ? o->nviews : 1), sizeof *o->steps);
     asgml_status st = o->steps ? ASGML_OK
-                               : asgml_error(ASGML_ENOMEM, "optim.c:%d: out of memory", __LINE__);
+                               : ASGML_ERR(ASGML_ENOMEM, "out of memory");
     int nstate = cfg->kind == ASGML_OPTIM_SGD ? (cfg->momentum != 0.0) : 2;
     size_t bytes = (size_t)model->reg.nparams * sizeof(float);
     for (int k = 0; k < nstate && st == ASGML_OK; k++) {
@@ -118,9 +117,8 @@ asgml_status asgml_optim_clone(const asgml_optim *src, asgml_model *model, asgml
     asgml_backend *be = model->be;
     asgml_optim *o;
     if (model->reg.nparams != src->model->reg.nparams || model->reg.nviews != src->nviews)
-        return asgml_error(ASGML_EINVAL, "optim.c:%d: clone onto a model of another layout",
-                           __LINE__);
-    MODEL_TRY(asgml_optim_create(model, &src->cfg, &o));
+        return ASGML_ERR(ASGML_EINVAL, "clone onto a model of another layout");
+    CK(asgml_optim_create(model, &src->cfg, &o));
     o->base_lr = src->base_lr;
     memcpy(o->group_lr, src->group_lr, sizeof o->group_lr);
     memcpy(o->steps, src->steps, (size_t)src->nviews * sizeof *o->steps);
@@ -176,11 +174,11 @@ asgml_status asgml_optim_step(asgml_optim *o, const int *active)
         const float *g = m->grads + pv->offset;
         if (c->kind == ASGML_OPTIM_SGD) {
             float *mom = o->state[0] ? o->state[0] + pv->offset : NULL;
-            MODEL_TRY(be->ops->sgd_update(be, numel, p, g, mom, lr, (float)c->momentum,
+            CK(be->ops->sgd_update(be, numel, p, g, mom, lr, (float)c->momentum,
                                           (float)c->dampening, (float)c->weight_decay,
                                           c->nesterov, step == 1));
         } else {
-            MODEL_TRY(be->ops->adam_update(be, numel, p, g, o->state[0] + pv->offset,
+            CK(be->ops->adam_update(be, numel, p, g, o->state[0] + pv->offset,
                                            o->state[1] + pv->offset, lr, (float)c->beta1,
                                            (float)c->beta2, (float)c->eps,
                                            (float)c->weight_decay,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "nn/params.h"
 
 float *model_arena_take(model_arena *a, int64_t n)
@@ -36,7 +37,7 @@ static asgml_status add_view(asgml_param_view **views, int *nviews, int *cap, in
     if (*nviews == *cap) {
         int ncap = *cap ? 2 * *cap : 64;
         asgml_param_view *nv = realloc(*views, (size_t)ncap * sizeof *nv);
-        if (!nv) return asgml_error(ASGML_ENOMEM, "params.c:%d: out of memory for views", __LINE__);
+        if (!nv) return ASGML_ERR(ASGML_ENOMEM, "out of memory for views");
         *views = nv;
         *cap = ncap;
     }

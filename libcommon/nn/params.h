@@ -51,6 +51,5 @@ static inline float *nn_at(float *base, int64_t off)
     return base && off >= 0 ? base + off : NULL;
 }
 
-#define MODEL_TRY(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 #endif

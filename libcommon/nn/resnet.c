@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/error.h"
 #include "nn/resnet.h"
 
 asgml_status resnet_build(resnet_enc *r, nn_params *p, int group, const char *prefix,
@@ -18,7 +19,7 @@ asgml_status resnet_build(resnet_enc *r, nn_params *p, int group, const char *pr
     snprintf(name, sizeof name, "%sconv1.weight", prefix);
     conv_build(&r->conv1, p, group, name, e->in_channels, w, 7, 2, 3, e->in_h, e->in_w);
     if (r->conv1.h_out < 1 || r->conv1.w_out < 1)
-        return asgml_error(ASGML_EINVAL, "resnet.c:%d: %s: input %dx%d too small", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "%s: input %dx%d too small",
                            e->name, e->in_h, e->in_w);
     int h = r->conv1.h_out, wd = r->conv1.w_out;
     snprintf(name, sizeof name, "%sbn1.", prefix);
@@ -35,7 +36,7 @@ asgml_status resnet_build(resnet_enc *r, nn_params *p, int group, const char *pr
     int nblocks = blocks[0] + blocks[1] + blocks[2] + blocks[3];
     if (!r->blocks) {
         r->blocks = calloc((size_t)nblocks, sizeof *r->blocks);
-        if (!r->blocks) return asgml_error(ASGML_ENOMEM, "resnet.c:%d: out of memory", __LINE__);
+        if (!r->blocks) return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
     r->nblocks = nblocks;
     int c_in = w, bi = 0;
@@ -50,8 +51,8 @@ asgml_status resnet_build(resnet_enc *r, nn_params *p, int group, const char *pr
             conv_build(&b->conv1, p, group, name, c_in, c_out, 3, stride, 1, h, wd);
             int ho = b->conv1.h_out, wo = b->conv1.w_out;
             if (ho < 1 || wo < 1)
-                return asgml_error(ASGML_EINVAL, "resnet.c:%d: %s: input %dx%d too small for "
-                                   "the stages", __LINE__, e->name, e->in_h, e->in_w);
+                return ASGML_ERR(ASGML_EINVAL, "%s: input %dx%d too small for "
+                                   "the stages", e->name, e->in_h, e->in_w);
             snprintf(name, sizeof name, "%sbn1.", bp);
             bn_build(&b->bn1, p, group, name, c_out, ho * wo);
             snprintf(name, sizeof name, "%sconv2.weight", bp);
@@ -98,32 +99,32 @@ asgml_status resnet_forward(asgml_backend *be, resnet_enc *r, int batch, int tra
     int n = batch * r->frames;
     int64_t stem = (int64_t)n * r->conv1.c_out * r->conv1.h_out * r->conv1.w_out;
 
-    MODEL_TRY(conv_forward(be, &r->conv1, n, x, r->c1));
-    MODEL_TRY(bn_forward(be, &r->bn1, n, training, r->c1, r->b1));
-    MODEL_TRY(o->relu_forward(be, stem, r->b1, r->b1));
-    MODEL_TRY(maxpool_forward(be, &r->pool, n, r->b1, r->p, r->argmax));
+    CK(conv_forward(be, &r->conv1, n, x, r->c1));
+    CK(bn_forward(be, &r->bn1, n, training, r->c1, r->b1));
+    CK(o->relu_forward(be, stem, r->b1, r->b1));
+    CK(maxpool_forward(be, &r->pool, n, r->b1, r->p, r->argmax));
 
     const float *a = r->p;   /* block input (n, c_in, h, w) */
     for (int i = 0; i < r->nblocks; i++) {
         basic_block *b = &r->blocks[i];
         int64_t numel = (int64_t)n * b->out_numel;
-        MODEL_TRY(conv_forward(be, &b->conv1, n, a, b->c1));
-        MODEL_TRY(bn_forward(be, &b->bn1, n, training, b->c1, b->b1));
-        MODEL_TRY(o->relu_forward(be, numel, b->b1, b->b1));
-        MODEL_TRY(conv_forward(be, &b->conv2, n, b->b1, b->c2));
-        MODEL_TRY(bn_forward(be, &b->bn2, n, training, b->c2, b->out));
+        CK(conv_forward(be, &b->conv1, n, a, b->c1));
+        CK(bn_forward(be, &b->bn1, n, training, b->c1, b->b1));
+        CK(o->relu_forward(be, numel, b->b1, b->b1));
+        CK(conv_forward(be, &b->conv2, n, b->b1, b->c2));
+        CK(bn_forward(be, &b->bn2, n, training, b->c2, b->out));
         if (b->has_ds) {
-            MODEL_TRY(conv_forward(be, &b->ds_conv, n, a, b->cd));
-            MODEL_TRY(bn_forward(be, &b->ds_bn, n, training, b->cd, b->bd));
-            MODEL_TRY(o->add(be, numel, b->out, b->bd, b->out));
+            CK(conv_forward(be, &b->ds_conv, n, a, b->cd));
+            CK(bn_forward(be, &b->ds_bn, n, training, b->cd, b->bd));
+            CK(o->add(be, numel, b->out, b->bd, b->out));
         } else {
-            MODEL_TRY(o->add(be, numel, b->out, a, b->out));
+            CK(o->add(be, numel, b->out, a, b->out));
         }
-        MODEL_TRY(o->relu_forward(be, numel, b->out, b->out));
+        CK(o->relu_forward(be, numel, b->out, b->out));
         a = b->out;
     }
     /* (n, 8w, h, w) -> pooled (n, 8w) -> feat (B, 8w) */
-    MODEL_TRY(meanpool_forward(be, &r->gap, n, a, r->pooled));
+    CK(meanpool_forward(be, &r->gap, n, a, r->pooled));
     return o->segment_mean_forward(be, batch, r->frames, r->last_c, r->pooled, feat);
 }
 
@@ -138,10 +139,10 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
     float *t1 = s->g[2], *t2 = s->g[3], *t3 = s->g[4];
     const bn_scratch *bs = &s->bn;
 
-    MODEL_TRY(o->fill(be, (int64_t)n * r->last_c, 0.0f, s->dpooled));
-    MODEL_TRY(o->segment_mean_backward(be, batch, r->frames, r->last_c, dfeat, s->dpooled));
-    MODEL_TRY(o->fill(be, (int64_t)n * r->last_c * r->last_hw, 0.0f, d));
-    MODEL_TRY(meanpool_backward(be, &r->gap, n, s->dpooled, d));
+    CK(o->fill(be, (int64_t)n * r->last_c, 0.0f, s->dpooled));
+    CK(o->segment_mean_backward(be, batch, r->frames, r->last_c, dfeat, s->dpooled));
+    CK(o->fill(be, (int64_t)n * r->last_c * r->last_hw, 0.0f, d));
+    CK(meanpool_backward(be, &r->gap, n, s->dpooled, d));
 
     for (int i = r->nblocks - 1; i >= 0; i--) {
         basic_block *b = &r->blocks[i];
@@ -149,23 +150,23 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
         int64_t numel = (int64_t)n * b->out_numel;
         int64_t numel_in = (int64_t)n * b->conv1.c_in * b->conv1.h_in * b->conv1.w_in;
         /* t1 = dL/d(sum) through the final ReLU */
-        MODEL_TRY(o->fill(be, numel, 0.0f, t1));
-        MODEL_TRY(o->relu_backward(be, numel, b->out, d, t1));
+        CK(o->fill(be, numel, 0.0f, t1));
+        CK(o->relu_backward(be, numel, b->out, d, t1));
         /* main path: bn2 -> conv2 -> relu -> bn1 -> conv1 */
-        MODEL_TRY(bn_backward(be, &b->bn2, n, tr, b->c2, t1, t2, bs));
-        MODEL_TRY(o->fill(be, numel, 0.0f, t3));
-        MODEL_TRY(conv_backward(be, &b->conv2, n, b->b1, t2, t3));
-        MODEL_TRY(o->fill(be, numel, 0.0f, t2));
-        MODEL_TRY(o->relu_backward(be, numel, b->b1, t3, t2));
-        MODEL_TRY(bn_backward(be, &b->bn1, n, tr, b->c1, t2, t3, bs));
-        MODEL_TRY(o->fill(be, numel_in, 0.0f, dnext));
-        MODEL_TRY(conv_backward(be, &b->conv1, n, a, t3, dnext));
+        CK(bn_backward(be, &b->bn2, n, tr, b->c2, t1, t2, bs));
+        CK(o->fill(be, numel, 0.0f, t3));
+        CK(conv_backward(be, &b->conv2, n, b->b1, t2, t3));
+        CK(o->fill(be, numel, 0.0f, t2));
+        CK(o->relu_backward(be, numel, b->b1, t3, t2));
+        CK(bn_backward(be, &b->bn1, n, tr, b->c1, t2, t3, bs));
+        CK(o->fill(be, numel_in, 0.0f, dnext));
+        CK(conv_backward(be, &b->conv1, n, a, t3, dnext));
         /* shortcut */
         if (b->has_ds) {
-            MODEL_TRY(bn_backward(be, &b->ds_bn, n, tr, b->cd, t1, t2, bs));
-            MODEL_TRY(conv_backward(be, &b->ds_conv, n, a, t2, dnext));
+            CK(bn_backward(be, &b->ds_bn, n, tr, b->cd, t1, t2, bs));
+            CK(conv_backward(be, &b->ds_conv, n, a, t2, dnext));
         } else {
-            MODEL_TRY(o->axpy(be, numel, 1.0f, t1, dnext));
+            CK(o->axpy(be, numel, 1.0f, t1, dnext));
         }
         float *tmp = d;
         d = dnext;
@@ -173,10 +174,10 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
     }
     /* stem: d = dL/d(pool out) */
     int64_t stem = (int64_t)n * r->conv1.c_out * r->conv1.h_out * r->conv1.w_out;
-    MODEL_TRY(o->fill(be, stem, 0.0f, t1));
-    MODEL_TRY(maxpool_backward(be, &r->pool, n, d, r->argmax, t1));
-    MODEL_TRY(o->fill(be, stem, 0.0f, t2));
-    MODEL_TRY(o->relu_backward(be, stem, r->b1, t1, t2));
-    MODEL_TRY(bn_backward(be, &r->bn1, n, tr, r->c1, t2, t3, bs));
+    CK(o->fill(be, stem, 0.0f, t1));
+    CK(maxpool_backward(be, &r->pool, n, d, r->argmax, t1));
+    CK(o->fill(be, stem, 0.0f, t2));
+    CK(o->relu_backward(be, stem, r->b1, t1, t2));
+    CK(bn_backward(be, &r->bn1, n, tr, r->c1, t2, t3, bs));
     return conv_backward(be, &r->conv1, n, x, t3, NULL);
 }

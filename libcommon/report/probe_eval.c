@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "core/error.h"
 #include "asgml/checkpoint.h"
 #include "asgml/config.h"
 #include "asgml/method.h"
@@ -15,7 +16,6 @@
 #include "report/probe_eval.h"
 #include "report/shapley.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 void asgml_probe_eval_defaults(asgml_probe_eval_options *o)
 {
@@ -69,8 +69,7 @@ asgml_status asgml_probe_eval_pass(asgml_backend *be, asgml_model *model, asgml_
     for (int k = 0; k < nmasks; k++)
         correct[k] = 0;
     if (batch_size < 1 || batch_size > mc->max_batch)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: extraction batch %d (model max %d)",
-                           __LINE__, batch_size, mc->max_batch);
+        return ASGML_ERR(ASGML_EINVAL, "extraction batch %d (model max %d)", batch_size, mc->max_batch);
     memset(&lc, 0, sizeof lc);
     lc.scheme = scheme;
     lc.part = part;
@@ -87,7 +86,7 @@ asgml_status asgml_probe_eval_pass(asgml_backend *be, asgml_model *model, asgml_
     pred = xmalloc((size_t)batch_size * sizeof *pred);
     full = xmalloc((size_t)n * sizeof *full);
     if (!host_logits || !pred || !full) {
-        st = asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+        st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
         goto done;
     }
     if (fs) {
@@ -97,13 +96,13 @@ asgml_status asgml_probe_eval_pass(asgml_backend *be, asgml_model *model, asgml_
         fs->labels = xmalloc((size_t)n * sizeof *fs->labels);
         fs->samples = xmalloc((size_t)n * sizeof *fs->samples);
         if (!fs->labels || !fs->samples) {
-            st = asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+            st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
             goto done;
         }
         for (int m = 0; m < nm; m++)
             if (!(fs->x[m] = xmalloc((size_t)n * (size_t)D * sizeof(float)))) {
-                st = asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory for %lld x %d "
-                                 "features", __LINE__, (long long)n, D);
+                st = ASGML_ERR(ASGML_ENOMEM, "out of memory for %lld x %d "
+                                 "features", (long long)n, D);
                 goto done;
             }
     }
@@ -128,8 +127,8 @@ asgml_status asgml_probe_eval_pass(asgml_backend *be, asgml_model *model, asgml_
             break;
         B = b.size;
         if (row + B > n) {
-            st = asgml_error(ASGML_EINTERNAL, "probe_eval.c:%d: loader served more than %lld "
-                             "samples", __LINE__, (long long)n);
+            st = ASGML_ERR(ASGML_EINTERNAL, "loader served more than %lld "
+                             "samples", (long long)n);
             goto done;
         }
         for (int m = 0; m < nm; m++) {
@@ -179,8 +178,7 @@ asgml_status asgml_probe_eval_pass(asgml_backend *be, asgml_model *model, asgml_
         row += B;
     }
     if (row != n) {
-        st = asgml_error(ASGML_EINTERNAL, "probe_eval.c:%d: loader served %lld of %lld samples",
-                         __LINE__, (long long)row, (long long)n);
+        st = ASGML_ERR(ASGML_EINTERNAL, "loader served %lld of %lld samples", (long long)row, (long long)n);
         goto done;
     }
     if (pred_full) {
@@ -208,14 +206,14 @@ asgml_status asgml_standardise_features(float *train, int64_t n_train, float *te
 {
     double *mean, *inv;
     if (n_train < 1 || d < 1)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: standardise %lld x %d", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "standardise %lld x %d",
                            (long long)n_train, d);
     mean = calloc((size_t)d, sizeof *mean);
     inv = calloc((size_t)d, sizeof *inv);
     if (!mean || !inv) {
         free(mean);
         free(inv);
-        return asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
     for (int64_t i = 0; i < n_train; i++)
         for (int j = 0; j < d; j++)
@@ -242,12 +240,12 @@ asgml_status asgml_standardise_features(float *train, int64_t n_train, float *te
     free(inv);
     for (int64_t i = 0; i < n_train * d; i++)
         if (!isfinite(train[i]))
-            return asgml_error(ASGML_ENUMERIC, "probe_eval.c:%d: non-finite train feature "
-                               "(row %lld, dim %d)", __LINE__, (long long)(i / d), (int)(i % d));
+            return ASGML_ERR(ASGML_ENUMERIC, "non-finite train feature "
+                               "(row %lld, dim %d)", (long long)(i / d), (int)(i % d));
     for (int64_t i = 0; i < n_test * d; i++)
         if (!isfinite(test[i]))
-            return asgml_error(ASGML_ENUMERIC, "probe_eval.c:%d: non-finite test feature "
-                               "(row %lld, dim %d)", __LINE__, (long long)(i / d), (int)(i % d));
+            return ASGML_ERR(ASGML_ENUMERIC, "non-finite test feature "
+                               "(row %lld, dim %d)", (long long)(i / d), (int)(i % d));
     return ASGML_OK;
 }
 
@@ -268,14 +266,13 @@ asgml_status asgml_probe_fit_eval(asgml_backend *be, const asgml_probe_eval_opti
 
     memset(out, 0, sizeof *out);
     if (n_train < 1 || n_test < 1 || nmax > 0x7fffffff || o->steps < 0)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: probe on %lld train / %lld test rows",
-                           __LINE__, (long long)n_train, (long long)n_test);
+        return ASGML_ERR(ASGML_EINVAL, "probe on %lld train / %lld test rows", (long long)n_train, (long long)n_test);
     st = asgml_probe_create(be, o->kind, d, num_classes, (int)nmax, seed, o->lr, &p);
     if (st != ASGML_OK)
         return st;
     pred = xmalloc((size_t)nmax * sizeof *pred);
     if (!pred) {
-        st = asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+        st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
         goto done;
     }
     if ((st = be->ops->alloc(be, (size_t)nmax * (size_t)d * sizeof(float), &ptr)) != ASGML_OK)
@@ -296,7 +293,7 @@ asgml_status asgml_probe_fit_eval(asgml_backend *be, const asgml_probe_eval_opti
     out->test_acc = asgml_accuracy(pred, y_test, n_test);
     out->test_f1 = asgml_macro_f1(pred, y_test, n_test, num_classes);
     if (o->steps > 0 && !isfinite(out->train_loss))
-        st = asgml_error(ASGML_ENUMERIC, "probe_eval.c:%d: probe training loss is %g", __LINE__,
+        st = ASGML_ERR(ASGML_ENUMERIC, "probe training loss is %g",
                          out->train_loss);
 done:
     if (x_dev)
@@ -335,7 +332,7 @@ asgml_status asgml_probe_eval_model(asgml_backend *be, asgml_model *model, asgml
 
     memset(res, 0, sizeof *res);
     if (o->shapley_max > ASGML_PROBE_EVAL_MAX_SHAPLEY || o->shapley_max < 0)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: shapley_max %d (0..%d)", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "shapley_max %d (0..%d)",
                            o->shapley_max, ASGML_PROBE_EVAL_MAX_SHAPLEY);
     res->num_modalities = nm;
     res->num_classes = mc->num_classes;
@@ -388,7 +385,7 @@ asgml_status asgml_probe_eval_model(asgml_backend *be, asgml_model *model, asgml
     xtr = xmalloc((size_t)res->n_train * (size_t)D * sizeof *xtr);
     xte = xmalloc((size_t)res->n_test * (size_t)D * sizeof *xte);
     if (!xtr || !xte) {
-        st = asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+        st = ASGML_ERR(ASGML_ENOMEM, "out of memory");
         goto fail;
     }
     for (int m = 0; m < nm; m++) {
@@ -647,7 +644,7 @@ asgml_status asgml_features_writer_create(const char *path, asgml_store *store,
     if (!w || !names) {
         free(w);
         free(names);
-        return asgml_error(ASGML_ENOMEM, "probe_eval.c:%d: out of memory", __LINE__);
+        return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
     for (int c = 0; c < C; c++) {
         names[c] = asgml_store_class_name(store, c);
@@ -675,8 +672,7 @@ static asgml_status write_part(asgml_store_writer *sw, const char *group, const 
     char path[256];
     int64_t n = fs->n, dims[2] = {fs->n, fs->dim};
     if (!fs->labels)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: features of '%s' were not kept",
-                           __LINE__, part);
+        return ASGML_ERR(ASGML_EINVAL, "features of '%s' were not kept", part);
     snprintf(path, sizeof path, "/%s/%s/labels", group, part);
     CK(asgml_sw_write_array(sw, path, ASGML_SW_I32, 1, &n, fs->labels));
     snprintf(path, sizeof path, "/%s/%s/sample", group, part);
@@ -695,8 +691,7 @@ asgml_status asgml_features_writer_add(asgml_features_writer *w, const char *gro
     char obj[160];
     const char *mods[ASGML_MAX_MODALITIES];
     if (!group[0] || strchr(group, '/') || strlen(group) > 100)
-        return asgml_error(ASGML_EINVAL, "probe_eval.c:%d: bad features group name '%s'",
-                           __LINE__, group);
+        return ASGML_ERR(ASGML_EINVAL, "bad features group name '%s'", group);
     snprintf(obj, sizeof obj, "/%s", group);
     for (int m = 0; m < res->num_modalities; m++)
         mods[m] = res->names[m];

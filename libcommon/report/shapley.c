@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "core/error.h"
 #include "report/shapley.h"
 
 int asgml_shapley_coalition_size(unsigned mask)
@@ -43,13 +44,12 @@ asgml_status asgml_shapley_values(int n, const double *v, double *phi)
     double weight[ASGML_SHAPLEY_MAX_PLAYERS];
 
     if (n < 1 || n > ASGML_SHAPLEY_MAX_PLAYERS || !v || !phi)
-        return asgml_error(ASGML_EINVAL, "shapley.c:%d: %d players (1..%d allowed)", __LINE__,
+        return ASGML_ERR(ASGML_EINVAL, "%d players (1..%d allowed)",
                            n, ASGML_SHAPLEY_MAX_PLAYERS);
     unsigned full = (1u << n) - 1u;
     for (unsigned s = 0; s <= full; s++)
         if (!isfinite(v[s]))
-            return asgml_error(ASGML_ENUMERIC, "shapley.c:%d: worth of coalition 0x%x is %g",
-                               __LINE__, s, v[s]);
+            return ASGML_ERR(ASGML_ENUMERIC, "worth of coalition 0x%x is %g", s, v[s]);
     for (int s = 0; s < n; s++)
         weight[s] = asgml_shapley_weight(n, s);
     for (int m = 0; m < n; m++) {

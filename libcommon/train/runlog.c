@@ -155,31 +155,10 @@ static int put(asgml_log_record *r, const char *s, size_t len)
 
 static int put_string(asgml_log_record *r, const char *s)
 {
-    if (put(r, "\"", 1))
-        return -1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        char esc[8];
-        const char *out = esc;
-        size_t len;
-        switch (*p) {
-        case '"': out = "\\\""; break;
-        case '\\': out = "\\\\"; break;
-        case '\n': out = "\\n"; break;
-        case '\r': out = "\\r"; break;
-        case '\t': out = "\\t"; break;
-        default:
-            if (*p < 0x20)
-                snprintf(esc, sizeof esc, "\\u%04x", *p);
-            else {
-                esc[0] = (char)*p;
-                esc[1] = '\0';
-            }
-        }
-        len = strlen(out);
-        if (put(r, out, len))
-            return -1;
-    }
-    return put(r, "\"", 1);
+    char *q = asgml_json_quote(s);
+    int rc = q ? put(r, q, strlen(q)) : -1;
+    free(q);
+    return rc;
 }
 
 const char *asgml_log_record_json(asgml_log_record *r)

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "asgml/hooks.h"
 #include "train/metrics.h"
 #include "train/train_internal.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 #define OPS(t) ((t)->be->ops)
 #define NSLOTS 4
 #define COPY_TAG 0x636f707900000000ull   /* "copy": order/dropout streams of copies */

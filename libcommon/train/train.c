@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/error.h"
 #include "asgml/checkpoint.h"
 #include "asgml/hooks.h"
 #include "asgml/train.h"
@@ -16,7 +17,6 @@
 #include "train/metrics.h"
 #include "train/train_internal.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 #define OPS(t) ((t)->be->ops)
 
 double asgml_train_now(void)

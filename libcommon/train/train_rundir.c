@@ -19,11 +19,11 @@
 
 #include <jansson.h>
 
+#include "core/error.h"
 #include "asgml/atomic_file.h"
 #include "asgml/checkpoint.h"
 #include "train/train_internal.h"
 
-#define CK(expr) do { asgml_status st_ = (expr); if (st_ != ASGML_OK) return st_; } while (0)
 
 static asgml_status path_join(char *out, size_t n, const char *dir, const char *name)
 {
