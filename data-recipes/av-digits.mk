@@ -14,7 +14,7 @@
 #                 exists, else asgml-prep from PATH)
 #     VWEAK_OPTS  degradation of the vweak store (default below)
 # Outputs:
-#     OUT/avdigits.manifest.tsv   the manifest (datasets.md 8.3 pairing: each
+#     OUT/avdigits.manifest.tsv   the manifest (asgml-prep(1), DATA SETS, AV-Digits pairing: each
 #                                 clip gets a distinct MNIST image of its digit;
 #                                 splits fsdd = takes 0-4 test, 5-49 train,
 #                                 and fsdd_val = 0-4 test, 5-9 val, 10-49 train)

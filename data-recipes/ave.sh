@@ -1,7 +1,7 @@
 #!/bin/sh
 # ave.sh - AVE (AVE_Dataset.zip: AVE/*.mp4 + Annotations.txt, and the split
 # files trainSet.txt, valSet.txt, testSet.txt) into an asgml store
-# (datasets.md 4).
+# (asgml-prep(1), DATA SETS, AVE).
 #
 # Usage: OUT=dir [LISTS=dir] sh data-recipes/ave.sh SRC
 #   SRC      directory holding AVE/ (the videos) and Annotations.txt

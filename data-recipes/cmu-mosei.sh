@@ -1,6 +1,6 @@
 #!/bin/sh
 # cmu-mosei.sh - CMU-MOSEI precomputed features (MulT/BalanceBenchmark
-# mosei_senti_data.pkl, datasets.md 6) into an asgml store with three
+# mosei_senti_data.pkl, asgml-prep(1), DATA SETS, CMU-MOSEI and CMU-MOSI) into an asgml store with three
 # sequence modalities: text (50,300) GloVe, audio (50,74) COVAREP,
 # vision (50,35) FACET.
 #

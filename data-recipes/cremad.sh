@@ -1,6 +1,6 @@
 #!/bin/sh
 # cremad.sh - CREMA-D (git-lfs clone of CheyneyComputerScience/CREMA-D) into
-# an asgml store with preset ogmge-stft (datasets.md 2).
+# an asgml store with preset ogmge-stft (asgml-prep(1), DATA SETS, CREMA-D).
 #
 # Usage: OUT=dir [LISTS=dir] [FPS_KEPT=1] [VIDEO_FPS=30] sh data-recipes/cremad.sh SRC
 #   SRC        the clone: AudioWAV/*.wav, VideoFlash/*.flv,
@@ -8,7 +8,7 @@
 #   LISTS      directory with OGM's train.csv and test.csv ("id,EMO", CRLF, no
 #              header; OGM-GE @343dc1d data/CREMAD/) -> split column ogmge;
 #              without it every sample has split "-"
-#   FPS_KEPT   frames kept per second (OGM rule, datasets.md 2.4: frame n is
+#   FPS_KEPT   frames kept per second (OGM rule, asgml-prep(1), DATA SETS, CREMA-D: frame n is
 #              kept when n mod (F div K) == 0 within each second; with
 #              FPS_KEPT=1 frames 0, F, 2F, ...)
 #   VIDEO_FPS  integer frame rate F of the FLVs (OGM truncates 29.97 to 29;

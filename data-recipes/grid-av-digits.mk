@@ -1,5 +1,5 @@
 # grid-av-digits.mk - the CPU-sized comparison grid on AV-Digits (spoken
-# digit + MNIST image, the image made weak: datasets.md 8.6).
+# digit + MNIST image, the image made weak: asgml-prep(1), DATA SETS, AV-Digits).
 #
 #     make -f data-recipes/av-digits.mk OUT=stores          # the stores first
 #     make -f data-recipes/grid-av-digits.mk -j 2           # all cells
@@ -12,13 +12,13 @@
 # Ablations: asgml-boost with alpha 0.25 and 1.0 (0.5, its default, is the
 # main-table cell) and asgml-freq with tau-max 2 and 3 (the default 8 is the
 # main-table cell; with two modalities and tau-base 2 the period never
-# exceeds 4, so only caps below 4 change anything - methods.md 4.2).
+# exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
 # 40 + 10 + 10 = 60 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
 # cores with make -j 2): the ResNet18 layout at width 8 (feature dim 64),
-# 6 epochs, batch 64, SGD momentum 0.9 (methods.md 1.5) with lr 0.01 and a
+# 6 epochs, batch 64, SGD momentum 0.9 (asgml-methods(7), OPTIMISER AND SCHEDULE) with lr 0.01 and a
 # cosine schedule; the OGM-GE window covers every epoch; ASGML tau is
 # recomputed twice per epoch (asgml.eval-freq 20: AV-Digits has 43 batches
 # per epoch, and the default 100 would never fire, which asgml-train

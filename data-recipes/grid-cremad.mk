@@ -8,7 +8,7 @@
 # or, on one machine:  make -f data-recipes/grid-cremad.mk -j 1 STORE=...
 # Engine, targets and variables: data-recipes/grid.mk.
 #
-# Setup (methods.md 1.5 and 8, the [AF] controlled runs that the design
+# Setup (asgml-methods(7), OPTIMISER AND SCHEDULE; [AF] docs/experiments/experiment_results.md, the [AF] controlled runs that the design
 # documents [D1]/[D2] report): ResNet18 per modality from scratch, SGD lr
 # 1e-3, momentum 0.9, weight decay 1e-4, StepLR 70 x 0.1, 100 epochs, batch
 # 64; the [AF] replay flags in every cell: two-layer fusion head with

@@ -1,5 +1,5 @@
 #!/bin/sh
-# vggsound.sh - VGGSound (datasets.md 5) from vggsound.csv and the clips you
+# vggsound.sh - VGGSound (asgml-prep(1), DATA SETS, VGGSound) from vggsound.csv and the clips you
 # could download, into an asgml store.
 #
 # Usage: OUT=dir [CSV=SRC/vggsound.csv] sh data-recipes/vggsound.sh SRC

@@ -5,7 +5,7 @@
  * stage; audio 1x40x24, visual 3x32x32 with T = 2 frames folded into the
  * batch; heads provider, 4 classes, batch 8) starts from the same seeded
  * parameters on both backends and takes three canonical steps
- * (methods.md 1.6): forward, H1, loss CE(z) + sum_m w_m CE(u_m), backward,
+ * (asgml-methods(7), TRAINING STEP): forward, H1, loss CE(z) + sum_m w_m CE(u_m), backward,
  * grad_norm_pre, H2 = OGM-GE (asgml-ref variant, GE noise from the shared
  * Philox stream) then ASGML boost (probes every step, so the scales move),
  * optimiser step (SGD, momentum, weight decay), H4.  After every step the
@@ -125,7 +125,7 @@ static double group_norm(side *s, int m)
     return sqrt(ss);
 }
 
-/* methods.md 1.6, as libcommon/train.c runs it */
+/* asgml-methods(7), TRAINING STEP, as libcommon/train.c runs it */
 static asgml_status side_step(side *s, int t)
 {
     asgml_backend *be = s->be;

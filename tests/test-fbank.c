@@ -1,4 +1,4 @@
-/* test-fbank.c - asgml_fbank (Kaldi log-mel filterbank, datasets.md 2.7)
+/* test-fbank.c - asgml_fbank (Kaldi log-mel filterbank, asgml-prep(1), DATA SETS, CREMA-D)
  * against a numpy float64 re-implementation of
  * torchaudio.compliance.kaldi.fbank (tests/fixtures/make_fbank_fixtures.py
  * -> tests/fixtures/dsp/fbank_*.f32) and, when ASGML_AVDIGITS is set, on a

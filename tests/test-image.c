@@ -7,7 +7,7 @@
  * same libjpeg-turbo as PIL the measured difference is 0).  Broken files
  * must fail with an error naming the file.  With ASGML_AVDIGITS, real MNIST
  * files of its three encodings are checked too.  Also: SplitMix64 golden values
- * (datasets.md section 1 rule 5) and the AV-Digits image corruptions
+ * (asgml-prep(1), DATA SETS, Common rules (SplitMix64)) and the AV-Digits image corruptions
  * (corrupt.h) against an independent Python implementation. */
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* test-method-signals.c - every ASGML / OGM-GE / boost signal against the
- * hand-computed cases of methods.md (3, 4.2-4.5, 5.2) and the design
+ * hand-computed cases of asgml-methods(7) (OGM-GE to ASGML-BOOST) and the design
  * documents ([D1] 5.3, [D2] 3.2), plus the stale ring buffer and the
  * frequency masks driven through the methods on a tiny MLP model. */
 #include <math.h>

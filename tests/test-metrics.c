@@ -1,5 +1,5 @@
 /* test-metrics.c - argmax tie rule, accuracy and macro-F1 against
- * hand-computed values (methods.md 1.7). */
+ * hand-computed values (asgml-methods(7), EVALUATION). */
 #include <math.h>
 
 #include "train/metrics.h"

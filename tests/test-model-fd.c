@@ -286,7 +286,7 @@ int main(void)
     run("resnet(w2, 1x16x16, T=2)+mlp concat+split, training", &c, 1, NULL, NULL);
     run("resnet(w2, 1x16x16, T=2)+mlp concat+split, inference BN", &c, 0, NULL, NULL);
 
-    /* init statistics (methods.md 1.4): Kaiming fan-out conv, Xavier linear, BN 1/0 */
+    /* init statistics (asgml-methods(7), MODEL (Initialisation)): Kaiming fan-out conv, Xavier linear, BN 1/0 */
     asgml_model_config r;
     asgml_model_config_defaults(&r);
     r.width = 8;

@@ -1,4 +1,4 @@
-/* test-ogm-torch.c - OGM-GE (methods.md 3, official variant) against
+/* test-ogm-torch.c - OGM-GE (asgml-methods(7), OGM-GE, official variant) against
  * PyTorch/numpy: the "resnet" case of tests/fixtures/model/model.h5 is
  * loaded into an asgml model (parameters, inputs), forward + backward of
  * CE(z) give the gradients, the ogm-ge method's modulate hook runs, and

@@ -206,7 +206,7 @@ int main(void)
     run_schedule("cosine", &s);
     s.kind = ASGML_SCHED_CONSTANT;
     ok(asgml_schedule_lr(&s, 0.1, 50) == 0.1, "constant schedule");
-    /* methods.md 1.5: StepLR 70 / 0.1 from 1e-3 */
+    /* asgml-methods(7), OPTIMISER AND SCHEDULE: StepLR 70 / 0.1 from 1e-3 */
     s.kind = ASGML_SCHED_STEP;
     s.step_size = 70;
     s.gamma = 0.1;

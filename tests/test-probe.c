@@ -1,4 +1,4 @@
-/* test-probe.c - decoupled probes (asgml/probe.h, methods.md 5.1) on the
+/* test-probe.c - decoupled probes (asgml/probe.h, asgml-methods(7), PROBES) on the
  * CPU backend: a linear and an MLP probe learn a linearly separable toy
  * problem (held-out accuracy > 95 %), the checkpoint state round-trips
  * (a probe re-created with the same seed, as on resume)

@@ -168,7 +168,7 @@ int main(void)
     }
     free(first_out);
 
-    /* frame counts of the presets (datasets.md 2.5, 8.4) */
+    /* frame counts of the presets (asgml-prep(1), DATA SETS, CREMA-D and AV-Digits) */
     {
         asgml_stft_params crema = {512, 353, 512, 1, "constant", "hann_periodic", 1, 1e-7};
         asgml_stft_params avdp = {256, 80, 256, 1, "reflect", "hann_periodic", 1, 1e-7};

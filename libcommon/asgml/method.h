@@ -1,4 +1,4 @@
-/* asgml/method.h - training methods as gradient hooks (methods.md 1.6).
+/* asgml/method.h - training methods as gradient hooks (asgml-methods(7), TRAINING STEP).
  *
  * One interface; one file per method (libcommon/method_<name>.c); a
  * registry line in method_registry.c.  The training loop calls, per batch:

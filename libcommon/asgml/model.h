@@ -1,4 +1,4 @@
-/* asgml/model.h - the multimodal late-fusion model (methods.md section 1).
+/* asgml/model.h - the multimodal late-fusion model (asgml-methods(7), MODEL).
  *
  * N >= 1 modality encoders (ResNet18 of any width/depth, or an MLP for
  * feature vectors), a fusion head, optional separate unimodal heads.  All
@@ -31,7 +31,7 @@ typedef enum { ASGML_ENC_RESNET18 = 0, ASGML_ENC_MLP = 1 } asgml_encoder_kind;
 typedef enum {
     ASGML_FUSION_CONCAT = 0, ASGML_FUSION_SUM, ASGML_FUSION_FILM, ASGML_FUSION_GATED
 } asgml_fusion_kind;
-/* Unimodal logits provider (methods.md 1.3) */
+/* Unimodal logits provider (asgml-methods(7), UNIMODAL LOGITS) */
 typedef enum { ASGML_UNI_NONE = 0, ASGML_UNI_SPLIT, ASGML_UNI_HEADS, ASGML_UNI_ZERO } asgml_uni_kind;
 
 typedef struct asgml_encoder_config {
@@ -85,7 +85,7 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
                                 asgml_model **out);
 void asgml_model_free(asgml_model *m);
 const asgml_model_config *asgml_model_get_config(const asgml_model *m);
-/* methods.md 1.4 (Kaiming fan-out conv, Xavier linear, BN 1/0), seeded. */
+/* asgml-methods(7), MODEL (Initialisation) (Kaiming fan-out conv, Xavier linear, BN 1/0), seeded. */
 asgml_status asgml_model_init_params(asgml_model *m, uint64_t seed);
 
 int64_t asgml_model_num_params(const asgml_model *m);

@@ -1,7 +1,7 @@
 /* asgml/optim.h - optimisers (exact PyTorch semantics) and LR schedules.
  * One flat loop over the model's parameter buffer, per named view, so a
  * view whose group is inactive in a step is left entirely untouched (no
- * decay, no momentum), as methods.md 1.5 requires. */
+ * decay, no momentum), as asgml-methods(7), OPTIMISER AND SCHEDULE requires. */
 #ifndef ASGML_OPTIM_H
 #define ASGML_OPTIM_H
 

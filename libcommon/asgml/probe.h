@@ -1,4 +1,4 @@
-/* asgml/probe.h - decoupled probes on detached features (methods.md 5.1).
+/* asgml/probe.h - decoupled probes on detached features (asgml-methods(7), PROBES).
  * Shared by asgml-boost (online) and asgml-probe (offline).
  * linear: Linear(D->C); mlp_1layer: Linear(D->256) -> ReLU -> Dropout(0.1)
  * -> Linear(256->C).  PyTorch default init U(-1/sqrt(fan_in), 1/sqrt(fan_in))
@@ -38,7 +38,7 @@ int asgml_probe_in_dim(const asgml_probe *p);
 asgml_status asgml_probe_state_to_host(asgml_probe *p, float *host);
 /* asgml_probe_state_size() of a probe that does not exist yet (3 * params). */
 int64_t asgml_probe_state_size_for(asgml_probe_kind kind, int in_dim, int num_classes);
-/* Split-batch probe step (methods.md 5.1): h = floor(batch/2); `steps`
+/* Split-batch probe step (asgml-methods(7), PROBES): h = floor(batch/2); `steps`
  * Adam steps on rows [0, h) of x (batch, D), then the inference-mode
  * accuracy on rows [h, batch) -> *acc; *train_loss = last step's mean CE
  * (may be NULL).  labels_dev / labels_host hold the same (batch) labels. */

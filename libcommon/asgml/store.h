@@ -11,7 +11,7 @@
 
 ASGML_BEGIN_DECLS
 
-/* /meta/status bits (datasets.md section 10) */
+/* /meta/status bits (asgml-store(5), Metadata (/meta/status)) */
 enum {
     ASGML_FLAG_AUDIO_MISSING = 0x1,
     ASGML_FLAG_AUDIO_DECODE_ERROR = 0x2,

@@ -11,7 +11,7 @@
  *                         every file through a temporary file + rename.
  *   asgml_train_free()
  *
- * The step is methods.md 1.6: forward, H1, loss = CE(z) + sum_m
+ * The step is asgml-methods(7), TRAINING STEP: forward, H1, loss = CE(z) + sum_m
  * uni_weight[m] CE(u_m), backward, grad_norm_pre, H2 (methods sorted by
  * h2_rank), NaN/Inf check of loss and gradients, H3 optimiser step with
  * encoder_active, H4; after the last batch: evaluation on test (and val),

@@ -1,5 +1,5 @@
 /* splitmix.c - SplitMix64 streams for prep-time randomness
- * (datasets.md section 1, rule 5).  All integer results are bit-exact
+ * (asgml-prep(1), DATA SETS, Common rules (SplitMix64)).  All integer results are bit-exact
  * across platforms; the Gaussian goes through libm (log, cos, sqrt). */
 #include <math.h>
 

@@ -205,7 +205,7 @@ void asgml_audio_free(asgml_audio *a)
 }
 
 /* x: (n,) -> out: (len,).  Longer clips keep their first len samples in
- * every mode (datasets.md 8.4).  Flags are OR-ed into *flags (may be NULL). */
+ * every mode (asgml-prep(1), DATA SETS, AV-Digits).  Flags are OR-ed into *flags (may be NULL). */
 asgml_status asgml_audio_fit(const float *x, int64_t n, const char *fit, int64_t len,
                              float *out, uint32_t *flags)
 {

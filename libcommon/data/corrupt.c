@@ -1,4 +1,4 @@
-/* corrupt.c - AV-Digits degradations (datasets.md 8.6); see corrupt.h for
+/* corrupt.c - AV-Digits degradations (asgml-prep(1), DATA SETS, AV-Digits); see corrupt.h for
  * the draw order, which is part of the reproducibility contract. */
 #include <math.h>
 #include <string.h>

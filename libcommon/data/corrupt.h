@@ -1,4 +1,4 @@
-/* corrupt.h - AV-Digits degradations (datasets.md 8.6) as pure functions on
+/* corrupt.h - AV-Digits degradations (asgml-prep(1), DATA SETS, AV-Digits) as pure functions on
  * buffers.  Randomness comes only from the asgml_splitmix stream the caller
  * passes, initialised with the per-sample tag (1,000,000 + index for audio,
  * 2,000,000 + index for image, index in store order).  Private to libasgml.

@@ -57,7 +57,7 @@ void asgml_stft_cleanup(void);
 void *asgml_fft_plan_r2c(int n, int *owned);
 void asgml_fft_plan_release(void *plan, int owned);
 
-/* ---- Kaldi log-mel filterbank (fbank.c), datasets.md 2.7 ------------------ */
+/* ---- Kaldi log-mel filterbank (fbank.c), asgml-prep(1), DATA SETS, CREMA-D ------------------ */
 typedef struct asgml_fbank_params {
     int sample_rate;                 /* Hz (the waveform's native rate) */
     double frame_length_ms;          /* 25: L = (int)(rate * ms * 0.001) samples */
@@ -95,7 +95,7 @@ void asgml_image_free(asgml_image *im);
 asgml_status asgml_image_resize(const uint8_t *in, int h, int w, int c,
                                 uint8_t *out, int oh, int ow);
 
-/* ---- SplitMix64 (datasets.md section 1, rule 5) --------------------------- */
+/* ---- SplitMix64 (asgml-prep(1), DATA SETS, Common rules (SplitMix64)) --------------------------- */
 typedef struct asgml_splitmix { uint64_t s; } asgml_splitmix;
 void asgml_splitmix_init(asgml_splitmix *r, uint64_t seed, uint64_t tag);
 uint64_t asgml_splitmix_next(asgml_splitmix *r);

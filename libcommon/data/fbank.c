@@ -1,4 +1,4 @@
-/* fbank.c - Kaldi-compatible log-mel filterbank (datasets.md 2.7, preset
+/* fbank.c - Kaldi-compatible log-mel filterbank (asgml-prep(1), DATA SETS, CREMA-D, preset
  * fbank-ast; torchaudio.compliance.kaldi.fbank semantics with dither 0,
  * snip_edges, no energy, window "hanning", use_power, use_log_fbank).
  *

@@ -6,7 +6,7 @@
  * by Fisher-Yates with SplitMix64 stream (seed, tag 0x7368756600000000 + e)
  * (asgml_splitmix_shuffle); evaluation keeps the sorted order.
  *
- * Transforms per modality (datasets.md 2.8, 7.1, 8.4-8.5):
+ * Transforms per modality (asgml-train(1), CONFIGURATION KEYS, Data):
  *   spec  (F,T) float32        -> (1,F,T); optional z-score with /stats
  *   image (H,W) or (H,W,3) u8  -> (C,S,S): x/255, (x - mean)/std
  *   frames (H,W,3) u8 per frame-> (T,3,S,S) per sample, T frames by policy

@@ -99,7 +99,7 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
     sl->flags |= a.flags;
     /* input level: silent below peak 1e-4.  Clipped: a PCM file that touches
      * full scale (|x| >= 32767/32768) at all; after resampling, >= 0.1 % of
-     * the samples at or beyond +-1 (datasets.md 8.1, 10). */
+     * the samples at or beyond +-1 (asgml-store(5), Metadata (/meta/status)). */
     double peak = 0;
     int64_t full = 0, over = 0;
     for (int64_t i = 0; i < a.n; i++) {

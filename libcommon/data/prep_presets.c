@@ -1,5 +1,5 @@
 /* prep_presets.c - asgml-prep's option defaults and named presets
- * (datasets.md 2.5, 2.7, 8.4-8.6): each preset sets the audio, image and
+ * (asgml-prep(1), DATA SETS, CREMA-D and AV-Digits): each preset sets the audio, image and
  * degradation parameters of one published pipeline; options given on the
  * command line after it win. */
 #include <string.h>
@@ -36,7 +36,7 @@ const char *asgml_prep_preset_names(void)
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
 {
     if (!strncmp(name, "avdigits", 8)) {
-        /* datasets.md 8.4-8.6: 8 kHz kept, tiled to 1 s, STFT 256/80 -> (129,101),
+        /* asgml-prep(1), DATA SETS, AV-Digits: 8 kHz kept, tiled to 1 s, STFT 256/80 -> (129,101),
          * 28x28 grey images */
         o->audio_rate = 8000;
         o->fit = "tile";
@@ -55,7 +55,7 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         if (!strcmp(name, "avdigits-vweak")) { o->img_mismatch = 0.4; return ASGML_OK; }
         if (!strcmp(name, "avdigits-aweak")) { o->aud_snr_on = 1; o->aud_snr_db = -5; return ASGML_OK; }
     } else if (!strcmp(name, "ogmge-stft")) {
-        /* datasets.md 2.5: 22,050 Hz, 3 s tiled, STFT 512/353 -> (257,188);
+        /* asgml-prep(1), DATA SETS, CREMA-D: 22,050 Hz, 3 s tiled, STFT 512/353 -> (257,188);
          * frames RGB, short side 224 */
         o->audio_rate = 22050;
         o->fit = "tile";
@@ -71,7 +71,7 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         o->short_side = 224;
         return ASGML_OK;
     } else if (!strcmp(name, "fbank-ast")) {
-        /* datasets.md 2.7: 16 kHz, Kaldi fbank 25/10 ms, 128 mel bins, AST
+        /* asgml-prep(1), DATA SETS, CREMA-D: 16 kHz, Kaldi fbank 25/10 ms, 128 mel bins, AST
          * normalisation; stored at the fitted length (10 s tiled -> (998, 128))
          * instead of the unpadded rows of 7.2; frames RGB, short side 224 */
         o->audio_rate = 16000;

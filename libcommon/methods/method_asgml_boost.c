@@ -1,5 +1,5 @@
 /* method_asgml_boost.c - ASGML v2: probe-guided continuous boosting of the
- * weak modality (methods.md 5; [D2] 3, 6, 7.1).
+ * weak modality (asgml-methods(7), ASGML-BOOST; [D2] 3, 6, 7.1).
  *
  * H1: L = CE(z) + gamma sum_m CE(u_m) (heads provider, uni_weight = gamma).
  * H2 (every step, after OGM-GE when composed): every encoder-m gradient

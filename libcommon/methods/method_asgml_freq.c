@@ -1,5 +1,5 @@
 /* method_asgml_freq.c - ASGML v1, frequency mode: fast-learning encoders
- * update less often (methods.md 4.1-4.4, 4.6; [D1] 3.3, 5.3).
+ * update less often (asgml-methods(7), ASGML V1 SCHEDULER and ASGML-FREQ; [D1] 3.3, 5.3).
  *
  * H1 (every step t = global optimiser step):
  *     adaptive: tau_eff_m = warm-up(tau_m, t); tau_hat = max(1, kappa-bound

@@ -1,5 +1,5 @@
 /* method_asgml_stale.c - ASGML v1, staleness mode: encoders step with
- * delayed gradients (methods.md 4.5; [AF] StalenessBuffer,
+ * delayed gradients (asgml-methods(7), ASGML-STALE; [AF] StalenessBuffer,
  * apply_staleness_gradients).
  *
  * Ring buffer per modality in backend memory: capacity floor(tau_max) + 2

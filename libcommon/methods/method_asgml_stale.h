@@ -3,7 +3,7 @@
 #ifndef ASGML_METHOD_ASGML_STALE_H
 #define ASGML_METHOD_ASGML_STALE_H
 
-/* Stale ring buffer look-back (methods.md 4.5), 0 = this step's gradient.
+/* Stale ring buffer look-back (asgml-methods(7), ASGML-STALE), 0 = this step's gradient.
  * intended: the entry computed exactly a steps ago (needs depth >= a + 1);
  * ref ([AF]): the a-th newest entry, newest = this step (needs depth >= a),
  * i.e. a - 1 steps ago.  -1 when a <= 0 or the buffer is not deep enough. */

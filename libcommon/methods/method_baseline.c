@@ -1,4 +1,4 @@
-/* method_baseline.c - joint training without intervention (methods.md 2):
+/* method_baseline.c - joint training without intervention (asgml-methods(7), BASELINE):
  * L = CE(z, y); no H1-H5 action, so only name, summary and create are
  * set (NULL hooks are skipped by the loop). */
 #include <stddef.h>

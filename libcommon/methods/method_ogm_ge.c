@@ -1,5 +1,5 @@
 /* method_ogm_ge.c - on-the-fly gradient modulation with generalisation
- * enhancement (methods.md 3; [OGM] main.py L82-150).
+ * enhancement (asgml-methods(7), OGM-GE; Peng et al. CVPR 2022; [OGM] main.py L82-150).
  *
  * Every step (H2, values only): u_m (B, C) from the model's unimodal
  * provider (split by default), s_m = sum_i softmax(u_m,i)[y_i] (batch SUM),

@@ -7,7 +7,7 @@
 
 #include "asgml/common.h"
 
-/* OGM-GE (methods.md 3): from the scores s (N) compute rho (N), k (N) and
+/* OGM-GE (asgml-methods(7), OGM-GE): from the scores s (N) compute rho (N), k (N) and
  * touched (N): 1 = the encoder's gradients are modulated (scaled and, with
  * GE, noised).  Every variant touches every modality except asgml-ref,
  * which touches only the throttled ones. */

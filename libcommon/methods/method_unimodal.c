@@ -1,4 +1,4 @@
-/* method_unimodal.c - one encoder + Linear(D->C), L = CE (methods.md 2).
+/* method_unimodal.c - one encoder + Linear(D->C), L = CE (asgml-methods(7), UNIMODAL).
  * Gives the reference unimodal accuracies.  Flag ASGML_SINGLE_MODALITY:
  * the loop builds a model with the one encoder named by the config key
  * "unimodal.modality" (asgml_unimodal_modality(), default "audio"). */

@@ -1,4 +1,4 @@
-/* probe.c - decoupled probes on detached features (methods.md 5.1).
+/* probe.c - decoupled probes on detached features (asgml-methods(7), PROBES).
  *
  * Built from the model's layers (nn/linear.h, nn/dropout.h) over memory
  * of its own; only backend ops are used, so a probe runs wherever its

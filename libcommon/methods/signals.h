@@ -10,7 +10,7 @@
 
 #define ASGML_V1_MAX_WINDOW 64
 
-/* methods.md 4.2: g_m EMA (0.1 new) and FIFO of the last k CE(u_m). */
+/* asgml-methods(7), ASGML V1 SCHEDULER, Signals: g_m EMA (0.1 new) and FIFO of the last k CE(u_m). */
 typedef struct asgml_v1_signals {
     int n;                 /* modalities */
     int window;            /* k, 1..ASGML_V1_MAX_WINDOW */

@@ -78,7 +78,7 @@ asgml_status asgml_v1_sched_after_step(asgml_v1_sched *sc, asgml_step *s)
     char key[96];
     int every = sc->tau_every > 0 ? sc->tau_every : sc->eval_freq;
 
-    /* both cadences count batches inside an epoch (methods.md 4.3): a period
+    /* both cadences count batches inside an epoch (asgml-methods(7), ASGML V1 SCHEDULER, Periods): a period
      * longer than the epoch would never recompute tau, and the method would
      * silently be joint training with unimodal heads */
     if (!sc->tau_unused && (every > s->batches_per_epoch || (sc->source != ASGML_SIGNAL_DUAL &&

@@ -1,5 +1,5 @@
-/* fusion.c - fusion head (methods.md 1.2) and unimodal logits providers
- * (methods.md 1.3) of asgml_model (fusion.h).  f_m below is the fusion input of
+/* fusion.c - fusion head (asgml-methods(7), MODEL (Fusion)) and unimodal logits providers
+ * (asgml-methods(7), UNIMODAL LOGITS) of asgml_model (fusion.h).  f_m below is the fusion input of
  * modality m (B, D): the encoder feature after dropout (when configured);
  * separate heads read the feature before dropout.
  *

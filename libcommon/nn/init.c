@@ -1,4 +1,4 @@
-/* init.c - parameter initialisation of asgml_model (methods.md 1.4).
+/* init.c - parameter initialisation of asgml_model (asgml-methods(7), MODEL (Initialisation)).
  *
  *   conv kernel (c_out, c_in, k, k): Kaiming normal, fan-out, ReLU gain:
  *                                    N(0, 2 / (c_out k k))

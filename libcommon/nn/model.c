@@ -8,7 +8,7 @@
  * Every tensor operation goes through the backend table (be->ops); this
  * file never touches tensor data, so it runs unchanged on every backend.
  *
- * Naming (PyTorch state_dict of the OGM-GE code, methods.md 1.1-1.3):
+ * Naming (PyTorch state_dict of the OGM-GE code, asgml-methods(7), MODEL and UNIMODAL LOGITS):
  *   "<modality>_net.conv1.weight", "<modality>_net.bn1.{weight,bias}",
  *   "<modality>_net.layerS.B.{conv1,bn1,conv2,bn2}.*",
  *   "<modality>_net.layerS.B.downsample.{0,1}.*"  (ResNet encoders);
@@ -99,7 +99,7 @@ static asgml_status check_config(const asgml_model_config *c)
                            (int)c->uni);
     if (c->uni == ASGML_UNI_SPLIT && c->fusion != ASGML_FUSION_CONCAT && c->fusion != ASGML_FUSION_SUM)
         return ASGML_ERR(ASGML_EINVAL, "film/gated fusion has no split unimodal "
-                           "logits (methods.md 1.3): use heads");
+                           "logits (asgml-methods(7), UNIMODAL LOGITS): use heads");
     if (c->uni == ASGML_UNI_ZERO && c->fusion != ASGML_FUSION_CONCAT && c->fusion != ASGML_FUSION_SUM)
         return ASGML_ERR(ASGML_ENOTSUP, "the zero unimodal provider is implemented "
                            "for concat and sum fusion only");

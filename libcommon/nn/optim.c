@@ -3,7 +3,7 @@
  *
  * Updates go through the backend (sgd_update / adam_update) per run of
  * adjacent views, so a view whose group is inactive this step is skipped
- * entirely: no weight decay, no momentum, no step count (methods.md 1.5).
+ * entirely: no weight decay, no momentum, no step count (asgml-methods(7), OPTIMISER AND SCHEDULE).
  * Groups: encoder m (active[m]), fusion (always), head of modality m
  * (active[m]).  Per view step counts give PyTorch's "momentum buffer = g on
  * a parameter's first step" and Adam's bias corrections per parameter. */

@@ -1,4 +1,4 @@
-/* metrics.c - accuracy and macro-F1 (methods.md 1.7; metrics.h). */
+/* metrics.c - accuracy and macro-F1 (asgml-methods(7), EVALUATION; metrics.h). */
 #include <math.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* metrics.h - classification metrics of the evaluation (methods.md 1.7).
+/* metrics.h - classification metrics of the evaluation (asgml-methods(7), EVALUATION).
  * Private to libasgml.  Predictions are argmax of logits with ties going
  * to the lowest class index; macro-F1 averages 2TP/(2TP+FP+FN) over the
  * classes present in targets or predictions. */

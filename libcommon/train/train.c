@@ -1,5 +1,5 @@
 /* train.c - the training engine (asgml/train.h): setup from the
- * configuration, the canonical step of methods.md 1.6, evaluation,
+ * configuration, the canonical step of asgml-methods(7), TRAINING STEP, evaluation,
  * best-epoch selection, checkpoints and resume.  The run directory files
  * are written by train_rundir.c. */
 #include <math.h>
@@ -608,7 +608,7 @@ static void prefill_step(asgml_train *t, int k)
         s->term_grads[m] = NULL;
 }
 
-/* One optimiser (sub-)step of the canonical step (methods.md 1.6) on the
+/* One optimiser (sub-)step of the canonical step (asgml-methods(7), TRAINING STEP) on the
  * uploaded batch b: H0, forward, H1, loss, backward, H2, H3, H4. */
 static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logging,
                                   double *loss_out, int64_t *correct)
@@ -675,7 +675,7 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
     return ASGML_OK;
 }
 
-/* The canonical step (methods.md 1.6) on batch b, in num_substeps optimiser
+/* The canonical step (asgml-methods(7), TRAINING STEP) on batch b, in num_substeps optimiser
  * sub-steps (1 unless a method asks for more). */
 static asgml_status train_step(asgml_train *t, const asgml_batch *b, double *loss_out,
                                int64_t *correct)
