@@ -472,6 +472,25 @@ static void test_model_ops(void)
         ok(ok_buf && ds == 11 && dof == 22,
            "reinit resets encoder 1's BN statistics only; the dropout stream is untouched");
     }
+    {   /* global norm clipping, as torch.nn.utils.clip_grad_norm_ */
+        double norm = 0, want = 0.5 * sqrt((double)np), maxd = 0;
+        int fired = -1;
+        be->ops->fill(be, np, 0.5f, asgml_model_grads(m));
+        asgml_status cst = asgml_model_clip_grad_norm(m, 10 * want, &norm, &fired);
+        ok(cst == ASGML_OK && fired == 0 && fabs(norm - want) < 1e-9 * want, "clip: norm %g (want %g) under the limit: not fired",
+           norm, want);
+        asgml_model_clip_grad_norm(m, want / 4, &norm, &fired);
+        float *g = host(be, asgml_model_grads(m), np);
+        double coef = (want / 4) / (want + 1e-6);
+        for (int64_t i = 0; i < np; i++)
+            if (fabs(g[i] - 0.5 * coef) > maxd) maxd = fabs(g[i] - 0.5 * coef);
+        ok(fired == 1 && maxd < 1e-7, "clip to a quarter: fired, grad * max/(norm+1e-6) "
+           "(max error %.2g)", maxd);
+        ok(asgml_model_clip_grad_norm(m, 0.0, NULL, NULL) == ASGML_EINVAL,
+           "clip: max_norm 0 is an error");
+        free(g);
+        be->ops->fill(be, np, 0.0f, asgml_model_grads(m));
+    }
     asgml_model_snapshot_free(m, snap);
     asgml_model_snapshot_free(m, snap2);
     free(p1); free(p2); free(p3); free(b1); free(bf); free(pf);

@@ -52,6 +52,16 @@ asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *
 /* grad_group *= s */
 asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s);
 
+/* Global gradient-norm clipping over every parameter of the model, as
+ * PyTorch's torch.nn.utils.clip_grad_norm_ (torch/nn/utils/clip_grad.py):
+ * norm = ||grad||_2 over all parameters (computed in double here); when
+ * max_norm / (norm + 1e-6) < 1 every gradient is multiplied by that factor.
+ * *norm (may be NULL) gets the norm before clipping, *fired (may be NULL)
+ * whether the gradient was scaled.  Methods log both (e.g. "clip.norm",
+ * "clip.fired"). */
+asgml_status asgml_model_clip_grad_norm(asgml_model *m, double max_norm, double *norm,
+                                        int *fired);
+
 /* ---- optimiser ------------------------------------------------------------ */
 
 /* A new optimiser for `model` (a clone of src's model) with src's

@@ -5,6 +5,7 @@
  * forward passes, e.g. the input-zeroed passes of AGM, Li et al., "Boosting
  * Multi-modal Model Performance with Adaptive Gradient Modulation", ICCV
  * 2023, official code model/CREMAD_net.py). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,26 @@ asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s)
     CK(check_group(m, group));
     asgml_model_group_span(m, group, &off, &cnt);
     return cnt > 0 ? OPS(m)->scale(m->be, cnt, s, m->grads + off) : ASGML_OK;
+}
+
+asgml_status asgml_model_clip_grad_norm(asgml_model *m, double max_norm, double *norm,
+                                        int *fired)
+{
+    double sumsq = 0.0;
+    if (fired) *fired = 0;
+    if (!(max_norm > 0.0))
+        return ASGML_ERR(ASGML_EINVAL, "clip: max_norm %g is not positive", max_norm);
+    CK(OPS(m)->sumsq(m->be, m->reg.nparams, m->grads, &sumsq));
+    double total = sqrt(sumsq);
+    if (norm) *norm = total;
+    if (!isfinite(total))
+        return ASGML_ERR(ASGML_ENUMERIC, "clip: gradient norm is %g", total);
+    double coef = max_norm / (total + 1e-6);
+    if (coef < 1.0) {
+        CK(OPS(m)->scale(m->be, m->reg.nparams, (float)coef, m->grads));
+        if (fired) *fired = 1;
+    }
+    return ASGML_OK;
 }
 
 /* ---- shadow models ------------------------------------------------------------ */
