@@ -157,6 +157,8 @@ static void random_conv(asgml_conv2d_desc *d, int variant)
 }
 
 /* Runs op once (variant picks a shape family) on both backends. */
+/* One case per op of the ASGML_OPS list: long by design, the one place a
+ * new op's parity case goes (HACKING, adding an op). */
 static void run_op(asgml_op op, int variant, result *r)
 {
     switch (op) {

@@ -65,6 +65,8 @@ static double rel_err(const float *a, const float *b, size_t n)
     return num / (den > 1e-12 ? den : 1e-12);
 }
 
+/* One TAP sequence whose checks build on each other's state (stores,
+ * runs, buffers), kept in order in one function: long by design. */
 int main(void)
 {
     const char *top = getenv("top_srcdir");

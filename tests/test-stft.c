@@ -63,6 +63,8 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+/* One TAP sequence whose checks build on each other's state (stores,
+ * runs, buffers), kept in order in one function: long by design. */
 int main(void)
 {
     const char *top = getenv("top_srcdir");

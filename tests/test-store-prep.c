@@ -140,6 +140,8 @@ static int run_fails_with(const char *manifest_text, const char *want, int skip_
 
 static const char *hdr = "id\tlabel\tsplit\taudio\tvisual\n";
 
+/* One TAP sequence whose checks build on each other's state (stores,
+ * runs, buffers), kept in order in one function: long by design. */
 int main(void)
 {
     const char *top = getenv("top_srcdir");

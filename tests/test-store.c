@@ -99,6 +99,8 @@ static asgml_status write_small(const char *path, char hex[65])
     return asgml_sw_commit(w, hex);
 }
 
+/* One TAP sequence whose checks build on each other's state (stores,
+ * runs, buffers), kept in order in one function: long by design. */
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
