@@ -173,6 +173,266 @@ static int cmp_rows(const void *a, const void *b)
 }
 
 enum { COL_ID, COL_LABEL, COL_SPLIT, COL_GROUP, COL_META, COL_MOD };
+enum { MAXCOL = 64 };
+
+/* State of one asgml_manifest_read: the column layout and the rows' label and group text. */
+typedef struct {
+    const char *path, *classes_path;
+    char *mdir;
+    char *f[MAXCOL];
+    const char **ltext, **gtext; /* (nrows,) label and group text */
+    int coltype[MAXCOL], colarg[MAXCOL], ncol;
+} mreader;
+
+/* One '#@' directive line: classes, dataset or root. */
+static asgml_status read_directive(asgml_manifest *m, mreader *rd, char *l, int i)
+{
+    const char *path = rd->path;
+    char **f = rd->f;
+    asgml_status st = ASGML_OK;
+    int nf = split_tabs(l + 2, f, MAXCOL);
+    if (strcmp(f[0], "classes") == 0) {
+        if (rd->classes_path) return ASGML_OK; /* the option wins */
+        if (m->classes) return asgml_error(ASGML_EFORMAT, "%s:%d: second #@classes", path, i + 1);
+        m->classes = calloc((size_t)nf, sizeof *m->classes);
+        for (int k = 1; k < nf && k < MAXCOL; k++) {
+            if (find_name(m->classes, m->nclass, f[k]) >= 0) {
+                st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, f[k]);
+                break;
+            }
+            m->classes[m->nclass++] = strdup(f[k]);
+        }
+        if (!st && m->nclass == 0) st = asgml_error(ASGML_EFORMAT, "%s:%d: empty #@classes", path, i + 1);
+        m->classes_source = strdup("directive");
+    } else if (strcmp(f[0], "dataset") == 0 && nf == 2) {
+        free(m->dataset);
+        m->dataset = strdup(f[1]);
+    } else if (strcmp(f[0], "root") == 0 && nf == 2) {
+        free(m->root);
+        m->root = f[1][0] == '/' ? strdup(f[1]) : xprintf("%s/%s", rd->mdir, f[1]);
+    } else {
+        st = asgml_error(ASGML_EFORMAT, "%s:%d: unknown directive '#@%s' (classes, dataset, root)", path, i + 1, f[0]);
+    }
+    return st;
+}
+
+/* A meta:NAME[:int|str] header column. */
+static asgml_status read_meta_column(asgml_manifest *m, mreader *rd, int c, int i)
+{
+    const char *path = rd->path, *name = rd->f[c];
+    if (m->nmeta == ASGML_MANIFEST_MAX_META) return asgml_error(ASGML_EFORMAT, "%s:%d: too many meta columns", path, i + 1);
+    char *mn = strdup(name + 5), *c2 = strchr(mn, ':');
+    int isint = 0;
+    if (c2) {
+        isint = strcmp(c2 + 1, "int") == 0;
+        if (!isint && strcmp(c2 + 1, "str") != 0) {
+            free(mn);
+            return asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': type must be int or str", path, i + 1, name);
+        }
+        *c2 = 0;
+    }
+    if (!strcmp(mn, "id") || !strcmp(mn, "label") || !strcmp(mn, "status") || !strcmp(mn, "group") ||
+        !strcmp(mn, "class_names") || !strcmp(mn, "group_names") || !strcmp(mn, "mismatch") ||
+        !strcmp(mn, "image_label") || !strcmp(mn, "mismatch_file")) {
+        asgml_status st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': /meta/%s is reserved", path, i + 1, name, mn);
+        free(mn);
+        return st;
+    }
+    rd->coltype[c] = COL_META;
+    rd->colarg[c] = m->nmeta;
+    m->meta_is_int[m->nmeta] = isint;
+    m->meta_names[m->nmeta++] = mn;
+    return ASGML_OK;
+}
+
+/* A modality header column: NAME:KIND, or audio / visual alone. */
+static asgml_status read_modality_column(asgml_manifest *m, mreader *rd, int c, int i)
+{
+    const char *path = rd->path, *name = rd->f[c];
+    asgml_status st = ASGML_OK;
+    char mname[64], kind[32] = "";
+    snprintf(mname, sizeof mname, "%s", name);
+    char *c3 = strchr(mname, ':');
+    if (c3) { snprintf(kind, sizeof kind, "%s", c3 + 1); *c3 = 0; }
+    else if (strcmp(mname, "audio") == 0) strcpy(kind, "audio");
+    else if (strcmp(mname, "visual") == 0) strcpy(kind, "image");
+    asgml_mod_kind k;
+    if (!strcmp(kind, "audio")) k = ASGML_KIND_AUDIO;
+    else if (!strcmp(kind, "image")) k = ASGML_KIND_IMAGE;
+    else if (!strcmp(kind, "frames")) k = ASGML_KIND_FRAMES;
+    else if (!strcmp(kind, "seq")) k = ASGML_KIND_SEQ;
+    else return asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': unknown column (modality columns are NAME:audio, NAME:image, NAME:frames or NAME:seq)", path, i + 1, name);
+    int okname = mname[0] && strlen(mname) < 32;
+    for (char *p = mname; *p; p++) okname &= isalnum((unsigned char)*p) || *p == '_' || *p == '-';
+    if (!okname || !strcmp(mname, "meta") || !strcmp(mname, "splits") || !strcmp(mname, "stats"))
+        return asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': bad modality name", path, i + 1, name);
+    if (m->nmod == ASGML_MANIFEST_MAX_MOD) return asgml_error(ASGML_EFORMAT, "%s:%d: too many modalities", path, i + 1);
+    for (int q = 0; q < m->nmod; q++)
+        if (!strcmp(m->mod_names[q], mname)) st = asgml_error(ASGML_EFORMAT, "%s:%d: modality '%s' twice", path, i + 1, mname);
+    rd->coltype[c] = COL_MOD;
+    rd->colarg[c] = m->nmod;
+    snprintf(m->mod_names[m->nmod], 32, "%s", mname);
+    m->mod_kinds[m->nmod++] = k;
+    return st;
+}
+
+/* The header line: each column's type and argument. */
+static asgml_status read_header(asgml_manifest *m, mreader *rd, char *l, int i)
+{
+    const char *path = rd->path;
+    char **f = rd->f;
+    asgml_status st = ASGML_OK;
+    rd->ncol = split_tabs(l, f, MAXCOL);
+    if (rd->ncol > MAXCOL) return asgml_error(ASGML_EFORMAT, "%s:%d: more than %d columns", path, i + 1, MAXCOL);
+    int have_id = 0, have_label = 0;
+    for (int c = 0; c < rd->ncol && !st; c++) {
+        char *name = f[c], *colon = strchr(name, ':');
+        if (find_name(f, c, name) >= 0) { st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s' twice", path, i + 1, name); break; }
+        if (strcmp(name, "id") == 0) { rd->coltype[c] = COL_ID; have_id++; }
+        else if (strcmp(name, "label") == 0) { rd->coltype[c] = COL_LABEL; have_label++; }
+        else if (strcmp(name, "split") == 0 || strncmp(name, "split:", 6) == 0) {
+            if (m->nscheme == ASGML_MANIFEST_MAX_SCHEMES) { st = asgml_error(ASGML_EFORMAT, "%s:%d: too many split columns", path, i + 1); break; }
+            rd->coltype[c] = COL_SPLIT;
+            rd->colarg[c] = m->nscheme;
+            m->schemes[m->nscheme++] = strdup(colon && colon[1] ? colon + 1 : "default");
+        } else if (strcmp(name, "group") == 0 || strncmp(name, "group:", 6) == 0) {
+            if (m->has_group) { st = asgml_error(ASGML_EFORMAT, "%s:%d: more than one group column", path, i + 1); break; }
+            rd->coltype[c] = COL_GROUP;
+            m->has_group = 1;
+            snprintf(m->group_kind, sizeof m->group_kind, "%s", colon && colon[1] ? colon + 1 : "group");
+        } else if (strncmp(name, "meta:", 5) == 0 && name[5]) {
+            st = read_meta_column(m, rd, c, i);
+        } else {
+            st = read_modality_column(m, rd, c, i);
+        }
+    }
+    if (!st && (have_id != 1 || have_label != 1))
+        st = asgml_error(ASGML_EFORMAT, "%s:%d: the header needs the columns 'id' and 'label'", path, i + 1);
+    if (!st && m->nmod == 0)
+        st = asgml_error(ASGML_EFORMAT, "%s:%d: the header names no modality column", path, i + 1);
+    return st;
+}
+
+/* One data row into a new m->rows entry; its problems go to the row's err. */
+static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
+{
+    char **f = rd->f;
+    asgml_manifest_row *nr = realloc(m->rows, (size_t)(m->nrows + 1) * sizeof *nr);
+    const char **nl2 = realloc(rd->ltext, (size_t)(m->nrows + 1) * sizeof *nl2);
+    if (nl2) rd->ltext = nl2;
+    const char **ng2 = nl2 ? realloc(rd->gtext, (size_t)(m->nrows + 1) * sizeof *ng2) : NULL;
+    if (ng2) rd->gtext = ng2;
+    if (nr) m->rows = nr;
+    if (!nr || !nl2 || !ng2) return asgml_error(ASGML_ENOMEM, "%s: out of memory", rd->path);
+    asgml_manifest_row *r = &m->rows[m->nrows];
+    rd->ltext[m->nrows] = rd->gtext[m->nrows] = NULL; /* label/group text, resolved later */
+    m->nrows++;
+    memset(r, 0, sizeof *r);
+    r->line = i + 1;
+    r->label = -1;
+    r->group = -1;
+    for (int s = 0; s < ASGML_MANIFEST_MAX_SCHEMES; s++) r->part[s] = ASGML_PART_NONE;
+    int nf = split_tabs(l, f, MAXCOL), ncol = rd->ncol;
+    if (nf != ncol) {
+        r->id = strdup(nf >= 1 ? f[0] : "");
+        row_error(m, r, "%d columns, the header has %d", nf, ncol);
+        return ASGML_OK;
+    }
+    for (int c = 0; c < ncol; c++) {
+        int arg = rd->colarg[c];
+        switch (rd->coltype[c]) {
+        case COL_ID:
+            r->id = strdup(f[c]);
+            if (!f[c][0]) row_error(m, r, "empty id");
+            break;
+        case COL_LABEL:
+            rd->ltext[m->nrows - 1] = f[c];
+            break;
+        case COL_SPLIT: {
+            const char *v = f[c];
+            int p = ASGML_PART_NONE;
+            if (!strcmp(v, "train")) p = ASGML_PART_TRAIN;
+            else if (!strcmp(v, "val") || !strcmp(v, "valid") || !strcmp(v, "validation")) p = ASGML_PART_VAL;
+            else if (!strcmp(v, "test")) p = ASGML_PART_TEST;
+            else if (v[0] && strcmp(v, "-")) row_error(m, r, "split '%s' is not train, val, test or -", v);
+            r->part[arg] = (signed char)p;
+            break;
+        }
+        case COL_GROUP:
+            rd->gtext[m->nrows - 1] = f[c];
+            break;
+        case COL_META:
+            if (m->meta_is_int[arg]) {
+                char *end;
+                errno = 0;
+                long v = strtol(f[c], &end, 10);
+                if (!f[c][0] || *end || errno || v < INT32_MIN || v > INT32_MAX)
+                    row_error(m, r, "column meta:%s: '%s' is not an integer", m->meta_names[arg], f[c]);
+            }
+            r->meta[arg] = strdup(f[c]);
+            break;
+        case COL_MOD:
+            r->cell[arg] = m->mod_kinds[arg] == ASGML_KIND_FRAMES
+                               ? (f[c][0] && strcmp(f[c], "-") ? strdup(f[c]) : NULL)
+                               : resolve(m->root ? m->root : rd->mdir, f[c]);
+            break;
+        }
+    }
+    return ASGML_OK;
+}
+
+/* The class table (the sorted set of labels when neither option nor directive gave it),
+   each row's label index and the sorted group names. */
+static void resolve_classes(asgml_manifest *m, mreader *rd)
+{
+    const char **ltext = rd->ltext, **gtext = rd->gtext;
+    if (!m->classes) {
+        m->classes = calloc((size_t)m->nrows + 1, sizeof *m->classes);
+        for (int64_t k = 0; m->classes && k < m->nrows; k++) {
+            const char *lab = ltext[k];
+            if (!lab || m->rows[k].err || !lab[0] || !strcmp(lab, "-")) continue;
+            if (find_name(m->classes, m->nclass, lab) < 0) m->classes[m->nclass++] = strdup(lab);
+        }
+        if (m->classes) qsort(m->classes, (size_t)m->nclass, sizeof *m->classes, cmp_strp);
+        m->classes_source = strdup("sorted_labels");
+    }
+    /* labels */
+    for (int64_t k = 0; k < m->nrows; k++) {
+        asgml_manifest_row *r = &m->rows[k];
+        const char *lab = ltext[k];
+        if (lab && lab[0] && strcmp(lab, "-")) {
+            r->label = find_name(m->classes, m->nclass, lab);
+            if (r->label < 0) row_error(m, r, "unknown label '%s'", lab);
+        }
+    }
+    /* groups: sorted unique names */
+    if (m->has_group) {
+        m->group_names = calloc((size_t)m->nrows + 1, sizeof *m->group_names);
+        for (int64_t k = 0; m->group_names && k < m->nrows; k++) {
+            const char *g = gtext[k];
+            if (g && g[0] && strcmp(g, "-") && find_name(m->group_names, m->ngroup, g) < 0)
+                m->group_names[m->ngroup++] = strdup(g);
+        }
+        qsort(m->group_names, (size_t)m->ngroup, sizeof *m->group_names, cmp_strp);
+        for (int64_t k = 0; k < m->nrows; k++)
+            if (gtext[k]) m->rows[k].group = find_name(m->group_names, m->ngroup, gtext[k]);
+    }
+}
+
+/* Store order (by id), repeated ids marked, bad rows counted. */
+static void sort_rows(asgml_manifest *m)
+{
+    qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
+    for (int64_t k = 1; k < m->nrows; k++) {
+        asgml_manifest_row *a = &m->rows[k - 1], *b = &m->rows[k];
+        if (b->id && a->id && b->id[0] && strcmp(a->id, b->id) == 0) {
+            int first = a->line;
+            for (int64_t j = k - 1; j > 0 && strcmp(m->rows[j - 1].id, b->id) == 0; j--) first = m->rows[j - 1].line;
+            row_error(m, b, "duplicate id '%s' (first on line %d)", b->id, first);
+        }
+    }
+    for (int64_t k = 0; k < m->nrows; k++) m->nbad += m->rows[k].err != NULL;
+}
 
 asgml_status asgml_manifest_read(const char *path, const char *classes_path, asgml_manifest **out)
 {
@@ -201,233 +461,32 @@ asgml_status asgml_manifest_read(const char *path, const char *classes_path, asg
     char **lines = split_lines(buf, &nl);
     if (!lines) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
     if (!st && classes_path) st = read_classes_file(classes_path, m);
-    char *mdir = dir_of(path);
+    mreader rd = {.path = path, .classes_path = classes_path, .mdir = dir_of(path)};
     int header = -1;
-    enum { MAXCOL = 64 };
-    char *f[MAXCOL];
-    const char **ltext = NULL, **gtext = NULL; /* (nrows,) label and group text */
-    int coltype[MAXCOL], colarg[MAXCOL], ncol = 0;
     for (int i = 0; !st && i < nl; i++) {
         char *l = lines[i];
         if (l[0] == '#') {
-            if (strncmp(l, "#@", 2) != 0) continue;
-            int nf = split_tabs(l + 2, f, MAXCOL);
-            if (strcmp(f[0], "classes") == 0) {
-                if (classes_path) continue; /* the option wins */
-                if (m->classes) { st = asgml_error(ASGML_EFORMAT, "%s:%d: second #@classes", path, i + 1); break; }
-                m->classes = calloc((size_t)nf, sizeof *m->classes);
-                for (int k = 1; k < nf && k < MAXCOL; k++) {
-                    if (find_name(m->classes, m->nclass, f[k]) >= 0) {
-                        st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, f[k]);
-                        break;
-                    }
-                    m->classes[m->nclass++] = strdup(f[k]);
-                }
-                if (!st && m->nclass == 0) st = asgml_error(ASGML_EFORMAT, "%s:%d: empty #@classes", path, i + 1);
-                m->classes_source = strdup("directive");
-            } else if (strcmp(f[0], "dataset") == 0 && nf == 2) {
-                free(m->dataset);
-                m->dataset = strdup(f[1]);
-            } else if (strcmp(f[0], "root") == 0 && nf == 2) {
-                free(m->root);
-                m->root = f[1][0] == '/' ? strdup(f[1]) : xprintf("%s/%s", mdir, f[1]);
-            } else {
-                st = asgml_error(ASGML_EFORMAT, "%s:%d: unknown directive '#@%s' (classes, dataset, root)", path, i + 1, f[0]);
-            }
+            if (strncmp(l, "#@", 2) == 0) st = read_directive(m, &rd, l, i);
             continue;
         }
         if (!l[0]) continue;
         if (header < 0) {
             header = i;
-            ncol = split_tabs(l, f, MAXCOL);
-            if (ncol > MAXCOL) { st = asgml_error(ASGML_EFORMAT, "%s:%d: more than %d columns", path, i + 1, MAXCOL); break; }
-            int have_id = 0, have_label = 0;
-            for (int c = 0; c < ncol && !st; c++) {
-                char *name = f[c], *colon = strchr(name, ':');
-                if (find_name(f, c, name) >= 0) { st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s' twice", path, i + 1, name); break; }
-                if (strcmp(name, "id") == 0) { coltype[c] = COL_ID; have_id++; }
-                else if (strcmp(name, "label") == 0) { coltype[c] = COL_LABEL; have_label++; }
-                else if (strcmp(name, "split") == 0 || strncmp(name, "split:", 6) == 0) {
-                    if (m->nscheme == ASGML_MANIFEST_MAX_SCHEMES) { st = asgml_error(ASGML_EFORMAT, "%s:%d: too many split columns", path, i + 1); break; }
-                    coltype[c] = COL_SPLIT;
-                    colarg[c] = m->nscheme;
-                    m->schemes[m->nscheme++] = strdup(colon && colon[1] ? colon + 1 : "default");
-                } else if (strcmp(name, "group") == 0 || strncmp(name, "group:", 6) == 0) {
-                    if (m->has_group) { st = asgml_error(ASGML_EFORMAT, "%s:%d: more than one group column", path, i + 1); break; }
-                    coltype[c] = COL_GROUP;
-                    m->has_group = 1;
-                    snprintf(m->group_kind, sizeof m->group_kind, "%s", colon && colon[1] ? colon + 1 : "group");
-                } else if (strncmp(name, "meta:", 5) == 0 && name[5]) {
-                    if (m->nmeta == ASGML_MANIFEST_MAX_META) { st = asgml_error(ASGML_EFORMAT, "%s:%d: too many meta columns", path, i + 1); break; }
-                    char *mn = strdup(name + 5), *c2 = strchr(mn, ':');
-                    int isint = 0;
-                    if (c2) {
-                        isint = strcmp(c2 + 1, "int") == 0;
-                        if (!isint && strcmp(c2 + 1, "str") != 0) {
-                            free(mn);
-                            st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': type must be int or str", path, i + 1, name);
-                            break;
-                        }
-                        *c2 = 0;
-                    }
-                    if (!strcmp(mn, "id") || !strcmp(mn, "label") || !strcmp(mn, "status") || !strcmp(mn, "group") ||
-                        !strcmp(mn, "class_names") || !strcmp(mn, "group_names") || !strcmp(mn, "mismatch") ||
-                        !strcmp(mn, "image_label") || !strcmp(mn, "mismatch_file")) {
-                        st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': /meta/%s is reserved", path, i + 1, name, mn);
-                        free(mn);
-                        break;
-                    }
-                    coltype[c] = COL_META;
-                    colarg[c] = m->nmeta;
-                    m->meta_is_int[m->nmeta] = isint;
-                    m->meta_names[m->nmeta++] = mn;
-                } else {
-                    char mname[64], kind[32] = "";
-                    snprintf(mname, sizeof mname, "%s", name);
-                    char *c3 = strchr(mname, ':');
-                    if (c3) { snprintf(kind, sizeof kind, "%s", c3 + 1); *c3 = 0; }
-                    else if (strcmp(mname, "audio") == 0) strcpy(kind, "audio");
-                    else if (strcmp(mname, "visual") == 0) strcpy(kind, "image");
-                    asgml_mod_kind k;
-                    if (!strcmp(kind, "audio")) k = ASGML_KIND_AUDIO;
-                    else if (!strcmp(kind, "image")) k = ASGML_KIND_IMAGE;
-                    else if (!strcmp(kind, "frames")) k = ASGML_KIND_FRAMES;
-                    else if (!strcmp(kind, "seq")) k = ASGML_KIND_SEQ;
-                    else { st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': unknown column (modality columns are NAME:audio, NAME:image, NAME:frames or NAME:seq)", path, i + 1, name); break; }
-                    int okname = mname[0] && strlen(mname) < 32;
-                    for (char *p = mname; *p; p++) okname &= isalnum((unsigned char)*p) || *p == '_' || *p == '-';
-                    if (!okname || !strcmp(mname, "meta") || !strcmp(mname, "splits") || !strcmp(mname, "stats")) {
-                        st = asgml_error(ASGML_EFORMAT, "%s:%d: column '%s': bad modality name", path, i + 1, name);
-                        break;
-                    }
-                    if (m->nmod == ASGML_MANIFEST_MAX_MOD) { st = asgml_error(ASGML_EFORMAT, "%s:%d: too many modalities", path, i + 1); break; }
-                    for (int q = 0; q < m->nmod; q++)
-                        if (!strcmp(m->mod_names[q], mname)) st = asgml_error(ASGML_EFORMAT, "%s:%d: modality '%s' twice", path, i + 1, mname);
-                    coltype[c] = COL_MOD;
-                    colarg[c] = m->nmod;
-                    snprintf(m->mod_names[m->nmod], 32, "%s", mname);
-                    m->mod_kinds[m->nmod++] = k;
-                }
-            }
-            if (!st && (have_id != 1 || have_label != 1))
-                st = asgml_error(ASGML_EFORMAT, "%s:%d: the header needs the columns 'id' and 'label'", path, i + 1);
-            if (!st && m->nmod == 0)
-                st = asgml_error(ASGML_EFORMAT, "%s:%d: the header names no modality column", path, i + 1);
+            st = read_header(m, &rd, l, i);
             continue;
         }
-        /* a data row */
-        asgml_manifest_row *nr = realloc(m->rows, (size_t)(m->nrows + 1) * sizeof *nr);
-        const char **nl2 = realloc(ltext, (size_t)(m->nrows + 1) * sizeof *nl2);
-        if (nl2) ltext = nl2;
-        const char **ng2 = nl2 ? realloc(gtext, (size_t)(m->nrows + 1) * sizeof *ng2) : NULL;
-        if (ng2) gtext = ng2;
-        if (nr) m->rows = nr;
-        if (!nr || !nl2 || !ng2) { st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path); break; }
-        asgml_manifest_row *r = &m->rows[m->nrows];
-        ltext[m->nrows] = gtext[m->nrows] = NULL; /* label/group text, resolved later */
-        m->nrows++;
-        memset(r, 0, sizeof *r);
-        r->line = i + 1;
-        r->label = -1;
-        r->group = -1;
-        for (int s = 0; s < ASGML_MANIFEST_MAX_SCHEMES; s++) r->part[s] = ASGML_PART_NONE;
-        int nf = split_tabs(l, f, MAXCOL);
-        if (nf != ncol) {
-            r->id = strdup(nf >= 1 ? f[0] : "");
-            row_error(m, r, "%d columns, the header has %d", nf, ncol);
-            continue;
-        }
-        for (int c = 0; c < ncol; c++) {
-            switch (coltype[c]) {
-            case COL_ID:
-                r->id = strdup(f[c]);
-                if (!f[c][0]) row_error(m, r, "empty id");
-                break;
-            case COL_LABEL:
-                ltext[m->nrows - 1] = f[c];
-                break;
-            case COL_SPLIT: {
-                const char *v = f[c];
-                int p = ASGML_PART_NONE;
-                if (!strcmp(v, "train")) p = ASGML_PART_TRAIN;
-                else if (!strcmp(v, "val") || !strcmp(v, "valid") || !strcmp(v, "validation")) p = ASGML_PART_VAL;
-                else if (!strcmp(v, "test")) p = ASGML_PART_TEST;
-                else if (v[0] && strcmp(v, "-")) row_error(m, r, "split '%s' is not train, val, test or -", v);
-                r->part[colarg[c]] = (signed char)p;
-                break;
-            }
-            case COL_GROUP:
-                gtext[m->nrows - 1] = f[c];
-                break;
-            case COL_META:
-                if (m->meta_is_int[colarg[c]]) {
-                    char *end;
-                    errno = 0;
-                    long v = strtol(f[c], &end, 10);
-                    if (!f[c][0] || *end || errno || v < INT32_MIN || v > INT32_MAX)
-                        row_error(m, r, "column meta:%s: '%s' is not an integer", m->meta_names[colarg[c]], f[c]);
-                }
-                r->meta[colarg[c]] = strdup(f[c]);
-                break;
-            case COL_MOD:
-                r->cell[colarg[c]] = m->mod_kinds[colarg[c]] == ASGML_KIND_FRAMES
-                                         ? (f[c][0] && strcmp(f[c], "-") ? strdup(f[c]) : NULL)
-                                         : resolve(m->root ? m->root : mdir, f[c]);
-                break;
-            }
-        }
+        st = read_row(m, &rd, l, i);
     }
     if (!st && header < 0) st = asgml_error(ASGML_EFORMAT, "%s: no header line", path);
-    if (!st && !m->root) m->root = strdup(mdir);
-    /* classes from the sorted set of labels when neither option nor directive gave them */
-    if (!st && !m->classes) {
-        m->classes = calloc((size_t)m->nrows + 1, sizeof *m->classes);
-        for (int64_t k = 0; m->classes && k < m->nrows; k++) {
-            const char *lab = ltext[k];
-            if (!lab || m->rows[k].err || !lab[0] || !strcmp(lab, "-")) continue;
-            if (find_name(m->classes, m->nclass, lab) < 0) m->classes[m->nclass++] = strdup(lab);
-        }
-        if (m->classes) qsort(m->classes, (size_t)m->nclass, sizeof *m->classes, cmp_strp);
-        m->classes_source = strdup("sorted_labels");
-    }
-    /* labels */
-    for (int64_t k = 0; !st && k < m->nrows; k++) {
-        asgml_manifest_row *r = &m->rows[k];
-        const char *lab = ltext[k];
-        if (lab && lab[0] && strcmp(lab, "-")) {
-            r->label = find_name(m->classes, m->nclass, lab);
-            if (r->label < 0) row_error(m, r, "unknown label '%s'", lab);
-        }
-    }
-    /* groups: sorted unique names */
-    if (!st && m->has_group) {
-        m->group_names = calloc((size_t)m->nrows + 1, sizeof *m->group_names);
-        for (int64_t k = 0; m->group_names && k < m->nrows; k++) {
-            const char *g = gtext[k];
-            if (g && g[0] && strcmp(g, "-") && find_name(m->group_names, m->ngroup, g) < 0)
-                m->group_names[m->ngroup++] = strdup(g);
-        }
-        qsort(m->group_names, (size_t)m->ngroup, sizeof *m->group_names, cmp_strp);
-        for (int64_t k = 0; k < m->nrows; k++)
-            if (gtext[k]) m->rows[k].group = find_name(m->group_names, m->ngroup, gtext[k]);
-    }
-    free(ltext);
-    free(gtext);
+    if (!st && !m->root) m->root = strdup(rd.mdir);
+    if (!st) resolve_classes(m, &rd);
+    free(rd.ltext);
+    free(rd.gtext);
     free(lines);
     free(buf);
-    free(mdir);
+    free(rd.mdir);
     if (st) { asgml_manifest_free(m); return st; }
-    /* store order and duplicates */
-    qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
-    for (int64_t k = 1; k < m->nrows; k++) {
-        asgml_manifest_row *a = &m->rows[k - 1], *b = &m->rows[k];
-        if (b->id && a->id && b->id[0] && strcmp(a->id, b->id) == 0) {
-            int first = a->line;
-            for (int64_t j = k - 1; j > 0 && strcmp(m->rows[j - 1].id, b->id) == 0; j--) first = m->rows[j - 1].line;
-            row_error(m, b, "duplicate id '%s' (first on line %d)", b->id, first);
-        }
-    }
-    for (int64_t k = 0; k < m->nrows; k++) m->nbad += m->rows[k].err != NULL;
+    sort_rows(m);
     if (m->nrows == 0) {
         asgml_manifest_free(m);
         return asgml_error(ASGML_EFORMAT, "%s: no samples", path);
