@@ -202,6 +202,8 @@ static int verify_main(int argc, char **argv)
     return rc;
 }
 
+/* The getopt_long switch over every option, then the run: one function,
+ * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
     cli_init(argv[0], "asgml-prep");

@@ -211,6 +211,8 @@ static int exit_for(asgml_status st)
     return st == ASGML_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 }
 
+/* The getopt_long switch over every option, then the run: one function,
+ * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
     enum { OPT_SCHEME = 256, OPT_STEPS, OPT_LR, OPT_SEED, OPT_NO_STD, OPT_SHAPLEY,

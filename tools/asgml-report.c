@@ -110,6 +110,8 @@ static int write_output(const report *rep, const char *format, const char *path)
     return 0;
 }
 
+/* The getopt_long switch over every option, then the run: one function,
+ * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
     enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,

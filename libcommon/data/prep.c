@@ -765,6 +765,117 @@ static void note_temp(const asgml_prep_options *o, const char *path)
     if (o->temp_file) o->temp_file(o->temp_ctx, path);
 }
 
+/* The rows to prepare: the default split scheme, corruption switches, rows the manifest
+   already rejects (skipped or fatal), image mismatch pairs and the sample shapes. */
+static asgml_status select_rows(prep_ctx *c, asgml_prep_result *res)
+{
+    const asgml_prep_options *o = c->o;
+    asgml_manifest *m = c->m;
+    asgml_status st = ASGML_OK;
+    res->rows = m->nrows;
+    if (m->nscheme) c->default_scheme = 0;
+    if (o->default_split) {
+        c->default_scheme = -1;
+        for (int s = 0; s < m->nscheme; s++) if (!strcmp(m->schemes[s], o->default_split)) c->default_scheme = s;
+        if (c->default_scheme < 0) st = asgml_error(ASGML_EINVAL, "%s: no split column 'split:%s'", m->path, o->default_split);
+    }
+    for (int mi = 0; mi < m->nmod; mi++) {
+        if (m->mod_kinds[mi] == ASGML_KIND_IMAGE && (o->img_mismatch > 0 || o->img_noise > 0 || o->img_down > 0 || o->img_occlude > 0))
+            c->corrupt_img = 1;
+        if (m->mod_kinds[mi] == ASGML_KIND_AUDIO && o->aud_snr_on) c->corrupt_aud = 1;
+    }
+    if (!st && o->corrupt_train_only && c->default_scheme < 0)
+        st = asgml_error(ASGML_EINVAL, "--corrupt-splits train needs a split column");
+    /* rows the manifest already rejects */
+    c->cand = st ? NULL : malloc((size_t)m->nrows * sizeof *c->cand);
+    if (!st && !c->cand) st = asgml_error(ASGML_ENOMEM, "out of memory");
+    if (!st && m->nbad && !o->skip_bad) { /* report the first bad line of the file */
+        const asgml_manifest_row *first = NULL;
+        for (int64_t k = 0; k < m->nrows; k++)
+            if (m->rows[k].err && (!first || m->rows[k].line < first->line)) first = &m->rows[k];
+        st = asgml_error(ASGML_EFORMAT, "%s", first->err);
+    }
+    for (int64_t k = 0; !st && k < m->nrows; k++) {
+        if (m->rows[k].err) st = add_skipped(res, m->rows[k].err);
+        else c->cand[c->ncand++] = k;
+    }
+    if (!st && o->img_mismatch > 0 && c->corrupt_img) st = assign_mismatch(c, res);
+    if (!st) st = probe_shapes(c);
+    return st;
+}
+
+/* Main thread: writes the decoded samples in store order as the workers finish them. */
+static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2], int64_t *kept, int64_t *kn_out,
+                                  uint32_t *status, uint8_t *mism, int64_t *frame_off, int64_t *nframes_out,
+                                  int32_t **seq_len, asgml_prep_result *res)
+{
+    const asgml_prep_options *o = c->o;
+    asgml_manifest *m = c->m;
+    asgml_status st = ASGML_OK;
+    int64_t kn = 0, nframes = 0;
+    for (int64_t j = 0; !st && j < c->ncand; j++) {
+        slot *sl = &c->slots[j % c->nslots];
+        pthread_mutex_lock(&c->mu);
+        while (!sl->ready) pthread_cond_wait(&c->cv_ready, &c->mu);
+        pthread_mutex_unlock(&c->mu);
+        if (sl->err) {
+            if (!o->skip_bad) st = asgml_error(ASGML_EFORMAT, "%s", sl->err);
+            else st = add_skipped(res, sl->err);
+        } else {
+            pthread_mutex_lock(&h5_lock);
+            for (int mi = 0; mi < m->nmod && !st; mi++) {
+                asgml_mod_kind k = m->mod_kinds[mi];
+                if (k == ASGML_KIND_FRAMES) {
+                    size_t fb = sample_bytes(c, mi);
+                    for (int64_t f = 0; f < sl->count[mi] && !st; f++)
+                        st = asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
+                    nframes += sl->count[mi];
+                    frame_off[kn + 1] = nframes;
+                    continue;
+                }
+                st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
+                if (!st && h[mi][1] >= 0) st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
+            }
+            pthread_mutex_unlock(&h5_lock);
+            status[kn] = sl->flags;
+            if (mism) mism[kn] = (uint8_t)sl->mismatched;
+            for (int b = 0; b < 16; b++) res->flag_counts[b] += (sl->flags >> b) & 1;
+            kept[kn++] = c->cand[j];
+        }
+        pthread_mutex_lock(&c->mu);
+        sl->ready = 0;
+        c->written = j + 1;
+        pthread_cond_broadcast(&c->cv_work);
+        pthread_mutex_unlock(&c->mu);
+        if (o->progress) o->progress(o->progress_ctx, j + 1, c->ncand);
+    }
+    *kn_out = kn;
+    *nframes_out = nframes;
+    return st;
+}
+
+/* Storage summary (raw and stored bytes per dataset), before the file is closed. */
+static void storage_summary(prep_ctx *c, asgml_store_writer *w, int64_t kn, int64_t nframes, int frames_mi,
+                            asgml_prep_result *res)
+{
+    asgml_manifest *m = c->m;
+    static const char *sub[] = {"spec", "fbank", "wave", "image", "image_clean", "frames", "seq"};
+    for (int mi = 0; mi < m->nmod; mi++)
+        for (size_t q = 0; q < sizeof sub / sizeof *sub && res->ndsets < ASGML_PREP_MAX_DSETS; q++) {
+            char path[96];
+            snprintf(path, sizeof path, "/%s/%s", m->mod_names[mi], sub[q]);
+            int64_t b = asgml_sw_storage_bytes(w, path);
+            if (b < 0) continue;
+            int64_t cnt = mi == frames_mi ? nframes : kn;
+            size_t per = !strcmp(sub[q], "wave") ? (size_t)c->fit_len * 2 : sample_bytes(c, mi);
+            snprintf(res->dsets[res->ndsets].path, sizeof res->dsets[0].path, "%s", path);
+            res->dsets[res->ndsets].raw_bytes = cnt * (int64_t)per;
+            res->dsets[res->ndsets].stored_bytes = b;
+            res->ndsets++;
+        }
+}
+
 asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -775,35 +886,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     st = asgml_manifest_read(o->manifest, o->classes, &c.m);
     if (st) return st;
     asgml_manifest *m = c.m;
-    res->rows = m->nrows;
-    if (m->nscheme) c.default_scheme = 0;
-    if (o->default_split) {
-        c.default_scheme = -1;
-        for (int s = 0; s < m->nscheme; s++) if (!strcmp(m->schemes[s], o->default_split)) c.default_scheme = s;
-        if (c.default_scheme < 0) st = asgml_error(ASGML_EINVAL, "%s: no split column 'split:%s'", m->path, o->default_split);
-    }
-    for (int mi = 0; mi < m->nmod; mi++) {
-        if (m->mod_kinds[mi] == ASGML_KIND_IMAGE && (o->img_mismatch > 0 || o->img_noise > 0 || o->img_down > 0 || o->img_occlude > 0))
-            c.corrupt_img = 1;
-        if (m->mod_kinds[mi] == ASGML_KIND_AUDIO && o->aud_snr_on) c.corrupt_aud = 1;
-    }
-    if (!st && o->corrupt_train_only && c.default_scheme < 0)
-        st = asgml_error(ASGML_EINVAL, "--corrupt-splits train needs a split column");
-    /* rows the manifest already rejects */
-    c.cand = st ? NULL : malloc((size_t)m->nrows * sizeof *c.cand);
-    if (!st && !c.cand) st = asgml_error(ASGML_ENOMEM, "out of memory");
-    if (!st && m->nbad && !o->skip_bad) { /* report the first bad line of the file */
-        const asgml_manifest_row *first = NULL;
-        for (int64_t k = 0; k < m->nrows; k++)
-            if (m->rows[k].err && (!first || m->rows[k].line < first->line)) first = &m->rows[k];
-        st = asgml_error(ASGML_EFORMAT, "%s", first->err);
-    }
-    for (int64_t k = 0; !st && k < m->nrows; k++) {
-        if (m->rows[k].err) st = add_skipped(res, m->rows[k].err);
-        else c.cand[c.ncand++] = k;
-    }
-    if (!st && o->img_mismatch > 0 && c.corrupt_img) st = assign_mismatch(&c, res);
-    if (!st) st = probe_shapes(&c);
+    st = select_rows(&c, res);
 
     asgml_store_writer *w = NULL;
     int h[MAXM][2];
@@ -860,44 +943,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         if (pthread_create(&tid[t], NULL, worker, &c) != 0) { st = asgml_error(ASGML_EINTERNAL, "cannot start thread"); break; }
         nthreads++;
     }
-    /* main thread: write the decoded samples in store order */
-    for (int64_t j = 0; !st && j < c.ncand; j++) {
-        slot *sl = &c.slots[j % c.nslots];
-        pthread_mutex_lock(&c.mu);
-        while (!sl->ready) pthread_cond_wait(&c.cv_ready, &c.mu);
-        pthread_mutex_unlock(&c.mu);
-        if (sl->err) {
-            if (!o->skip_bad) st = asgml_error(ASGML_EFORMAT, "%s", sl->err);
-            else st = add_skipped(res, sl->err);
-        } else {
-            pthread_mutex_lock(&h5_lock);
-            for (int mi = 0; mi < m->nmod && !st; mi++) {
-                asgml_mod_kind k = m->mod_kinds[mi];
-                if (k == ASGML_KIND_FRAMES) {
-                    size_t fb = sample_bytes(&c, mi);
-                    for (int64_t f = 0; f < sl->count[mi] && !st; f++)
-                        st = asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
-                    nframes += sl->count[mi];
-                    frame_off[kn + 1] = nframes;
-                    continue;
-                }
-                st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
-                if (!st && h[mi][1] >= 0) st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
-                if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
-            }
-            pthread_mutex_unlock(&h5_lock);
-            status[kn] = sl->flags;
-            if (mism) mism[kn] = (uint8_t)sl->mismatched;
-            for (int b = 0; b < 16; b++) res->flag_counts[b] += (sl->flags >> b) & 1;
-            kept[kn++] = c.cand[j];
-        }
-        pthread_mutex_lock(&c.mu);
-        sl->ready = 0;
-        c.written = j + 1;
-        pthread_cond_broadcast(&c.cv_work);
-        pthread_mutex_unlock(&c.mu);
-        if (o->progress) o->progress(o->progress_ctx, j + 1, c.ncand);
-    }
+    if (!st) st = write_samples(&c, w, h, kept, &kn, status, mism, frame_off, &nframes, seq_len, res);
     pthread_mutex_lock(&c.mu);
     c.stop = 1;
     pthread_cond_broadcast(&c.cv_work);
@@ -925,22 +971,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         }
     }
     if (!st) st = write_metadata(&c, w, kept, kn, status, mism, res);
-    if (!st) { /* storage summary, before the file is closed */
-        static const char *sub[] = {"spec", "fbank", "wave", "image", "image_clean", "frames", "seq"};
-        for (int mi = 0; mi < m->nmod; mi++)
-            for (size_t q = 0; q < sizeof sub / sizeof *sub && res->ndsets < ASGML_PREP_MAX_DSETS; q++) {
-                char path[96];
-                snprintf(path, sizeof path, "/%s/%s", m->mod_names[mi], sub[q]);
-                int64_t b = asgml_sw_storage_bytes(w, path);
-                if (b < 0) continue;
-                int64_t cnt = mi == frames_mi ? nframes : kn;
-                size_t per = !strcmp(sub[q], "wave") ? (size_t)c.fit_len * 2 : sample_bytes(&c, mi);
-                snprintf(res->dsets[res->ndsets].path, sizeof res->dsets[0].path, "%s", path);
-                res->dsets[res->ndsets].raw_bytes = cnt * (int64_t)per;
-                res->dsets[res->ndsets].stored_bytes = b;
-                res->ndsets++;
-            }
-    }
+    if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
         pthread_mutex_lock(&h5_lock);
         st = asgml_sw_commit(w, res->sha256);
