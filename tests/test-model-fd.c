@@ -262,6 +262,13 @@ int main(void)
     run("concat two-layer+heads", &c, 1, NULL, NULL);
     c.uni_detach = 1;
     run("concat two-layer+heads detached", &c, 1, NULL, NULL);
+    mlp_config(&c, ASGML_FUSION_NONE, ASGML_UNI_SHARED);
+    run("none+shared head (z = mean of u_m)", &c, 1, NULL, NULL);
+    mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_SHARED);
+    run("concat+shared head", &c, 1, NULL, NULL);
+    mlp_config(&c, ASGML_FUSION_NONE, ASGML_UNI_HEADS);
+    c.dropout = 0.3f;
+    run("none+heads, dropout 0.3", &c, 1, NULL, NULL);
     mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_SPLIT);
     c.dropout = 0.3f;
     run("concat+split, dropout 0.3", &c, 1, NULL, NULL);

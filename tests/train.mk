@@ -8,6 +8,10 @@ tests_test_checkpoint_SOURCES = tests/test-checkpoint.c tests/tap.h
 check_PROGRAMS += tests/test-hooks
 tests_test_hooks_SOURCES = tests/test-hooks.c tests/tap.h
 TESTS += tests/test-hooks
+# feature passes, the shared unimodal head, fusion none, ASGML_NEEDS_UNI_ZERO
+check_PROGRAMS += tests/test-svc
+tests_test_svc_SOURCES = tests/test-svc.c tests/tap.h
+TESTS += tests/test-svc
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh

@@ -12,7 +12,9 @@
  *   extra forward passes of the current batch with chosen modalities'
  *   inputs zeroed (inference-mode BN by default) whose gradients can be
  *   kept; per-group lr multipliers; copies of the model + optimiser that are
- *   trained and evaluated for whole epochs without touching the main run.
+ *   trained and evaluated for whole epochs without touching the main run;
+ *   inference-mode feature passes over a part of the data
+ *   (asgml_step_features).
  * Loop behaviour selected through asgml_step fields (method.h): fused_weight,
  * fused_grad_scale, feature_grad_scale[m], separate_terms / term_grads[],
  * sub-steps (asgml_method_ops.num_substeps), before_forward (H0), the
@@ -22,6 +24,7 @@
 
 #include "asgml/method.h"
 #include "asgml/optim.h"
+#include "asgml/probe_eval.h"
 
 ASGML_BEGIN_DECLS
 
@@ -116,6 +119,42 @@ asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
 asgml_model *asgml_copy_model(asgml_copy *c);
 asgml_optim *asgml_copy_optim(asgml_copy *c);
 void asgml_copy_free(asgml_copy *c);
+
+/* Per-modality features of a part of the data, for methods that build
+ * statistics of the representation between epochs: the class prototypes
+ * of PMR (Fan et al., "PMR: Prototypical Modal Rebalance for Multimodal
+ * Learning", CVPR 2023, official code: calculate_prototype, which runs the
+ * model in eval mode under torch.no_grad() over the training loader) or
+ * feature clustering.
+ *
+ * asgml_step_features runs an inference-mode pass (BN running statistics,
+ * no dropout, no gradient, no feature masks) of the main model through its
+ * own activation arena and device buffers: the parameters, BN buffers,
+ * gradients, the main forward's activations, the current batch's inputs,
+ * the loader (order, prefetch) and every random stream of the run are left
+ * as they were, so a run that calls it ends bit-identical to one that does
+ * not.  Safe from every hook (epoch_begin, epoch_end, the step hooks): the
+ * store serialises its reads, so the training loader's prefetch thread may
+ * read the next batch meanwhile.  Parts:
+ *   "train", max_batches > 0: the first max_batches batches of the CURRENT
+ *     epoch in the order the training loop serves them (the loader's
+ *     shuffled order of this epoch, asgml_loader_order; with
+ *     data.drop-last the dropped tail is never included), batch by batch
+ *     with the run's batch size, as the first batches of a PyTorch
+ *     DataLoader(shuffle=True) iteration of this epoch; fewer when the
+ *     epoch has fewer samples;
+ *   "train", max_batches <= 0: every training sample (the hold-out's
+ *     remainder when there is a hold-out) in ascending store index;
+ *   "val" (EINVAL without a validation split, ASGML_NEEDS_VAL) and "test":
+ *     every sample of the part in ascending store index (max_batches > 0
+ *     keeps the first max_batches batches of that order).
+ * Inputs always get the evaluation transforms (no random crop or flip;
+ * PMR's training loader would apply its training augmentation).
+ * *out (asgml/probe_eval.h): n, num_modalities, dim = D, x[m] host (n, D)
+ * f_m (the encoder output), labels (n), samples (n) store indices; free
+ * its arrays with asgml_feature_set_free. */
+asgml_status asgml_step_features(asgml_step *s, const char *part, int max_batches,
+                                 asgml_feature_set *out);
 
 /* ---- tests ------------------------------------------------------------------ */
 

@@ -29,10 +29,27 @@ ASGML_BEGIN_DECLS
 
 typedef enum { ASGML_ENC_RESNET18 = 0, ASGML_ENC_MLP = 1 } asgml_encoder_kind;
 typedef enum {
-    ASGML_FUSION_CONCAT = 0, ASGML_FUSION_SUM, ASGML_FUSION_FILM, ASGML_FUSION_GATED
+    ASGML_FUSION_CONCAT = 0, ASGML_FUSION_SUM, ASGML_FUSION_FILM, ASGML_FUSION_GATED,
+    ASGML_FUSION_NONE         /* no fusion parameters: z = sum_m lambda_m u_m (below) */
 } asgml_fusion_kind;
 /* Unimodal logits provider (asgml-methods(7), UNIMODAL LOGITS) */
-typedef enum { ASGML_UNI_NONE = 0, ASGML_UNI_SPLIT, ASGML_UNI_HEADS, ASGML_UNI_ZERO } asgml_uni_kind;
+typedef enum {
+    ASGML_UNI_NONE = 0, ASGML_UNI_SPLIT, ASGML_UNI_HEADS, ASGML_UNI_ZERO,
+    /* one Linear(D -> C) head g shared by every modality, u_m = g(fin_m): one
+     * parameter block "head_shared.{weight,bias}" (group ASGML_GROUP_HEADS,
+     * head_of -1) whose gradient accumulates over the modalities, as the
+     * shared classifier of MLA (Zhang et al., "Multimodal Representation
+     * Learning by Alternating Unimodal Adaptation", CVPR 2024).  Reads the
+     * fusion input (after dropout); uni_detach is not supported. */
+    ASGML_UNI_SHARED
+} asgml_uni_kind;
+/* Fusion weights of ASGML_FUSION_NONE: z = sum_m lambda_m u_m with
+ * MEAN: lambda_m = 1/N, or the weights of asgml_model_set_fusion_weights;
+ * ENTROPY: per sample, lambda_m = exp(H_max - H_m) / sum_j exp(H_max - H_j),
+ * H_m the entropy of softmax(u_m) and H_max = max_j H_j (the entropy gating
+ * of MLA's official code, github.com/xiaobai1217/MLA, used at inference).
+ * The backward pass treats lambda as a constant: dL/du_m += lambda_m dL/dz. */
+typedef enum { ASGML_FUSE_MEAN = 0, ASGML_FUSE_ENTROPY } asgml_fuse_weights;
 
 typedef struct asgml_encoder_config {
     char name[32];             /* modality name: "audio", "visual"; prefix "<name>_net." */
@@ -58,6 +75,7 @@ typedef struct asgml_model_config {
     int head_init_uniform;                 /* fusion/heads keep PyTorch default init */
     float dropout;                         /* on fused features before the head, 0 = off */
     int max_batch;                         /* B_max: sizes the activation arena */
+    asgml_fuse_weights fuse_weights;       /* fusion NONE: lambda rule (MEAN) */
 } asgml_model_config;
 
 /* Fills defaults: ResNet18 (width 64, blocks 2,2,2,2), concat, split. */
@@ -121,6 +139,13 @@ const float *asgml_model_unimodal_logits(const asgml_model *m, int mod);
 asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
                                   const float *const *duni, const int *encoder_active);
 asgml_status asgml_model_zero_grad(asgml_model *m);
+
+/* Fusion NONE with fuse_weights MEAN: lambda (host, num_modalities floats,
+ * copied) for the following forward passes of m and of the shadow models
+ * of its extra passes; NULL = back to 1/N.  Not saved in checkpoints (a
+ * method that sets it keeps it in its own state); clones copy it.
+ * EINVAL for other models. */
+asgml_status asgml_model_set_fusion_weights(asgml_model *m, const float *lambda);
 
 /* Dropout stream (for checkpoints): Philox (seed, counter offset); every
  * training forward with dropout > 0 advances the offset.  init_params

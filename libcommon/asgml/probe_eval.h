@@ -59,6 +59,8 @@ typedef struct asgml_feature_set {
     int32_t *labels;                  /* (n) */
     int64_t *samples;                 /* (n) store indices */
 } asgml_feature_set;
+/* Frees the arrays of fs (not fs itself) and zeroes it; NULL is a no-op. */
+void asgml_feature_set_free(asgml_feature_set *fs);
 
 typedef struct asgml_probe_fit {
     double train_acc, test_acc, test_f1;

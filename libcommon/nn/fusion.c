@@ -11,6 +11,8 @@
  *   film     fusion_module.fc (2D, D) -> [gamma; beta] from f_1, fusion_module.fc_out (C, D)
  *   gated    fusion_module.fc_x, fusion_module.fc_y (D, D), fusion_module.fc_out (C, D)
  *   heads    head_<modality> (C, D)
+ *   shared   head_shared (C, D): one head for every modality (MLA, Zhang et al., CVPR 2024)
+ *   none     no fusion layer: z = sum_m lambda_m u_m (needs heads or shared)
  *
  * Unimodal logits:
  *   split  concat: u_m = W[:, block m] f_m + b/N (two-layer: W2 (W1[:, block m] f_m + b1/N)
@@ -18,8 +20,11 @@
  *   zero   the head with f_j = 0 for j != m: concat u_m = W[:, block m] f_m + b (two-layer
  *          W2 (W1[:, block m] f_m + b1) + b2);  sum: W_m f_m + sum_j b_j
  *   heads  u_m = H_m f_m + c_m (the encoder gradient is cut with uni_detach)
+ *   shared u_m = H fin_m + c, one (H, c) for all m; its gradient sums over m
  * A scaled bias s*b is added as the rank-1 product ones(B) b^T through gemm. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -62,6 +67,13 @@ asgml_status fusion_build(fusion_head *f, nn_params *p, const asgml_model_config
         linear_build(&f->fc[1], p, G, -1, "fusion_module.fc_y", D, D);
         linear_build(&f->fc_out, p, G, -1, "fusion_module.fc_out", D, C);
         break;
+    case ASGML_FUSION_NONE:
+        break;
+    }
+    if (c->uni == ASGML_UNI_SHARED) {
+        linear_build(&f->head[0], p, ASGML_GROUP_HEADS, -1, "head_shared", D, C);
+        for (int i = 1; i < N; i++)
+            f->head[i] = f->head[0];
     }
     if (c->uni == ASGML_UNI_HEADS)
         for (int i = 0; i < N; i++) {
@@ -82,6 +94,11 @@ asgml_status fusion_build(fusion_head *f, nn_params *p, const asgml_model_config
                          ? model_arena_take(&p->arena, bmax * H) : NULL;
     }
     f->ones = model_arena_take(&p->arena, bmax);
+    if (c->fusion == ASGML_FUSION_NONE) {
+        for (int i = 0; i < N; i++)
+            f->wexp[i] = model_arena_take(&p->arena, bmax * C);
+        f->du = model_arena_take(&p->arena, bmax * C);
+    }
     return ASGML_OK;
 }
 
@@ -99,6 +116,8 @@ static asgml_status uni_forward(asgml_backend *be, fusion_head *f, int B, const 
         float *u = f->uni[i];
         if (c->uni == ASGML_UNI_HEADS) {
             CK(linear_forward(be, &f->head[i], B, feat[i], u));
+        } else if (c->uni == ASGML_UNI_SHARED) {
+            CK(linear_forward(be, &f->head[0], B, x, u));
         } else if (c->fusion == ASGML_FUSION_CONCAT) {
             float s = c->uni == ASGML_UNI_SPLIT ? 1.0f / (float)N : 1.0f;
             if (c->head_two_layer) {
@@ -118,6 +137,56 @@ static asgml_status uni_forward(asgml_backend *be, fusion_head *f, int B, const 
         }
     }
     return ASGML_OK;
+}
+
+/* fusion none: wexp[m] (B, C) = lambda_m per row (fixed or entropy gated),
+ * z = sum_m wexp[m] (.) u_m */
+static asgml_status none_forward(asgml_backend *be, fusion_head *f, int B)
+{
+    const asgml_backend_ops *o = be->ops;
+    int N = f->n, C = f->C;
+    int64_t bc = (int64_t)B * C;
+    float *h = malloc((size_t)bc * (size_t)(N + 1) * sizeof *h);
+    double *lam = malloc((size_t)B * (size_t)N * sizeof *lam);
+    asgml_status st = h && lam ? ASGML_OK : ASGML_ERR(ASGML_ENOMEM, "out of memory");
+    for (int i = 0; i < N && st == ASGML_OK; i++)
+        for (int b = 0; b < B; b++)
+            lam[b * N + i] = f->lambda[i];
+    if (st == ASGML_OK && f->cfg->fuse_weights == ASGML_FUSE_ENTROPY) {
+        for (int i = 0; i < N && st == ASGML_OK; i++)
+            st = o->to_host(be, h + (int64_t)i * bc, f->uni[i], (size_t)bc * sizeof(float));
+        for (int b = 0; b < B && st == ASGML_OK; b++) {
+            double ent[ASGML_MAX_MODALITIES], hmax = -INFINITY, sum = 0;
+            for (int i = 0; i < N; i++) {   /* entropy of softmax(u_m[b]) */
+                const float *u = h + (int64_t)i * bc + (int64_t)b * C;
+                double mx = u[0], z = 0, e = 0;
+                for (int k = 1; k < C; k++) mx = u[k] > mx ? u[k] : mx;
+                for (int k = 0; k < C; k++) z += exp(u[k] - mx);
+                for (int k = 0; k < C; k++) {
+                    double lp = u[k] - mx - log(z);
+                    e -= exp(lp) * lp;
+                }
+                ent[i] = e;
+                hmax = e > hmax ? e : hmax;
+            }
+            for (int i = 0; i < N; i++) sum += exp(hmax - ent[i]);
+            for (int i = 0; i < N; i++) lam[b * N + i] = exp(hmax - ent[i]) / sum;
+        }
+    }
+    for (int i = 0; i < N && st == ASGML_OK; i++) {
+        float *w = h + (int64_t)N * bc;
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < C; k++) w[(int64_t)b * C + k] = (float)lam[b * N + i];
+        st = o->to_device(be, f->wexp[i], w, (size_t)bc * sizeof(float));
+        if (st == ASGML_OK)
+            st = i == 0 ? o->mul(be, bc, f->wexp[0], f->uni[0], f->logits)
+                        : o->mul(be, bc, f->wexp[i], f->uni[i], f->du);   /* scratch (B, C) */
+        if (st == ASGML_OK && i > 0)
+            st = o->add(be, bc, f->logits, f->du, f->logits);
+    }
+    free(h);
+    free(lam);
+    return st;
 }
 
 asgml_status fusion_forward(asgml_backend *be, fusion_head *f, int B, const float *const *fin,
@@ -169,8 +238,11 @@ asgml_status fusion_forward(asgml_backend *be, fusion_head *f, int B, const floa
         CK(o->mul(be, bdim, f->act[2], f->act[1], f->act[3]));
         CK(linear_forward(be, &f->fc_out, B, f->act[3], f->logits));
         break;
+    case ASGML_FUSION_NONE:
+        break;
     }
     if (c->uni != ASGML_UNI_NONE) CK(uni_forward(be, f, B, fin, feat));
+    if (c->fusion == ASGML_FUSION_NONE) CK(none_forward(be, f, B));
     return ASGML_OK;
 }
 
@@ -235,6 +307,8 @@ static asgml_status fused_backward(asgml_backend *be, fusion_head *f, int B, con
         CK(linear_backward(be, &f->fc[1], B, x1, do2, dx1));
         break;
     }
+    case ASGML_FUSION_NONE:   /* fusion_backward: through the unimodal logits */
+        break;
     }
     return ASGML_OK;
 }
@@ -246,6 +320,8 @@ static asgml_status uni_backward(asgml_backend *be, fusion_head *f, int B, int i
     int N = f->n, D = f->D, C = f->C, H = MODEL_TWO_LAYER_HIDDEN;
     if (c->uni == ASGML_UNI_HEADS)
         return linear_backward(be, &f->head[i], B, feat, du, c->uni_detach ? NULL : dfeat);
+    if (c->uni == ASGML_UNI_SHARED)
+        return linear_backward(be, &f->head[0], B, fin, du, dfin);
     if (c->fusion == ASGML_FUSION_CONCAT) {
         float s = c->uni == ASGML_UNI_SPLIT ? 1.0f / (float)N : 1.0f;
         if (c->head_two_layer) {
@@ -272,6 +348,20 @@ asgml_status fusion_backward(asgml_backend *be, fusion_head *f, int B, const flo
                              const float *const *duni, const float *const *fin,
                              const float *const *feat, float *const *dfin, float *const *dfeat)
 {
+    if (f->cfg->fusion == ASGML_FUSION_NONE) {
+        /* dL/du_m = duni[m] + lambda_m (.) dL/dz (lambda constant) */
+        int64_t bc = (int64_t)B * f->C;
+        for (int i = 0; i < f->n; i++) {
+            const float *du = duni ? duni[i] : NULL;
+            if (dlogits) {
+                CK(be->ops->mul(be, bc, f->wexp[i], dlogits, f->du));
+                if (du) CK(be->ops->add(be, bc, f->du, du, f->du));
+                du = f->du;
+            }
+            if (du) CK(uni_backward(be, f, B, i, du, fin[i], feat[i], dfin[i], dfeat[i]));
+        }
+        return ASGML_OK;
+    }
     if (dlogits) CK(fused_backward(be, f, B, dlogits, fin, dfin));
     if (duni && f->cfg->uni != ASGML_UNI_NONE)
         for (int i = 0; i < f->n; i++)

@@ -12,7 +12,9 @@
  *   sum:    fc[m] (C, D)
  *   film:   fc[0] (2D, D) [gamma; beta] from f_1;  fc_out (C, D)
  *   gated:  fc[m] (D, D) m = 0, 1;                 fc_out (C, D)
- *   heads:  head[m] (C, D) */
+ *   heads:  head[m] (C, D)
+ *   shared: head[0] (C, D) "head_shared", head[m] == head[0] for every m
+ *   none:   no fusion layer; z = sum_m lambda_m u_m (lambda: see model.h) */
 #define MODEL_TWO_LAYER_HIDDEN 512
 typedef struct fusion_head {
     const asgml_model_config *cfg;    /* the model's (fusion, uni, head_two_layer, uni_detach) */
@@ -31,6 +33,9 @@ typedef struct fusion_head {
     float *uni[ASGML_MAX_MODALITIES]; /* (B, C) u_m */
     float *uhid[ASGML_MAX_MODALITIES];/* (B, 512) two-layer split/zero hidden of u_m */
     float *ones;                      /* (B_max) of 1.0: scaled bias via gemm */
+    /* fusion none: lambda_m expanded to (B, C) per modality, dL/du_m scratch */
+    float *wexp[ASGML_MAX_MODALITIES], *du;
+    const float *lambda;              /* (N) host, fixed weights (MEAN); set by model.c */
 } fusion_head;
 
 /* Registers the views of c->fusion (and the heads of c->uni) for D-dim

@@ -90,11 +90,19 @@ static asgml_status check_config(const asgml_model_config *c)
         return ASGML_ERR(ASGML_EINVAL, "feature_dim %d < 1", c->feature_dim);
     if ((c->fusion == ASGML_FUSION_FILM || c->fusion == ASGML_FUSION_GATED) && c->num_modalities != 2)
         return ASGML_ERR(ASGML_EINVAL, "film/gated fusion needs exactly 2 modalities");
-    if (c->fusion < ASGML_FUSION_CONCAT || c->fusion > ASGML_FUSION_GATED)
+    if (c->fusion < ASGML_FUSION_CONCAT || c->fusion > ASGML_FUSION_NONE)
         return ASGML_ERR(ASGML_EINVAL, "unknown fusion %d", (int)c->fusion);
+    if (c->fusion == ASGML_FUSION_NONE && c->uni != ASGML_UNI_HEADS && c->uni != ASGML_UNI_SHARED)
+        return ASGML_ERR(ASGML_EINVAL, "fusion none needs unimodal heads (uni heads or shared)");
+    if (c->uni == ASGML_UNI_SHARED && c->uni_detach)
+        return ASGML_ERR(ASGML_EINVAL, "the shared unimodal head does not support uni_detach");
+    if (c->fuse_weights != ASGML_FUSE_MEAN &&
+        (c->fuse_weights != ASGML_FUSE_ENTROPY || c->fusion != ASGML_FUSION_NONE))
+        return ASGML_ERR(ASGML_EINVAL, "fuse_weights %d: entropy weights need fusion none",
+                         (int)c->fuse_weights);
     if (c->head_two_layer && c->fusion != ASGML_FUSION_CONCAT)
         return ASGML_ERR(ASGML_EINVAL, "the two-layer head needs concat fusion");
-    if (c->uni < ASGML_UNI_NONE || c->uni > ASGML_UNI_ZERO)
+    if (c->uni < ASGML_UNI_NONE || c->uni > ASGML_UNI_SHARED)
         return ASGML_ERR(ASGML_EINVAL, "unknown unimodal provider %d",
                            (int)c->uni);
     if (c->uni == ASGML_UNI_SPLIT && c->fusion != ASGML_FUSION_CONCAT && c->fusion != ASGML_FUSION_SUM)
@@ -149,6 +157,7 @@ static asgml_status model_build(asgml_model *m)
         }
     }
     CK(fusion_build(&m->fu, p, &m->cfg, m->D));
+    m->fu.lambda = (m->lambda_src ? m->lambda_src : m)->fuse_lambda;
     m->frame_scratch = scratch;
     for (int k = 0; k < 6; k++) m->scratch[k] = scratch ? model_arena_take(&p->arena, scratch) : NULL;
     m->dpooled = pooled ? model_arena_take(&p->arena, pooled) : NULL;
@@ -177,6 +186,7 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
         if (m->enc[i].cfg.kind == ASGML_ENC_MLP && m->enc[i].cfg.hidden == 0)
             m->enc[i].cfg.hidden = m->D;
         m->enc[i].present = 1;
+        m->fuse_lambda[i] = 1.0f / (float)m->n;
     }
     dropout_build(&m->drop, cfg->dropout);
     asgml_status st = model_build(m);     /* counting pass */
@@ -276,6 +286,16 @@ void asgml_model_group_span(const asgml_model *m, int group, int64_t *offset, in
     }
     *offset = lo < 0 ? 0 : lo;
     *count = lo < 0 ? 0 : hi - lo;
+}
+
+asgml_status asgml_model_set_fusion_weights(asgml_model *m, const float *lambda)
+{
+    if (m->cfg.fusion != ASGML_FUSION_NONE || m->cfg.fuse_weights != ASGML_FUSE_MEAN)
+        return ASGML_ERR(ASGML_EINVAL, "fusion weights: the model's fusion is not 'none' with "
+                         "fixed (mean) weights");
+    for (int i = 0; i < m->n; i++)
+        m->fuse_lambda[i] = lambda ? lambda[i] : 1.0f / (float)m->n;
+    return ASGML_OK;
 }
 
 void asgml_model_dropout_state(const asgml_model *m, uint64_t *seed, uint64_t *offset)

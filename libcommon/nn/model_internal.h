@@ -57,6 +57,8 @@ struct asgml_model {
     int batch, training;               /* of the last forward */
     uint64_t dropout_seed, dropout_offset;
     const float *feat_mask[ASGML_MAX_MODALITIES];  /* (B, D) or NULL (model_ops.c) */
+    float fuse_lambda[ASGML_MAX_MODALITIES];       /* fusion none: fixed lambda (1/N) */
+    asgml_model *lambda_src;                       /* shadows: read the source's */
 };
 
 /* model.c: resolve m's layers against other arrays of the same layout */

@@ -40,6 +40,7 @@ asgml_status asgml_model_clone(const asgml_model *src, asgml_model **out)
     }
     m->dropout_seed = src->dropout_seed;
     m->dropout_offset = src->dropout_offset;
+    memcpy(m->fuse_lambda, src->fuse_lambda, sizeof m->fuse_lambda);
     *out = m;
     return ASGML_OK;
 }
@@ -170,6 +171,7 @@ asgml_status model_shadow_create(asgml_model *src, model_shadow **out)
     sh->own[0] = sh->m->params;
     sh->own[1] = sh->m->grads;
     sh->own[2] = sh->m->buffers;
+    sh->m->lambda_src = src;      /* fusion none: the source's fixed weights */
     st = model_bind(sh->m, src->params, src->grads, src->buffers);
     if (st != ASGML_OK) {
         model_shadow_free(sh);

@@ -486,13 +486,14 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
                                       const char *store_path, int max_batch,
                                       asgml_probe_subject *ps, asgml_model_config *mc)
 {
-    static const char *const fusions[] = { "concat", "sum", "film", "gated" };
-    static const char *const unis[] = { "none", "split", "heads", "zero", "auto" };
+    static const char *const fusions[] = { "concat", "sum", "film", "gated", "none" };
+    static const char *const unis[] = { "none", "split", "heads", "zero", "auto", "shared" };
+    static const char *const fws[] = { "mean", "entropy" };
     char names[ASGML_MAX_MODALITIES][32], buf[512], *save = NULL, *tok;
     const char *spec, *mods, *s, *blocks;
     unsigned needs = 0;
     long width, fdim, frames;
-    int nm = 0, fusion, uni;
+    int nm = 0, fusion, uni, fw, shared;
 
     CK(asgml_config_get_string(c, "data.scheme", "", &s));
     snprintf(ps->scheme, sizeof ps->scheme, "%s", s);
@@ -545,17 +546,24 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
     CK(asgml_config_get_int(c, "model.feature-dim", 8 * width, &fdim));
     mc->feature_dim = (int)fdim;
     CK(asgml_config_get_string(c, "model.fusion", "concat", &s));
-    CK(pick_name("model.fusion", s, fusions, 4, &fusion));
+    CK(pick_name("model.fusion", s, fusions, 5, &fusion));
     mc->fusion = (asgml_fusion_kind)fusion;
+    CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
+    CK(pick_name("model.fusion-weights", s, fws, 2, &fw));
+    mc->fuse_weights = (asgml_fuse_weights)fw;
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
     CK(asgml_config_get_string(c, "model.uni", "auto", &s));
-    CK(pick_name("model.uni", s, unis, 5, &uni));
+    CK(pick_name("model.uni", s, unis, 6, &uni));
+    shared = uni == 5 || (uni == 4 && mc->fusion == ASGML_FUSION_NONE &&
+                          !(needs & ASGML_NEEDS_UNI_HEADS));
     CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
     if (nm == 1)
         uni = ASGML_UNI_NONE;
     else if (uni == 4) {
         if (needs & ASGML_NEEDS_UNI_HEADS)
             uni = ASGML_UNI_HEADS;
+        else if (needs & ASGML_NEEDS_UNI_ZERO)
+            uni = ASGML_UNI_ZERO;
         else if (needs & ASGML_NEEDS_UNI_SPLIT)
             uni = ASGML_UNI_SPLIT;
         else if (mc->fusion == ASGML_FUSION_CONCAT || mc->fusion == ASGML_FUSION_SUM)
@@ -564,6 +572,10 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
             uni = ASGML_UNI_HEADS;
             mc->uni_detach = 1;
         }
+    }
+    if (shared && nm > 1) {   /* the configured uni-detach, not auto's film/gated default */
+        uni = ASGML_UNI_SHARED;
+        CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
     }
     mc->uni = (asgml_uni_kind)uni;
     mc->dropout = 0.0f;          /* inference only: dropout is off anyway */

@@ -8,8 +8,6 @@
 #include "asgml/probe_eval.h"
 #include "data/loader.h"
 
-void asgml_feature_set_free(asgml_feature_set *fs);
-
 /* One inference pass over `part`: features of every encoder (from the
  * all-present forward) into *fs (may be NULL) and, for each of the nmasks
  * coalition masks (bit m = modality m present; the full mask is allowed),

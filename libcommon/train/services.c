@@ -366,6 +366,136 @@ asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
     return asgml_train_evaluate(t, c ? c->model : t->model, ld, part, NULL, acc, loss);
 }
 
+/* ---- feature passes ------------------------------------------------------------------ */
+
+/* The store indices the pass of `part` serves, in order (malloc'd). */
+static asgml_status feature_indices(asgml_train *t, const char *part, int max_batches,
+                                    int32_t **out, int64_t *n_out)
+{
+    const char *sch = *t->scheme ? t->scheme : NULL;
+    const int32_t *idx = NULL;
+    const int64_t *order = NULL;
+    int64_t n = 0;
+    if (strcmp(part, "train") == 0 && max_batches > 0) {
+        order = asgml_loader_order(t->train_ld, &n);      /* this epoch's order */
+    } else if (strcmp(part, "train") == 0) {
+        if (t->hold_train) {
+            idx = t->hold_train;
+            n = t->n_hold_train;
+        } else
+            CK(asgml_store_split(t->store, sch, "train", &idx, &n));
+    } else if (strcmp(part, "val") == 0) {
+        if (!t->val_ld)
+            return ASGML_ERR(ASGML_EINVAL, "asgml_step_features: the run has no validation "
+                             "split (ASGML_NEEDS_VAL)");
+        if (t->hold_val) {
+            idx = t->hold_val;
+            n = t->n_hold_val;
+        } else
+            CK(asgml_store_split(t->store, sch, "val", &idx, &n));
+    } else if (strcmp(part, "test") == 0) {
+        CK(asgml_store_split(t->store, sch, "test", &idx, &n));
+    } else {
+        return ASGML_ERR(ASGML_EINVAL, "asgml_step_features: part '%s' (train, val or test)",
+                         part ? part : "(null)");
+    }
+    if (max_batches > 0 && (int64_t)max_batches * t->batch < n)
+        n = (int64_t)max_batches * t->batch;
+    *out = malloc((size_t)(n > 0 ? n : 1) * sizeof **out);
+    if (!*out)
+        return ASGML_ERR(ASGML_ENOMEM, "asgml_step_features: out of memory");
+    for (int64_t i = 0; i < n; i++)
+        (*out)[i] = order ? (int32_t)order[i] : idx[i];
+    *n_out = n;
+    return ASGML_OK;
+}
+
+asgml_status asgml_step_features(asgml_step *s, const char *part, int max_batches,
+                                 asgml_feature_set *out)
+{
+    asgml_train *t;
+    asgml_feature_set *fs = out;
+    asgml_loader_config lc;
+    asgml_loader *ld = NULL;
+    model_shadow *sh = NULL;
+    float *x[ASGML_MAX_MODALITIES] = { 0 };
+    int32_t *list = NULL;
+    int64_t n = 0, pos = 0;
+    int D, done = 0;
+    asgml_status st;
+    memset(out, 0, sizeof *out);
+    CK(need_run(s, "asgml_step_features"));
+    t = s->train;
+    D = asgml_model_feature_dim(t->model);
+    CK(feature_indices(t, part, max_batches, &list, &n));
+    st = ASGML_OK;
+    {
+        fs->n = n;
+        fs->num_modalities = t->nmod;
+        fs->dim = D;
+        fs->labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *fs->labels);
+        fs->samples = malloc((size_t)(n > 0 ? n : 1) * sizeof *fs->samples);
+        if (!fs->labels || !fs->samples)
+            st = ASGML_ERR(ASGML_ENOMEM, "asgml_step_features: out of memory");
+    }
+    for (int m = 0; m < t->nmod && st == ASGML_OK; m++) {
+        fs->x[m] = malloc((size_t)(n > 0 ? n : 1) * (size_t)D * sizeof(float));
+        if (!fs->x[m])
+            st = ASGML_ERR(ASGML_ENOMEM, "asgml_step_features: out of memory");
+        else
+            st = alloc_dev(t, (size_t)t->batch * (size_t)t->per_sample[m] * sizeof(float),
+                           (void **)&x[m]);
+    }
+    /* a loader of its own (evaluation transforms, no thread) over the list
+     * in its order, and a shadow model: own activations, shared weights */
+    if (st == ASGML_OK && n > 0) {
+        train_loader_config(t, &lc, 0);
+        lc.part = part;
+        lc.indices = list;
+        lc.num_indices = n;
+        st = asgml_loader_create(t->store, &lc, &ld);
+    }
+    if (st == ASGML_OK && n > 0)
+        st = model_shadow_create(t->model, &sh);
+    if (st == ASGML_OK && n > 0)
+        st = asgml_loader_start_epoch(ld, 0);
+    while (st == ASGML_OK && n > 0) {
+        asgml_batch b;
+        const float *inputs[ASGML_MAX_MODALITIES];
+        asgml_model *sm = model_shadow_model(sh);
+        st = asgml_loader_next(ld, &b, &done);
+        if (st != ASGML_OK || done)
+            break;
+        for (int m = 0; m < t->nmod && st == ASGML_OK; m++) {
+            st = OPS(t)->to_device(t->be, x[m], b.x[m],
+                                   (size_t)b.size * (size_t)t->per_sample[m] * sizeof(float));
+            inputs[m] = x[m];
+        }
+        if (st == ASGML_OK)
+            st = asgml_model_forward(sm, inputs, b.size, 0, NULL);
+        for (int m = 0; m < t->nmod && st == ASGML_OK; m++)
+            st = OPS(t)->to_host(t->be, fs->x[m] + pos * D, asgml_model_features(sm, m),
+                                 (size_t)b.size * (size_t)D * sizeof(float));
+        for (int i = 0; i < b.size; i++) {
+            fs->labels[pos + i] = b.labels[i];
+            fs->samples[pos + i] = b.samples[i];
+        }
+        pos += b.size;
+    }
+    if (st == ASGML_OK && pos != n)
+        st = ASGML_ERR(ASGML_EINTERNAL, "asgml_step_features: %lld of %lld samples served",
+                       (long long)pos, (long long)n);
+    model_shadow_free(sh);
+    asgml_loader_free(ld);
+    for (int m = 0; m < t->nmod; m++)
+        if (x[m])
+            OPS(t)->free(t->be, x[m]);
+    free(list);
+    if (st != ASGML_OK)
+        asgml_feature_set_free(fs);
+    return st;
+}
+
 void asgml_train_services_free(asgml_train *t)
 {
     for (int k = 0; k < NSLOTS; k++)

@@ -93,14 +93,15 @@ static asgml_status pick(const char *key, const char *v, const char *const *name
 
 static asgml_status read_model_config(asgml_train *t)
 {
-    static const char *const fusions[] = { "concat", "sum", "film", "gated" };
-    static const char *const unis[] = { "none", "split", "heads", "zero", "auto" };
+    static const char *const fusions[] = { "concat", "sum", "film", "gated", "none" };
+    static const char *const unis[] = { "none", "split", "heads", "zero", "auto", "shared" };
+    static const char *const fws[] = { "mean", "entropy" };
     static const char *const inits[] = { "xavier", "uniform" };
     asgml_config *c = t->cfg;
     asgml_model_config *mc = &t->mc;
     const char *s, *blocks;
     long width, fdim;
-    int fusion, uni, init;
+    int fusion, uni, init, fw, shared;
     double dropout;
     asgml_model_config_defaults(mc);
     mc->num_modalities = t->nmod;
@@ -117,8 +118,11 @@ static asgml_status read_model_config(asgml_train *t)
     CK(asgml_config_get_int(c, "model.feature-dim", 8 * width, &fdim));
     mc->feature_dim = (int)fdim;
     CK(asgml_config_get_string(c, "model.fusion", "concat", &s));
-    CK(pick("model.fusion", s, fusions, 4, &fusion));
+    CK(pick("model.fusion", s, fusions, 5, &fusion));
     mc->fusion = (asgml_fusion_kind)fusion;
+    CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
+    CK(pick("model.fusion-weights", s, fws, 2, &fw));
+    mc->fuse_weights = (asgml_fuse_weights)fw;
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
     CK(asgml_config_get_string(c, "model.head-init", "xavier", &s));
     CK(pick("model.head-init", s, inits, 2, &init));
@@ -128,13 +132,18 @@ static asgml_status read_model_config(asgml_train *t)
         return asgml_error(ASGML_EINVAL, "key 'model.dropout': %g is not in [0,1)", dropout);
     mc->dropout = (float)dropout;
     CK(asgml_config_get_string(c, "model.uni", "auto", &s));
-    CK(pick("model.uni", s, unis, 5, &uni));
+    CK(pick("model.uni", s, unis, 6, &uni));
+    /* shared; auto with fusion none: z from the shared head's u_m */
+    shared = uni == 5 || (uni == 4 && mc->fusion == ASGML_FUSION_NONE &&
+                          !(t->needs & ASGML_NEEDS_UNI_HEADS));
     CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
     if (t->nmod == 1)
         uni = ASGML_UNI_NONE;     /* the fused logits are the modality's logits */
     else if (uni == 4) {          /* auto: what the methods need, else split where it exists */
         if (t->needs & ASGML_NEEDS_UNI_HEADS)
             uni = ASGML_UNI_HEADS;
+        else if (t->needs & ASGML_NEEDS_UNI_ZERO)
+            uni = ASGML_UNI_ZERO;
         else if (t->needs & ASGML_NEEDS_UNI_SPLIT)
             uni = ASGML_UNI_SPLIT;
         else if (mc->fusion == ASGML_FUSION_CONCAT || mc->fusion == ASGML_FUSION_SUM)
@@ -144,11 +153,17 @@ static asgml_status read_model_config(asgml_train *t)
             mc->uni_detach = 1;
         }
     }
+    if (shared && t->nmod > 1) {   /* the configured uni-detach, not auto's film/gated default */
+        uni = ASGML_UNI_SHARED;
+        CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
+    }
     if ((t->needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=heads", t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs unimodal logits (model.uni=split "
                            "or heads)", t->method_spec);
+    if ((t->needs & ASGML_NEEDS_UNI_ZERO) && uni != ASGML_UNI_ZERO)
+        return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=zero", t->method_spec);
     mc->uni = (asgml_uni_kind)uni;
     CK(asgml_config_get_double(c, "model.uni-gamma", 1.0, &t->uni_gamma));
     mc->num_classes = asgml_store_num_classes(t->store);
@@ -392,7 +407,8 @@ static asgml_status setup(asgml_train *t)
         return asgml_error(ASGML_ENOMEM, "train: out of memory");
     for (int m = 0; m < t->nmod; m++) {
         t->step_info.modality_names[m] = t->mod_names[m];
-        t->uni_default[m] = t->mc.uni == ASGML_UNI_HEADS ? (float)t->uni_gamma : 0.0f;
+        t->uni_default[m] = t->mc.uni == ASGML_UNI_HEADS || t->mc.uni == ASGML_UNI_SHARED
+                            ? (float)t->uni_gamma : 0.0f;
     }
     t->best_epoch = -1;
     t->step_info.train = t;
