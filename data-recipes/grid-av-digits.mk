@@ -42,4 +42,7 @@ GRID_CELLS += $(call grid_cells,unimodal,$(SEEDS),unimodal.modality=audio|visual
 GRID_CELLS += $(call grid_cells,asgml-boost,$(SEEDS),asgml-boost.alpha=$(ALPHAS))
 GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
 
+# agm (asgml-methods(7), AGM): spec defaults (alpha 1.0, whole-run window).
+GRID_CELLS += $(call grid_cells,agm,$(SEEDS),)
+
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
