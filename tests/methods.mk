@@ -12,3 +12,5 @@ tests_test_agm_torch_SOURCES = tests/test-agm-torch.c tests/tap.h tests/h5fixtur
 tests_test_agm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-agm-torch
 EXTRA_DIST += tests/fixtures/make_agm_fixtures.py tests/fixtures/methods/agm.h5
+TESTS += tests/train-agm-resume.sh
+EXTRA_DIST += tests/train-agm-resume.sh
