@@ -42,4 +42,10 @@ GRID_CELLS += $(call grid_cells,unimodal,$(SEEDS),unimodal.modality=audio|visual
 GRID_CELLS += $(call grid_cells,asgml-boost,$(SEEDS),asgml-boost.alpha=$(ALPHAS))
 GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
 
+# arl (asgml-methods(7), ARL): its warm-up e_s = 5 of 100 epochs scaled to
+# the grid's EPOCHS = 6 leaves one warm-up epoch: arl.es=0 (0-based,
+# modulation from epoch 1); T, gamma and the clip keep their defaults.
+ARL_ES ?= 0
+GRID_CELLS += $(call grid_cells,arl,$(SEEDS),arl.es=$(ARL_ES))
+
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk

@@ -80,6 +80,8 @@ enum { ASGML_NEEDS_UNI_SPLIT = 1u, ASGML_NEEDS_UNI_HEADS = 2u, ASGML_SINGLE_MODA
 /* a validation split: the store's, else a seeded class-stratified hold-out
  * of the training split (data.val-fraction, data.val-seed) */
 enum { ASGML_NEEDS_VAL = 8u };
+/* u_m by the `zero` provider (model.uni=zero; auto resolves to it) */
+enum { ASGML_NEEDS_UNI_ZERO = 16u };
 
 typedef struct asgml_method_ops {
     const char *name;        /* "ogm-ge" */

@@ -556,6 +556,8 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
     else if (uni == 4) {
         if (needs & ASGML_NEEDS_UNI_HEADS)
             uni = ASGML_UNI_HEADS;
+        else if (needs & ASGML_NEEDS_UNI_ZERO)
+            uni = ASGML_UNI_ZERO;
         else if (needs & ASGML_NEEDS_UNI_SPLIT)
             uni = ASGML_UNI_SPLIT;
         else if (mc->fusion == ASGML_FUSION_CONCAT || mc->fusion == ASGML_FUSION_SUM)

@@ -135,6 +135,8 @@ static asgml_status read_model_config(asgml_train *t)
     else if (uni == 4) {          /* auto: what the methods need, else split where it exists */
         if (t->needs & ASGML_NEEDS_UNI_HEADS)
             uni = ASGML_UNI_HEADS;
+        else if (t->needs & ASGML_NEEDS_UNI_ZERO)
+            uni = ASGML_UNI_ZERO;
         else if (t->needs & ASGML_NEEDS_UNI_SPLIT)
             uni = ASGML_UNI_SPLIT;
         else if (mc->fusion == ASGML_FUSION_CONCAT || mc->fusion == ASGML_FUSION_SUM)
@@ -149,6 +151,8 @@ static asgml_status read_model_config(asgml_train *t)
     if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs unimodal logits (model.uni=split "
                            "or heads)", t->method_spec);
+    if ((t->needs & ASGML_NEEDS_UNI_ZERO) && uni != ASGML_UNI_ZERO)
+        return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=zero", t->method_spec);
     mc->uni = (asgml_uni_kind)uni;
     CK(asgml_config_get_double(c, "model.uni-gamma", 1.0, &t->uni_gamma));
     mc->num_classes = asgml_store_num_classes(t->store);
