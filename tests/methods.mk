@@ -7,3 +7,11 @@ tests_test_ogm_torch_SOURCES = tests/test-ogm-torch.c tests/tap.h tests/h5fixtur
 tests_test_ogm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-method-signals tests/test-probe tests/test-ogm-torch
 EXTRA_DIST += tests/fixtures/make_ogm_fixtures.py tests/fixtures/methods/ogm.h5
+# ARL against PyTorch (tests/fixtures/make_arl_fixtures.py), its e_s
+# boundary, and determinism + bit-exact resume of an arl run.
+check_PROGRAMS += tests/test-arl-torch
+tests_test_arl_torch_SOURCES = tests/test-arl-torch.c tests/tap.h tests/h5fixture.h
+tests_test_arl_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-arl-torch tests/arl-determinism.sh
+EXTRA_DIST += tests/fixtures/make_arl_fixtures.py tests/fixtures/methods/arl.h5 \
+	tests/arl-determinism.sh
