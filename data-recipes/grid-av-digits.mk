@@ -13,7 +13,7 @@
 # main-table cell) and asgml-freq with tau-max 2 and 3 (the default 8 is the
 # main-table cell; with two modalities and tau-base 2 the period never
 # exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
-# 40 + 10 + 10 = 60 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 + 5 (arl) = 65 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
