@@ -14,6 +14,7 @@
 # main-table cell; with two modalities and tau-base 2 the period never
 # exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
 # 40 + 10 + 10 = 60 cells, plus agm x SEEDS (65).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 + 5 (arl) = 65 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
@@ -44,5 +45,10 @@ GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
 
 # agm (asgml-methods(7), AGM): spec defaults (alpha 1.0, whole-run window).
 GRID_CELLS += $(call grid_cells,agm,$(SEEDS),)
+# arl (asgml-methods(7), ARL): its warm-up e_s = 5 of 100 epochs scaled to
+# the grid's EPOCHS = 6 leaves one warm-up epoch: arl.es=0 (0-based,
+# modulation from epoch 1); T, gamma and the clip keep their defaults.
+ARL_ES ?= 0
+GRID_CELLS += $(call grid_cells,arl,$(SEEDS),arl.es=$(ARL_ES))
 
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk

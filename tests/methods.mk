@@ -14,3 +14,11 @@ TESTS += tests/test-agm-torch
 EXTRA_DIST += tests/fixtures/make_agm_fixtures.py tests/fixtures/methods/agm.h5
 TESTS += tests/train-agm-resume.sh
 EXTRA_DIST += tests/train-agm-resume.sh
+# ARL against PyTorch (tests/fixtures/make_arl_fixtures.py), its e_s
+# boundary, and determinism + bit-exact resume of an arl run.
+check_PROGRAMS += tests/test-arl-torch
+tests_test_arl_torch_SOURCES = tests/test-arl-torch.c tests/tap.h tests/h5fixture.h
+tests_test_arl_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-arl-torch tests/arl-determinism.sh
+EXTRA_DIST += tests/fixtures/make_arl_fixtures.py tests/fixtures/methods/arl.h5 \
+	tests/arl-determinism.sh

@@ -14,6 +14,7 @@ extern const asgml_method_ops asgml_method_asgml_freq;
 extern const asgml_method_ops asgml_method_asgml_stale;
 extern const asgml_method_ops asgml_method_asgml_boost;
 extern const asgml_method_ops asgml_method_agm;
+extern const asgml_method_ops asgml_method_arl;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -23,6 +24,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_asgml_stale,
     &asgml_method_asgml_boost,
     &asgml_method_agm,
+    &asgml_method_arl,
 };
 
 int asgml_method_count(void)
