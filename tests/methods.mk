@@ -7,6 +7,11 @@ tests_test_ogm_torch_SOURCES = tests/test-ogm-torch.c tests/tap.h tests/h5fixtur
 tests_test_ogm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-method-signals tests/test-probe tests/test-ogm-torch
 EXTRA_DIST += tests/fixtures/make_ogm_fixtures.py tests/fixtures/methods/ogm.h5
-# mmpareto: reproducible runs and bit-exact resume
+# mmpareto: min-norm solver, steps against PyTorch (make_mmpareto_fixtures.py)
+check_PROGRAMS += tests/test-mmpareto-torch
+tests_test_mmpareto_torch_SOURCES = tests/test-mmpareto-torch.c tests/tap.h tests/h5fixture.h
+tests_test_mmpareto_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-mmpareto-torch
+EXTRA_DIST += tests/fixtures/make_mmpareto_fixtures.py tests/fixtures/methods/mmpareto.h5
 TESTS += tests/mmpareto-determinism.sh
 EXTRA_DIST += tests/mmpareto-determinism.sh
