@@ -15,6 +15,7 @@
 # exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
 # 40 + 10 + 10 = 60 cells, plus agm x SEEDS (65).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # 40 + 10 + 10 + 5 (arl) = 65 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 = 60 cells, plus 5 mmpareto cells (below).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
@@ -42,6 +43,8 @@ GRID_CELLS = $(call grid_cells,baseline ogm-ge asgml-freq asgml-stale asgml-boos
 GRID_CELLS += $(call grid_cells,unimodal,$(SEEDS),unimodal.modality=audio|visual)
 GRID_CELLS += $(call grid_cells,asgml-boost,$(SEEDS),asgml-boost.alpha=$(ALPHAS))
 GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
+# MMPareto (asgml-methods(7), MMPARETO), defaults (gamma 1.5, norm code): 5 cells
+GRID_CELLS += $(call grid_cells,mmpareto,$(SEEDS),)
 
 # agm (asgml-methods(7), AGM): spec defaults (alpha 1.0, whole-run window).
 GRID_CELLS += $(call grid_cells,agm,$(SEEDS),)

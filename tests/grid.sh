@@ -15,7 +15,7 @@ src=$(cd "$top_srcdir" && pwd)
 build=$(cd "$top_builddir" && pwd)
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
-plan 25
+plan 26
 
 "$build/tests/probe-mkstore" "$t/toy.h5" 96 || { echo "Bail out! probe-mkstore failed"; exit 1; }
 cat >"$t/toy.mk" <<EOF
@@ -104,7 +104,14 @@ fi
 
 # the shipped grids expand to their documented cells (no training)
 ncells=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list 2>/dev/null | wc -l)
-check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds + comparison methods x 5 seeds = $ncells" test "$ncells" -eq GRIDCELLS
+check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds + COMPARISON x 5 seeds = $ncells" test "$ncells" -eq GRIDCELLS
+"$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/cells" 2>/dev/null
+bad=
+for m in COMPARISON_METHODS; do
+    n=$(grep -c "/${m}_seed-[1-5]\$" "$t/cells")
+    [ "$n" -eq 5 ] || bad="$bad $m:$n"
+done
+check "grid-av-digits: each comparison method x 5 seeds (wrong:${bad:- none})" test -z "$bad"
 "$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/av" 2>/dev/null
 check "grid-av-digits: unimodal per modality, boost alpha sweep" \
     sh -c "grep -q '/unimodal_unimodal.modality-visual_seed-5\$' '$t/av' && grep -q '/asgml-boost_asgml-boost.alpha-0.25_seed-1\$' '$t/av'"

@@ -22,3 +22,11 @@ tests_test_arl_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-arl-torch tests/arl-determinism.sh
 EXTRA_DIST += tests/fixtures/make_arl_fixtures.py tests/fixtures/methods/arl.h5 \
 	tests/arl-determinism.sh
+# mmpareto: min-norm solver, steps against PyTorch (make_mmpareto_fixtures.py)
+check_PROGRAMS += tests/test-mmpareto-torch
+tests_test_mmpareto_torch_SOURCES = tests/test-mmpareto-torch.c tests/tap.h tests/h5fixture.h
+tests_test_mmpareto_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-mmpareto-torch
+EXTRA_DIST += tests/fixtures/make_mmpareto_fixtures.py tests/fixtures/methods/mmpareto.h5
+TESTS += tests/mmpareto-determinism.sh
+EXTRA_DIST += tests/mmpareto-determinism.sh

@@ -15,6 +15,7 @@ extern const asgml_method_ops asgml_method_asgml_stale;
 extern const asgml_method_ops asgml_method_asgml_boost;
 extern const asgml_method_ops asgml_method_agm;
 extern const asgml_method_ops asgml_method_arl;
+extern const asgml_method_ops asgml_method_mmpareto;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -25,6 +26,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_asgml_boost,
     &asgml_method_agm,
     &asgml_method_arl,
+    &asgml_method_mmpareto,
 };
 
 int asgml_method_count(void)

@@ -13,3 +13,4 @@ libasgml_la_SOURCES += libcommon/methods/method_registry.c libcommon/methods/met
 	libcommon/methods/probe_set.c libcommon/methods/probe_set.h libcommon/methods/probe.c
 libasgml_la_SOURCES += libcommon/methods/method_agm.c libcommon/methods/method_agm.h
 libasgml_la_SOURCES += libcommon/methods/method_arl.c libcommon/methods/method_arl.h
+libasgml_la_SOURCES += libcommon/methods/method_mmpareto.c libcommon/methods/method_mmpareto.h
