@@ -7,3 +7,6 @@ tests_test_ogm_torch_SOURCES = tests/test-ogm-torch.c tests/tap.h tests/h5fixtur
 tests_test_ogm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-method-signals tests/test-probe tests/test-ogm-torch
 EXTRA_DIST += tests/fixtures/make_ogm_fixtures.py tests/fixtures/methods/ogm.h5
+check_PROGRAMS += tests/test-opm
+tests_test_opm_SOURCES = tests/test-opm.c tests/tap.h
+TESTS += tests/test-opm

@@ -250,8 +250,8 @@ static asgml_status opm_before_backward(void *state, asgml_step *s)
 
     if (s->epoch > st->warmup) {
         const float *forced = NULL;
-        if (forced_masks && forced_used < forced_steps && forced_n == N && forced_b == B)
-            forced = forced_masks + (size_t)forced_used * (size_t)N * (size_t)B;
+        if (forced_masks && forced_used < forced_steps && forced_n == N && forced_b >= B)
+            forced = forced_masks + (size_t)forced_used * (size_t)N * (size_t)forced_b;
         uint64_t off = *s->noise_offset;
         *s->noise_offset += 1 + (uint64_t)N * (uint64_t)B;
         /* Modality_drop.execute_drop: execute if U >= 1 - p_exe */
@@ -279,7 +279,7 @@ static asgml_status opm_before_backward(void *state, asgml_step *s)
                     return asgml_error(ASGML_ENOMEM, "opm: no feature mask buffer");
                 }
                 for (int i = 0; i < B; i++) {
-                    float mk = forced ? forced[(size_t)m * B + i]
+                    float mk = forced ? forced[(size_t)m * forced_b + i]
                                       : (float)(asgml_philox_uniform(s->seed, off,
                                                                      1 + (int64_t)m * B + i) <
                                                 1.0 - q[m]);

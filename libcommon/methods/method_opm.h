@@ -13,8 +13,8 @@ void asgml_opm_drop_probs(int n, const double *s, double q_base, double lambda, 
                           double *q);
 
 /* Test-only: the next executed drops use these masks instead of drawing them
- * (host, (N, B) row-major per modality, 0/1), `steps` consecutive executed
- * steps; masks NULL ends it.  The execution draw U is then also forced to
+ * (host, (steps, N, batch), 0/1; a smaller batch uses its first B
+ * columns), `steps` consecutive executed steps; masks NULL ends it.  The execution draw U is then also forced to
  * "execute".  Not for production use. */
 void asgml_opm_force_masks(const float *masks, int n, int batch, int steps);
 
