@@ -10,3 +10,5 @@ EXTRA_DIST += tests/fixtures/make_ogm_fixtures.py tests/fixtures/methods/ogm.h5
 check_PROGRAMS += tests/test-opm
 tests_test_opm_SOURCES = tests/test-opm.c tests/tap.h
 TESTS += tests/test-opm
+TESTS += tests/train-determinism-opm.sh
+EXTRA_DIST += tests/train-determinism-opm.sh
