@@ -13,7 +13,7 @@
 # main-table cell) and asgml-freq with tau-max 2 and 3 (the default 8 is the
 # main-table cell; with two modalities and tau-base 2 the period never
 # exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
-# 40 + 10 + 10 = 60 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 = 60 cells, + 10 for opm and opm+ogm-ge.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
@@ -41,5 +41,8 @@ GRID_CELLS = $(call grid_cells,baseline ogm-ge asgml-freq asgml-stale asgml-boos
 GRID_CELLS += $(call grid_cells,unimodal,$(SEEDS),unimodal.modality=audio|visual)
 GRID_CELLS += $(call grid_cells,asgml-boost,$(SEEDS),asgml-boost.alpha=$(ALPHAS))
 GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
+# opm, opm+ogm-ge: the paper's warm-up of 5 of 100 epochs scales to 0 of 6
+# (opm.warmup=0: drops from epoch 1 on; OGM in opm+ogm-ge then from epoch 1).
+GRID_CELLS += $(call grid_cells,opm opm+ogm-ge,$(SEEDS),opm.warmup=0)
 
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk

@@ -104,7 +104,7 @@ fi
 
 # the shipped grids expand to their documented cells (no training)
 ncells=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list 2>/dev/null | wc -l)
-check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds = $ncells" test "$ncells" -eq 60
+check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds = $ncells" test "$ncells" -eq $((60 + 10))  # + opm, opm+ogm-ge
 "$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/av" 2>/dev/null
 check "grid-av-digits: unimodal per modality, boost alpha sweep" \
     sh -c "grep -q '/unimodal_unimodal.modality-visual_seed-5\$' '$t/av' && grep -q '/asgml-boost_asgml-boost.alpha-0.25_seed-1\$' '$t/av'"
