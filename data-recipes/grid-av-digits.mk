@@ -16,6 +16,7 @@
 # 40 + 10 + 10 = 60 cells, plus agm x SEEDS (65).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # 40 + 10 + 10 + 5 (arl) = 65 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # 40 + 10 + 10 = 60 cells, plus 5 mmpareto cells (below).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 = 60 cells, + 10 for opm and opm+ogm-ge.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
 # Model and budget (sized so the whole grid runs in under an hour on 2
@@ -53,5 +54,8 @@ GRID_CELLS += $(call grid_cells,agm,$(SEEDS),)
 # modulation from epoch 1); T, gamma and the clip keep their defaults.
 ARL_ES ?= 0
 GRID_CELLS += $(call grid_cells,arl,$(SEEDS),arl.es=$(ARL_ES))
+# opm, opm+ogm-ge: the paper's warm-up of 5 of 100 epochs scales to 0 of 6
+# (opm.warmup=0: drops from epoch 1 on; OGM in opm+ogm-ge then from epoch 1).
+GRID_CELLS += $(call grid_cells,opm opm+ogm-ge,$(SEEDS),opm.warmup=0)
 
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk

@@ -16,6 +16,7 @@ extern const asgml_method_ops asgml_method_asgml_boost;
 extern const asgml_method_ops asgml_method_agm;
 extern const asgml_method_ops asgml_method_arl;
 extern const asgml_method_ops asgml_method_mmpareto;
+extern const asgml_method_ops asgml_method_opm;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -27,6 +28,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_agm,
     &asgml_method_arl,
     &asgml_method_mmpareto,
+    &asgml_method_opm,
 };
 
 int asgml_method_count(void)
