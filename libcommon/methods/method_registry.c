@@ -13,6 +13,7 @@ extern const asgml_method_ops asgml_method_ogm_ge;
 extern const asgml_method_ops asgml_method_asgml_freq;
 extern const asgml_method_ops asgml_method_asgml_stale;
 extern const asgml_method_ops asgml_method_asgml_boost;
+extern const asgml_method_ops asgml_method_pmr;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -21,6 +22,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_asgml_freq,
     &asgml_method_asgml_stale,
     &asgml_method_asgml_boost,
+    &asgml_method_pmr,
 };
 
 int asgml_method_count(void)

@@ -11,3 +11,4 @@ libasgml_la_SOURCES += libcommon/methods/method_registry.c libcommon/methods/met
 	libcommon/methods/signals.c libcommon/methods/signals.h \
 	libcommon/methods/v1_schedule.c libcommon/methods/v1_schedule.h \
 	libcommon/methods/probe_set.c libcommon/methods/probe_set.h libcommon/methods/probe.c
+libasgml_la_SOURCES += libcommon/methods/method_pmr.c libcommon/methods/method_pmr.h

@@ -57,6 +57,7 @@ struct asgml_model {
     int batch, training;               /* of the last forward */
     uint64_t dropout_seed, dropout_offset;
     const float *feat_mask[ASGML_MAX_MODALITIES];  /* (B, D) or NULL (model_ops.c) */
+    const float *feat_grad[ASGML_MAX_MODALITIES];  /* (B, D) extra dL/df_m or NULL (model_ops.c) */
 };
 
 /* model.c: resolve m's layers against other arrays of the same layout */
