@@ -43,3 +43,8 @@ GRID_CELLS += $(call grid_cells,asgml-boost,$(SEEDS),asgml-boost.alpha=$(ALPHAS)
 GRID_CELLS += $(call grid_cells,asgml-freq,$(SEEDS),asgml.tau-max=$(TAU_MAXES))
 
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
+
+# pmr: the official CREMA-D window [0, 70] of 100 epochs (the LR step) is
+# scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
+PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
+GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
