@@ -3,14 +3,15 @@
 # per-step signals are logged, two runs with the same seed give byte-identical
 # logs and checkpoints (prototypes included), a run stopped after epoch 1 and
 # resumed ends identical to the uninterrupted one, and the prototype term
-# changes the weights (alpha 2 vs alpha 0).
+# changes the weights (alpha 2 vs alpha 0); a model without exactly two
+# modalities is a configuration error.
 . "$top_srcdir/tests/lib.sh"
 command -v h5diff >/dev/null 2>&1 || skip_all "h5diff not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 12
+plan 13
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -42,4 +43,6 @@ if h5diff -q "$d/a/ckpt/last.h5" "$d/z/ckpt/last.h5" /params /params >/dev/null 
 else
     pass "the prototype term changes the weights"
 fi
+check_exit 2 "one modality is a configuration error (exit 2)" \
+    $train $args --set data.modalities=audio --out "$d/one"
 done_testing
