@@ -59,3 +59,8 @@ GRID_CELLS += $(call grid_cells,arl,$(SEEDS),arl.es=$(ARL_ES))
 GRID_CELLS += $(call grid_cells,opm opm+ogm-ge,$(SEEDS),opm.warmup=0)
 
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
+
+# pmr: the official CREMA-D window [0, 70] of 100 epochs (the LR step) is
+# scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
+PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
+GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))

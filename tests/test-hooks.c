@@ -32,8 +32,13 @@
 
 enum {
     M_PLAIN, M_EXTRA, M_FSCALE, M_FEATSCALE, M_TERMS, M_JOINT, M_SUB, M_LR, M_MASK1, M_MASK0,
-    M_VAL, M_COPY, M_NOCOPY
+    M_VAL, M_COPY, M_NOCOPY, M_FGRAD
 };
+
+/* M_FGRAD: asgml_step_feature_grad / asgml_step_train_features */
+static int g_feat_same = -1, g_feat_main_same = -1, g_feat_batches;
+static double g_feat_sum[2];
+
 
 static int g_mode;
 static char g_dir[256], g_store[320], g_out[400];
@@ -176,6 +181,44 @@ static asgml_status check_extra(asgml_step *s)
     return asgml_model_zero_grad(s->model);   /* the step goes on as usual */
 }
 
+static asgml_status feat_acc(void *ctx, int B, const int32_t *labels, const float *const *feat)
+{
+    int D = *(int *)ctx, k = g_feat_batches++ & 1;
+    (void)labels;
+    for (int64_t i = 0; i < (int64_t)B * D; i++)
+        g_feat_sum[k] += feat[0][i] + 2.0 * feat[1][i];
+    return ASGML_OK;
+}
+
+/* only an extra dL/df_0 = 1/B: the gradient reaches encoder 0 and nothing
+ * else; two feature passes over the same stream and epoch agree, and the
+ * main forward's features survive them */
+#define TRY(x) do { asgml_status st_ = (x); if (st_ != ASGML_OK) return st_; } while (0)
+static asgml_status check_fgrad(asgml_step *s)
+{
+    int D = asgml_model_feature_dim(s->model), B = s->batch_size;
+    float *before = host(s->be, asgml_model_features(s->model, 0), (int64_t)B * D), *after;
+    float *g = asgml_step_feature_grad(s, 0), *ones = malloc((size_t)B * D * sizeof *ones);
+    for (int64_t i = 0; i < (int64_t)B * D; i++)
+        ones[i] = 1.0f / (float)B;
+    TRY(s->be->ops->to_device(s->be, g, ones, (size_t)B * D * sizeof(float)));
+    free(ones);
+    s->fused_weight = 0.0f;
+    for (int m = 0; m < s->num_modalities; m++)
+        s->uni_weight[m] = 0.0f;
+    g_feat_sum[0] = g_feat_sum[1] = 0;
+    g_feat_batches = 0;
+    TRY(asgml_step_train_features(s, 7, 3, 2, feat_acc, &D));
+    g_feat_batches = 1;
+    TRY(asgml_step_train_features(s, 7, 3, 2, feat_acc, &D));
+    g_feat_same = g_feat_batches == 3 && g_feat_sum[0] == g_feat_sum[1] && g_feat_sum[0] != 0;
+    after = host(s->be, asgml_model_features(s->model, 0), (int64_t)B * D);
+    g_feat_main_same = maxdiff(before, after, (int64_t)B * D, 1.0) == 0.0;
+    free(before);
+    free(after);
+    return ASGML_OK;
+}
+
 static asgml_status t_before_backward(void *state, asgml_step *s)
 {
     (void)state;
@@ -190,6 +233,10 @@ static asgml_status t_before_backward(void *state, asgml_step *s)
     case M_FEATSCALE: s->feature_grad_scale[1] = 0.5f; break;
     case M_TERMS: s->separate_terms = 1; /* fall through */
     case M_JOINT: s->uni_weight[0] = s->uni_weight[1] = 1.0f; break;
+    case M_FGRAD:
+        if (s->step == 0)
+            return check_fgrad(s);
+        break;
     case M_VAL:
         for (int i = 0; i < s->batch_size && g_nseen < 200; i++)
             g_seen[g_nseen++] = s->samples[i];
@@ -721,6 +768,23 @@ int main(void)
         free(with);
         free(without);
     }
+
+    /* extra feature gradient and inference-mode training features (pmr) */
+    train("t-hooks", M_FGRAD, NULL);
+    if (g_grad) {
+        double n[ASGML_GROUP_HEADS + 1] = { 0 };
+        for (int k = 0; k <= ASGML_GROUP_HEADS; k++)
+            for (int64_t i = 0; i < g_cnt[k]; i++)
+                n[k] += fabs(g_grad[g_off[k] + i]);
+        ok(n[0] > 0 && n[1] == 0 && n[ASGML_GROUP_FUSION] == 0 && n[ASGML_GROUP_HEADS] == 0,
+           "asgml_step_feature_grad: an extra dL/df_0 reaches encoder 0 only (%g, %g, %g)",
+           n[0], n[1], n[ASGML_GROUP_FUSION]);
+    } else {
+        ok(0, "asgml_step_feature_grad: an extra dL/df_0 reaches encoder 0 only");
+    }
+    ok(g_feat_same == 1, "asgml_step_train_features: 2 batches, the same stream and epoch give "
+       "the same features");
+    ok(g_feat_main_same == 1, "asgml_step_train_features leaves the main forward's features");
 
     free(plain);
     free(plain1);

@@ -52,6 +52,12 @@ asgml_status asgml_model_reinit_group(asgml_model *m, int group, uint64_t seed);
  * encoder, so the fusion, the unimodal logits and the backward pass (dL/df_m
  * (.) mask reaches the encoder) all see the masked feature.  Not owned. */
 asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *mask);
+/* Extra gradient dL/df_m (B, D) of modality mod (backend memory; NULL =
+ * none) for the following backward passes (until set to NULL): added to
+ * what the fusion and heads send back, before encoder m's backward (and
+ * before the feature mask), so a loss term on f_m alone reaches encoder m
+ * only.  Not owned. */
+asgml_status asgml_model_set_feature_grad(asgml_model *m, int mod, const float *dfeat);
 /* grad_group *= s */
 asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s);
 
@@ -99,6 +105,26 @@ asgml_status asgml_step_set_group_lr_mult(asgml_step *s, int group, double mult)
 /* (B_max, D) backend buffer for modality mod's feature mask, enabled for the
  * forward passes of this step only; fill it in before_forward (H0). */
 float *asgml_step_feature_mask(asgml_step *s, int mod);
+
+/* (B_max, D) backend buffer for an extra gradient dL/df_m of this step's
+ * main forward (f_m = asgml_model_features), zero when returned; fill it in
+ * before_backward (H1).  The loop adds it before encoder m's backward in the
+ * main backward of this step only (with separate_terms: in term 0, the fused
+ * term); extra passes never see it.  The step's "loss" does not include the
+ * method's term: the method logs it. */
+float *asgml_step_feature_grad(asgml_step *s, int mod);
+/* Features of training batches in inference mode (BN running statistics,
+ * no dropout, no gradient): the first nbatches batches (all when <= 0) of
+ * epoch `epoch` of a shuffled, augmented training loader with its own order
+ * stream `stream` (the main loader, model activations of the current batch
+ * and random streams are untouched).  fn gets, per batch, B, the labels
+ * (host, B) and feat[m] (host, (B, D)) of every modality. */
+typedef asgml_status (*asgml_feature_fn)(void *ctx, int batch_size, const int32_t *labels,
+                                         const float *const *feat);
+asgml_status asgml_step_train_features(asgml_step *s, uint64_t stream, int epoch, int nbatches,
+                                       asgml_feature_fn fn, void *ctx);
+/* Number of batches per epoch of the training loader. */
+int asgml_step_train_batches(asgml_step *s);
 
 /* A copy of the model and optimiser state, trained for whole epochs on the
  * training split (its own loader order stream and dropout stream, its own

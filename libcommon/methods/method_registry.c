@@ -17,6 +17,7 @@ extern const asgml_method_ops asgml_method_agm;
 extern const asgml_method_ops asgml_method_arl;
 extern const asgml_method_ops asgml_method_mmpareto;
 extern const asgml_method_ops asgml_method_opm;
+extern const asgml_method_ops asgml_method_pmr;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -29,6 +30,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_arl,
     &asgml_method_mmpareto,
     &asgml_method_opm,
+    &asgml_method_pmr,
 };
 
 int asgml_method_count(void)

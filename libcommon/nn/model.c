@@ -404,6 +404,8 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
             else
                 CK(be->ops->axpy(be, bd, 1.0f, e->dfin, e->dfeat));
         }
+        if (m->feat_grad[i])    /* asgml_model_set_feature_grad: a term on f_m alone */
+            CK(be->ops->axpy(be, bd, 1.0f, m->feat_grad[i], e->dfeat));
         CK(model_mask_features(m, i, bd, e->dfeat));
         if (e->cfg.kind == ASGML_ENC_RESNET18)
             CK(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));

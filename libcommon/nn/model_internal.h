@@ -59,6 +59,7 @@ struct asgml_model {
     const float *feat_mask[ASGML_MAX_MODALITIES];  /* (B, D) or NULL (model_ops.c) */
     float fuse_lambda[ASGML_MAX_MODALITIES];       /* fusion none: fixed lambda (1/N) */
     asgml_model *lambda_src;                       /* shadows: read the source's */
+    const float *feat_grad[ASGML_MAX_MODALITIES];  /* (B, D) extra dL/df_m or NULL (model_ops.c) */
 };
 
 /* model.c: resolve m's layers against other arrays of the same layout */

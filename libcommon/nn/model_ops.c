@@ -122,6 +122,14 @@ asgml_status asgml_model_set_feature_mask(asgml_model *m, int mod, const float *
     return ASGML_OK;
 }
 
+asgml_status asgml_model_set_feature_grad(asgml_model *m, int mod, const float *dfeat)
+{
+    if (mod < 0 || mod >= m->n)
+        return ASGML_ERR(ASGML_EINVAL, "no modality %d", mod);
+    m->feat_grad[mod] = dfeat;
+    return ASGML_OK;
+}
+
 asgml_status asgml_model_scale_group_grad(asgml_model *m, int group, float s)
 {
     int64_t off, cnt;

@@ -182,6 +182,34 @@ asgml_status asgml_train_services_end_step(asgml_train *t)
         if (t->fmask_on >> m & 1)
             CK(asgml_model_set_feature_mask(t->model, m, NULL));
     t->fmask_on = 0;
+    t->fgrad_on = 0;
+    return ASGML_OK;
+}
+
+/* ---- extra feature gradients ------------------------------------------------------- */
+
+float *asgml_step_feature_grad(asgml_step *s, int mod)
+{
+    asgml_train *t;
+    size_t bytes;
+    if (!s || !s->train || mod < 0 || mod >= s->train->nmod)
+        return NULL;
+    t = s->train;
+    bytes = (size_t)t->batch * (size_t)asgml_model_feature_dim(t->model) * sizeof(float);
+    if (!t->fgrad[mod] && alloc_dev(t, bytes, (void **)&t->fgrad[mod]) != ASGML_OK)
+        return NULL;
+    if (!(t->fgrad_on >> mod & 1)) {
+        if (OPS(t)->fill(t->be, (int64_t)(bytes / sizeof(float)), 0.0f, t->fgrad[mod]) != ASGML_OK)
+            return NULL;
+        t->fgrad_on |= 1 << mod;
+    }
+    return t->fgrad[mod];
+}
+
+asgml_status asgml_train_clear_feature_grad(asgml_train *t)
+{
+    for (int m = 0; m < t->nmod && t->fgrad_on; m++)
+        CK(asgml_model_set_feature_grad(t->model, m, NULL));
     return ASGML_OK;
 }
 
@@ -333,6 +361,70 @@ asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
             CK(asgml_optim_step(c->optim, NULL));
         }
         c->epochs_done++;
+    }
+    return ASGML_OK;
+}
+
+/* ---- features of training batches -------------------------------------------------- */
+
+#define FEAT_TAG 0x6665617400000000ull   /* "feat": order stream of asgml_step_train_features */
+
+int asgml_step_train_batches(asgml_step *s)
+{
+    return s && s->train ? asgml_loader_num_batches(s->train->train_ld) : 0;
+}
+
+asgml_status asgml_step_train_features(asgml_step *s, uint64_t stream, int epoch, int nbatches,
+                                       asgml_feature_fn fn, void *ctx)
+{
+    asgml_train *t;
+    asgml_model *sm;
+    int D, done = 0;
+    CK(need_run(s, "asgml_step_train_features"));
+    t = s->train;
+    D = asgml_model_feature_dim(t->model);
+    if (t->feat_ld && t->feat_stream != stream) {
+        asgml_loader_free(t->feat_ld);
+        t->feat_ld = NULL;
+    }
+    if (!t->feat_ld) {
+        asgml_loader_config lc;
+        train_loader_config(t, &lc, 1);
+        lc.seed = t->seed ^ (FEAT_TAG + stream);
+        CK(asgml_loader_create(t->store, &lc, &t->feat_ld));
+        t->feat_stream = stream;
+    }
+    if (!t->feat_shadow)
+        CK(model_shadow_create(t->model, &t->feat_shadow));
+    sm = model_shadow_model(t->feat_shadow);
+    for (int m = 0; m < t->nmod; m++) {
+        if (!t->feat_x[m])
+            CK(alloc_dev(t, (size_t)t->batch * (size_t)t->per_sample[m] * sizeof(float),
+                         (void **)&t->feat_x[m]));
+        if (!t->feat_host[m] &&
+            !(t->feat_host[m] = malloc((size_t)t->batch * (size_t)D * sizeof(float))))
+            return ASGML_ERR(ASGML_ENOMEM, "out of memory");
+    }
+    CK(asgml_loader_start_epoch(t->feat_ld, epoch));
+    for (int i = 0; nbatches <= 0 || i < nbatches; i++) {
+        asgml_batch b;
+        const float *inputs[ASGML_MAX_MODALITIES];
+        const float *feat[ASGML_MAX_MODALITIES];
+        CK(asgml_loader_next(t->feat_ld, &b, &done));
+        if (done)
+            break;
+        for (int m = 0; m < t->nmod; m++) {
+            CK(OPS(t)->to_device(t->be, t->feat_x[m], b.x[m],
+                                 (size_t)b.size * (size_t)t->per_sample[m] * sizeof(float)));
+            inputs[m] = t->feat_x[m];
+        }
+        CK(asgml_model_forward(sm, inputs, b.size, 0, NULL));
+        for (int m = 0; m < t->nmod; m++) {
+            CK(OPS(t)->to_host(t->be, t->feat_host[m], asgml_model_features(sm, m),
+                               (size_t)b.size * (size_t)D * sizeof(float)));
+            feat[m] = t->feat_host[m];
+        }
+        CK(fn(ctx, b.size, b.labels, feat));
     }
     return ASGML_OK;
 }
@@ -508,7 +600,14 @@ void asgml_train_services_free(asgml_train *t)
         for (int k = 0; k <= ASGML_MAX_MODALITIES; k++)
             if (t->term_buf[k]) OPS(t)->free(t->be, t->term_buf[k]);
         if (t->pre_grad) OPS(t)->free(t->be, t->pre_grad);
+        for (int m = 0; m < ASGML_MAX_MODALITIES; m++) {
+            if (t->fgrad[m]) OPS(t)->free(t->be, t->fgrad[m]);
+            if (t->feat_x[m]) OPS(t)->free(t->be, t->feat_x[m]);
+            free(t->feat_host[m]);
+        }
     }
+    model_shadow_free(t->feat_shadow);
+    asgml_loader_free(t->feat_ld);
     asgml_loader_free(t->train_eval_ld);
     free(t->hold_train);
     free(t->hold_val);

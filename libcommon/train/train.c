@@ -577,8 +577,13 @@ static asgml_status backward_terms(asgml_train *t, const float *const *duni)
     int scaled = 0;
     for (int m = 0; m < t->nmod; m++)
         scaled |= s->feature_grad_scale[m] != 1.0f;
-    if (!s->separate_terms && !scaled)
-        return asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active);
+    for (int m = 0; m < t->nmod && t->fgrad_on; m++)   /* asgml_step_feature_grad */
+        if (t->fgrad_on >> m & 1)
+            CK(asgml_model_set_feature_grad(t->model, m, t->fgrad[m]));
+    if (!s->separate_terms && !scaled) {
+        CK(asgml_model_backward(t->model, t->dlogits, duni, s->encoder_active));
+        return asgml_train_clear_feature_grad(t);
+    }
     CK(asgml_train_term_buffers(t));
     CK(OPS(t)->copy(t->be, np, g, t->pre_grad));
     for (int k = 0; k <= (s->separate_terms ? t->nmod : 0); k++) {
@@ -592,6 +597,7 @@ static asgml_status backward_terms(asgml_train *t, const float *const *duni)
             one[k - 1] = duni[k - 1];
             CK(asgml_model_backward(t->model, NULL, one, s->encoder_active));
         }
+        CK(asgml_train_clear_feature_grad(t));   /* extra dL/df_m: term 0 only */
         for (int m = 0; m < t->nmod; m++)
             if (s->feature_grad_scale[m] != 1.0f)
                 CK(asgml_model_scale_group_grad(t->model, m, s->feature_grad_scale[m]));

@@ -81,6 +81,12 @@ struct asgml_train {
     long val_seed;
     asgml_loader *train_eval_ld;                  /* train split, sorted order */
     uint64_t ncopies;
+    float *fgrad[ASGML_MAX_MODALITIES];           /* (B, D) extra dL/df_m */
+    int fgrad_on;
+    asgml_loader *feat_ld;                        /* asgml_step_train_features */
+    model_shadow *feat_shadow;
+    uint64_t feat_stream;
+    float *feat_x[ASGML_MAX_MODALITIES], *feat_host[ASGML_MAX_MODALITIES];
 
     /* run directory */
     FILE *log;
@@ -101,6 +107,7 @@ asgml_status asgml_train_services_end_step(asgml_train *t);
 asgml_status asgml_train_apply_group_lr(asgml_train *t);
 void asgml_train_log_group_lr(asgml_train *t, asgml_log_record *r);
 asgml_status asgml_train_term_buffers(asgml_train *t);
+asgml_status asgml_train_clear_feature_grad(asgml_train *t);
 void asgml_train_services_free(asgml_train *t);
 /* validation.c */
 asgml_status asgml_train_make_holdout(asgml_train *t, const char *scheme);
