@@ -108,8 +108,8 @@ check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 s
 "$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/cells" 2>/dev/null
 bad=
 for m in agm arl_arl.es-0 mmpareto opm_opm.warmup-0 opm+ogm-ge_opm.warmup-0 pmr_pmr.end-4; do
-    n=$(grep -c "/${m}_seed-[1-5]\$" "$t/cells")
-    [ "$n" -eq 5 ] || bad="$bad $m:$n"
+    cnt=$(grep -c "/${m}_seed-[1-5]\$" "$t/cells")   # not n: lib.sh counts tests in n
+    [ "$cnt" -eq 5 ] || bad="$bad $m:$cnt"
 done
 check "grid-av-digits: each comparison method x 5 seeds (wrong:${bad:- none})" test -z "$bad"
 "$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/av" 2>/dev/null
