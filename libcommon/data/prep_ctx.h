@@ -1,0 +1,60 @@
+/* prep_ctx.h - the state of one asgml-prep run, shared by prep.c (the
+ * decoding pipeline) and prep_metadata.c (the store's metadata, splits and
+ * attributes).  Private to libasgml. */
+#ifndef ASGML_DATA_PREP_CTX_H
+#define ASGML_DATA_PREP_CTX_H
+
+#include <pthread.h>
+
+#include "data/decode.h"
+#include "data/manifest.h"
+#include "asgml/prep.h"
+#include "data/store_write.h"
+
+#define MAXM ASGML_MANIFEST_MAX_MOD
+
+/* ---- per-run context ------------------------------------------------------------ */
+
+typedef struct slot {
+    int ready;
+    char *err;                   /* NULL or the reason the sample is bad */
+    uint32_t flags;              /* ASGML_FLAG_* */
+    int mismatched;
+    void *data[MAXM];            /* spec (F,T) f32 | image (H,W[,C]) u8 | frames (n,H,W,C) u8 | seq (L,D) f32 */
+    void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
+    int64_t count[MAXM];         /* frames: n; seq: valid steps */
+    size_t cap[MAXM];            /* bytes allocated in data (frames grow) */
+} slot;
+
+typedef struct prep_ctx {
+    const asgml_prep_options *o;
+    asgml_manifest *m;
+    int64_t *cand;               /* (ncand,) manifest row indices to decode */
+    int64_t ncand;
+    char **mismatch_path;        /* (nrows,) replacement image or NULL */
+    int default_scheme;          /* index into m->schemes, -1 none */
+    /* shapes fixed before decoding */
+    int rate;                    /* Hz */
+    int64_t fit_len;             /* samples */
+    int spec_f, spec_t;
+    int img_h, img_w, img_c;
+    int seq_dim[MAXM];           /* D per seq modality */
+    int corrupt_img, corrupt_aud;
+    asgml_stft_params stft;
+    int use_fbank;               /* audio features: Kaldi fbank (spec_f = frames, spec_t = mel bins) */
+    asgml_fbank_params fbank;
+    /* ring */
+    slot *slots;
+    int nslots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_ready;
+    int64_t next, written;
+    int stop;
+} prep_ctx;
+
+/* Writes meta, splits and attributes for the kept samples kept[0..n)
+ * (prep_metadata.c). */
+asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64_t *kept, int64_t n,
+                                 const uint32_t *status, const uint8_t *mism, asgml_prep_result *res);
+
+#endif
