@@ -17,46 +17,15 @@
 #include "asgml/train.h"
 #include "methods/method_opm.h"
 #include "tap.h"
+#include "trainrun.h"
 
 static char g_dir[256], g_store[320], g_out[400];
 static int g_runs;
 
 static asgml_status train(const char *method, const char *const *sets)
 {
-    static const char *const defaults[] = {
-        "model.width=4", "data.batch-size=16", "train.epochs=1", "backend.threads=2",
-        "train.checkpoint-every=0", "optim.lr=0.05", NULL
-    };
-    asgml_config *c;
-    asgml_train *t = NULL;
-    asgml_train_options o;
-    asgml_run_status rs;
-    asgml_status st;
-    if ((st = asgml_config_create(&c)))
-        return st;
-    st = asgml_config_set(c, "method", method, "test");
-    for (int i = 0; sets && sets[i] && st == ASGML_OK; i++)
-        st = asgml_config_set_assignment(c, sets[i], "test");
-    for (int i = 0; defaults[i] && st == ASGML_OK; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s", defaults[i]);
-        *strchr(key, '=') = 0;
-        if (!asgml_config_is_set(c, key))
-            st = asgml_config_set_assignment(c, defaults[i], "test");
-    }
     snprintf(g_out, sizeof g_out, "%s/run%d", g_dir, g_runs++);
-    memset(&o, 0, sizeof o);
-    o.store_path = g_store;
-    o.out_dir = g_out;
-    if (st == ASGML_OK)
-        st = asgml_train_create(c, &o, &t);
-    if (st == ASGML_OK)
-        st = asgml_train_run(t, &rs);
-    if (st != ASGML_OK)
-        tap_diag("%s: %s", method, asgml_last_error());
-    asgml_train_free(t);
-    asgml_config_free(c);
-    return st;
+    return trainrun(g_store, g_out, 0, method, sets);
 }
 
 static char *slurp(const char *name)

@@ -6,11 +6,11 @@ tests_test_metrics_SOURCES = tests/test-metrics.c tests/tap.h
 tests_test_checkpoint_SOURCES = tests/test-checkpoint.c tests/tap.h
 # method services (asgml/hooks.h); uses tests/probe-mkstore
 check_PROGRAMS += tests/test-hooks
-tests_test_hooks_SOURCES = tests/test-hooks.c tests/tap.h
+tests_test_hooks_SOURCES = tests/test-hooks.c tests/tap.h tests/trainrun.h
 TESTS += tests/test-hooks
 # feature passes, the shared unimodal head, fusion none, ASGML_NEEDS_UNI_ZERO
 check_PROGRAMS += tests/test-svc
-tests_test_svc_SOURCES = tests/test-svc.c tests/tap.h
+tests_test_svc_SOURCES = tests/test-svc.c tests/tap.h tests/trainrun.h
 TESTS += tests/test-svc
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
