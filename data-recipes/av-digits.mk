@@ -1,6 +1,10 @@
 # av-digits.mk - AV-Digits (FSDD spoken digits + MNIST images) into two
 # asgml stores: a clean one and one whose visual modality is made weak.
 #
+# Data licences: FSDD (Z. Jackson et al.) is CC BY-SA 4.0, MNIST (Y. LeCun,
+# C. Cortes, C. J. C. Burges) CC BY-SA 3.0; the stores this recipe writes
+# are derived works under those terms (README, Licence).
+#
 # Usage (from the top of the build tree, or with ASGML_PREP pointing at the
 # tool):
 #     make -f data-recipes/av-digits.mk AVDIGITS=/path/to/av-digits OUT=stores
