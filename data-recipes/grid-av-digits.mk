@@ -64,3 +64,11 @@ include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
 # scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
 PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
 GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
+
+# inforeg (asgml-methods(7), INFOREG): spec defaults (beta 0.9, K 0.04,
+# paper variant), +5 cells.  Nothing to scale: the prime-learning-window
+# test compares the Fisher traces of the two epochs before each epoch, so
+# with 6 epochs it decides at epochs 2..5 as in a 50-epoch run from epoch 2
+# on.  The reference setup (SGD lr 2e-3, StepLR(30), 50 epochs) is not the
+# grid's: every cell shares the common setup above.
+GRID_CELLS += $(call grid_cells,inforeg,$(SEEDS),)

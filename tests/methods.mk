@@ -40,3 +40,11 @@ tests_test_pmr_torch_SOURCES = tests/test-pmr-torch.c tests/tap.h tests/h5fixtur
 tests_test_pmr_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-pmr-torch tests/train-pmr.sh
 EXTRA_DIST += tests/fixtures/make_pmr_fixtures.py tests/fixtures/methods/pmr.h5 tests/train-pmr.sh
+# inforeg against PyTorch (tests/fixtures/make_inforeg_fixtures.py), the
+# PLW's edge cases, and determinism + bit-exact resume of an inforeg run.
+check_PROGRAMS += tests/test-inforeg-torch
+tests_test_inforeg_torch_SOURCES = tests/test-inforeg-torch.c tests/tap.h tests/h5fixture.h
+tests_test_inforeg_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-inforeg-torch tests/inforeg-determinism.sh
+EXTRA_DIST += tests/fixtures/make_inforeg_fixtures.py tests/fixtures/methods/inforeg.h5 \
+	tests/inforeg-determinism.sh
