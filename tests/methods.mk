@@ -40,3 +40,11 @@ tests_test_pmr_torch_SOURCES = tests/test-pmr-torch.c tests/tap.h tests/h5fixtur
 tests_test_pmr_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-pmr-torch tests/train-pmr.sh
 EXTRA_DIST += tests/fixtures/make_pmr_fixtures.py tests/fixtures/methods/pmr.h5 tests/train-pmr.sh
+# miles: the decision rule (every branch) and steps with per-group lrs
+# against PyTorch (make_miles_fixtures.py); determinism + bit-exact resume.
+check_PROGRAMS += tests/test-miles-torch
+tests_test_miles_torch_SOURCES = tests/test-miles-torch.c tests/tap.h tests/h5fixture.h
+tests_test_miles_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-miles-torch tests/miles-determinism.sh
+EXTRA_DIST += tests/fixtures/make_miles_fixtures.py tests/fixtures/methods/miles.h5 \
+	tests/miles-determinism.sh
