@@ -64,3 +64,8 @@ include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
 # scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
 PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
 GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
+
+# miles (asgml-methods(7), MILES): spec defaults tau 0.2, mu 0.5 on the
+# validation hold-out; its rule acts per epoch and has no epoch window, so
+# nothing scales with EPOCHS (+5 cells).
+GRID_CELLS += $(call grid_cells,miles,$(SEEDS),)
