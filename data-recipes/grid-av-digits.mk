@@ -72,3 +72,7 @@ GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
 # on.  The reference setup (SGD lr 2e-3, StepLR(30), 50 epochs) is not the
 # grid's: every cell shares the common setup above.
 GRID_CELLS += $(call grid_cells,inforeg,$(SEEDS),)
+# miles (asgml-methods(7), MILES): spec defaults tau 0.2, mu 0.5 on the
+# validation hold-out; its rule acts per epoch and has no epoch window, so
+# nothing scales with EPOCHS (+5 cells).
+GRID_CELLS += $(call grid_cells,miles,$(SEEDS),)

@@ -48,3 +48,11 @@ tests_test_inforeg_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-inforeg-torch tests/inforeg-determinism.sh
 EXTRA_DIST += tests/fixtures/make_inforeg_fixtures.py tests/fixtures/methods/inforeg.h5 \
 	tests/inforeg-determinism.sh
+# miles: the decision rule (every branch) and steps with per-group lrs
+# against PyTorch (make_miles_fixtures.py); determinism + bit-exact resume.
+check_PROGRAMS += tests/test-miles-torch
+tests_test_miles_torch_SOURCES = tests/test-miles-torch.c tests/tap.h tests/h5fixture.h
+tests_test_miles_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-miles-torch tests/miles-determinism.sh
+EXTRA_DIST += tests/fixtures/make_miles_fixtures.py tests/fixtures/methods/miles.h5 \
+	tests/miles-determinism.sh

@@ -19,6 +19,7 @@ extern const asgml_method_ops asgml_method_mmpareto;
 extern const asgml_method_ops asgml_method_opm;
 extern const asgml_method_ops asgml_method_pmr;
 extern const asgml_method_ops asgml_method_inforeg;
+extern const asgml_method_ops asgml_method_miles;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -33,6 +34,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_opm,
     &asgml_method_pmr,
     &asgml_method_inforeg,
+    &asgml_method_miles,
 };
 
 int asgml_method_count(void)
