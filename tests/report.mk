@@ -4,6 +4,12 @@
 check_PROGRAMS += tests/test-report-stats
 tests_test_report_stats_SOURCES = tests/test-report-stats.c tests/tap.h
 TESTS += tests/test-report-stats tests/report-formats.sh
+# --tensorboard against an independent writer (make_tensorboard_fixtures.py)
+TESTS += tests/report-tensorboard.sh
+EXTRA_DIST += tests/report-tensorboard.sh tests/fixtures/tfevents.py \
+	tests/fixtures/make_tensorboard_fixtures.py tests/fixtures/report/tensorboard.sha256 \
+	tests/fixtures/report/tb/ogm.s1/config.json tests/fixtures/report/tb/ogm.s1/log.jsonl \
+	tests/fixtures/report/tb/ogm.s1/summary.json
 EXTRA_DIST += tests/report-formats.sh tests/fixtures/make_report_refs.py \
 	tests/fixtures/report/expected-curves.tsv \
 	tests/fixtures/report/expected-stats.tsv \

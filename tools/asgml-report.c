@@ -46,6 +46,8 @@ static void usage(void)
            "  -c, --curves=DIR     also write per-epoch curves (data, gnuplot scripts and,\n"
            "                       when gnuplot is installed, PNGs) into DIR\n"
            "      --no-plot        write the curve data and scripts but do not run gnuplot\n"
+           "      --tensorboard=DIR  also write every run's log as TensorBoard event\n"
+           "                       files into DIR/RUN/ (scalars per step and per epoch)\n"
            "      --help           display this help and exit\n"
            "      --version        output version information and exit\n\n"
            "Exit status: 0 success, 1 failure (unreadable run, no runs), 2 usage error.\n");
@@ -114,7 +116,7 @@ static int write_output(const report *rep, const char *format, const char *path)
  * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
-    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,
+    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT, OPT_TENSORBOARD,
            OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
@@ -130,10 +132,12 @@ int main(int argc, char **argv)
         {"digits", required_argument, NULL, OPT_DIGITS},
         {"curves", required_argument, NULL, 'c'},
         {"no-plot", no_argument, NULL, OPT_NO_PLOT},
+        {"tensorboard", required_argument, NULL, OPT_TENSORBOARD},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     const char *format = "markdown", *output = NULL, *vs = NULL, *sort = NULL, *curves = NULL;
+    const char *tensorboard = NULL;
     char **by = NULL, **ignore = NULL, **metrics = NULL;
     int n_by = 0, n_ignore = 0, n_metrics = 0, all_metrics = 0, no_plot = 0, c, st = 0;
     report_test_mode test = REPORT_TEST_AUTO;
@@ -189,6 +193,7 @@ int main(int argc, char **argv)
         case OPT_PERCENT: rep.scale = 100.0; break;
         case OPT_DIGITS: rep.digits = (int)cli_parse_long("--digits", optarg, 0, 12); break;
         case 'c': curves = optarg; break;
+        case OPT_TENSORBOARD: tensorboard = optarg; break;
         case OPT_NO_PLOT: no_plot = 1; break;
         case OPT_HELP: usage(); return CLI_EXIT_OK;
         case OPT_VERSION: cli_version();
@@ -256,6 +261,8 @@ int main(int argc, char **argv)
         report_sort_groups(&rep, sort && strcmp(sort, "label") ? sort : NULL);
     if (st == 0 && curves)
         st = report_write_curves(&rep, curves, no_plot);
+    if (st == 0 && tensorboard)
+        st = report_write_tensorboard(&rep, tensorboard);
     if (st == 0)
         st = write_output(&rep, format, output);
     report_free(&rep);

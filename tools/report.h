@@ -97,4 +97,8 @@ int report_write_table(FILE *f, const report *rep, const char *format);
  * into dir, created if missing. */
 int report_write_curves(report *rep, const char *dir, int no_plot);
 
+/* report_tensorboard.c: every run's log.jsonl as TensorBoard event files
+ * in DIR/LABEL/ (the layout at the top of report_tensorboard.c). */
+int report_write_tensorboard(report *rep, const char *dir);
+
 #endif
