@@ -17,6 +17,8 @@
  *   H2  (mla.proj on, every sub-step but the first of the run) with the
  *       batch mean r (1, D) of f_k: k = P r^T, P <- P - k k^T/(alpha_t + r k),
  *       P <- P/||P||_F, grad W_g <- grad W_g P^T (bias untouched);
+ *       mla.proj-denom code: the released GSPlugin's denominator
+ *       alpha_t + k r (torch.mm(k, r), (D, D), elementwise);
  *       alpha_t = 0.1^(1 + b/n_b); P (D, D) = I at the start of the run.
  *   H3  the loop's optimiser step (encoder k and g only).
  * Inference: z = sum_m lambda_m u_m with lambda from mla.fusion (the model
@@ -24,7 +26,8 @@
  * (paper Eq. 6-7), ref = the released valid()'s batch-level gating
  * (softmax over the batch dimension), fixed = mla.fixed-weights.
  *
- * Config: mla.proj (on), mla.fusion (dynamic), mla.fixed-weights.
+ * Config: mla.proj (on), mla.proj-denom (paper), mla.fusion (dynamic),
+ * mla.fixed-weights (fixed only).
  * Log per step: mla.ce.<m> (CE(u_m) of sub-step m), mla.pnorm.<m>
  * (||P||_F before normalisation), mla.alpha; per epoch: the epoch means of
  * mla.ce.<m> and mla.pnorm.<m>, mla.lambda.<m> (mean fusion weight over the
@@ -44,8 +47,8 @@ double asgml_mla_alpha(int b, int nb)
     return pow(0.1, 1.0 + (double)b / (double)(nb > 0 ? nb : 1));
 }
 
-void asgml_mla_project(int B, int D, int C, const float *f, double alpha, double *P,
-                       float *gw, double *pnorm)
+void asgml_mla_project(int B, int D, int C, const float *f, double alpha, int outer,
+                       double *P, float *gw, double *pnorm)
 {
     double *r = calloc((size_t)D * 2, sizeof *r), *k, rk = 0, ss = 0;
     double *row = malloc((size_t)D * sizeof *row);
@@ -70,7 +73,8 @@ void asgml_mla_project(int B, int D, int C, const float *f, double alpha, double
     }
     for (int i = 0; i < D; i++)
         for (int j = 0; j < D; j++) {
-            double v = P[(size_t)i * D + j] - k[i] * k[j] / (alpha + rk);
+            double den = outer ? alpha + k[i] * r[j] : alpha + rk;
+            double v = P[(size_t)i * D + j] - k[i] * k[j] / den;
             P[(size_t)i * D + j] = v;
             ss += v * v;
         }
@@ -146,6 +150,7 @@ asgml_status asgml_mla_fusion_config(asgml_config *cfg, asgml_model_config *mc)
 
 typedef struct mla_state {
     int proj;                         /* mla.proj */
+    int outer;                        /* mla.proj-denom code */
     asgml_fuse_weights rule;          /* the model's inference rule */
     float fixed[ASGML_MAX_MODALITIES];
     int N, C, D, max_batch;
@@ -175,6 +180,7 @@ static asgml_status mla_create(asgml_config *cfg, const asgml_model_config *mc, 
 {
     mla_state *st;
     asgml_model_config fc = *mc;
+    const char *den;
     asgml_status rc;
 
     *state = NULL;
@@ -185,9 +191,17 @@ static asgml_status mla_create(asgml_config *cfg, const asgml_model_config *mc, 
     if (!st)
         return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     if ((rc = asgml_config_get_bool(cfg, "mla.proj", 1, &st->proj)) != ASGML_OK ||
+        (rc = asgml_config_get_string(cfg, "mla.proj-denom", "paper", &den)) != ASGML_OK ||
         (rc = asgml_mla_fusion_config(cfg, &fc)) != ASGML_OK) {
         mla_destroy(st);
         return rc;
+    }
+    if (strcmp(den, "paper") == 0) st->outer = 0;
+    else if (strcmp(den, "code") == 0) st->outer = 1;
+    else {
+        mla_destroy(st);
+        return asgml_error(ASGML_EINVAL, "key 'mla.proj-denom': '%s' is not one of paper, code",
+                           den);
     }
     st->rule = fc.fuse_weights;
     memcpy(st->fixed, fc.fuse_lambda, sizeof st->fixed);
@@ -299,7 +313,7 @@ static asgml_status mla_modulate(void *state, asgml_step *s)
     CK(o->to_host(s->be, st->feat, asgml_model_features(s->model, k),
                   (size_t)B * D * sizeof(float)));
     CK(o->to_host(s->be, st->gw, g, (size_t)C * D * sizeof(float)));
-    asgml_mla_project(B, D, C, st->feat, alpha, st->P, st->gw, &pnorm);
+    asgml_mla_project(B, D, C, st->feat, alpha, st->outer, st->P, st->gw, &pnorm);
     if (!isfinite(pnorm) || pnorm == 0.0)
         return asgml_error(ASGML_ENUMERIC, "mla: ||P||_F is %g at step %lld", pnorm,
                            (long long)s->step);

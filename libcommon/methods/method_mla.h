@@ -14,10 +14,13 @@ double asgml_mla_alpha(int b, int nb);
 
 /* One projection update and the head-gradient projection (host, double P):
  *   r = mean_i f[i] (1, D), k = P r^T (D, 1),
- *   P <- P - k k^T / (alpha + r k),  *pnorm = ||P||_F,  P <- P / ||P||_F,
+ *   P <- P - k k^T / (alpha + r k)     (outer 0: the paper's scalar r k)
+ *   P <- P - k k^T (/) (alpha + k r)   (outer 1: the released GSPlugin's
+ *                                       torch.mm(k, r), (D, D) elementwise)
+ *   *pnorm = ||P||_F,  P <- P / ||P||_F,
  *   gw <- gw P^T  (gw: the shared head's weight gradient (C, D), row-major).
  * f (B, D) the features of the sub-step's modality (the head's input). */
-void asgml_mla_project(int B, int D, int C, const float *f, double alpha, double *P,
-                       float *gw, double *pnorm);
+void asgml_mla_project(int B, int D, int C, const float *f, double alpha, int outer,
+                       double *P, float *gw, double *pnorm);
 
 #endif
