@@ -64,3 +64,6 @@ include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
 # scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
 PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
 GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
+
+# mla (asgml-methods(7), MLA): spec defaults (projection on, dynamic fusion).
+GRID_CELLS += $(call grid_cells,mla,$(SEEDS),)
