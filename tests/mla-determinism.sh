@@ -15,7 +15,7 @@ probe=$(bin asgml-probe)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 19
+plan 21
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -61,6 +61,10 @@ check "mla.proj=off: another run, no ||P||_F in the log" sh -c \
 check_exit 2 "model.fusion=concat is refused" $train $args --out "$d/e1" --set model.fusion=concat
 check_exit 2 "model.fusion-weights is refused (mla.fusion decides)" \
     $train $args --out "$d/e2" --set model.fusion-weights=mean
+check_exit 2 "mla.proj-denom with mla.proj=off is refused (it would do nothing)" \
+    $train $args --out "$d/e5" --set mla.proj=off --set mla.proj-denom=code
+check_exit 0 "mla.proj-denom=code trains" $train $args --epochs 1 --out "$d/pc" \
+    --set mla.proj-denom=code
 check_exit 2 "mla.fusion=bogus is refused" $train $args --out "$d/e3" --set mla.fusion=bogus
 check_exit 2 "mla.fixed-weights with one value is refused" \
     $train $args --out "$d/e4" --set mla.fusion=fixed --set mla.fixed-weights=1

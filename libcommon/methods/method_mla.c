@@ -196,6 +196,10 @@ static asgml_status mla_create(asgml_config *cfg, const asgml_model_config *mc, 
         mla_destroy(st);
         return rc;
     }
+    if (!st->proj && asgml_config_is_set(cfg, "mla.proj-denom")) {
+        mla_destroy(st);
+        return asgml_error(ASGML_EINVAL, "key 'mla.proj-denom': has no effect with mla.proj=off");
+    }
     if (strcmp(den, "paper") == 0) st->outer = 0;
     else if (strcmp(den, "code") == 0) st->outer = 1;
     else {
