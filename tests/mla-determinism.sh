@@ -7,7 +7,8 @@
 # weights; mla.proj=off changes the run and logs no ||P||_F.  Wrong model
 # keys and wrong mla values are configuration errors (exit 2).  For every
 # mla.fusion rule asgml-probe rebuilds the same inference fusion: its fused
-# test accuracy equals the run's last evaluation.
+# test accuracy equals the run's last evaluation, and asgml-report reports
+# that accuracy in one group per rule.
 . "$top_srcdir/tests/lib.sh"
 command -v h5diff >/dev/null 2>&1 || skip_all "h5diff not installed"
 train=$(bin asgml-train)
@@ -15,7 +16,7 @@ probe=$(bin asgml-probe)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 21
+plan 22
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -87,4 +88,14 @@ for rule in dynamic ref fixed; do
 done
 check "asgml-probe reproduces the run's fused test accuracy for dynamic, ref, fixed" \
     test $same = 3
+# asgml-report: one group per rule, each with the run's last test.acc
+report=$(bin asgml-report)
+$report -f tsv "$d/a" "$d/f-ref" "$d/f-fixed" >"$d/rep" 2>/dev/null
+rok=0
+for rule in dynamic ref fixed; do
+    case $rule in dynamic) r="$d/a" ;; *) r="$d/f-$rule" ;; esac
+    got=$(awk -F'\t' -v g="mla fusion=$rule" 'index($1, g) == 1 && $4 == "test.acc" { printf "%.6f\n", $6 }' "$d/rep")
+    [ -n "$got" ] && [ "$got" = "$(last_acc "$r")" ] && rok=$((rok + 1))
+done
+check "asgml-report: a group per mla.fusion rule with the run's test accuracy" test $rok = 3
 done_testing
