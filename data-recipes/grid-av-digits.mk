@@ -76,3 +76,5 @@ GRID_CELLS += $(call grid_cells,inforeg,$(SEEDS),)
 # validation hold-out; its rule acts per epoch and has no epoch window, so
 # nothing scales with EPOCHS (+5 cells).
 GRID_CELLS += $(call grid_cells,miles,$(SEEDS),)
+# mla (asgml-methods(7), MLA): spec defaults (projection on, dynamic fusion).
+GRID_CELLS += $(call grid_cells,mla,$(SEEDS),)

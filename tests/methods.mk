@@ -56,3 +56,12 @@ tests_test_miles_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-miles-torch tests/miles-determinism.sh
 EXTRA_DIST += tests/fixtures/make_miles_fixtures.py tests/fixtures/methods/miles.h5 \
 	tests/miles-determinism.sh
+# mla: sub-steps + projection and the fusion rules against PyTorch
+# (make_mla_fixtures.py); determinism, bit-exact resume, asgml-probe's
+# accuracy = the run's evaluation for every mla.fusion rule.
+check_PROGRAMS += tests/test-mla-torch
+tests_test_mla_torch_SOURCES = tests/test-mla-torch.c tests/tap.h tests/h5fixture.h
+tests_test_mla_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-mla-torch tests/mla-determinism.sh
+EXTRA_DIST += tests/fixtures/make_mla_fixtures.py tests/fixtures/methods/mla.h5 \
+	tests/mla-determinism.sh

@@ -82,6 +82,11 @@ enum { ASGML_NEEDS_UNI_SPLIT = 1u, ASGML_NEEDS_UNI_HEADS = 2u, ASGML_SINGLE_MODA
 enum { ASGML_NEEDS_VAL = 8u };
 /* u_m by the `zero` provider (model.uni=zero; auto resolves to it) */
 enum { ASGML_NEEDS_UNI_ZERO = 16u };
+/* u_m by one shared head and no fusion layer (model.uni=shared with
+ * model.fusion=none: the defaults of both keys become these, other values
+ * are a configuration error); the inference-time fusion weights come from
+ * the method (asgml_mla_fusion_config), not from model.fusion-weights */
+enum { ASGML_NEEDS_UNI_SHARED = 32u };
 
 typedef struct asgml_method_ops {
     const char *name;        /* "ogm-ge" */
@@ -119,6 +124,16 @@ const asgml_method_ops *asgml_method_at(int i);
 /* The modality of the `unimodal` method: config key "unimodal.modality"
  * (default "audio").  The loop builds a one-encoder model for it. */
 asgml_status asgml_unimodal_modality(asgml_config *cfg, const char **name);
+
+/* The inference-time fusion of `mla` (asgml-methods(7), MLA): keys
+ * "mla.fusion" (dynamic | ref | fixed, default dynamic) and, for fixed,
+ * "mla.fixed-weights" (one value >= 0 per modality; default 0.55,0.45 for
+ * two modalities, 0.35,0.25,0.40 for three, 1/N otherwise) into
+ * mc->fuse_weights (ENTROPY, ENTROPY_BATCH, MEAN) and mc->fuse_lambda, for
+ * mc->num_modalities modalities.  The loop and asgml-probe build an mla
+ * model with it, so evaluation, asgml-probe and asgml-report see the same
+ * fused logits.  Wrong values: ASGML_EINVAL naming the key. */
+asgml_status asgml_mla_fusion_config(asgml_config *cfg, asgml_model_config *mc);
 
 ASGML_END_DECLS
 #endif

@@ -47,9 +47,17 @@ typedef enum {
  * MEAN: lambda_m = 1/N, or the weights of asgml_model_set_fusion_weights;
  * ENTROPY: per sample, lambda_m = exp(H_max - H_m) / sum_j exp(H_max - H_j),
  * H_m the entropy of softmax(u_m) and H_max = max_j H_j (the entropy gating
- * of MLA's official code, github.com/xiaobai1217/MLA, used at inference).
+ * of MLA's official code, github.com/xiaobai1217/MLA, used at inference);
+ * ENTROPY_BATCH: one lambda per modality for the whole batch, from the
+ * entropy of the softmax over the BATCH dimension of u_m summed over all
+ * (B, C) entries, H_m = -sum_{b,c} q log q with q = softmax_b(u_m[:, c]),
+ * then lambda_m as above (calculate_entropy of MLA's released main.py,
+ * github.com/Cecile-hi/Multimodal-Learning-with-Alternating-Unimodal-Adaptation,
+ * which takes F.softmax(output, dim=0)).
  * The backward pass treats lambda as a constant: dL/du_m += lambda_m dL/dz. */
-typedef enum { ASGML_FUSE_MEAN = 0, ASGML_FUSE_ENTROPY } asgml_fuse_weights;
+typedef enum {
+    ASGML_FUSE_MEAN = 0, ASGML_FUSE_ENTROPY, ASGML_FUSE_ENTROPY_BATCH
+} asgml_fuse_weights;
 
 typedef struct asgml_encoder_config {
     char name[32];             /* modality name: "audio", "visual"; prefix "<name>_net." */
@@ -76,6 +84,9 @@ typedef struct asgml_model_config {
     float dropout;                         /* on fused features before the head, 0 = off */
     int max_batch;                         /* B_max: sizes the activation arena */
     asgml_fuse_weights fuse_weights;       /* fusion NONE: lambda rule (MEAN) */
+    /* fusion NONE with MEAN: the fixed lambda_m of a new model (all 0 = 1/N);
+     * asgml_model_set_fusion_weights changes them afterwards */
+    float fuse_lambda[ASGML_MAX_MODALITIES];
 } asgml_model_config;
 
 /* Fills defaults: ResNet18 (width 64, blocks 2,2,2,2), concat, split. */
@@ -146,6 +157,14 @@ asgml_status asgml_model_zero_grad(asgml_model *m);
  * method that sets it keeps it in its own state); clones copy it.
  * EINVAL for other models. */
 asgml_status asgml_model_set_fusion_weights(asgml_model *m, const float *lambda);
+
+/* The lambda rule of fusion NONE on host logits: u (N, B, C) (modality-major,
+ * u + m*B*C = u_m) -> lam (B, N) double, per sample (MEAN: fixed[m] or 1/N
+ * when fixed is NULL; ENTROPY: per row; ENTROPY_BATCH: one value per
+ * modality repeated over the rows).  The model's fusion NONE forward uses
+ * exactly this function. */
+void asgml_fusion_lambda(asgml_fuse_weights rule, int N, int B, int C, const float *u,
+                         const float *fixed, double *lam);
 
 /* Dropout stream (for checkpoints): Philox (seed, counter offset); every
  * training forward with dropout > 0 advances the offset.  init_params

@@ -139,7 +139,57 @@ static asgml_status uni_forward(asgml_backend *be, fusion_head *f, int B, const 
     return ASGML_OK;
 }
 
-/* fusion none: wexp[m] (B, C) = lambda_m per row (fixed or entropy gated),
+/* entropy of a softmax over n values x[0], x[stride], ... (double) */
+static double softmax_entropy(const float *x, int n, int64_t stride)
+{
+    double mx = x[0], z = 0, e = 0;
+    for (int k = 1; k < n; k++) mx = x[k * stride] > mx ? x[k * stride] : mx;
+    for (int k = 0; k < n; k++) z += exp(x[k * stride] - mx);
+    for (int k = 0; k < n; k++) {
+        double lp = x[k * stride] - mx - log(z);
+        e -= exp(lp) * lp;
+    }
+    return e;
+}
+
+/* lambda_m = exp(H_max - H_m) / sum_j exp(H_max - H_j) */
+static void gate(int N, const double *ent, double *lam)
+{
+    double hmax = -INFINITY, sum = 0;
+    for (int i = 0; i < N; i++) hmax = ent[i] > hmax ? ent[i] : hmax;
+    for (int i = 0; i < N; i++) sum += exp(hmax - ent[i]);
+    for (int i = 0; i < N; i++) lam[i] = exp(hmax - ent[i]) / sum;
+}
+
+void asgml_fusion_lambda(asgml_fuse_weights rule, int N, int B, int C, const float *u,
+                         const float *fixed, double *lam)
+{
+    int64_t bc = (int64_t)B * C;
+    double ent[ASGML_MAX_MODALITIES], row[ASGML_MAX_MODALITIES];
+    if (rule == ASGML_FUSE_ENTROPY_BATCH) {
+        /* H_m = sum over classes of the entropy of softmax over the batch */
+        for (int i = 0; i < N; i++) {
+            ent[i] = 0;
+            for (int k = 0; k < C; k++)
+                ent[i] += softmax_entropy(u + i * bc + k, B, C);
+        }
+        gate(N, ent, row);
+    }
+    for (int b = 0; b < B; b++) {
+        if (rule == ASGML_FUSE_ENTROPY) {   /* entropy of softmax(u_m[b]) */
+            for (int i = 0; i < N; i++)
+                ent[i] = softmax_entropy(u + i * bc + (int64_t)b * C, C, 1);
+            gate(N, ent, row);
+        } else if (rule == ASGML_FUSE_MEAN) {
+            for (int i = 0; i < N; i++)
+                row[i] = fixed ? fixed[i] : 1.0 / N;
+        }
+        for (int i = 0; i < N; i++)
+            lam[(int64_t)b * N + i] = row[i];
+    }
+}
+
+/* fusion none: wexp[m] (B, C) = lambda_m per row (asgml_fusion_lambda),
  * z = sum_m wexp[m] (.) u_m */
 static asgml_status none_forward(asgml_backend *be, fusion_head *f, int B)
 {
@@ -149,30 +199,11 @@ static asgml_status none_forward(asgml_backend *be, fusion_head *f, int B)
     float *h = malloc((size_t)bc * (size_t)(N + 1) * sizeof *h);
     double *lam = malloc((size_t)B * (size_t)N * sizeof *lam);
     asgml_status st = h && lam ? ASGML_OK : ASGML_ERR(ASGML_ENOMEM, "out of memory");
-    for (int i = 0; i < N && st == ASGML_OK; i++)
-        for (int b = 0; b < B; b++)
-            lam[b * N + i] = f->lambda[i];
-    if (st == ASGML_OK && f->cfg->fuse_weights == ASGML_FUSE_ENTROPY) {
+    if (st == ASGML_OK && f->cfg->fuse_weights != ASGML_FUSE_MEAN)
         for (int i = 0; i < N && st == ASGML_OK; i++)
             st = o->to_host(be, h + (int64_t)i * bc, f->uni[i], (size_t)bc * sizeof(float));
-        for (int b = 0; b < B && st == ASGML_OK; b++) {
-            double ent[ASGML_MAX_MODALITIES], hmax = -INFINITY, sum = 0;
-            for (int i = 0; i < N; i++) {   /* entropy of softmax(u_m[b]) */
-                const float *u = h + (int64_t)i * bc + (int64_t)b * C;
-                double mx = u[0], z = 0, e = 0;
-                for (int k = 1; k < C; k++) mx = u[k] > mx ? u[k] : mx;
-                for (int k = 0; k < C; k++) z += exp(u[k] - mx);
-                for (int k = 0; k < C; k++) {
-                    double lp = u[k] - mx - log(z);
-                    e -= exp(lp) * lp;
-                }
-                ent[i] = e;
-                hmax = e > hmax ? e : hmax;
-            }
-            for (int i = 0; i < N; i++) sum += exp(hmax - ent[i]);
-            for (int i = 0; i < N; i++) lam[b * N + i] = exp(hmax - ent[i]) / sum;
-        }
-    }
+    if (st == ASGML_OK)
+        asgml_fusion_lambda(f->cfg->fuse_weights, N, B, C, h, f->lambda, lam);
     for (int i = 0; i < N && st == ASGML_OK; i++) {
         float *w = h + (int64_t)N * bc;
         for (int b = 0; b < B; b++)

@@ -97,9 +97,16 @@ static asgml_status check_config(const asgml_model_config *c)
     if (c->uni == ASGML_UNI_SHARED && c->uni_detach)
         return ASGML_ERR(ASGML_EINVAL, "the shared unimodal head does not support uni_detach");
     if (c->fuse_weights != ASGML_FUSE_MEAN &&
-        (c->fuse_weights != ASGML_FUSE_ENTROPY || c->fusion != ASGML_FUSION_NONE))
+        ((c->fuse_weights != ASGML_FUSE_ENTROPY && c->fuse_weights != ASGML_FUSE_ENTROPY_BATCH) ||
+         c->fusion != ASGML_FUSION_NONE))
         return ASGML_ERR(ASGML_EINVAL, "fuse_weights %d: entropy weights need fusion none",
                          (int)c->fuse_weights);
+    for (int i = 0; i < ASGML_MAX_MODALITIES; i++)
+        if (c->fuse_lambda[i] != 0.0f &&
+            (c->fusion != ASGML_FUSION_NONE || c->fuse_weights != ASGML_FUSE_MEAN ||
+             i >= c->num_modalities || !(c->fuse_lambda[i] >= 0.0f)))
+            return ASGML_ERR(ASGML_EINVAL, "fuse_lambda: fixed fusion weights need fusion none "
+                             "with mean weights, one value >= 0 per modality");
     if (c->head_two_layer && c->fusion != ASGML_FUSION_CONCAT)
         return ASGML_ERR(ASGML_EINVAL, "the two-layer head needs concat fusion");
     if (c->uni < ASGML_UNI_NONE || c->uni > ASGML_UNI_SHARED)
@@ -188,6 +195,12 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
         m->enc[i].present = 1;
         m->fuse_lambda[i] = 1.0f / (float)m->n;
     }
+    for (int i = 0; i < m->n; i++)
+        if (cfg->fuse_lambda[i] != 0.0f) {   /* configured fixed weights */
+            for (int j = 0; j < m->n; j++)
+                m->fuse_lambda[j] = cfg->fuse_lambda[j];
+            break;
+        }
     dropout_build(&m->drop, cfg->dropout);
     asgml_status st = model_build(m);     /* counting pass */
     if (st != ASGML_OK) goto fail;

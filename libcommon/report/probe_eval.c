@@ -545,12 +545,17 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
     mc->width = (int)width;
     CK(asgml_config_get_int(c, "model.feature-dim", 8 * width, &fdim));
     mc->feature_dim = (int)fdim;
-    CK(asgml_config_get_string(c, "model.fusion", "concat", &s));
+    CK(asgml_config_get_string(c, "model.fusion",
+                                 (needs & ASGML_NEEDS_UNI_SHARED) ? "none" : "concat", &s));
     CK(pick_name("model.fusion", s, fusions, 5, &fusion));
     mc->fusion = (asgml_fusion_kind)fusion;
-    CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
-    CK(pick_name("model.fusion-weights", s, fws, 2, &fw));
-    mc->fuse_weights = (asgml_fuse_weights)fw;
+    if (needs & ASGML_NEEDS_UNI_SHARED) {   /* the method's inference fusion (mla) */
+        CK(asgml_mla_fusion_config(c, mc));
+    } else {
+        CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
+        CK(pick_name("model.fusion-weights", s, fws, 2, &fw));
+        mc->fuse_weights = (asgml_fuse_weights)fw;
+    }
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
     CK(asgml_config_get_string(c, "model.uni", "auto", &s));
     CK(pick_name("model.uni", s, unis, 6, &uni));

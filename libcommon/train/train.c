@@ -117,12 +117,20 @@ static asgml_status read_model_config(asgml_train *t)
     mc->width = (int)width;
     CK(asgml_config_get_int(c, "model.feature-dim", 8 * width, &fdim));
     mc->feature_dim = (int)fdim;
-    CK(asgml_config_get_string(c, "model.fusion", "concat", &s));
+    CK(asgml_config_get_string(c, "model.fusion",
+                                 (t->needs & ASGML_NEEDS_UNI_SHARED) ? "none" : "concat", &s));
     CK(pick("model.fusion", s, fusions, 5, &fusion));
     mc->fusion = (asgml_fusion_kind)fusion;
-    CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
-    CK(pick("model.fusion-weights", s, fws, 2, &fw));
-    mc->fuse_weights = (asgml_fuse_weights)fw;
+    if (t->needs & ASGML_NEEDS_UNI_SHARED) {   /* the method's inference fusion (mla) */
+        if (asgml_config_is_set(c, "model.fusion-weights"))
+            return asgml_error(ASGML_EINVAL, "key 'model.fusion-weights': method '%s' sets the "
+                               "fusion weights itself (mla.fusion)", t->method_spec);
+        CK(asgml_mla_fusion_config(c, mc));
+    } else {
+        CK(asgml_config_get_string(c, "model.fusion-weights", "mean", &s));
+        CK(pick("model.fusion-weights", s, fws, 2, &fw));
+        mc->fuse_weights = (asgml_fuse_weights)fw;
+    }
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
     CK(asgml_config_get_string(c, "model.head-init", "xavier", &s));
     CK(pick("model.head-init", s, inits, 2, &init));
@@ -162,6 +170,10 @@ static asgml_status read_model_config(asgml_train *t)
     if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs unimodal logits (model.uni=split "
                            "or heads)", t->method_spec);
+    if ((t->needs & ASGML_NEEDS_UNI_SHARED) &&
+        (uni != ASGML_UNI_SHARED || mc->fusion != ASGML_FUSION_NONE))
+        return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=shared and "
+                           "model.fusion=none (its defaults)", t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_ZERO) && uni != ASGML_UNI_ZERO)
         return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=zero", t->method_spec);
     mc->uni = (asgml_uni_kind)uni;
