@@ -56,3 +56,8 @@ tests_test_miles_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-miles-torch tests/miles-determinism.sh
 EXTRA_DIST += tests/fixtures/make_miles_fixtures.py tests/fixtures/methods/miles.h5 \
 	tests/miles-determinism.sh
+check_PROGRAMS += tests/test-cggm-torch
+tests_test_cggm_torch_SOURCES = tests/test-cggm-torch.c tests/tap.h tests/h5fixture.h
+tests_test_cggm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-cggm-torch
+EXTRA_DIST += tests/fixtures/make_cggm_fixtures.py tests/fixtures/methods/cggm.h5

@@ -20,6 +20,7 @@ extern const asgml_method_ops asgml_method_opm;
 extern const asgml_method_ops asgml_method_pmr;
 extern const asgml_method_ops asgml_method_inforeg;
 extern const asgml_method_ops asgml_method_miles;
+extern const asgml_method_ops asgml_method_cggm;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -35,6 +36,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_pmr,
     &asgml_method_inforeg,
     &asgml_method_miles,
+    &asgml_method_cggm,
 };
 
 int asgml_method_count(void)

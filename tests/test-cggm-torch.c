@@ -1,0 +1,304 @@
+/* test-cggm-torch.c - CGGM (asgml-methods(7), CGGM, official variant) against
+ * PyTorch: tests/fixtures/methods/cggm.h5 (tests/fixtures/make_cggm_fixtures.py,
+ * zrguo/CGGM msatrain.py semantics) gives a reduced two-modality model
+ * (MLP encoders, concat head), the classifiers' initial weights and five
+ * batches.  Each step runs forward, CE(z) backward, the cggm modulate hook
+ * and the SGD step; acc_m, Delta_m, B_m, L_gm, the clip flag and every
+ * parameter after the step are compared (fp32 tolerance).  Also: the
+ * coefficients when sum Delta ~ 0 are finite and logged. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "asgml/backend.h"
+#include "asgml/config.h"
+#include "asgml/hooks.h"
+#include "asgml/method.h"
+#include "asgml/model.h"
+#include "asgml/optim.h"
+#include "asgml/runlog.h"
+#include "methods/method_cggm.h"
+#include "h5fixture.h"
+#include "tap.h"
+
+static hid_t fx = -1;
+
+static void *rd(const char *path, hid_t type, size_t *n)
+{
+    void *buf = h5fix_read(fx, NULL, path, type, n);
+    if (!buf) {
+        printf("Bail out! %s missing from the fixture\n", path);
+        exit(1);
+    }
+    return buf;
+}
+
+static double attr_d(const char *obj, const char *name)
+{
+    double v = 0;
+    hid_t a = H5Aopen_by_name(fx, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
+        printf("Bail out! attribute %s of %s\n", name, obj);
+        exit(1);
+    }
+    H5Aclose(a);
+    return v;
+}
+
+static void check(asgml_status st, const char *what)
+{
+    if (st != ASGML_OK) {
+        printf("Bail out! %s: %s\n", what, asgml_last_error());
+        exit(1);
+    }
+}
+
+static double rel(double a, double b)
+{
+    double d = fabs(a - b), s = fabs(b);
+    return d / (s > 1e-6 ? s : 1e-6);
+}
+
+static void coefficient_cases(void)
+{
+    /* Delta = (0.25, -0.25): sum Delta + 1e-8 = 1e-8, B unbounded but finite */
+    double acc[2] = { 0.5, 0.25 }, prev[2] = { 0.25, 0.5 }, delta[2], b[2];
+    int guard = -1;
+    double sigma = asgml_cggm_coefficients(2, acc, prev, delta, b, &guard);
+    ok(isfinite(b[0]) && isfinite(b[1]) && guard == 0 && fabs(sigma - 1e-8) < 1e-12 &&
+       rel(b[0], (1e-8 - 0.25) / 1e-8) < 1e-9,
+       "sum Delta ~ 0: Sigma %.3g, B = (%.6g, %.6g) finite", sigma, b[0], b[1]);
+    /* Delta sum exactly -1e-8: Sigma = 0 -> guarded, B = 1 */
+    double acc2[2] = { 0.0, -1e-8 }, prev2[2] = { 0.0, 0.0 };
+    asgml_cggm_coefficients(2, acc2, prev2, delta, b, &guard);
+    ok(guard == 1 && b[0] == 1.0 && b[1] == 1.0, "Sigma == 0: guard set, B = 1 (no NaN)");
+}
+
+int main(void)
+{
+    const char *top = getenv("top_srcdir");
+    char path[1024];
+    asgml_backend *be;
+    asgml_model_config mc;
+    asgml_model *model;
+    asgml_optim *opt;
+    asgml_config *cfg;
+    const asgml_method_ops *ops = asgml_method_find("cggm");
+    void *state = NULL;
+    const char *names[2] = { "audio", "visual" };
+
+    tap_plan(9);
+    coefficient_cases();
+    snprintf(path, sizeof path, "%s/tests/fixtures/methods/cggm.h5", top ? top : ".");
+    fx = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fx < 0 || !ops) {
+        printf("Bail out! cannot open %s or no cggm method\n", path);
+        return 1;
+    }
+    int dims[3];
+    {
+        hid_t a = H5Aopen(fx, "dims", H5P_DEFAULT);
+        if (a < 0 || H5Aread(a, H5T_NATIVE_INT, dims) < 0) {
+            printf("Bail out! attribute dims\n");
+            return 1;
+        }
+        H5Aclose(a);
+    }
+    int B = dims[0], C = dims[1], D = dims[2];
+    int steps = (int)attr_d("/", "steps");
+    asgml_backend_options bo = { 1, 1, -1, 0 };
+    check(asgml_backend_create("cpu", &bo, &be), "cpu backend");
+    asgml_model_config_defaults(&mc);
+    mc.num_modalities = 2;
+    int in_dim[2] = { 12, 10 };
+    for (int m = 0; m < 2; m++) {
+        snprintf(mc.enc[m].name, sizeof mc.enc[m].name, "%s", names[m]);
+        mc.enc[m].kind = ASGML_ENC_MLP;
+        mc.enc[m].in_dim = in_dim[m];
+        mc.enc[m].hidden = 16;
+    }
+    mc.feature_dim = D;
+    mc.num_classes = C;
+    mc.fusion = ASGML_FUSION_CONCAT;
+    mc.uni = ASGML_UNI_SPLIT;
+    mc.max_batch = B;
+    check(asgml_model_create(be, &mc, &model), "model");
+    int nviews;
+    const asgml_param_view *views = asgml_model_param_views(model, &nviews);
+    float *params = asgml_model_params(model);
+    for (int v = 0; v < nviews; v++) {
+        size_t n;
+        snprintf(path, sizeof path, "/init/params/%s", views[v].name);
+        float *p = rd(path, H5T_NATIVE_FLOAT, &n);
+        memcpy(params + views[v].offset, p, n * sizeof(float));   /* cpu: host memory */
+        free(p);
+    }
+    asgml_optim_config oc;
+    asgml_optim_config_defaults(&oc);
+    oc.kind = ASGML_OPTIM_SGD;
+    oc.lr = 0.05;
+    oc.momentum = 0.9;
+    oc.weight_decay = 1e-4;
+    check(asgml_optim_create(model, &oc, &opt), "optimiser");
+    check(asgml_config_create(&cfg), "config");
+    check(ops->create(cfg, &mc, &state), "cggm create");
+
+    asgml_log_record *log = asgml_log_record_create();
+    int32_t *labels_dev = calloc((size_t)B, sizeof(int32_t));
+    float *dlogits = calloc((size_t)B * (size_t)C, sizeof(float));
+    uint64_t noise = 0;
+    asgml_step s;
+    memset(&s, 0, sizeof s);
+    s.be = be;
+    s.model = model;
+    s.num_modalities = 2;
+    s.num_classes = C;
+    s.modality_names[0] = names[0];
+    s.modality_names[1] = names[1];
+    s.batches_per_epoch = steps;
+    s.noise_offset = &noise;
+    s.log = log;
+    double worst = 0.0, worst_sig = 0.0;
+    int sig_ok = 1, flag_ok = 1;
+    for (int t = 0; t < steps; t++) {
+        char g[64];
+        float *x[2];
+        snprintf(g, sizeof g, "/step%d", t);
+        for (int m = 0; m < 2; m++) {
+            snprintf(path, sizeof path, "%s/%s", g, names[m]);
+            x[m] = rd(path, H5T_NATIVE_FLOAT, NULL);
+        }
+        snprintf(path, sizeof path, "%s/labels", g);
+        int32_t *labels = rd(path, H5T_NATIVE_INT32, NULL);
+        memcpy(labels_dev, labels, (size_t)B * sizeof(int32_t));
+        if (t == 0)
+            for (int m = 0; m < 2; m++) {
+                s.batch_size = B;
+                snprintf(path, sizeof path, "/init/cls%d/weight", m);
+                float *w = rd(path, H5T_NATIVE_FLOAT, NULL);
+                snprintf(path, sizeof path, "/init/cls%d/bias", m);
+                float *bias = rd(path, H5T_NATIVE_FLOAT, NULL);
+                check(asgml_cggm_set_classifier(state, &s, m, w, bias), "set classifier");
+                free(w);
+                free(bias);
+            }
+        s.step = t;
+        s.batch = t;
+        s.batch_size = B;
+        s.labels = labels;
+        s.labels_dev = labels_dev;
+        s.encoder_active[0] = s.encoder_active[1] = 1;
+        asgml_log_record_clear(log);
+        double loss_sum;
+        memset(dlogits, 0, (size_t)B * (size_t)C * sizeof(float));   /* softmax_ce accumulates */
+        check(asgml_model_zero_grad(model), "zero grad");
+        check(asgml_model_forward(model, (const float *const *)x, B, 1, NULL), "forward");
+        check(be->ops->softmax_ce(be, B, C, asgml_model_logits(model), labels_dev,
+                                  1.0f / (float)B, NULL, NULL, dlogits, &loss_sum), "ce");
+        check(asgml_model_backward(model, dlogits, NULL, NULL), "backward");
+        check(ops->modulate(state, &s), "cggm modulate");
+        check(asgml_optim_step(opt, NULL), "sgd step");
+        /* signals */
+        double *acc, *delta, *bb, v;
+        snprintf(path, sizeof path, "%s/acc", g);
+        acc = rd(path, H5T_NATIVE_DOUBLE, NULL);
+        snprintf(path, sizeof path, "%s/delta", g);
+        delta = rd(path, H5T_NATIVE_DOUBLE, NULL);
+        snprintf(path, sizeof path, "%s/B", g);
+        bb = rd(path, H5T_NATIVE_DOUBLE, NULL);
+        for (int m = 0; m < 2; m++) {
+            char key[64];
+            snprintf(key, sizeof key, "cggm.acc.%s", names[m]);
+            sig_ok &= asgml_log_record_get(log, key, &v) == 0 && v == acc[m];
+            snprintf(key, sizeof key, "cggm.delta.%s", names[m]);
+            sig_ok &= asgml_log_record_get(log, key, &v) == 0 && fabs(v - delta[m]) < 1e-12;
+            snprintf(key, sizeof key, "cggm.B.%s", names[m]);
+            sig_ok &= asgml_log_record_get(log, key, &v) == 0;
+            worst_sig = fmax(worst_sig, fabs(v - bb[m]) / fmax(fabs(bb[m]), 1e-6));
+        }
+        sig_ok &= asgml_log_record_get(log, "cggm.Lgm", &v) == 0;
+        double lgm = attr_d(g, "lgm");
+        worst_sig = fmax(worst_sig, rel(v, lgm));
+        sig_ok &= asgml_log_record_get(log, "cggm.clip.fired", &v) == 0;
+        flag_ok &= (int)v == (int)attr_d(g, "fired");
+        if ((int)v != (int)attr_d(g, "fired"))
+            tap_diag("step %d: clip fired %d, PyTorch %d", t, (int)v, (int)attr_d(g, "fired"));
+        { double l2; asgml_log_record_get(log, "cggm.Lgm", &l2); tap_diag("step %d Lgm %.6f torch %.6f", t, l2, lgm); }
+        asgml_log_record_get(log, "cggm.clip.norm", &v);
+        worst_sig = fmax(worst_sig, rel(v, attr_d(g, "norm")));
+        double step_worst = 0.0;
+        for (int vi = 0; vi < nviews; vi++) {
+            size_t n;
+            snprintf(path, sizeof path, "%s/params/%s", g, views[vi].name);
+            float *p = rd(path, H5T_NATIVE_FLOAT, &n);
+            double num = 0, den = 0;
+            for (size_t i = 0; i < n; i++) {
+                num = fmax(num, fabs((double)params[views[vi].offset + i] - p[i]));
+                den = fmax(den, fabs((double)p[i]));
+            }
+            step_worst = fmax(step_worst, num / fmax(den, 1e-12));
+            free(p);
+        }
+        tap_diag("step %d: params worst rel err %.3g, clip norm %.6f (torch %.6f)", t, step_worst,
+                 v, attr_d(g, "norm"));
+        worst = fmax(worst, step_worst);
+        free(acc); free(delta); free(bb); free(labels); free(x[0]); free(x[1]);
+    }
+    ok(sig_ok, "acc_m exact, Delta_m, B_m, L_gm, clip norm logged for %d steps", steps);
+    ok(worst_sig < 1e-4, "B_m, L_gm, clip norm match PyTorch (worst rel err %.3g)", worst_sig);
+    ok(flag_ok, "clip fired flags match PyTorch");
+    ok(worst < 1e-4, "parameters after each of %d steps match PyTorch (worst rel err %.3g)",
+       steps, worst);
+    tap_diag("worst relative error: params %.3g, signals %.3g", worst, worst_sig);
+
+    /* variant and key validation */
+    asgml_config *bad;
+    void *st2 = NULL;
+    check(asgml_config_create(&bad), "config");
+    check(asgml_config_set(bad, "cggm.variant", "nope", "test"), "set");
+    ok(ops->create(bad, &mc, &st2) != ASGML_OK && !st2, "cggm.variant=nope rejected");
+    asgml_config_free(bad);
+    check(asgml_config_create(&bad), "config");
+    check(asgml_config_set(bad, "cggm.variant", "asgml-ref", "test"), "set");
+    ok(ops->create(bad, &mc, &st2) == ASGML_OK && st2, "cggm.variant=asgml-ref accepted");
+    /* one asgml-ref step on the first batch: finite signals, no delayed term */
+    {
+        float *x[2];
+        for (int m = 0; m < 2; m++) {
+            snprintf(path, sizeof path, "/step0/%s", names[m]);
+            x[m] = rd(path, H5T_NATIVE_FLOAT, NULL);
+        }
+        int32_t *labels = rd("/step0/labels", H5T_NATIVE_INT32, NULL);
+        memcpy(labels_dev, labels, (size_t)B * sizeof(int32_t));
+        s.labels = labels;
+        asgml_log_record_clear(log);
+        double loss_sum, v0 = NAN, v1 = NAN, l = NAN;
+        memset(dlogits, 0, (size_t)B * (size_t)C * sizeof(float));   /* softmax_ce accumulates */
+        check(asgml_model_zero_grad(model), "zero grad");
+        check(asgml_model_forward(model, (const float *const *)x, B, 1, NULL), "forward");
+        check(be->ops->softmax_ce(be, B, C, asgml_model_logits(model), labels_dev,
+                                  1.0f / (float)B, NULL, NULL, dlogits, &loss_sum), "ce");
+        check(asgml_model_backward(model, dlogits, NULL, NULL), "backward");
+        check(ops->modulate(st2, &s), "asgml-ref modulate");
+        asgml_log_record_get(log, "cggm.B.audio", &v0);
+        asgml_log_record_get(log, "cggm.cos.audio", &v1);
+        asgml_log_record_get(log, "cggm.Lgm", &l);
+        ok(isfinite(v0) && isfinite(v1) && fabs(v1) <= 1.0 + 1e-9 && isfinite(l),
+           "asgml-ref: gradient cosine %.4f, B %.4f, L_gm %.4f finite", v1, v0, l);
+        free(labels); free(x[0]); free(x[1]);
+    }
+    ops->destroy(st2);
+    asgml_config_free(bad);
+    ops->destroy(state);
+    asgml_log_record_free(log);
+    asgml_config_free(cfg);
+    asgml_optim_free(opt);
+    asgml_model_free(model);
+    free(labels_dev);
+    free(dlogits);
+    H5Fclose(fx);
+    return tap_done();
+}
