@@ -152,6 +152,9 @@ static asgml_status cggm_bind(cggm_state *st, asgml_step *s)
     int nviews;
     const asgml_param_view *views = asgml_model_param_views(s->model, &nviews);
 
+    if (asgml_model_feature_dim(s->model) != st->d || mc->num_classes != st->c)
+        return ASGML_ERR(ASGML_EINVAL, "cggm: model has D = %d, C = %d; created for %d, %d",
+                         asgml_model_feature_dim(s->model), mc->num_classes, st->d, st->c);
     CK(asgml_probe_set_bind(&st->cls, s));
     if (st->bound)
         return ASGML_OK;
