@@ -190,10 +190,10 @@ static asgml_status cggm_bind(cggm_state *st, asgml_step *s)
             return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
     size_t wsz = (size_t)st->c * (size_t)st->wf_ld;
-    st->wf_host = malloc(wsz * sizeof(float));
-    st->gf_host = malloc(wsz * sizeof(float));
-    st->f_host = malloc((size_t)st->cls.max_batch * (size_t)st->d * sizeof(float));
-    st->wh_host = malloc(((size_t)st->c * (size_t)st->d + (size_t)st->c) * sizeof(float));
+    st->wf_host = calloc(wsz, sizeof(float));
+    st->gf_host = calloc(wsz, sizeof(float));
+    st->f_host = calloc((size_t)st->cls.max_batch * (size_t)st->d, sizeof(float));
+    st->wh_host = calloc((size_t)st->c * (size_t)st->d + (size_t)st->c, sizeof(float));
     if (!st->wf_host || !st->gf_host || !st->f_host || !st->wh_host)
         return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     st->bound = 1;
@@ -233,7 +233,7 @@ static asgml_status cggm_modulate(void *state, asgml_step *s)
     asgml_backend *be = s->be;
     float *params = asgml_model_params(s->model), *grads = asgml_model_grads(s->model);
     int n = st->n, c = st->c, d = st->d, bsz = s->batch_size;
-    int64_t cd = (int64_t)c * d, wsz = (int64_t)c * st->wf_ld;
+    int64_t cd = (int64_t)c * d, wsz;
     double acc[ASGML_MAX_MODALITIES], delta[ASGML_MAX_MODALITIES], cosv[ASGML_MAX_MODALITIES];
     double *wa = NULL, *wb = NULL;
     asgml_status rc = ASGML_OK;
@@ -242,11 +242,12 @@ static asgml_status cggm_modulate(void *state, asgml_step *s)
     double norm = 0.0;
 
     CK(cggm_bind(st, s));
+    /* the fused-head weight (C, wf_ld) is known once bound: the first call
+     * of a run (or after a resume) binds, so wsz is read only now */
+    wsz = (int64_t)c * st->wf_ld;
     if (bsz > st->cls.max_batch)
         return ASGML_ERR(ASGML_EINVAL, "cggm: batch %d exceeds max batch %d", bsz,
                          st->cls.max_batch);
-    /* fused-head weights and gradients (host copies of the fc_out/fc_x view) */
-    CK(be->ops->to_host(be, st->wf_host, params + st->wf_off[0], (size_t)wsz * sizeof(float)));
     /* the delayed term lambda dL_gm^(t-1)/dW^F (official variant) */
     for (int m = 0; m < n; m++) {
         if (st->variant != CGGM_OFFICIAL || !st->have_lgm)
