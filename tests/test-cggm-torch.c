@@ -5,7 +5,10 @@
  * batches.  Each step runs forward, CE(z) backward, the cggm modulate hook
  * and the SGD step; acc_m, Delta_m, B_m, L_gm, the clip flag and every
  * parameter after the step are compared (fp32 tolerance).  Also: the
- * coefficients when sum Delta ~ 0 are finite and logged. */
+ * coefficients when sum Delta ~ 0 are finite, and through the hook: a step
+ * whose accuracy changes sum to 0 logs Sigma = 1e-8 and the unbounded but
+ * finite B_m, and leaves every gradient finite (spec: "B_m is unbounded
+ * when Sigma ~ 0 - log it"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +80,74 @@ static void coefficient_cases(void)
     ok(guard == 1 && b[0] == 1.0 && b[1] == 1.0, "Sigma == 0: guard set, B = 1 (no NaN)");
 }
 
+/* Two hook calls with classifiers that predict one fixed class each
+ * (W = 0, bias margin 1: Adam at lr 5e-4 cannot flip them in one step):
+ * acc = share of that class in the labels.  Batch 1: acc (4/16, 4/16);
+ * batch 2: acc (5/16, 3/16), so Delta = (1/16, -1/16) sums to 0. */
+static void sigma_zero_logged(asgml_backend *be, asgml_model *model,
+                              const asgml_model_config *mc, asgml_step *s, float *const *x,
+                              int32_t *labels_dev, float *dlogits)
+{
+    const asgml_method_ops *ops = asgml_method_find("cggm");
+    asgml_config *cfg;
+    void *st = NULL;
+    int B = s->batch_size, C = mc->num_classes, D = mc->feature_dim;
+    int32_t labels[2][64];
+    float *w = calloc((size_t)C * (size_t)D, sizeof(float)), bias[2][16] = { { 0 } };
+    double b[2] = { NAN, NAN }, sigma = NAN, guard = NAN, fired = NAN, norm = NAN;
+    int finite = 1;
+
+    if (B > 64 || C > 16 || C < 3 || !w) {
+        printf("Bail out! sigma_zero_logged: B %d, C %d\n", B, C);
+        exit(1);
+    }
+    for (int i = 0; i < B; i++) {
+        labels[0][i] = i < 4 ? 0 : i < 8 ? 1 : 2;
+        labels[1][i] = i < 5 ? 0 : i < 8 ? 1 : 2;
+    }
+    bias[0][0] = 1.0f;   /* audio: always class 0 */
+    bias[1][1] = 1.0f;   /* visual: always class 1 */
+    check(asgml_config_create(&cfg), "config");
+    check(ops->create(cfg, mc, &st), "cggm create");
+    for (int m = 0; m < 2; m++)
+        check(asgml_cggm_set_classifier(st, s, m, w, bias[m]), "set classifier");
+    for (int t = 0; t < 2; t++) {
+        double loss_sum;
+        memcpy(labels_dev, labels[t], (size_t)B * sizeof(int32_t));
+        s->labels = labels[t];
+        s->labels_dev = labels_dev;
+        s->step = t;
+        asgml_log_record_clear(s->log);
+        memset(dlogits, 0, (size_t)B * (size_t)C * sizeof(float));
+        check(asgml_model_zero_grad(model), "zero grad");
+        check(asgml_model_forward(model, (const float *const *)x, B, 1, NULL), "forward");
+        check(be->ops->softmax_ce(be, B, C, asgml_model_logits(model), labels_dev,
+                                  1.0f / (float)B, NULL, NULL, dlogits, &loss_sum), "ce");
+        check(asgml_model_backward(model, dlogits, NULL, NULL), "backward");
+        check(ops->modulate(st, s), "cggm modulate");
+    }
+    asgml_log_record_get(s->log, "cggm.B.audio", &b[0]);
+    asgml_log_record_get(s->log, "cggm.B.visual", &b[1]);
+    asgml_log_record_get(s->log, "cggm.sigma", &sigma);
+    asgml_log_record_get(s->log, "cggm.B.guard", &guard);
+    asgml_log_record_get(s->log, "cggm.clip.fired", &fired);
+    asgml_log_record_get(s->log, "cggm.clip.norm", &norm);
+    const float *g = asgml_model_grads(model);   /* cpu: host memory */
+    for (int64_t i = 0; i < asgml_model_num_params(model); i++)
+        finite &= isfinite(g[i]) != 0;
+    /* B_m = (Sigma - Delta_m) / Sigma with Sigma = 0 + 1e-8 */
+    double want0 = (1e-8 - 1.0 / 16) / 1e-8, want1 = (1e-8 + 1.0 / 16) / 1e-8;
+    ok(fabs(sigma - 1e-8) < 1e-15 && guard == 0.0 && rel(b[0], want0) < 1e-6 &&
+       rel(b[1], want1) < 1e-6,
+       "hook, Delta (1/16, -1/16): logged Sigma %.3g, B = (%.8g, %.8g), not NaN", sigma, b[0],
+       b[1]);
+    ok(finite && fired == 1.0 && isfinite(norm),
+       "hook, Sigma ~ 0: every gradient finite after x rho B_m and the clip (norm %.4g)", norm);
+    ops->destroy(st);
+    asgml_config_free(cfg);
+    free(w);
+}
+
 int main(void)
 {
     const char *top = getenv("top_srcdir");
@@ -90,7 +161,7 @@ int main(void)
     void *state = NULL;
     const char *names[2] = { "audio", "visual" };
 
-    tap_plan(9);
+    tap_plan(11);
     coefficient_cases();
     snprintf(path, sizeof path, "%s/tests/fixtures/methods/cggm.h5", top ? top : ".");
     fx = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -226,7 +297,6 @@ int main(void)
         flag_ok &= (int)v == (int)attr_d(g, "fired");
         if ((int)v != (int)attr_d(g, "fired"))
             tap_diag("step %d: clip fired %d, PyTorch %d", t, (int)v, (int)attr_d(g, "fired"));
-        { double l2; asgml_log_record_get(log, "cggm.Lgm", &l2); tap_diag("step %d Lgm %.6f torch %.6f", t, l2, lgm); }
         asgml_log_record_get(log, "cggm.clip.norm", &v);
         worst_sig = fmax(worst_sig, rel(v, attr_d(g, "norm")));
         double step_worst = 0.0;
@@ -253,6 +323,18 @@ int main(void)
     ok(worst < 1e-4, "parameters after each of %d steps match PyTorch (worst rel err %.3g)",
        steps, worst);
     tap_diag("worst relative error: params %.3g, signals %.3g", worst, worst_sig);
+
+    {
+        float *x[2];
+        for (int m = 0; m < 2; m++) {
+            snprintf(path, sizeof path, "/step0/%s", names[m]);
+            x[m] = rd(path, H5T_NATIVE_FLOAT, NULL);
+        }
+        s.batch_size = B;
+        sigma_zero_logged(be, model, &mc, &s, x, labels_dev, dlogits);
+        free(x[0]);
+        free(x[1]);
+    }
 
     /* variant and key validation */
     asgml_config *bad;
