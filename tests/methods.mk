@@ -59,6 +59,6 @@ EXTRA_DIST += tests/fixtures/make_miles_fixtures.py tests/fixtures/methods/miles
 check_PROGRAMS += tests/test-cggm-torch
 tests_test_cggm_torch_SOURCES = tests/test-cggm-torch.c tests/tap.h tests/h5fixture.h
 tests_test_cggm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
-TESTS += tests/test-cggm-torch tests/cggm-determinism.sh
+TESTS += tests/test-cggm-torch tests/cggm-determinism.sh tests/cggm-compose.sh
 EXTRA_DIST += tests/fixtures/make_cggm_fixtures.py tests/fixtures/methods/cggm.h5 \
-	tests/cggm-determinism.sh
+	tests/cggm-determinism.sh tests/cggm-compose.sh
