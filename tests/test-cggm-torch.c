@@ -161,7 +161,7 @@ int main(void)
     void *state = NULL;
     const char *names[2] = { "audio", "visual" };
 
-    tap_plan(11);
+    tap_plan(12);
     coefficient_cases();
     snprintf(path, sizeof path, "%s/tests/fixtures/methods/cggm.h5", top ? top : ".");
     fx = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -343,6 +343,25 @@ int main(void)
     check(asgml_config_set(bad, "cggm.variant", "nope", "test"), "set");
     ok(ops->create(bad, &mc, &st2) != ASGML_OK && !st2, "cggm.variant=nope rejected");
     asgml_config_free(bad);
+    {
+        /* every out-of-range value is a configuration error naming its key */
+        static const char *const kv[][2] = {
+            { "cggm.lr", "0" }, { "cggm.lr", "-1e-3" }, { "cggm.clip", "0" }, { "cggm.clip", "-1" }
+        };
+        int named = 1;
+        for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+            check(asgml_config_create(&bad), "config");
+            check(asgml_config_set(bad, kv[i][0], kv[i][1], "test"), "set");
+            asgml_status rc = ops->create(bad, &mc, &st2);
+            if (rc != ASGML_EINVAL || st2 || !strstr(asgml_last_error(), kv[i][0])) {
+                named = 0;
+                tap_diag("%s=%s: status %d, '%s'", kv[i][0], kv[i][1], (int)rc,
+                         asgml_last_error());
+            }
+            asgml_config_free(bad);
+        }
+        ok(named, "cggm.lr <= 0 and cggm.clip <= 0 rejected, the error names the key");
+    }
     check(asgml_config_create(&bad), "config");
     check(asgml_config_set(bad, "cggm.variant", "asgml-ref", "test"), "set");
     ok(ops->create(bad, &mc, &st2) == ASGML_OK && st2, "cggm.variant=asgml-ref accepted");

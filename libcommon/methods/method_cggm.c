@@ -124,10 +124,16 @@ static asgml_status cggm_create(asgml_config *cfg, const asgml_model_config *mc,
                        variant);
         goto fail;
     }
-    if (!(lr > 0) || !(st->clip > 0) || !isfinite(st->rho) || !isfinite(st->lambda)) {
-        rc = ASGML_ERR(ASGML_EINVAL, "cggm: need lr > 0, clip > 0, finite rho and lambda");
+    if (!(lr > 0) || !isfinite(lr))
+        rc = ASGML_ERR(ASGML_EINVAL, "cggm.lr: %g is not a positive learning rate", lr);
+    else if (!(st->clip > 0) || !isfinite(st->clip))
+        rc = ASGML_ERR(ASGML_EINVAL, "cggm.clip: %g is not a positive norm", st->clip);
+    else if (!isfinite(st->rho))
+        rc = ASGML_ERR(ASGML_EINVAL, "cggm.rho: %g is not finite", st->rho);
+    else if (!isfinite(st->lambda))
+        rc = ASGML_ERR(ASGML_EINVAL, "cggm.lambda: %g is not finite", st->lambda);
+    if (rc != ASGML_OK)
         goto fail;
-    }
     /* classifiers: linear probes (Linear(D -> C), PyTorch default init, Adam) */
     st->cls.n = st->n;
     st->cls.in_dim = st->d;
