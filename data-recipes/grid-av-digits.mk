@@ -76,3 +76,11 @@ GRID_CELLS += $(call grid_cells,inforeg,$(SEEDS),)
 # validation hold-out; its rule acts per epoch and has no epoch window, so
 # nothing scales with EPOCHS (+5 cells).
 GRID_CELLS += $(call grid_cells,miles,$(SEEDS),)
+# cggm (asgml-methods(7), CGGM): spec defaults rho 1.3, lambda 0.2,
+# classifier lr 5e-4, clip 0.8 (+5 cells).  AV-Digits would need another
+# clip: 0.8 comes with zrguo/CGGM's Adam (lr 1e-3), whose steps do not
+# scale with the gradient norm; with this grid's SGD the global norm is 8-15
+# before the clip (seed 1), so the clip fires at every step and shrinks
+# every update 10-20x (CGGM_CLIP=1e9 on the command line turns it off).
+CGGM_CLIP ?= 0.8
+GRID_CELLS += $(call grid_cells,cggm,$(SEEDS),cggm.clip=$(CGGM_CLIP))
