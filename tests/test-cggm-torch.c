@@ -383,12 +383,63 @@ int main(void)
         check(be->ops->softmax_ce(be, B, C, asgml_model_logits(model), labels_dev,
                                   1.0f / (float)B, NULL, NULL, dlogits, &loss_sum), "ce");
         check(asgml_model_backward(model, dlogits, NULL, NULL), "backward");
+        /* expected gradient cosines, computed here before the hook scales
+         * and clips: classifier h_m (the fixture's initial weights)
+         * dCE/dW^h_m = (softmax(W f + b) - onehot)^T f / B (C, D) against
+         * the fc_out gradient block of modality m (columns [mD, (m+1)D)) */
+        double want[2] = { NAN, NAN };
+        const asgml_param_view *fc = NULL;
+        for (int vi = 0; vi < nviews; vi++)
+            if (strcmp(views[vi].name, "fusion_module.fc_out.weight") == 0)
+                fc = &views[vi];
+        if (!fc) {
+            printf("Bail out! no fusion_module.fc_out.weight\n");
+            return 1;
+        }
+        const float *grads = asgml_model_grads(model);   /* cpu: host memory */
+        for (int m = 0; m < 2; m++) {
+            float *w, *bias;
+            double *ga = calloc((size_t)C * (size_t)D, sizeof(double));
+            const float *f = asgml_model_features(model, m);
+            snprintf(path, sizeof path, "/init/cls%d/weight", m);
+            w = rd(path, H5T_NATIVE_FLOAT, NULL);
+            snprintf(path, sizeof path, "/init/cls%d/bias", m);
+            bias = rd(path, H5T_NATIVE_FLOAT, NULL);
+            check(asgml_cggm_set_classifier(st2, &s, m, w, bias), "set classifier");
+            for (int i = 0; i < B; i++) {
+                double z[16], mx = -INFINITY, sum = 0.0;
+                for (int k = 0; k < C; k++) {
+                    z[k] = bias[k];
+                    for (int j = 0; j < D; j++)
+                        z[k] += (double)w[k * D + j] * f[i * D + j];
+                    mx = fmax(mx, z[k]);
+                }
+                for (int k = 0; k < C; k++)
+                    sum += (z[k] = exp(z[k] - mx));
+                for (int k = 0; k < C; k++)
+                    for (int j = 0; j < D; j++)
+                        ga[k * D + j] += (z[k] / sum - (k == labels[i])) / B * f[i * D + j];
+            }
+            double dot = 0, aa = 0, bb = 0;
+            for (int k = 0; k < C; k++)
+                for (int j = 0; j < D; j++) {
+                    double gb = grads[fc->offset + (int64_t)k * 2 * D + m * D + j];
+                    dot += ga[k * D + j] * gb;
+                    aa += ga[k * D + j] * ga[k * D + j];
+                    bb += gb * gb;
+                }
+            want[m] = dot / fmax(sqrt(aa * bb), 1e-8);
+            free(ga); free(w); free(bias);
+        }
         check(ops->modulate(st2, &s), "asgml-ref modulate");
+        double c1 = NAN;
         asgml_log_record_get(log, "cggm.B.audio", &v0);
         asgml_log_record_get(log, "cggm.cos.audio", &v1);
+        asgml_log_record_get(log, "cggm.cos.visual", &c1);
         asgml_log_record_get(log, "cggm.Lgm", &l);
-        ok(isfinite(v0) && isfinite(v1) && fabs(v1) <= 1.0 + 1e-9 && isfinite(l),
-           "asgml-ref: gradient cosine %.4f, B %.4f, L_gm %.4f finite", v1, v0, l);
+        ok(isfinite(v0) && isfinite(l) && fabs(v1 - want[0]) < 1e-5 && fabs(c1 - want[1]) < 1e-5,
+           "asgml-ref: gradient cosines (%.6f, %.6f), expected (%.6f, %.6f); B %.4f, L_gm %.4f",
+           v1, c1, want[0], want[1], v0, l);
         free(labels); free(x[0]); free(x[1]);
     }
     ops->destroy(st2);
