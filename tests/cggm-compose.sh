@@ -3,7 +3,8 @@
 # (asgml-methods(7), CGGM; TRAINING STEP): cggm+ogm-ge (in the sources) and
 # cggm+asgml-boost (planned) run and log both methods' signals every step;
 # the H2 order is fixed by rank, not by the command line (ogm-ge+cggm logs
-# what cggm+ogm-ge logs); summary.json records what the sources say of the
+# what cggm+ogm-ge logs); cggm+ogm-ge interrupted and resumed logs what
+# the uninterrupted run logs; summary.json records what the sources say of the
 # composition, and an unmarked one (cggm+pmr) runs, is recorded as
 # "untested" and noted on stderr.
 . "$top_srcdir/tests/lib.sh"
@@ -11,7 +12,7 @@ train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 13
+plan 16
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -38,6 +39,13 @@ check_exit 0 "ogm-ge+cggm runs" $train $args -m ogm-ge+cggm --out "$d/go"
 strip "$d/og/log.jsonl" >"$d/l1"
 strip "$d/go/log.jsonl" >"$d/l2"
 check "ogm-ge+cggm logs byte-identical to cggm+ogm-ge (H2 order by rank)" cmp -s "$d/l1" "$d/l2"
+
+check_exit 1 "cggm+ogm-ge stopped after epoch 1" $train $args -m cggm+ogm-ge --out "$d/oc" \
+    --set train.interrupt-after-epochs=1
+check_exit 0 "cggm+ogm-ge resumed" $train --resume --out "$d/oc" --quiet \
+    --set train.interrupt-after-epochs=0
+strip "$d/oc/log.jsonl" >"$d/l3"
+check "cggm+ogm-ge: resumed log equals the uninterrupted log" cmp -s "$d/l1" "$d/l3"
 
 check_exit 0 "cggm+asgml-boost runs" $train $args -m cggm+asgml-boost --out "$d/bo" \
     --set asgml-boost.eval-freq=2
