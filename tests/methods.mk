@@ -65,3 +65,9 @@ tests_test_mla_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-mla-torch tests/mla-determinism.sh
 EXTRA_DIST += tests/fixtures/make_mla_fixtures.py tests/fixtures/methods/mla.h5 \
 	tests/mla-determinism.sh
+check_PROGRAMS += tests/test-cggm-torch
+tests_test_cggm_torch_SOURCES = tests/test-cggm-torch.c tests/tap.h tests/h5fixture.h
+tests_test_cggm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-cggm-torch tests/cggm-determinism.sh tests/cggm-compose.sh
+EXTRA_DIST += tests/fixtures/make_cggm_fixtures.py tests/fixtures/methods/cggm.h5 \
+	tests/cggm-determinism.sh tests/cggm-compose.sh

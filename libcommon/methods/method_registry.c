@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "asgml/method.h"
+#include "methods/method_helpers.h"
 
 extern const asgml_method_ops asgml_method_baseline;
 extern const asgml_method_ops asgml_method_unimodal;
@@ -21,6 +22,7 @@ extern const asgml_method_ops asgml_method_pmr;
 extern const asgml_method_ops asgml_method_inforeg;
 extern const asgml_method_ops asgml_method_miles;
 extern const asgml_method_ops asgml_method_mla;
+extern const asgml_method_ops asgml_method_cggm;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -37,6 +39,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_inforeg,
     &asgml_method_miles,
     &asgml_method_mla,
+    &asgml_method_cggm,
 };
 
 int asgml_method_count(void)
@@ -59,4 +62,38 @@ const asgml_method_ops *asgml_method_find(const char *name)
         if (strcmp(registry[i]->name, name) == 0)
             return registry[i];
     return NULL;
+}
+
+/* Compositions with a source (asgml-methods(7), TRAINING STEP; the method
+ * summary of the specification): two parts each, order free.
+ *   sources: ogm-ge with asgml-freq/stale/boost (VuVoCodes/
+ *     AsynchronousFunction scripts/train.py train_epoch), opm with ogm-ge
+ *     (BML main.py; AsynchronousFunction train_epoch_opm), cggm with ogm-ge
+ *     (AsynchronousFunction train_epoch_cggm);
+ *   planned: cggm with asgml-boost (the ASGML v2 design, planned, not run).
+ * baseline composes with everything (it adds no hook). */
+static const struct { const char *a, *b, *status; } compositions[] = {
+    { "ogm-ge", "asgml-freq", "sources" },  { "ogm-ge", "asgml-stale", "sources" },
+    { "ogm-ge", "asgml-boost", "sources" }, { "opm", "ogm-ge", "sources" },
+    { "cggm", "ogm-ge", "sources" },        { "cggm", "asgml-boost", "planned" },
+};
+
+const char *asgml_method_composition_status(const asgml_method_ops *const *parts, int n)
+{
+    const char *name[2];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(parts[i]->name, "baseline") == 0)
+            continue;
+        if (k == 2)
+            return "untested";
+        name[k++] = parts[i]->name;
+    }
+    if (k < 2)
+        return NULL;
+    for (size_t i = 0; i < sizeof compositions / sizeof compositions[0]; i++)
+        if ((strcmp(compositions[i].a, name[0]) == 0 && strcmp(compositions[i].b, name[1]) == 0) ||
+            (strcmp(compositions[i].a, name[1]) == 0 && strcmp(compositions[i].b, name[0]) == 0))
+            return compositions[i].status;
+    return "untested";
 }

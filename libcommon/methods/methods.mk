@@ -19,3 +19,4 @@ libasgml_la_SOURCES += libcommon/methods/method_pmr.c libcommon/methods/method_p
 libasgml_la_SOURCES += libcommon/methods/method_inforeg.c libcommon/methods/method_inforeg.h
 libasgml_la_SOURCES += libcommon/methods/method_miles.c libcommon/methods/method_miles.h
 libasgml_la_SOURCES += libcommon/methods/method_mla.c libcommon/methods/method_mla.h
+libasgml_la_SOURCES += libcommon/methods/method_cggm.c libcommon/methods/method_cggm.h

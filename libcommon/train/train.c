@@ -14,6 +14,7 @@
 #include "asgml/hooks.h"
 #include "asgml/train.h"
 #include "data/loader.h"
+#include "methods/method_helpers.h"
 #include "train/metrics.h"
 #include "train/train_internal.h"
 
@@ -60,6 +61,7 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
             t->meth[j] = t->meth[j - 1];
             t->meth[j - 1] = tmp;
         }
+    t->composition = asgml_method_composition_status(t->meth, t->nmeth);
     return ASGML_OK;
 }
 
@@ -970,6 +972,17 @@ asgml_status asgml_train_run(asgml_train *t, asgml_run_status *status)
         p.kind = ASGML_PROGRESS_NOTE;
         snprintf(note, sizeof note, "resuming after epoch %d (step %lld)",
                  t->epochs_completed - 1, (long long)t->step);
+        p.note = note;
+        progress(t, &p);
+    }
+    if (t->composition && strcmp(t->composition, "sources") != 0) {
+        char note[400];
+        asgml_train_progress p;
+        memset(&p, 0, sizeof p);
+        p.kind = ASGML_PROGRESS_NOTE;
+        snprintf(note, sizeof note, "composition '%s' is %s (no source runs it; "
+                 "asgml-methods(7), TRAINING STEP)", t->method_spec,
+                 strcmp(t->composition, "planned") == 0 ? "planned, not tested" : "untested");
         p.note = note;
         progress(t, &p);
     }

@@ -26,6 +26,7 @@ struct asgml_train {
     int nmeth, ncreated;
     unsigned needs;
     char method_spec[256];
+    const char *composition;   /* "sources" | "planned" | "untested"; NULL: one method */
     uint64_t seed;
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;

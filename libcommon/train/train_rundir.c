@@ -407,6 +407,8 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
     if (error && *error)
         json_object_set_new(root, "error", json_string(error));
     json_object_set_new(root, "method", json_string(t->method_spec));
+    if (t->composition)   /* a composition: "sources", "planned" or "untested" */
+        json_object_set_new(root, "composition", json_string(t->composition));
     json_object_set_new(root, "seed", json_integer((json_int_t)t->seed));
     store = json_object();
     json_object_set_new(store, "path", json_string(t->store_path));
