@@ -40,3 +40,12 @@ tests_test_pmr_torch_SOURCES = tests/test-pmr-torch.c tests/tap.h tests/h5fixtur
 tests_test_pmr_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-pmr-torch tests/train-pmr.sh
 EXTRA_DIST += tests/fixtures/make_pmr_fixtures.py tests/fixtures/methods/pmr.h5 tests/train-pmr.sh
+# dnr: k-means vs scikit-learn, purity / blend weight / blend vs the official
+# reinit_score / reinit (tests/fixtures/make_dnr_fixtures.py); determinism,
+# bit-exact resume (also right after a re-initialisation).
+check_PROGRAMS += tests/test-dnr
+tests_test_dnr_SOURCES = tests/test-dnr.c tests/tap.h tests/h5fixture.h
+tests_test_dnr_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-dnr tests/dnr-determinism.sh
+EXTRA_DIST += tests/fixtures/make_dnr_fixtures.py tests/fixtures/methods/dnr.h5 \
+	tests/dnr-determinism.sh
