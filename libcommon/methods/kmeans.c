@@ -4,12 +4,16 @@
  * which calls sklearn.cluster.KMeans(n_clusters=C, random_state=0) on
  * MinMaxScaler(-1, 1) features and purity_score on the result).
  *
- * Why our own code: Debian packages no maintained C k-means library
- * (`apt-cache search kmeans` finds nothing; the package lists under the
- * project's environment notes have only Python/JavaScript ones), and the
- * semantics to match are scikit-learn's (k-means++ with local trials,
- * relative tolerance, empty-cluster relocation, final re-assignment,
- * lowest-inertia restart), which no general C library reproduces.  The
+ * Why our own code: `apt-cache search kmeans` finds no package; Debian's
+ * clustering libraries are VLFeat (libvlfeat1 0.9.21, upstream inactive
+ * since 2018: plain k-means++ with one draw per centre, stops on the
+ * relative energy change, its own generator) and the C++ libraries faiss
+ * and OpenCV (random-sample or plain k-means++ seeding, absolute or fixed
+ * iteration stops, float32).  None reproduces what the spec and the
+ * official code fix, scikit-learn's KMeans: greedy k-means++ with local
+ * trials, a tolerance relative to the data variance, empty-cluster
+ * relocation, the final re-assignment, the lowest-inertia restart; and
+ * each would add a large dependency for about 300 lines.  The
  * numbers follow sklearn/cluster/_kmeans.py (_kmeans_plusplus,
  * _kmeans_single_lloyd, _tolerance, KMeans.fit) and
  * sklearn/cluster/_k_means_common.pyx (_relocate_empty_clusters_dense).
