@@ -108,11 +108,13 @@ asgml_status asgml_kmeans_plusplus(const double *X, int64_t n, int d, int k,
         for (int t = 0; t < trials; t++) {
             const double *xc = X + (size_t)cand[t] * d;
             double *dt = cand_d + (size_t)t * n, p = 0.0;
+#pragma omp parallel for schedule(static)
             for (int64_t i = 0; i < n; i++) {
                 double v = sqdist(X + (size_t)i * d, xc, d);
                 dt[i] = v < closest[i] ? v : closest[i];
-                p += dt[i];
             }
+            for (int64_t i = 0; i < n; i++)   /* sequential: thread-count independent */
+                p += dt[i];
             if (p < best_pot) {                /* argmin: first of equals */
                 best_pot = p;
                 best = t;
@@ -129,7 +131,7 @@ asgml_status asgml_kmeans_plusplus(const double *X, int64_t n, int d, int k,
     return ASGML_OK;
 }
 
-static int32_t nearest(const double *x, const double *centers, int k, int d, double *dist)
+static int32_t nearest(const double *x, const double *centers, int k, int d)
 {
     int32_t best = 0;
     double bd = INFINITY;
@@ -140,8 +142,17 @@ static int32_t nearest(const double *x, const double *centers, int k, int d, dou
             best = c;
         }
     }
-    if (dist) *dist = bd;
     return best;
+}
+
+/* labels[i] = nearest centre of every sample; each sample on its own, so the
+ * result does not depend on the number of threads */
+static void assign(const double *X, int64_t n, int d, int k, const double *centers,
+                   int32_t *labels)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        labels[i] = nearest(X + (size_t)i * d, centers, k, d);
 }
 
 /* order for the relocation: farther first, then lower index */
@@ -209,9 +220,10 @@ asgml_status asgml_kmeans_lloyd(const double *X, int64_t n, int d, int k, double
     for (it = 0; it < max_iter; it++) {
         double shift = 0.0;
         memset(sums, 0, (size_t)k * (d + 1) * sizeof *sums);
+        assign(X, n, d, k, centers, labels);
         for (int64_t i = 0; i < n; i++) {
             const double *x = X + (size_t)i * d;
-            int32_t c = labels[i] = nearest(x, centers, k, d, NULL);
+            int32_t c = labels[i];
             for (int j = 0; j < d; j++)
                 sums[(size_t)c * d + j] += x[j];
             count[c] += 1.0;
@@ -235,14 +247,12 @@ asgml_status asgml_kmeans_lloyd(const double *X, int64_t n, int d, int k, double
             break;
         memcpy(old_labels, labels, (size_t)n * sizeof *labels);
     }
+    if (st == ASGML_OK && !strict)
+        assign(X, n, d, k, centers, labels);
     if (st == ASGML_OK) {
         double in = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            const double *x = X + (size_t)i * d;
-            if (!strict)
-                labels[i] = nearest(x, centers, k, d, NULL);
-            in += sqdist(x, centers + (size_t)labels[i] * d, d);
-        }
+        for (int64_t i = 0; i < n; i++)
+            in += sqdist(X + (size_t)i * d, centers + (size_t)labels[i] * d, d);
         *inertia = in;
         *n_iter = it < max_iter ? it + 1 : max_iter;
     }
