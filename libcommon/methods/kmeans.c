@@ -261,11 +261,10 @@ asgml_status asgml_kmeans_lloyd(const double *X, int64_t n, int d, int k, double
     return st;
 }
 
-/* sklearn _is_same_clustering: labels1 maps one-to-one onto labels2 */
-static int same_clustering(const int32_t *a, const int32_t *b, int64_t n, int k)
+/* sklearn _is_same_clustering: labels a map one-to-one onto labels b;
+ * map (k) is scratch */
+static int same_clustering(const int32_t *a, const int32_t *b, int64_t n, int k, int32_t *map)
 {
-    int32_t map[256];
-    if (k > 256) return 0;
     for (int c = 0; c < k; c++)
         map[c] = -1;
     for (int64_t i = 0; i < n; i++) {
@@ -289,16 +288,16 @@ asgml_status asgml_kmeans_fit(const double *X, int64_t n, int d, const asgml_kme
 {
     int k = o->k;
     double tol_abs = 0.0, best = INFINITY;
-    double *c = malloc((size_t)k * d * sizeof *c);
+    double *c = malloc((size_t)(k > 0 ? k : 1) * d * sizeof *c);
     int32_t *lab = malloc((size_t)(n > 0 ? n : 1) * sizeof *lab);
+    int32_t *map = malloc((size_t)(k > 0 ? k : 1) * sizeof *map);
     asgml_status st = ASGML_OK;
-    if (!c || !lab) {
+    if (!c || !lab || !map) {
         free(c);
         free(lab);
+        free(map);
         return ASGML_ERR(ASGML_ENOMEM, "out of memory");
     }
-    if (k > 256)
-        st = asgml_error(ASGML_EINVAL, "k-means: %d clusters (at most 256)", k);
     /* sklearn _tolerance: mean over features of the (population) variance */
     for (int j = 0; j < d && st == ASGML_OK; j++) {
         double m = 0.0, v = 0.0;
@@ -319,7 +318,7 @@ asgml_status asgml_kmeans_fit(const double *X, int64_t n, int d, const asgml_kme
         st = asgml_kmeans_plusplus(X, n, d, k, philox_u, &src, c, NULL);
         if (st == ASGML_OK)
             st = asgml_kmeans_lloyd(X, n, d, k, c, o->max_iter, tol_abs, lab, &in, &it);
-        if (st == ASGML_OK && (r == 0 || (in < best && !same_clustering(lab, labels, n, k)))) {
+        if (st == ASGML_OK && (r == 0 || (in < best && !same_clustering(lab, labels, n, k, map)))) {
             best = in;
             memcpy(labels, lab, (size_t)n * sizeof *lab);
             if (centers) memcpy(centers, c, (size_t)k * d * sizeof *c);
@@ -329,6 +328,7 @@ asgml_status asgml_kmeans_fit(const double *X, int64_t n, int d, const asgml_kme
     if (inertia) *inertia = best;
     free(c);
     free(lab);
+    free(map);
     return st;
 }
 

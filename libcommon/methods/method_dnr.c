@@ -133,8 +133,8 @@ static asgml_status dnr_create(asgml_config *cfg, const asgml_model_config *mc, 
     else if (st->kseed < -1)
         rc = asgml_error(ASGML_EINVAL, "dnr.kmeans-seed: %ld is not -1 (run seed) or >= 0",
                          st->kseed);
-    else if (mc->num_classes < 2 || mc->num_classes > 256)
-        rc = asgml_error(ASGML_EINVAL, "dnr: %d classes (k-means needs 2..256 clusters)",
+    else if (mc->num_classes < 2)
+        rc = asgml_error(ASGML_EINVAL, "dnr: %d classes (k-means needs >= 2 clusters)",
                          mc->num_classes);
     if (rc != ASGML_OK) {
         dnr_destroy(st);
