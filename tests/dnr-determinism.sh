@@ -7,14 +7,15 @@
 # same log and checkpoint.  The diagnosis (feature passes + k-means) leaves
 # the run's streams alone: lambda 0 (diagnoses run, w = 0) ends with the same
 # steps and weights as max-reinits 0 (no diagnosis), and lambda 3 changes the
-# weights.  Bad values are configuration errors (exit 2).
+# weights.  dnr.kmeans-seed -1 is the run seed; another seed moves the
+# k-means.  Bad values are configuration errors (exit 2).
 . "$top_srcdir/tests/lib.sh"
 command -v h5diff >/dev/null 2>&1 || skip_all "h5diff not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 22
+plan 25
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -66,6 +67,18 @@ if h5diff -q "$d/a/ckpt/last.h5" "$d/l/ckpt/last.h5" /params /params >/dev/null 
 else
     pass "the blend (lambda 3) changes the weights"
 fi
+# dnr.kmeans-seed: -1 takes the run seed (1), so 1 gives the same log;
+# another seed starts the single k-means restart elsewhere (other inertia)
+ks="--set dnr.kmeans-restarts=1 --epochs 2"
+$train $args $ks --out "$d/k0" && $train $args $ks --set dnr.kmeans-seed=1 --out "$d/k1" &&
+    $train $args $ks --set dnr.kmeans-seed=2 --out "$d/k2"
+check "runs with kmeans-seed -1, 1 and 2 (one restart) (exit $?)" test $? -eq 0
+strip "$d/k0/log.jsonl" >"$d/lk0"
+strip "$d/k1/log.jsonl" >"$d/lk1"
+grep -o '"dnr.inertia_[a-z]*.[a-z]*":[^,}]*' "$d/k0/log.jsonl" >"$d/ik0"
+grep -o '"dnr.inertia_[a-z]*.[a-z]*":[^,}]*' "$d/k2/log.jsonl" >"$d/ik2"
+check "kmeans-seed -1 (run seed 1) equals kmeans-seed 1" sh -c "test -s '$d/lk0' && cmp -s '$d/lk0' '$d/lk1'"
+check "kmeans-seed 2 changes the clustering (inertia)" sh -c "test -s '$d/ik0' && ! cmp -s '$d/ik0' '$d/ik2'"
 check_exit 2 "dnr.period=0 is a configuration error" $train $args --set dnr.period=0 --out "$d/e1"
 check_exit 2 "dnr.lambda=-1 is a configuration error" $train $args --set dnr.lambda=-1 --out "$d/e2"
 check_exit 2 "dnr.kmeans-restarts=0 is a configuration error" \
