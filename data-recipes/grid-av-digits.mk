@@ -88,3 +88,9 @@ GRID_CELLS += $(call grid_cells,mla,$(SEEDS),)
 # 14.0 %); CGGM_CLIP=5 gave 64.0 % (seed 1, untuned).
 CGGM_CLIP ?= 0.8
 GRID_CELLS += $(call grid_cells,cggm,$(SEEDS),cggm.clip=$(CGGM_CLIP))
+# dnr: ours.sh diagnoses every H = 20 of 90 epochs, R = 3 times (after
+# 0-based epochs 20, 40, 60; the last 29 epochs re-learn).  H is scaled to
+# the grid's epochs, H = max(1, floor(EPOCHS * 20 / 90)) = 1 of 6, R = 3 kept:
+# diagnoses after epochs 1, 2 and 3, epochs 4-5 re-learn (+5 cells).
+DNR_PERIOD ?= $(shell n=$$(( $(EPOCHS) * 20 / 90 )); [ $$n -ge 1 ] || n=1; echo $$n)
+GRID_CELLS += $(call grid_cells,dnr,$(SEEDS),dnr.period=$(DNR_PERIOD))

@@ -71,3 +71,12 @@ tests_test_cggm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-cggm-torch tests/cggm-determinism.sh tests/cggm-compose.sh
 EXTRA_DIST += tests/fixtures/make_cggm_fixtures.py tests/fixtures/methods/cggm.h5 \
 	tests/cggm-determinism.sh tests/cggm-compose.sh
+# dnr: k-means vs scikit-learn, purity / blend weight / blend vs the official
+# reinit_score / reinit (tests/fixtures/make_dnr_fixtures.py); determinism,
+# bit-exact resume (also right after a re-initialisation).
+check_PROGRAMS += tests/test-dnr
+tests_test_dnr_SOURCES = tests/test-dnr.c tests/tap.h tests/h5fixture.h
+tests_test_dnr_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-dnr tests/dnr-determinism.sh
+EXTRA_DIST += tests/fixtures/make_dnr_fixtures.py tests/fixtures/methods/dnr.h5 \
+	tests/dnr-determinism.sh

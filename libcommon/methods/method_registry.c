@@ -23,6 +23,7 @@ extern const asgml_method_ops asgml_method_inforeg;
 extern const asgml_method_ops asgml_method_miles;
 extern const asgml_method_ops asgml_method_mla;
 extern const asgml_method_ops asgml_method_cggm;
+extern const asgml_method_ops asgml_method_dnr;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -40,6 +41,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_miles,
     &asgml_method_mla,
     &asgml_method_cggm,
+    &asgml_method_dnr,
 };
 
 int asgml_method_count(void)

@@ -20,3 +20,5 @@ libasgml_la_SOURCES += libcommon/methods/method_inforeg.c libcommon/methods/meth
 libasgml_la_SOURCES += libcommon/methods/method_miles.c libcommon/methods/method_miles.h
 libasgml_la_SOURCES += libcommon/methods/method_mla.c libcommon/methods/method_mla.h
 libasgml_la_SOURCES += libcommon/methods/method_cggm.c libcommon/methods/method_cggm.h
+libasgml_la_SOURCES += libcommon/methods/method_dnr.c libcommon/methods/method_dnr.h \
+	libcommon/methods/kmeans.c libcommon/methods/kmeans.h
