@@ -18,6 +18,7 @@ extern const asgml_method_ops asgml_method_arl;
 extern const asgml_method_ops asgml_method_mmpareto;
 extern const asgml_method_ops asgml_method_opm;
 extern const asgml_method_ops asgml_method_pmr;
+extern const asgml_method_ops asgml_method_gblend;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -31,6 +32,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_mmpareto,
     &asgml_method_opm,
     &asgml_method_pmr,
+    &asgml_method_gblend,
 };
 
 int asgml_method_count(void)

@@ -16,3 +16,4 @@ libasgml_la_SOURCES += libcommon/methods/method_arl.c libcommon/methods/method_a
 libasgml_la_SOURCES += libcommon/methods/method_mmpareto.c libcommon/methods/method_mmpareto.h
 libasgml_la_SOURCES += libcommon/methods/method_opm.c libcommon/methods/method_opm.h
 libasgml_la_SOURCES += libcommon/methods/method_pmr.c libcommon/methods/method_pmr.h
+libasgml_la_SOURCES += libcommon/methods/method_gblend.c libcommon/methods/method_gblend.h
