@@ -40,3 +40,11 @@ tests_test_pmr_torch_SOURCES = tests/test-pmr-torch.c tests/tap.h tests/h5fixtur
 tests_test_pmr_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-pmr-torch tests/train-pmr.sh
 EXTRA_DIST += tests/fixtures/make_pmr_fixtures.py tests/fixtures/methods/pmr.h5 tests/train-pmr.sh
+# gblend: weights from given losses and a trial + three blended steps of a
+# reduced model against PyTorch (make_gblend_fixtures.py); copies, trial
+# interrupt and resume (test-gblend-run); determinism and resume of runs.
+check_PROGRAMS += tests/test-gblend-torch
+tests_test_gblend_torch_SOURCES = tests/test-gblend-torch.c tests/tap.h tests/h5fixture.h
+tests_test_gblend_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-gblend-torch
+EXTRA_DIST += tests/fixtures/make_gblend_fixtures.py tests/fixtures/methods/gblend.h5
