@@ -48,3 +48,6 @@ tests_test_gblend_torch_SOURCES = tests/test-gblend-torch.c tests/tap.h tests/h5
 tests_test_gblend_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-gblend-torch
 EXTRA_DIST += tests/fixtures/make_gblend_fixtures.py tests/fixtures/methods/gblend.h5
+check_PROGRAMS += tests/test-gblend-run
+tests_test_gblend_run_SOURCES = tests/test-gblend-run.c tests/tap.h
+TESTS += tests/test-gblend-run
