@@ -51,3 +51,5 @@ EXTRA_DIST += tests/fixtures/make_gblend_fixtures.py tests/fixtures/methods/gble
 check_PROGRAMS += tests/test-gblend-run
 tests_test_gblend_run_SOURCES = tests/test-gblend-run.c tests/tap.h
 TESTS += tests/test-gblend-run
+TESTS += tests/gblend-determinism.sh
+EXTRA_DIST += tests/gblend-determinism.sh
