@@ -64,3 +64,10 @@ include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
 # scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
 PMR_END ?= $(shell echo $$(( $(EPOCHS) * 7 / 10 )))
 GRID_CELLS += $(call grid_cells,pmr,$(SEEDS),pmr.end=$(PMR_END))
+# gblend (asgml-methods(7), GBLEND): the spec's n = 10 trial epochs,
+# re-estimated every 10 of 100 epochs, does not fit the grid's 6 epochs; n
+# and the period are scaled together to 2 (trials before epochs 0, 2 and 4:
+# 3 estimations x 3 heads x 2 epochs = 18 extra epochs, about 4x a
+# baseline cell) (+5 cells).
+GBLEND_N ?= 2
+GRID_CELLS += $(call grid_cells,gblend,$(SEEDS),gblend.epochs=$(GBLEND_N) gblend.every=$(GBLEND_N))

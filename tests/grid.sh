@@ -104,10 +104,11 @@ fi
 
 # the shipped grids expand to their documented cells (no training)
 ncells=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list 2>/dev/null | wc -l)
-check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds + 6 comparison cells x 5 seeds = $ncells" test "$ncells" -eq 90
+check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds + 7 comparison cells x 5 seeds = $ncells" test "$ncells" -eq 95
 "$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list >"$t/cells" 2>/dev/null
 bad=
-for m in agm arl_arl.es-0 mmpareto opm_opm.warmup-0 opm+ogm-ge_opm.warmup-0 pmr_pmr.end-4; do
+for m in agm arl_arl.es-0 mmpareto opm_opm.warmup-0 opm+ogm-ge_opm.warmup-0 pmr_pmr.end-4 \
+         gblend_gblend.epochs-2_gblend.every-2; do
     cnt=$(grep -c "/${m}_seed-[1-5]\$" "$t/cells")   # not n: lib.sh counts tests in n
     [ "$cnt" -eq 5 ] || bad="$bad $m:$cnt"
 done
