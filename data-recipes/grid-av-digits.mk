@@ -94,3 +94,10 @@ GRID_CELLS += $(call grid_cells,cggm,$(SEEDS),cggm.clip=$(CGGM_CLIP))
 # diagnoses after epochs 1, 2 and 3, epochs 4-5 re-learn (+5 cells).
 DNR_PERIOD ?= $(shell n=$$(( $(EPOCHS) * 20 / 90 )); [ $$n -ge 1 ] || n=1; echo $$n)
 GRID_CELLS += $(call grid_cells,dnr,$(SEEDS),dnr.period=$(DNR_PERIOD))
+# gblend (asgml-methods(7), GBLEND): the spec's n = 10 trial epochs,
+# re-estimated every 10 of 100 epochs, does not fit the grid's 6 epochs; n
+# and the period are scaled together to 2 (trials before epochs 0, 2 and 4:
+# 3 estimations x 3 heads x 2 epochs = 18 extra epochs, about 4x a
+# baseline cell) (+5 cells).
+GBLEND_N ?= 2
+GRID_CELLS += $(call grid_cells,gblend,$(SEEDS),gblend.epochs=$(GBLEND_N) gblend.every=$(GBLEND_N))

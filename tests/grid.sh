@@ -104,7 +104,7 @@ fi
 
 # the shipped grids expand to their documented cells (no training)
 # the comparison methods' cells (method_key-value as the cell names say)
-cmp="agm arl_arl.es-0 mmpareto opm_opm.warmup-0 opm+ogm-ge_opm.warmup-0 pmr_pmr.end-4 inforeg miles mla cggm_cggm.clip-0.8 dnr_dnr.period-1"
+cmp="agm arl_arl.es-0 mmpareto opm_opm.warmup-0 opm+ogm-ge_opm.warmup-0 pmr_pmr.end-4 inforeg miles mla cggm_cggm.clip-0.8 dnr_dnr.period-1 gblend_gblend.epochs-2_gblend.every-2"
 ncmp=$(echo $cmp | wc -w)
 ncells=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-av-digits.mk" STORE=x.h5 list 2>/dev/null | wc -l)
 check "grid-av-digits: 8 configurations x 5 seeds + 2 ablations x 2 values x 5 seeds + $ncmp comparison cells x 5 seeds = $ncells" \

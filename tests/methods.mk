@@ -80,3 +80,16 @@ tests_test_dnr_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-dnr tests/dnr-determinism.sh
 EXTRA_DIST += tests/fixtures/make_dnr_fixtures.py tests/fixtures/methods/dnr.h5 \
 	tests/dnr-determinism.sh
+# gblend: weights from given losses and a trial + three blended steps of a
+# reduced model against PyTorch (make_gblend_fixtures.py); copies, trial
+# interrupt and resume (test-gblend-run); determinism and resume of runs.
+check_PROGRAMS += tests/test-gblend-torch
+tests_test_gblend_torch_SOURCES = tests/test-gblend-torch.c tests/tap.h tests/h5fixture.h
+tests_test_gblend_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-gblend-torch
+EXTRA_DIST += tests/fixtures/make_gblend_fixtures.py tests/fixtures/methods/gblend.h5
+check_PROGRAMS += tests/test-gblend-run
+tests_test_gblend_run_SOURCES = tests/test-gblend-run.c tests/tap.h
+TESTS += tests/test-gblend-run
+TESTS += tests/gblend-determinism.sh
+EXTRA_DIST += tests/gblend-determinism.sh

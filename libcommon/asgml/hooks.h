@@ -142,6 +142,24 @@ asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
  * NULL) on part "train", "val" or "test": mean CE(z) and accuracy. */
 asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
                                  double *loss, double *acc);
+/* Inputs of every modality m with zero_input[m] != 0 are replaced by zeros
+ * in the copy's following training epochs and asgml_copy_evaluate (NULL =
+ * none): the "padding" of BalanceBenchmark's G-Blending trial
+ * (GeWu-Lab/BalanceBenchmark balancemm/models/avclassify_model.py forward). */
+asgml_status asgml_copy_set_zero_input(asgml_copy *c, const int *zero_input);
+/* Sum over the batches of the last epoch trained by asgml_copy_train_epochs
+ * of the batch loss (fused_weight CE(z) + sum_m uni_weight[m] CE(u_m), batch
+ * means, training mode, before each step) and the number of batches
+ * (0 before any training). */
+double asgml_copy_last_epoch_loss(const asgml_copy *c, int *nbatches);
+/* Inference-mode evaluation of the copy on part "train" (the training
+ * samples, evaluation transforms), "val" or "test", through the copy's own
+ * buffers (safe from epoch_begin: the main step's inputs stay): loss[0] =
+ * mean CE(z), loss[1 + m] = mean CE(u_m) (NaN without unimodal logits);
+ * sums[0..N] (may be NULL) the same as sums over batches of batch means,
+ * *nbatches (may be NULL) their count.  Zeroed inputs apply. */
+asgml_status asgml_copy_evaluate(asgml_copy *c, const char *part, double *loss, double *sums,
+                                 int *nbatches);
 asgml_model *asgml_copy_model(asgml_copy *c);
 asgml_optim *asgml_copy_optim(asgml_copy *c);
 void asgml_copy_free(asgml_copy *c);

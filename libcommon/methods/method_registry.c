@@ -24,6 +24,7 @@ extern const asgml_method_ops asgml_method_miles;
 extern const asgml_method_ops asgml_method_mla;
 extern const asgml_method_ops asgml_method_cggm;
 extern const asgml_method_ops asgml_method_dnr;
+extern const asgml_method_ops asgml_method_gblend;
 
 static const asgml_method_ops *const registry[] = {
     &asgml_method_baseline,
@@ -42,6 +43,7 @@ static const asgml_method_ops *const registry[] = {
     &asgml_method_mla,
     &asgml_method_cggm,
     &asgml_method_dnr,
+    &asgml_method_gblend,
 };
 
 int asgml_method_count(void)

@@ -22,3 +22,4 @@ libasgml_la_SOURCES += libcommon/methods/method_mla.c libcommon/methods/method_m
 libasgml_la_SOURCES += libcommon/methods/method_cggm.c libcommon/methods/method_cggm.h
 libasgml_la_SOURCES += libcommon/methods/method_dnr.c libcommon/methods/method_dnr.h \
 	libcommon/methods/kmeans.c libcommon/methods/kmeans.h
+libasgml_la_SOURCES += libcommon/methods/method_gblend.c libcommon/methods/method_gblend.h

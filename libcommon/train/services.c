@@ -236,6 +236,9 @@ struct asgml_copy {
     asgml_optim *optim;
     asgml_loader *ld;
     int epochs_done;
+    int zero_input[ASGML_MAX_MODALITIES];
+    double last_loss;           /* sum of batch losses of the last trained epoch */
+    int last_batches;
     float *x_dev[ASGML_MAX_MODALITIES], *duni[ASGML_MAX_MODALITIES], *dlogits;
     int32_t *labels_dev;
 };
@@ -320,6 +323,89 @@ void asgml_copy_free(asgml_copy *c)
     free(c);
 }
 
+/* The batch into the copy's buffers; zeroed modalities get zeros. */
+static asgml_status copy_upload(asgml_copy *c, const asgml_batch *b, const float **inputs)
+{
+    asgml_train *t = c->t;
+    for (int m = 0; m < t->nmod; m++) {
+        int64_t n = (int64_t)b->size * t->per_sample[m];
+        if (c->zero_input[m])
+            CK(OPS(t)->fill(t->be, n, 0.0f, c->x_dev[m]));
+        else
+            CK(OPS(t)->to_device(t->be, c->x_dev[m], b->x[m], (size_t)n * sizeof(float)));
+        inputs[m] = c->x_dev[m];
+    }
+    return OPS(t)->to_device(t->be, c->labels_dev, b->labels, (size_t)b->size * sizeof(int32_t));
+}
+
+asgml_status asgml_copy_set_zero_input(asgml_copy *c, const int *zero_input)
+{
+    if (!c)
+        return asgml_error(ASGML_EINVAL, "asgml_copy_set_zero_input: no copy");
+    for (int m = 0; m < c->t->nmod; m++)
+        c->zero_input[m] = zero_input ? zero_input[m] != 0 : 0;
+    return ASGML_OK;
+}
+
+double asgml_copy_last_epoch_loss(const asgml_copy *c, int *nbatches)
+{
+    if (nbatches)
+        *nbatches = c ? c->last_batches : 0;
+    return c ? c->last_loss : 0.0;
+}
+
+static asgml_status part_loader(asgml_train *t, const char *part, const char *who,
+                                asgml_loader **ld);
+
+asgml_status asgml_copy_evaluate(asgml_copy *c, const char *part, double *loss, double *sums,
+                                 int *nbatches)
+{
+    asgml_train *t;
+    asgml_loader *ld;
+    double tot[ASGML_MAX_MODALITIES + 1] = { 0 }, mean[ASGML_MAX_MODALITIES + 1] = { 0 };
+    int64_t n = 0;
+    int nb = 0, done = 0, C, K;
+    if (!c)
+        return asgml_error(ASGML_EINVAL, "asgml_copy_evaluate: no copy");
+    t = c->t;
+    C = t->mc.num_classes;
+    K = t->nmod + 1;
+    CK(part_loader(t, part, "asgml_copy_evaluate", &ld));
+    CK(asgml_loader_start_epoch(ld, 0));
+    for (;;) {
+        asgml_batch b;
+        const float *inputs[ASGML_MAX_MODALITIES];
+        double sum;
+        CK(asgml_loader_next(ld, &b, &done));
+        if (done)
+            break;
+        CK(copy_upload(c, &b, inputs));
+        CK(asgml_model_forward(c->model, inputs, b.size, 0, NULL));
+        CK(OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(c->model), c->labels_dev,
+                              0.0f, NULL, NULL, NULL, &sum));
+        tot[0] += sum;
+        mean[0] += sum / b.size;
+        for (int m = 0; m < t->nmod && t->mc.uni != ASGML_UNI_NONE; m++) {
+            CK(OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_unimodal_logits(c->model, m),
+                                  c->labels_dev, 0.0f, NULL, NULL, NULL, &sum));
+            tot[1 + m] += sum;
+            mean[1 + m] += sum / b.size;
+        }
+        n += b.size;
+        nb++;
+    }
+    for (int k = 0; k < K; k++) {
+        int have = k == 0 || t->mc.uni != ASGML_UNI_NONE;
+        if (loss)
+            loss[k] = have && n > 0 ? tot[k] / (double)n : NAN;
+        if (sums)
+            sums[k] = have ? mean[k] : NAN;
+    }
+    if (nbatches)
+        *nbatches = nb;
+    return ASGML_OK;
+}
+
 asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
                                      const float *uni_weight)
 {
@@ -327,26 +413,25 @@ asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
     int C = t->mc.num_classes;
     for (int e = 0; e < n; e++) {
         int done = 0;
+        c->last_loss = 0;
+        c->last_batches = 0;
         CK(asgml_loader_start_epoch(c->ld, c->epochs_done));
         for (;;) {
             asgml_batch b;
             const float *inputs[ASGML_MAX_MODALITIES];
             const float *duni[ASGML_MAX_MODALITIES] = { 0 };
             double sum;
+            double bl;
             CK(asgml_loader_next(c->ld, &b, &done));
             if (done)
                 break;
-            for (int m = 0; m < t->nmod; m++) {
-                CK(OPS(t)->to_device(t->be, c->x_dev[m], b.x[m], (size_t)b.size *
-                                     (size_t)t->per_sample[m] * sizeof(float)));
-                inputs[m] = c->x_dev[m];
-            }
-            CK(OPS(t)->to_device(t->be, c->labels_dev, b.labels, (size_t)b.size * sizeof(int32_t)));
+            CK(copy_upload(c, &b, inputs));
             CK(asgml_model_zero_grad(c->model));
             CK(asgml_model_forward(c->model, inputs, b.size, 1, NULL));
             CK(OPS(t)->fill(t->be, (int64_t)b.size * C, 0.0f, c->dlogits));
             CK(OPS(t)->softmax_ce(t->be, b.size, C, asgml_model_logits(c->model), c->labels_dev,
                                   fused_weight / (float)b.size, NULL, NULL, c->dlogits, &sum));
+            bl = fused_weight * sum / b.size;
             for (int m = 0; m < t->nmod && uni_weight && t->mc.uni != ASGML_UNI_NONE; m++) {
                 if (uni_weight[m] == 0.0f)
                     continue;
@@ -355,10 +440,13 @@ asgml_status asgml_copy_train_epochs(asgml_copy *c, int n, float fused_weight,
                                       asgml_model_unimodal_logits(c->model, m), c->labels_dev,
                                       uni_weight[m] / (float)b.size, NULL, NULL, c->duni[m],
                                       &sum));
+                bl += uni_weight[m] * sum / b.size;
                 duni[m] = c->duni[m];
             }
             CK(asgml_model_backward(c->model, c->dlogits, duni, NULL));
             CK(asgml_optim_step(c->optim, NULL));
+            c->last_loss += bl;
+            c->last_batches++;
         }
         c->epochs_done++;
     }
@@ -438,24 +526,33 @@ asgml_status asgml_step_evaluate(asgml_step *s, asgml_copy *c, const char *part,
     asgml_loader *ld;
     CK(need_run(s, "asgml_step_evaluate"));
     t = s->train;
+    CK(part_loader(t, part, "asgml_step_evaluate", &ld));
+    return asgml_train_evaluate(t, c ? c->model : t->model, ld, part, NULL, acc, loss);
+}
+
+/* The evaluation loader of a part: test, val, or the training samples in
+ * store order with evaluation transforms. */
+static asgml_status part_loader(asgml_train *t, const char *part, const char *who,
+                                asgml_loader **ld)
+{
     if (strcmp(part, "test") == 0) {
-        ld = t->test_ld;
+        *ld = t->test_ld;
     } else if (strcmp(part, "val") == 0) {
         if (!t->val_ld)
-            return asgml_error(ASGML_EINVAL, "asgml_step_evaluate: the run has no validation "
-                               "split (ASGML_NEEDS_VAL)");
-        ld = t->val_ld;
+            return asgml_error(ASGML_EINVAL, "%s: the run has no validation split "
+                               "(ASGML_NEEDS_VAL)", who);
+        *ld = t->val_ld;
     } else if (strcmp(part, "train") == 0) {
         if (!t->train_eval_ld) {
             asgml_loader_config lc;
             train_loader_config(t, &lc, 0);
             CK(asgml_loader_create(t->store, &lc, &t->train_eval_ld));
         }
-        ld = t->train_eval_ld;
+        *ld = t->train_eval_ld;
     } else {
-        return asgml_error(ASGML_EINVAL, "asgml_step_evaluate: part '%s'", part);
+        return asgml_error(ASGML_EINVAL, "%s: part '%s'", who, part);
     }
-    return asgml_train_evaluate(t, c ? c->model : t->model, ld, part, NULL, acc, loss);
+    return ASGML_OK;
 }
 
 /* ---- feature passes ------------------------------------------------------------------ */
