@@ -41,7 +41,7 @@ TOP_BUILD = os.environ.get("top_builddir", ".")
 TOOLS = os.path.join(TOP_BUILD, "tools")
 torch.manual_seed(17)
 torch.set_num_threads(1)
-N_TESTS = 9
+N_TESTS = 11
 count = 0
 failed = 0
 
@@ -206,6 +206,22 @@ def main():
                 for k in bufs)
     ok(worst < 1e-4, "BN buffers: asgml's update of the loaded statistics = PyTorch's over "
        "the same %d batches (worst relative difference %.3g)" % ((len(order) + 15) // 16, worst))
+
+    # the command line: an OGM-GE main.py checkpoint {"model": DataParallel
+    # state_dict, ...} -> init file; a checkpoint -> torch.save'd state_dict
+    mod = os.path.join(os.environ.get("top_srcdir", "."), "python", "asgml_torch.py")
+    pth = os.path.join(tmp, "best_model.pth")
+    torch.save({"saved_epoch": 1, "model": sd, "optimizer": {}}, pth)
+    r = run([sys.executable, mod, "import", pth, os.path.join(tmp, "cli.h5")])
+    cli = asgml_torch.load_checkpoint(os.path.join(tmp, "cli.h5")) if r.returncode == 0 else {}
+    ok(set(cli) == set(plain) and all(torch.equal(cli[k].to(plain[k].dtype), plain[k])
+                                      for k in plain),
+       "python3 asgml_torch.py import: an OGM-GE {'model': ...} checkpoint -> init file, "
+       "every tensor identical")
+    r = run([sys.executable, mod, "export", ckpt, os.path.join(tmp, "cli.pt")])
+    exp = torch.load(os.path.join(tmp, "cli.pt")) if r.returncode == 0 else {}
+    ok(set(exp) == set(back) and all(torch.equal(exp[k], back[k]) for k in back),
+       "python3 asgml_torch.py export: the checkpoint as a torch.save'd state_dict")
 
     # ---- 2. logits of an asgml-trained model in PyTorch --------------------------
     r = run([os.path.join(TOOLS, "asgml-train")] + common +
