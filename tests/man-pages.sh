@@ -4,8 +4,9 @@
 # finds nothing to warn about (when mandoc is installed).
 . "$top_srcdir/tests/lib.sh"
 man="$top_srcdir/man"
-tools="asgml-prep asgml-train asgml-probe asgml-report"
-pages="asgml.7 asgml-prep.1 asgml-train.1 asgml-probe.1 asgml-report.1 asgml-store.5 asgml-methods.7"
+tools="asgml-prep asgml-train asgml-probe asgml-report asgml-eval"
+pages="asgml.7 asgml-prep.1 asgml-train.1 asgml-probe.1 asgml-report.1 asgml-store.5 asgml-methods.7
+asgml-eval.1 asgml-python.7"
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
 count=0

@@ -9,3 +9,6 @@ tests_probe_mkstore_SOURCES = tests/probe-mkstore.c
 TESTS += tests/probe-tool.sh tests/grid.sh
 EXTRA_DIST += tests/probe-tool.sh tests/grid.sh data-recipes/grid.mk \
 	data-recipes/grid-av-digits.mk data-recipes/grid-cremad.mk
+# asgml-eval --predictions, asgml-report --confusion, asgml-train --init (CLI)
+TESTS += tests/eval-predictions.sh
+EXTRA_DIST += tests/eval-predictions.sh

@@ -4,8 +4,8 @@
 # line plus "Try ..." on stderr with exit 2, and a failed write to stdout
 # is an error.
 . "$top_srcdir/tests/lib.sh"
-tools="asgml-prep asgml-train asgml-probe asgml-report"
-plan 28
+tools="asgml-prep asgml-train asgml-probe asgml-report asgml-eval"
+plan 35
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
 for tool in $tools; do

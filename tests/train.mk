@@ -15,3 +15,7 @@ TESTS += tests/test-svc
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh
+# asgml-train --init (train.init): loading, errors, summary, resume
+check_PROGRAMS += tests/test-init
+tests_test_init_SOURCES = tests/test-init.c tests/tap.h tests/trainrun.h
+TESTS += tests/test-init

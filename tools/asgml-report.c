@@ -48,6 +48,9 @@ static void usage(void)
            "      --no-plot        write the curve data and scripts but do not run gnuplot\n"
            "      --tensorboard=DIR  also write every run's log as TensorBoard event\n"
            "                       files into DIR/RUN/ (scalars per step and per epoch)\n"
+           "      --confusion=FILE per-class table and confusion matrix of a predictions\n"
+           "                       file (asgml-eval --predictions, .tsv or .h5) instead of\n"
+           "                       the runs table (no RUN is read)\n"
            "      --help           display this help and exit\n"
            "      --version        output version information and exit\n\n"
            "Exit status: 0 success, 1 failure (unreadable run, no runs), 2 usage error.\n");
@@ -112,12 +115,33 @@ static int write_output(const report *rep, const char *format, const char *path)
     return 0;
 }
 
+/* --confusion: to standard output or atomically to FILE. */
+static int write_confusion(const char *pred, const char *format, const char *path, int digits)
+{
+    asgml_atomic_file af;
+    if (!path || !strcmp(path, "-"))
+        return report_write_confusion(stdout, pred, format, digits);
+    if (asgml_atomic_open(path, &af) != ASGML_OK) {
+        cli_error("%s", asgml_last_error());
+        return -1;
+    }
+    if (report_write_confusion(af.f, pred, format, digits) != 0) {
+        asgml_atomic_abort(&af);
+        return -1;
+    }
+    if (asgml_atomic_commit(&af) != ASGML_OK) {
+        cli_error("%s", asgml_last_error());
+        return -1;
+    }
+    return 0;
+}
+
 /* The getopt_long switch over every option, then the run: one function,
  * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
-    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT, OPT_TENSORBOARD,
-           OPT_HELP, OPT_VERSION };
+    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,
+           OPT_TENSORBOARD, OPT_CONFUSION, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
@@ -133,11 +157,13 @@ int main(int argc, char **argv)
         {"curves", required_argument, NULL, 'c'},
         {"no-plot", no_argument, NULL, OPT_NO_PLOT},
         {"tensorboard", required_argument, NULL, OPT_TENSORBOARD},
+        {"confusion", required_argument, NULL, OPT_CONFUSION},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     const char *format = "markdown", *output = NULL, *vs = NULL, *sort = NULL, *curves = NULL;
     const char *tensorboard = NULL;
+    const char *confusion = NULL;
     char **by = NULL, **ignore = NULL, **metrics = NULL;
     int n_by = 0, n_ignore = 0, n_metrics = 0, all_metrics = 0, no_plot = 0, c, st = 0;
     report_test_mode test = REPORT_TEST_AUTO;
@@ -195,12 +221,22 @@ int main(int argc, char **argv)
         case 'c': curves = optarg; break;
         case OPT_TENSORBOARD: tensorboard = optarg; break;
         case OPT_NO_PLOT: no_plot = 1; break;
+        case OPT_CONFUSION: confusion = optarg; break;
         case OPT_HELP: usage(); return CLI_EXIT_OK;
         case OPT_VERSION: cli_version();
         default: cli_try_help();
         }
     }
 
+    if (confusion) {
+        if (optind < argc)
+            cli_usage_error("--confusion reads a predictions file, not runs ('%s')", argv[optind]);
+        st = write_confusion(confusion, format, output, rep.digits);
+        free(by);
+        free(ignore);
+        free(metrics);
+        return st == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    }
     if (optind == argc)
         st = read_stdin_runs(&rep);
     for (int i = optind; i < argc && st == 0; i++)

@@ -44,6 +44,8 @@ static void usage(void)
            "      --device NAME      cpu or cuda (key: backend.device; default cpu)\n"
            "  -o, --out DIR          run directory (created; must not hold a run)\n"
            "      --resume           continue the run in DIR from DIR/ckpt/last.h5\n"
+           "      --init FILE        start from the weights in FILE (HDF5: a checkpoint or a\n"
+           "                         PyTorch state_dict written by asgml_torch; key: train.init)\n"
            "      --list-methods     list the training methods and exit\n"
            "  -q, --quiet            no progress on stderr\n"
            "      --help             display this help and exit\n"
@@ -98,7 +100,7 @@ static int fail(asgml_status st)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_SEED = 256, OPT_DEVICE, OPT_RESUME, OPT_LIST, OPT_HELP, OPT_VERSION };
+    enum { OPT_SEED = 256, OPT_DEVICE, OPT_RESUME, OPT_INIT, OPT_LIST, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         { "store", required_argument, NULL, 's' },
         { "method", required_argument, NULL, 'm' },
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
         { "device", required_argument, NULL, OPT_DEVICE },
         { "out", required_argument, NULL, 'o' },
         { "resume", no_argument, NULL, OPT_RESUME },
+        { "init", required_argument, NULL, OPT_INIT },
         { "list-methods", no_argument, NULL, OPT_LIST },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, OPT_HELP },
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
         case OPT_DEVICE: key = "backend.device"; source = "--device"; break;
         case 'o': out = optarg; break;
         case OPT_RESUME: resume = 1; break;
+        case OPT_INIT: key = "train.init"; source = "--init"; break;
         case OPT_LIST: list_methods(); return CLI_EXIT_OK;
         case 'q': ps.quiet = 1; break;
         case OPT_HELP: usage(); return CLI_EXIT_OK;

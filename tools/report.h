@@ -96,6 +96,10 @@ int report_write_table(FILE *f, const report *rep, const char *format);
 /* report_curves.c: data files (and PNGs through gnuplot unless no_plot)
  * into dir, created if missing. */
 int report_write_curves(report *rep, const char *dir, int no_plot);
+/* --confusion FILE: per-class table and confusion matrix of a predictions
+ * file (report_confusion.c) in markdown, csv, tsv or json; -1 after
+ * printing the error. */
+int report_write_confusion(FILE *f, const char *path, const char *format, int digits);
 
 /* report_tensorboard.c: every run's log.jsonl as TensorBoard event files
  * in DIR/LABEL/ (the layout at the top of report_tensorboard.c). */

@@ -16,6 +16,7 @@
 #include "asgml/train.h"
 #include "asgml/prep.h"
 #include "asgml/probe_eval.h"
+#include "asgml/predict.h"
 #include "asgml/stats.h"
 #include "asgml/hooks.h"
 #include "asgml/atomic_file.h"

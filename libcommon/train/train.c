@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "asgml/checkpoint.h"
@@ -305,10 +306,22 @@ static asgml_status read_run_config(asgml_train *t)
     CK(asgml_config_get_bool(c, "data.drop-last", 0, &t->drop_last));
     CK(asgml_config_get_bool(c, "data.prefetch", 1, &t->prefetch));
     CK(asgml_config_get_string(c, "data.scheme", "", &t->scheme));
+    CK(asgml_config_get_string(c, "train.init", "", &t->init_path));
+    CK(asgml_config_get_bool(c, "train.init-strict", 1, &t->init_strict));
     return ASGML_OK;
 }
 
 /* ---- setup ------------------------------------------------------------------ */
+
+static int resume_checkpoint_exists(const asgml_train *t)
+{
+    char path[4200];
+    struct stat sb;
+    if (!t->opt.resume || !t->opt.out_dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/ckpt/last.h5", t->opt.out_dir);
+    return stat(path, &sb) == 0;
+}
 
 static asgml_status alloc_dev(asgml_train *t, size_t bytes, void **p)
 {
@@ -364,6 +377,10 @@ static asgml_status setup(asgml_train *t)
     CK(asgml_backend_create(t->device, &bo, &t->be));
     CK(asgml_model_create(t->be, &t->mc, &t->model));
     CK(asgml_model_init_params(t->model, t->seed));
+    /* train.init: the file's tensors replace the fresh ones, unless a
+     * checkpoint to resume from exists (it wins: it holds every tensor) */
+    if (*t->init_path && !resume_checkpoint_exists(t))
+        CK(asgml_train_load_init(t, t->init_path, t->init_strict));
     CK(asgml_optim_create(t->model, &t->oc, &t->optim));
 
     memset(&lc, 0, sizeof lc);
@@ -970,8 +987,19 @@ asgml_status asgml_train_run(asgml_train *t, asgml_run_status *status)
         asgml_train_progress p;
         memset(&p, 0, sizeof p);
         p.kind = ASGML_PROGRESS_NOTE;
-        snprintf(note, sizeof note, "resuming after epoch %d (step %lld)",
-                 t->epochs_completed - 1, (long long)t->step);
+        snprintf(note, sizeof note, "resuming after epoch %d (step %lld)%s",
+                 t->epochs_completed - 1, (long long)t->step,
+                 *t->init_path ? "; train.init is not read: the checkpoint wins" : "");
+        p.note = note;
+        progress(t, &p);
+    } else if (t->init_sha256[0]) {
+        char note[4400];
+        asgml_train_progress p;
+        memset(&p, 0, sizeof p);
+        p.kind = ASGML_PROGRESS_NOTE;
+        snprintf(note, sizeof note, "initialised %d tensors from %s (sha256 %.16s...)%s",
+                 t->init_loaded, t->init_path, t->init_sha256,
+                 t->init_missing ? "; the others keep their fresh values" : "");
         p.note = note;
         progress(t, &p);
     }

@@ -31,6 +31,11 @@ struct asgml_train {
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;
     int deterministic, drop_last, prefetch;
+    /* train.init (asgml-train --init, init_file.c): FILE, strictness, and
+     * what the load did (init_sha256 "" when no file was read) */
+    const char *init_path;
+    int init_strict, init_loaded, init_missing;
+    char init_sha256[65];
     int nmod, ntf;
     char mod_names[ASGML_MAX_MODALITIES][32];
     asgml_transform tf[ASGML_MAX_MODALITIES];
@@ -112,6 +117,9 @@ asgml_status asgml_train_clear_feature_grad(asgml_train *t);
 void asgml_train_services_free(asgml_train *t);
 /* validation.c */
 asgml_status asgml_train_make_holdout(asgml_train *t, const char *scheme);
+/* train.init: loads FILE's /params and /buffers into the fresh model by
+ * name (init_file.c); sets init_sha256, init_loaded, init_missing. */
+asgml_status asgml_train_load_init(asgml_train *t, const char *path, int strict);
 /* train_rundir.c */
 asgml_status asgml_train_open_rundir(asgml_train *t);
 asgml_status asgml_train_log_write(asgml_train *t, asgml_log_record *r);

@@ -133,7 +133,7 @@ static asgml_status train_state_json(asgml_train *t, char **out)
     if (!best || !last)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
     asgml_format_double(bm, sizeof bm, t->best_metric);
-    n = strlen(best) + strlen(last) + 1024;
+    n = strlen(best) + strlen(last) + 2048;
     *out = malloc(n);
     if (!*out)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
@@ -150,6 +150,11 @@ static asgml_status train_state_json(asgml_train *t, char **out)
         for (int g = 0; g <= ASGML_GROUP_HEADS; g++)
             len += (size_t)snprintf(*out + len, n - len, "%s%.17g", g ? "," : "", t->group_mult[g]);
         snprintf(*out + len, n - len, "]}");
+    }
+    if (t->init_sha256[0]) {   /* train.init: kept for summary.json after a resume */
+        size_t len = strlen(*out);
+        snprintf(*out + len - 1, n - len + 1, ",\"init\":{\"sha256\":\"%s\",\"loaded\":%d,"
+                 "\"missing\":%d}}", t->init_sha256, t->init_loaded, t->init_missing);
     }
     return ASGML_OK;
 }
@@ -310,6 +315,13 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
                 t->group_mult[g] = json_number_value(json_array_get(v, g));
             t->group_lr_set = 1;
         }
+        if ((v = json_object_get(js, "init")) && json_is_object(v) &&
+            json_is_string(json_object_get(v, "sha256"))) {
+            snprintf(t->init_sha256, sizeof t->init_sha256, "%s",
+                     json_string_value(json_object_get(v, "sha256")));
+            t->init_loaded = (int)json_integer_value(json_object_get(v, "loaded"));
+            t->init_missing = (int)json_integer_value(json_object_get(v, "missing"));
+        }
         if ((v = json_object_get(js, "best")) && json_is_object(v))
             record_from_json(t->best_rec, v);
         if ((v = json_object_get(js, "last")) && json_is_object(v))
@@ -419,6 +431,14 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
     for (int m = 0; m < t->nmod; m++)
         json_array_append_new(mods, json_string(t->mod_names[m]));
     json_object_set_new(root, "modalities", mods);
+    if (t->init_sha256[0]) {   /* train.init: the weights the run started from */
+        json_t *in = json_object();
+        json_object_set_new(in, "path", json_string(t->init_path));
+        json_object_set_new(in, "sha256", json_string(t->init_sha256));
+        json_object_set_new(in, "loaded", json_integer(t->init_loaded));
+        json_object_set_new(in, "missing", json_integer(t->init_missing));
+        json_object_set_new(root, "init", in);
+    }
     json_object_set_new(root, "device", json_string(t->be->ops->name));
     json_object_set_new(root, "epochs", json_integer(t->epochs));
     json_object_set_new(root, "epochs_completed", json_integer(t->epochs_completed));
