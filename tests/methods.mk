@@ -40,3 +40,9 @@ tests_test_pmr_torch_SOURCES = tests/test-pmr-torch.c tests/tap.h tests/h5fixtur
 tests_test_pmr_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-pmr-torch tests/train-pmr.sh
 EXTRA_DIST += tests/fixtures/make_pmr_fixtures.py tests/fixtures/methods/pmr.h5 tests/train-pmr.sh
+# OPM and opm+ogm-ge against PyTorch with fixture masks (make_opm_fixtures.py)
+check_PROGRAMS += tests/test-opm-torch
+tests_test_opm_torch_SOURCES = tests/test-opm-torch.c tests/tap.h tests/h5fixture.h
+tests_test_opm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-opm-torch
+EXTRA_DIST += tests/fixtures/make_opm_fixtures.py tests/fixtures/methods/opm.h5
