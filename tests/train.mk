@@ -15,3 +15,10 @@ TESTS += tests/test-svc
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh
+# sched.name=plateau: ReduceLROnPlateau against PyTorch, resume through asgml-train
+check_PROGRAMS += tests/test-plateau
+tests_test_plateau_SOURCES = tests/test-plateau.c tests/tap.h tests/h5fixture.h
+tests_test_plateau_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-plateau tests/train-plateau.sh
+EXTRA_DIST += tests/fixtures/make_plateau_fixtures.py tests/fixtures/sched/plateau.h5 \
+	tests/train-plateau.sh
