@@ -46,3 +46,6 @@ tests_test_opm_torch_SOURCES = tests/test-opm-torch.c tests/tap.h tests/h5fixtur
 tests_test_opm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-opm-torch
 EXTRA_DIST += tests/fixtures/make_opm_fixtures.py tests/fixtures/methods/opm.h5
+# agm, mmpareto, arl, opm, opm+ogm-ge on three modalities; pmr N > 2 is exit 2
+TESTS += tests/train-3mod.sh
+EXTRA_DIST += tests/train-3mod.sh
