@@ -7,7 +7,7 @@ EXTRA_PROGRAMS = bench/bench-train bench/bench-ops
 bench_bench_train_SOURCES = bench/bench-train.c
 bench_bench_ops_SOURCES = bench/bench-ops.c
 CLEANFILES += bench/bench-train bench/bench-ops
-EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
+EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py bench/bench-methods.sh
 
 # a forced OpenBLAS core type (OPENBLAS_CORETYPE, e.g. Haswell) disables its
 # AVX-512 kernels: unset for the benchmarks only (bench-train.sh does the same)

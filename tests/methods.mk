@@ -93,3 +93,12 @@ tests_test_gblend_run_SOURCES = tests/test-gblend-run.c tests/tap.h
 TESTS += tests/test-gblend-run
 TESTS += tests/gblend-determinism.sh
 EXTRA_DIST += tests/gblend-determinism.sh
+# OPM and opm+ogm-ge against PyTorch with fixture masks (make_opm_fixtures.py)
+check_PROGRAMS += tests/test-opm-torch
+tests_test_opm_torch_SOURCES = tests/test-opm-torch.c tests/tap.h tests/h5fixture.h
+tests_test_opm_torch_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-opm-torch
+EXTRA_DIST += tests/fixtures/make_opm_fixtures.py tests/fixtures/methods/opm.h5
+# agm, mmpareto, arl, opm, opm+ogm-ge on three modalities; pmr N > 2 is exit 2
+TESTS += tests/train-3mod.sh
+EXTRA_DIST += tests/train-3mod.sh

@@ -1,7 +1,7 @@
 /* probe-mkstore.c - writes a tiny synthetic store for the asgml-probe and
  * grid tests (make check never runs Python).
  *
- *   probe-mkstore OUT.h5 [N]
+ *   probe-mkstore OUT.h5 [N [M]]
  *
  * N samples (default 160, a multiple of 4), 4 classes (label = i % 4),
  * split "main": train = the first 3/4 of the indices, test = the rest.
@@ -10,6 +10,10 @@
  *   visual/image (8, 8) uint8: column block of a class chosen as the true
  *               class with probability 1/2, else uniformly among all 4
  *               (a "mismatched" image), plus noise - the weak modality.
+ * M = 3 (default 2) adds depth/spec (8, 8) float32: row 2c of class c
+ *               carries +1, plus N(0, 1) noise - a third, weaker modality
+ *               (its own generator, so the first two are the same as with
+ *               M = 2).
  * Deterministic (xorshift64*, fixed seed): the same file every time. */
 #include <math.h>
 #include <stdint.h>
@@ -35,21 +39,35 @@ static double gauss(void)
     return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
 }
 
+/* the third modality's stream (M = 3) */
+static uint64_t rng3 = 0x9e3779b97f4a7c15ull;
+
+static double gauss3(void)
+{
+    uint64_t save = rng;
+    double g;
+    rng = rng3;
+    g = gauss();
+    rng3 = rng;
+    rng = save;
+    return g;
+}
+
 int main(int argc, char **argv)
 {
     enum { C = 4, F = 8, T = 8 };
     const char *classes[C] = {"zero", "one", "two", "three"};
-    const char *mods[2] = {"audio", "visual"};
-    int n = argc > 2 ? atoi(argv[2]) : 160;
+    const char *mods[3] = {"audio", "visual", "depth"};
+    int n = argc > 2 ? atoi(argv[2]) : 160, nmod = argc > 3 ? atoi(argv[3]) : 2;
     asgml_store_writer *w = NULL;
     asgml_status st;
     int32_t *labels, *train, *test;
     char **ids;
-    int hs = -1, hi = -1, ntr, nte;
+    int hs = -1, hi = -1, hd = -1, ntr, nte;
     int64_t dn, dtr, dte, sshape[2] = {F, T}, ishape[2] = {F, T};
 
-    if (argc < 2 || n < 8 || n % 4 != 0) {
-        fprintf(stderr, "usage: probe-mkstore OUT.h5 [N, a multiple of 4 >= 8]\n");
+    if (argc < 2 || n < 8 || n % 4 != 0 || nmod < 2 || nmod > 3) {
+        fprintf(stderr, "usage: probe-mkstore OUT.h5 [N, a multiple of 4 >= 8 [M, 2 or 3]]\n");
         return 2;
     }
     ntr = n / 4 * 3;
@@ -79,7 +97,7 @@ int main(int argc, char **argv)
     if (!st) st = asgml_sw_attr_i64(w, "/", "format_version", 1);
     if (!st) st = asgml_sw_attr_str(w, "/", "dataset", "probe-toy");
     if (!st) st = asgml_sw_attr_str(w, "/", "default_split", "main");
-    if (!st) st = asgml_sw_attr_strs(w, "/", "modalities", mods, 2);
+    if (!st) st = asgml_sw_attr_strs(w, "/", "modalities", mods, nmod);
     if (!st) st = asgml_sw_write_strings(w, "/meta/id", (const char *const *)ids, n, 1);
     if (!st) st = asgml_sw_write_array(w, "/meta/label", ASGML_SW_I32, 1, &dn, labels);
     if (!st) st = asgml_sw_write_strings(w, "/meta/class_names", classes, C, 0);
@@ -89,6 +107,9 @@ int main(int argc, char **argv)
     if (!st) st = asgml_sw_attr_str(w, "/visual", "sample_dataset", "image");
     if (!st) st = asgml_sw_sample_dataset(w, "/audio/spec", ASGML_SW_F32, 2, sshape, n, 0, 0, &hs);
     if (!st) st = asgml_sw_sample_dataset(w, "/visual/image", ASGML_SW_U8, 2, ishape, n, 0, 0, &hi);
+    if (!st && nmod == 3) st = asgml_sw_attr_str(w, "/depth", "sample_dataset", "spec");
+    if (!st && nmod == 3)
+        st = asgml_sw_sample_dataset(w, "/depth/spec", ASGML_SW_F32, 2, sshape, n, 0, 0, &hd);
     for (int i = 0; !st && i < n; i++) {
         float spec[F * T];
         uint8_t img[F * T];
@@ -100,6 +121,12 @@ int main(int argc, char **argv)
         }
         st = asgml_sw_write_sample(w, hs, i, spec);
         if (!st) st = asgml_sw_write_sample(w, hi, i, img);
+        if (!st && nmod == 3) {
+            float dep[F * T];
+            for (int k = 0; k < F * T; k++)
+                dep[k] = (float)(gauss3() + (k / T == 2 * c ? 1.0 : 0.0));
+            st = asgml_sw_write_sample(w, hd, i, dep);
+        }
     }
     if (st) {
         asgml_sw_abort(w);

@@ -19,3 +19,10 @@ EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh
 check_PROGRAMS += tests/test-init
 tests_test_init_SOURCES = tests/test-init.c tests/tap.h tests/trainrun.h
 TESTS += tests/test-init
+# sched.name=plateau: ReduceLROnPlateau against PyTorch, resume through asgml-train
+check_PROGRAMS += tests/test-plateau
+tests_test_plateau_SOURCES = tests/test-plateau.c tests/tap.h tests/h5fixture.h
+tests_test_plateau_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-plateau tests/train-plateau.sh
+EXTRA_DIST += tests/fixtures/make_plateau_fixtures.py tests/fixtures/sched/plateau.h5 \
+	tests/train-plateau.sh

@@ -38,7 +38,8 @@ double asgml_optim_group_lr(const asgml_optim *o, int group);
 float *asgml_optim_state_buffer(asgml_optim *o, int which /* 0: momentum or m, 1: v */);
 int64_t *asgml_optim_view_steps(asgml_optim *o);   /* host, one per param view */
 
-typedef enum { ASGML_SCHED_CONSTANT = 0, ASGML_SCHED_STEP, ASGML_SCHED_MULTISTEP, ASGML_SCHED_COSINE } asgml_sched_kind;
+typedef enum { ASGML_SCHED_CONSTANT = 0, ASGML_SCHED_STEP, ASGML_SCHED_MULTISTEP, ASGML_SCHED_COSINE,
+               ASGML_SCHED_PLATEAU } asgml_sched_kind;
 typedef struct asgml_schedule {
     asgml_sched_kind kind;
     int step_size;             /* StepLR */
@@ -47,9 +48,28 @@ typedef struct asgml_schedule {
     int num_milestones;
     int t_max;                 /* cosine: epochs */
     double eta_min;
+    /* ReduceLROnPlateau (torch.optim.lr_scheduler): mode max (else min),
+     * threshold mode abs (else rel), factor, patience, threshold, cooldown,
+     * min_lr, eps */
+    int mode_max, threshold_abs, patience, cooldown;
+    double factor, threshold, min_lr, eps;
 } asgml_schedule;
-/* Learning rate for 0-based epoch e (PyTorch closed forms, stepped once per epoch). */
+/* Learning rate for 0-based epoch e (PyTorch closed forms, stepped once per
+ * epoch); plateau has no closed form: base_lr (use asgml_plateau). */
 double asgml_schedule_lr(const asgml_schedule *s, double base_lr, int epoch);
+
+/* State of a ReduceLROnPlateau schedule (one parameter group). */
+typedef struct asgml_plateau {
+    double lr;                 /* the lr from now on */
+    double best;               /* best metric so far; +-inf before the first step */
+    int num_bad_epochs, cooldown_counter;
+    int last_epoch;            /* steps taken */
+} asgml_plateau;
+/* PyTorch's __init__ / _reset: best = mode_worse (inf for min, -inf for max). */
+void asgml_plateau_init(const asgml_schedule *s, double lr, asgml_plateau *p);
+/* One ReduceLROnPlateau.step(metric) (a NaN metric is never better);
+ * returns 1 when it reduced p->lr. */
+int asgml_plateau_step(const asgml_schedule *s, asgml_plateau *p, double metric);
 
 ASGML_END_DECLS
 #endif

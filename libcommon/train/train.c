@@ -2,6 +2,7 @@
  * configuration, the canonical step of asgml-methods(7), TRAINING STEP, evaluation,
  * best-epoch selection, checkpoints and resume.  The run directory files
  * are written by train_rundir.c. */
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -186,10 +187,48 @@ static asgml_status read_model_config(asgml_train *t)
     return ASGML_OK;
 }
 
+/* ReduceLROnPlateau keys with PyTorch's defaults (mode min, factor 0.1,
+ * patience 10, threshold 1e-4, threshold_mode rel, cooldown 0, min_lr 0,
+ * eps 1e-8); stepped on the validation loss after every epoch (run_epoch). */
+static asgml_status read_plateau_config(asgml_config *c, asgml_schedule *sc)
+{
+    static const char *const modes[] = { "min", "max" }, *const tmodes[] = { "rel", "abs" };
+    const char *s;
+    int k;
+    long patience, cooldown;
+    CK(asgml_config_get_string(c, "sched.mode", "min", &s));
+    CK(pick("sched.mode", s, modes, 2, &k));
+    sc->mode_max = k;
+    CK(asgml_config_get_string(c, "sched.threshold-mode", "rel", &s));
+    CK(pick("sched.threshold-mode", s, tmodes, 2, &k));
+    sc->threshold_abs = k;
+    CK(asgml_config_get_double(c, "sched.factor", 0.1, &sc->factor));
+    CK(asgml_config_get_int(c, "sched.patience", 10, &patience));
+    CK(asgml_config_get_double(c, "sched.threshold", 1e-4, &sc->threshold));
+    CK(asgml_config_get_int(c, "sched.cooldown", 0, &cooldown));
+    CK(asgml_config_get_double(c, "sched.min-lr", 0.0, &sc->min_lr));
+    CK(asgml_config_get_double(c, "sched.eps", 1e-8, &sc->eps));
+    if (!(sc->factor >= 0.0 && sc->factor < 1.0))   /* PyTorch: "Factor should be < 1.0" */
+        return asgml_error(ASGML_EINVAL, "key 'sched.factor': %g is not in [0, 1)", sc->factor);
+    if (patience < 0 || patience > INT_MAX)
+        return asgml_error(ASGML_EINVAL, "key 'sched.patience': must be >= 0");
+    if (cooldown < 0 || cooldown > INT_MAX)
+        return asgml_error(ASGML_EINVAL, "key 'sched.cooldown': must be >= 0");
+    if (!(sc->threshold >= 0.0) || !isfinite(sc->threshold))
+        return asgml_error(ASGML_EINVAL, "key 'sched.threshold': must be finite and >= 0");
+    if (!(sc->min_lr >= 0.0) || !isfinite(sc->min_lr))
+        return asgml_error(ASGML_EINVAL, "key 'sched.min-lr': must be finite and >= 0");
+    if (!(sc->eps >= 0.0) || !isfinite(sc->eps))
+        return asgml_error(ASGML_EINVAL, "key 'sched.eps': must be finite and >= 0");
+    sc->patience = (int)patience;
+    sc->cooldown = (int)cooldown;
+    return ASGML_OK;
+}
+
 static asgml_status read_optim_config(asgml_train *t)
 {
     static const char *const kinds[] = { "sgd", "adam", "adamw" };
-    static const char *const scheds[] = { "constant", "step", "multistep", "cosine" };
+    static const char *const scheds[] = { "constant", "step", "multistep", "cosine", "plateau" };
     asgml_config *c = t->cfg;
     asgml_optim_config *oc = &t->oc;
     asgml_schedule *sc = &t->sched;
@@ -216,7 +255,7 @@ static asgml_status read_optim_config(asgml_train *t)
         return asgml_error(ASGML_EINVAL, "key 'optim.lr': must be positive");
     memset(sc, 0, sizeof *sc);
     CK(asgml_config_get_string(c, "sched.name", "step", &s));
-    CK(pick("sched.name", s, scheds, 4, &kind));
+    CK(pick("sched.name", s, scheds, 5, &kind));
     sc->kind = (asgml_sched_kind)kind;
     if (kind == ASGML_SCHED_STEP || kind == ASGML_SCHED_MULTISTEP)
         CK(asgml_config_get_double(c, "sched.gamma", 0.1, &sc->gamma));
@@ -244,7 +283,10 @@ static asgml_status read_optim_config(asgml_train *t)
         if (tmax < 1)
             return asgml_error(ASGML_EINVAL, "key 'sched.t-max': must be >= 1");
         sc->t_max = (int)tmax;
+    } else if (kind == ASGML_SCHED_PLATEAU) {
+        CK(read_plateau_config(c, sc));
     }
+    asgml_plateau_init(sc, oc->lr, &t->plateau);
     return ASGML_OK;
 }
 
@@ -393,10 +435,12 @@ static asgml_status setup(asgml_train *t)
     lc.part = "train";
     lc.train = 1;
     lc.drop_last = t->drop_last;
-    /* validation: the store's split, else (when a method needs one or
-     * data.val-fraction is given) a hold-out of train (validation.c) */
+    /* validation: the store's split, else (when a method or the plateau
+     * schedule needs one, or data.val-fraction is given) a hold-out of
+     * train (validation.c) */
     if (!asgml_store_has_split(t->store, sch, "val") &&
-        ((t->needs & ASGML_NEEDS_VAL) || asgml_config_is_set(t->cfg, "data.val-fraction"))) {
+        ((t->needs & ASGML_NEEDS_VAL) || t->sched.kind == ASGML_SCHED_PLATEAU ||
+         asgml_config_is_set(t->cfg, "data.val-fraction"))) {
         CK(asgml_train_make_holdout(t, sch));
         lc.indices = t->hold_train;
         lc.num_indices = t->n_hold_train;
@@ -883,7 +927,8 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     asgml_train_progress p;
     memset(&p, 0, sizeof p);
     s->epoch = e;
-    t->lr = asgml_schedule_lr(&t->sched, t->oc.lr, e);
+    t->lr = t->sched.kind == ASGML_SCHED_PLATEAU ? t->plateau.lr
+                                                  : asgml_schedule_lr(&t->sched, t->oc.lr, e);
     asgml_optim_set_lr(t->optim, t->lr);
     CK(asgml_train_apply_group_lr(t));
     CK(asgml_loader_start_epoch(t->train_ld, e));
@@ -930,6 +975,15 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
         CK(asgml_train_evaluate(t, t->model, t->val_ld, "val", t->epoch_rec, &val_acc,
                                 &s->val_loss));
     s->val_acc = val_acc;
+    if (t->sched.kind == ASGML_SCHED_PLATEAU) {
+        /* scheduler.step(val_loss) after the epoch: the lr of epoch e + 1 */
+        int reduced = asgml_plateau_step(&t->sched, &t->plateau, s->val_loss);
+        asgml_log_int(t->epoch_rec, "plateau.reduced", reduced);
+        asgml_log_int(t->epoch_rec, "plateau.bad_epochs", t->plateau.num_bad_epochs);
+        asgml_log_int(t->epoch_rec, "plateau.cooldown", t->plateau.cooldown_counter);
+        asgml_log_num(t->epoch_rec, "plateau.best", t->plateau.best);
+        asgml_log_num(t->epoch_rec, "plateau.next_lr", t->plateau.lr);
+    }
     s->log = t->epoch_rec;
     CK(HOOK(t, epoch_end, "epoch_end"));
     asgml_log_num(t->epoch_rec, "time_s", asgml_train_now() - t0);

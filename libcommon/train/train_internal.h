@@ -45,6 +45,7 @@ struct asgml_train {
     float uni_default[ASGML_MAX_MODALITIES];    /* H1 default of uni_weight */
     asgml_optim_config oc;
     asgml_schedule sched;
+    asgml_plateau plateau;            /* sched.name=plateau: its state (checkpointed) */
 
     /* objects */
     asgml_store *store;

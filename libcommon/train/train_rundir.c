@@ -156,6 +156,17 @@ static asgml_status train_state_json(asgml_train *t, char **out)
         snprintf(*out + len - 1, n - len + 1, ",\"init\":{\"sha256\":\"%s\",\"loaded\":%d,"
                  "\"missing\":%d}}", t->init_sha256, t->init_loaded, t->init_missing);
     }
+    if (t->sched.kind == ASGML_SCHED_PLATEAU) {   /* ReduceLROnPlateau state */
+        size_t len = strlen(*out);
+        char pbest[40];
+        asgml_format_double(pbest, sizeof pbest, t->plateau.best);
+        (*out)[len - 1] = 0;
+        len--;
+        snprintf(*out + len, n - len, ",\"plateau\":{\"lr\":%.17g,\"best\":%s,"
+                 "\"num_bad_epochs\":%d,\"cooldown_counter\":%d,\"last_epoch\":%d}}",
+                 t->plateau.lr, isfinite(t->plateau.best) ? pbest : "null",
+                 t->plateau.num_bad_epochs, t->plateau.cooldown_counter, t->plateau.last_epoch);
+    }
     return ASGML_OK;
 }
 
@@ -321,6 +332,23 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
                      json_string_value(json_object_get(v, "sha256")));
             t->init_loaded = (int)json_integer_value(json_object_get(v, "loaded"));
             t->init_missing = (int)json_integer_value(json_object_get(v, "missing"));
+        }
+        if (t->sched.kind == ASGML_SCHED_PLATEAU) {
+            json_t *pl = json_object_get(js, "plateau"), *b;
+            if (!pl || !json_is_object(pl)) {
+                st = asgml_error(ASGML_EFORMAT, "%s: no plateau schedule state (made with "
+                                 "another sched.name?)", ckpt);
+            } else {
+                t->plateau.lr = json_number_value(json_object_get(pl, "lr"));
+                b = json_object_get(pl, "best");
+                t->plateau.best = json_is_number(b) ? json_number_value(b)
+                                  : t->sched.mode_max ? -INFINITY : INFINITY;
+                t->plateau.num_bad_epochs =
+                    (int)json_integer_value(json_object_get(pl, "num_bad_epochs"));
+                t->plateau.cooldown_counter =
+                    (int)json_integer_value(json_object_get(pl, "cooldown_counter"));
+                t->plateau.last_epoch = (int)json_integer_value(json_object_get(pl, "last_epoch"));
+            }
         }
         if ((v = json_object_get(js, "best")) && json_is_object(v))
             record_from_json(t->best_rec, v);
