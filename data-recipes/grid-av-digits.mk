@@ -13,14 +13,14 @@
 # main-table cell) and asgml-freq with tau-max 2 and 3 (the default 8 is the
 # main-table cell; with two modalities and tau-base 2 the period never
 # exceeds 4, so only caps below 4 change anything - asgml-methods(7), ASGML V1 SCHEDULER, Signals).
-# 40 + 10 + 10 = 60 cells, plus agm x SEEDS (65).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
-# 40 + 10 + 10 + 5 (arl) = 65 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
-# 40 + 10 + 10 = 60 cells, plus 5 mmpareto cells (below).  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
-# 40 + 10 + 10 = 60 cells, + 10 for opm and opm+ogm-ge.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
+# 40 + 10 + 10 = 60 cells, plus the 12 comparison methods (agm, arl,
+# mmpareto, opm, opm+ogm-ge, pmr, inforeg, miles, mla, cggm, dnr, gblend;
+# each with SEEDS, settings below) = 120 cells.  Wider sweeps: ALPHAS="0.25|0.75|1.0|1.5",
 # TAU_MAXES="1|2|3|4" on the command line.
 #
-# Model and budget (sized so the whole grid runs in under an hour on 2
-# cores with make -j 2): the ResNet18 layout at width 8 (feature dim 64),
+# Model and budget (the first 60 cells took 13 min 50 s on 2 cores with
+# make -j 2; the comparison methods cost 1-4x a baseline cell each, gblend
+# most: see asgml-methods(7) for each method's cost): the ResNet18 layout at width 8 (feature dim 64),
 # 6 epochs, batch 64, SGD momentum 0.9 (asgml-methods(7), OPTIMISER AND SCHEDULE) with lr 0.01 and a
 # cosine schedule; the OGM-GE window covers every epoch; ASGML tau is
 # recomputed twice per epoch (asgml.eval-freq 20: AV-Digits has 43 batches
