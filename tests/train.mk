@@ -15,3 +15,6 @@ TESTS += tests/test-svc
 TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh
+# reliability (issue 13): full disk, run-directory lock, log durability
+TESTS += tests/disk-full.sh
+EXTRA_DIST += tests/disk-full.sh
