@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -476,6 +477,8 @@ void asgml_train_free(asgml_train *t)
     asgml_log_record_free(t->last_rec);
     if (t->log)
         fclose(t->log);
+    if (t->lock_fd > 0)
+        close(t->lock_fd);   /* releases the run directory's lock */
     free(t);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -324,6 +325,39 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
     return st;
 }
 
+/* One writer per run directory: an advisory flock on DIR/lock, held until
+ * the run ends (asgml_train_free closes it; the kernel releases it when the
+ * process dies, so a lock left by a killed run never blocks).  The file
+ * holds the pid of the last writer, for the message of a second one. */
+static asgml_status lock_rundir(asgml_train *t, const char *dir)
+{
+    char path[4200], pid[32];
+    int fd, n;
+    CK(path_join(path, sizeof path, dir, "lock"));
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        n = (int)pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return asgml_error(ASGML_EIO, "%s: in use by another asgml-train (pid %s); one "
+                               "writer per run directory", dir, *pid ? pid : "unknown");
+        return asgml_error(ASGML_EIO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        asgml_status st = asgml_error(ASGML_EIO, "%s: write error: %s", path, strerror(errno));
+        close(fd);
+        return st;
+    }
+    t->lock_fd = fd;
+    return ASGML_OK;
+}
+
 asgml_status asgml_train_open_rundir(asgml_train *t)
 {
     char path[4200], ckpt[4200];
@@ -335,6 +369,7 @@ asgml_status asgml_train_open_rundir(asgml_train *t)
     if (!dir)
         return ASGML_OK;
     CK(make_dir(dir));
+    CK(lock_rundir(t, dir));
     CK(path_join(path, sizeof path, dir, "ckpt"));
     CK(make_dir(path));
     CK(path_join(ckpt, sizeof ckpt, dir, "ckpt/last.h5"));
