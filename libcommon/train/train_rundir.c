@@ -217,6 +217,11 @@ asgml_status asgml_train_save_checkpoint(asgml_train *t)
     asgml_status st;
     if (!t->opt.out_dir)
         return ASGML_OK;
+    /* the log first: the checkpoint records its length, so the log must be
+     * on disk before the checkpoint is renamed into place */
+    if (t->log && (fflush(t->log) != 0 || fsync(fileno(t->log)) != 0))
+        return asgml_error(ASGML_EIO, "%s/log.jsonl: fsync: %s", t->opt.out_dir,
+                           strerror(errno));
     CK(path_join(dir, sizeof dir, t->opt.out_dir, "ckpt"));
     snprintf(path, sizeof path, "%s/epoch-%04d.h5", dir, t->epochs_completed - 1);
     snprintf(last, sizeof last, "%s/last.h5", dir);
@@ -325,6 +330,56 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
     return st;
 }
 
+/* --resume: the log must hold at least the log_bytes bytes the checkpoint
+ * recorded, end a line there, and its last line before that must be a JSON
+ * record; a shorter or damaged log (truncated, lost in a power cut) would
+ * otherwise be padded with NUL bytes by truncate(2) or lose its records. */
+static asgml_status check_log(const char *path, long log_bytes)
+{
+    struct stat sb;
+    char *buf;
+    long start;
+    FILE *f;
+    json_t *j;
+    if (stat(path, &sb) != 0)
+        return asgml_error(ASGML_EFORMAT, "%s: missing, the checkpoint follows %ld bytes of "
+                           "it; cannot resume", path, log_bytes);
+    if (sb.st_size < log_bytes)
+        return asgml_error(ASGML_EFORMAT, "%s: %lld bytes, the checkpoint follows %ld "
+                           "(truncated?); cannot resume", path, (long long)sb.st_size,
+                           log_bytes);
+    buf = malloc((size_t)log_bytes + 1);
+    f = fopen(path, "rb");
+    if (!buf || !f || fread(buf, 1, (size_t)log_bytes, f) != (size_t)log_bytes) {
+        free(buf);
+        if (f)
+            fclose(f);
+        return asgml_error(ASGML_EIO, "%s: cannot read: %s", path, strerror(errno));
+    }
+    fclose(f);
+    buf[log_bytes] = 0;
+    if (buf[log_bytes - 1] != '\n') {
+        free(buf);
+        return asgml_error(ASGML_EFORMAT, "%s: damaged (no line ends at byte %ld, where the "
+                           "checkpoint's records end); cannot resume", path, log_bytes);
+    }
+    buf[log_bytes - 1] = 0;
+    start = log_bytes - 1;
+    while (start > 0 && buf[start - 1] != '\n')
+        start--;
+    j = json_loads(buf + start, 0, NULL);
+    if (!j || !json_is_object(j) || !json_is_string(json_object_get(j, "type")) ||
+        memchr(buf, 0, (size_t)(log_bytes - 1))) {
+        json_decref(j);
+        free(buf);
+        return asgml_error(ASGML_EFORMAT, "%s: damaged (the record before byte %ld does not "
+                           "parse); cannot resume", path, log_bytes);
+    }
+    json_decref(j);
+    free(buf);
+    return ASGML_OK;
+}
+
 /* One writer per run directory: an advisory flock on DIR/lock, held until
  * the run ends (asgml_train_free closes it; the kernel releases it when the
  * process dies, so a lock left by a killed run never blocks).  The file
@@ -392,6 +447,8 @@ asgml_status asgml_train_open_rundir(asgml_train *t)
     }
     free(text);
     CK(st);
+    if (t->opt.resume && t->log_bytes > 0)
+        CK(check_log(path, t->log_bytes));
     if (t->opt.resume && stat(path, &sb) == 0) {
         if (truncate(path, t->log_bytes) != 0)
             return asgml_error(ASGML_EIO, "%s: cannot truncate: %s", path, strerror(errno));
