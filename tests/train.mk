@@ -16,5 +16,5 @@ TESTS += tests/test-config tests/test-metrics tests/test-checkpoint \
 	tests/train-determinism.sh tests/train-errors.sh
 EXTRA_DIST += tests/train-determinism.sh tests/train-errors.sh
 # reliability (issue 13): full disk, run-directory lock, log durability
-TESTS += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh
-EXTRA_DIST += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh
+TESTS += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh
+EXTRA_DIST += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh
