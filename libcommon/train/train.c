@@ -34,6 +34,10 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
     char buf[256], *save = NULL, *tok;
     if (strlen(spec) >= sizeof buf || !*spec)
         return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
+    /* "a+", "+a", "a++b": an empty part is a mistake, not a method less */
+    if (spec[0] == '+' || spec[strlen(spec) - 1] == '+' || strstr(spec, "++"))
+        return asgml_error(ASGML_EINVAL, "method: '%s' has an empty part (methods are "
+                           "joined by single '+')", spec);
     snprintf(buf, sizeof buf, "%s", spec);
     snprintf(t->method_spec, sizeof t->method_spec, "%s", spec);
     for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
