@@ -8,3 +8,6 @@ EXTRA_DIST += tests/prep-cli.sh tests/prep-avdigits.sh tests/recipes-builders.sh
 	bench/bench-prep.sh
 TESTS += tests/prep-fbank.sh
 EXTRA_DIST += tests/prep-fbank.sh
+# reliability (issue 13): FIFOs and devices as media paths
+TESTS += tests/prep-special-files.sh
+EXTRA_DIST += tests/prep-special-files.sh

@@ -8,7 +8,7 @@ train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 23
+plan 25
 "$mkstore" "$d/tiny.h5" 64 >/dev/null 2>&1
 base="--store $d/tiny.h5 --epochs 1 --batch-size 16 --quiet --set model.width=4"
 
@@ -32,6 +32,10 @@ check "bad value: one line" one_line "--set: key 'optim.lr': 'fast' is not a num
 run $train $base --method no-such-method --out "$d/r4"
 check "unknown method: exit 2" test $rc -eq 2
 check "unknown method: one line" one_line "unknown method 'no-such-method'"
+
+run $train $base --method baseline+ --out "$d/r4b"
+check "method with an empty part (baseline+): exit 2" test $rc -eq 2
+check "method with an empty part: one line" one_line "method: 'baseline+' has an empty part"
 
 run $train $base --epochs zero --out "$d/r5"
 check "bad --epochs: usage error exit 2" test $rc -eq 2

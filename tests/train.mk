@@ -26,3 +26,6 @@ tests_test_plateau_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-plateau tests/train-plateau.sh
 EXTRA_DIST += tests/fixtures/make_plateau_fixtures.py tests/fixtures/sched/plateau.h5 \
 	tests/train-plateau.sh
+# reliability (issue 13): full disk, run-directory lock, log durability
+TESTS += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh
+EXTRA_DIST += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh

@@ -102,7 +102,12 @@ asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *ou
     if (target_rate < 0)
         return asgml_error(ASGML_EINVAL, "%s: negative target rate %d", path, target_rate);
     memset(&info, 0, sizeof info);
-    sf = sf_open(path, SFM_READ, &info);
+    {
+        int fd = asgml_open_regular(path, "audio", &st);
+        if (fd < 0)
+            return st;
+        sf = sf_open_fd(fd, SFM_READ, &info, 1);   /* closes fd, also on failure */
+    }
     if (!sf)
         return asgml_error(sf_error(NULL) == SF_ERR_SYSTEM ? ASGML_EIO : ASGML_EFORMAT,
                            "%s: cannot decode audio: %s", path, sf_strerror(NULL));

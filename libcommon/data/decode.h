@@ -9,6 +9,12 @@
 
 #include "asgml/common.h"
 
+/* Opens path for reading without blocking on a FIFO or device, and refuses
+ * anything but a regular file ("PATH: not a regular file": a FIFO would
+ * hang the decoder, /dev/zero would be read until memory runs out).
+ * Returns the descriptor (blocking again), or -1 with the error set (*st). */
+int asgml_open_regular(const char *path, const char *what, asgml_status *st);
+
 /* ---- audio (libsndfile + libsamplerate) ---------------------------------- */
 typedef struct asgml_audio {
     float *samples;     /* mono, [-1,1] scale (PCM / 2^(bits-1)), malloc'd */

@@ -16,10 +16,14 @@
  *   Grey from RGB: PIL's L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
  *   RGB from grey: R = G = B = L.
  * Errors are caught with setjmp/longjmp; nothing is printed. */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
@@ -34,14 +38,38 @@ static uint8_t pil_l(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16);
 }
 
+int asgml_open_regular(const char *path, const char *what, asgml_status *st)
+{
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *st = asgml_error(ASGML_EIO, "%s: cannot open %s: %s", path, what, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        *st = asgml_error(ASGML_EFORMAT, "%s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    *st = ASGML_OK;
+    return fd;
+}
+
 /* Whole file -> malloc'd bytes. */
 static asgml_status read_file(const char *path, uint8_t **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    asgml_status st;
+    int fd = asgml_open_regular(path, "image", &st);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
     uint8_t *buf = NULL;
     size_t cap = 0, n = 0;
-    if (!f)
+    if (fd < 0)
+        return st;
+    if (!f) {
+        close(fd);
         return asgml_error(ASGML_EIO, "%s: cannot open image", path);
+    }
     for (;;) {
         size_t got;
         if (n == cap) {

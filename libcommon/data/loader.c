@@ -8,6 +8,7 @@
 
 #include <hdf5.h>
 
+#include "core/h5util.h"
 #include "data/decode.h"
 #include "data/loader.h"
 
@@ -422,6 +423,7 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
 static void *worker(void *arg)
 {
     asgml_loader *l = arg;
+    asgml_h5_quiet();   /* HDF5's automatic printing is per thread */
     pthread_mutex_lock(&l->mu);
     for (;;) {
         int k;

@@ -208,10 +208,12 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
         if (f >= 0) H5Fclose(f);
         pthread_mutex_unlock(&h5_lock);
     } else {
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
+        int fd = asgml_open_regular(path, "feature file", &st);
+        FILE *fp = fd < 0 ? NULL : fdopen(fd, "rb");
+        if (fd >= 0 && !fp) {
             st = asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
-        } else {
+            close(fd);
+        } else if (fp) {
             fseek(fp, 0, SEEK_END);
             long sz = ftell(fp);
             fseek(fp, 0, SEEK_SET);

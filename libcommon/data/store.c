@@ -6,6 +6,7 @@
  * not thread-safe, so every HDF5 call after open runs under one mutex. */
 #include "asgml/store.h"
 #include "data/store_write.h"
+#include "core/h5util.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -595,9 +596,14 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
         start[0] = (hsize_t)row;
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
         if (H5Dread(mm->dset, mm->memtype, ms, fs, H5P_DEFAULT,
-                    (char *)buf + (size_t)j * mm->sample_bytes) < 0)
-            st = asgml_error(ASGML_EIO, "%s: /%s/%s: read error at sample %lld", s->path,
-                             mm->info.name, mm->info.dataset, (long long)i);
+                    (char *)buf + (size_t)j * mm->sample_bytes) < 0) {
+            char why[256];
+            asgml_h5_quiet();   /* in case this thread never said so */
+            asgml_h5_message(why, sizeof why);
+            st = asgml_error(ASGML_EIO, "%s: /%s/%s: read error at sample %lld%s%s%s", s->path,
+                             mm->info.name, mm->info.dataset, (long long)i,
+                             *why ? " (HDF5: " : "", why, *why ? ")" : "");
+        }
     }
     H5Sclose(ms);
     H5Sclose(fs);

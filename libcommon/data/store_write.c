@@ -1,6 +1,7 @@
 /* store_write.c - HDF5 store writer and content checksum (store_write.h). */
 #include "data/store_write.h"
 #include "asgml/atomic_file.h"
+#include "core/h5util.h"
 #include "core/sha256.h"
 
 #include <errno.h>
@@ -312,8 +313,12 @@ asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
     count[0] = 1;
     for (int k = 1; k < s->ndim; k++) count[k] = s->dims[k];
     H5Sselect_hyperslab(s->fspace, H5S_SELECT_SET, start, NULL, count, NULL);
-    if (H5Dwrite(s->dset, s->memtype, s->mspace, s->fspace, H5P_DEFAULT, data) < 0)
-        return asgml_error(ASGML_EIO, "%s: cannot write sample %lld", s->path, (long long)i);
+    if (H5Dwrite(s->dset, s->memtype, s->mspace, s->fspace, H5P_DEFAULT, data) < 0) {
+        char why[256];
+        asgml_h5_message(why, sizeof why);
+        return asgml_error(ASGML_EIO, "%s: cannot write sample %lld%s%s", s->path, (long long)i,
+                           *why ? ": " : "", why);
+    }
     return ASGML_OK;
 }
 
@@ -345,14 +350,19 @@ int64_t asgml_sw_storage_bytes(asgml_store_writer *w, const char *path)
 
 static void json_add(asgml_store_writer *w, const char *s, size_t n);
 
-static void close_sample_dsets(asgml_store_writer *w)
+/* Closes the sample datasets; -1 when one could not be flushed (its chunks
+ * are lost), with HDF5's reason in why. */
+static int close_sample_dsets(asgml_store_writer *w, char *why, size_t n)
 {
+    int bad = 0;
     for (int i = 0; i < w->nsd; i++) {
-        H5Dclose(w->sd[i].dset);
+        if (H5Dclose(w->sd[i].dset) < 0 && !bad++)
+            asgml_h5_message(why, n);
         H5Sclose(w->sd[i].fspace);
         H5Sclose(w->sd[i].mspace);
     }
     w->nsd = 0;
+    return bad ? -1 : 0;
 }
 
 static void free_writer(asgml_store_writer *w)
@@ -365,18 +375,24 @@ static void free_writer(asgml_store_writer *w)
 void asgml_sw_abort(asgml_store_writer *w)
 {
     if (!w) return;
-    close_sample_dsets(w);
+    for (int i = 0; i < w->nsd; i++) {   /* the datasets go with the file */
+        H5Sclose(w->sd[i].fspace);
+        H5Sclose(w->sd[i].mspace);
+    }
+    w->nsd = 0;
     if (w->gcpl >= 0) H5Pclose(w->gcpl);
-    if (w->file >= 0) H5Fclose(w->file);
+    /* a failed close (full disk) must leave nothing registered with HDF5 */
+    if (w->file >= 0) asgml_h5_close(w->file, 1, NULL, 0);
     free_writer(w);
 }
 
 asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
 {
-    char hex[65];
-    close_sample_dsets(w);
+    char hex[65], why[256] = "";
     asgml_status st = ASGML_OK;
-    if (w->json) {
+    if (close_sample_dsets(w, why, sizeof why) != 0)
+        st = asgml_error(ASGML_EIO, "%s: cannot write: %s", w->af.tmp, *why ? why : "HDF5 error");
+    if (w->json && !st) {
         json_add(w, "}", 1);
         st = w->json_oom ? asgml_error(ASGML_ENOMEM, "out of memory") : asgml_sw_attr_str(w, "/", "params_json", w->json);
     }
@@ -384,7 +400,8 @@ asgml_status asgml_sw_commit(asgml_store_writer *w, char sha_hex[65])
     if (!st) st = asgml_sw_attr_str(w, "/", "content_sha256", hex);
     H5Pclose(w->gcpl);
     w->gcpl = H5I_INVALID_HID;
-    if (H5Fclose(w->file) < 0 && !st) st = asgml_error(ASGML_EIO, "%s: HDF5 close failed", w->af.path);
+    if (asgml_h5_close(w->file, st != ASGML_OK, why, sizeof why) != 0 && !st)
+        st = asgml_error(ASGML_EIO, "%s: cannot write: %s", w->af.tmp, *why ? why : "HDF5 close failed");
     w->file = H5I_INVALID_HID;
     if (!st) st = asgml_atomic_commit(&w->af);
     if (st) {

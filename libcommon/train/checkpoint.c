@@ -15,6 +15,7 @@
 
 #include "asgml/atomic_file.h"
 #include "asgml/checkpoint.h"
+#include "core/h5util.h"
 
 /* ---- attributes --------------------------------------------------------------- */
 
@@ -274,13 +275,20 @@ asgml_status asgml_checkpoint_save(const char *path, asgml_backend *be, asgml_mo
     f = H5Fcreate(af.tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
     if (f < 0) {
-        st = asgml_error(ASGML_EIO, "%s: cannot create", af.tmp);
+        char why[256];
+        asgml_h5_message(why, sizeof why);
+        st = asgml_error(ASGML_EIO, "%s: cannot create%s%s", af.tmp, *why ? ": " : "", why);
         asgml_atomic_abort(&af);
         return st;
     }
     st = save_body(f, af.tmp, be, model, optim, method_state, info);
-    if (H5Fclose(f) < 0 && st == ASGML_OK)
-        st = asgml_error(ASGML_EIO, "%s: cannot close", af.tmp);
+    {
+        char why[256];
+        /* closes everything: a failed close must leave nothing registered */
+        if (asgml_h5_close(f, st != ASGML_OK, why, sizeof why) != 0 && st == ASGML_OK)
+            st = asgml_error(ASGML_EIO, "%s: cannot write: %s", af.tmp,
+                             *why ? why : "HDF5 close failed");
+    }
     if (st != ASGML_OK) {
         asgml_atomic_abort(&af);
         return st;

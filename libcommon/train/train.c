@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/stat.h>
 
@@ -36,6 +37,10 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
     char buf[256], *save = NULL, *tok;
     if (strlen(spec) >= sizeof buf || !*spec)
         return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
+    /* "a+", "+a", "a++b": an empty part is a mistake, not a method less */
+    if (spec[0] == '+' || spec[strlen(spec) - 1] == '+' || strstr(spec, "++"))
+        return asgml_error(ASGML_EINVAL, "method: '%s' has an empty part (methods are "
+                           "joined by single '+')", spec);
     snprintf(buf, sizeof buf, "%s", spec);
     snprintf(t->method_spec, sizeof t->method_spec, "%s", spec);
     for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
@@ -551,6 +556,8 @@ void asgml_train_free(asgml_train *t)
     asgml_log_record_free(t->last_rec);
     if (t->log)
         fclose(t->log);
+    if (t->lock_fd > 0)
+        close(t->lock_fd);   /* releases the run directory's lock */
     free(t);
 }
 

@@ -97,6 +97,7 @@ struct asgml_train {
 
     /* run directory */
     FILE *log;
+    int lock_fd;           /* DIR/lock, flock'd for the whole run; 0 without --out */
     long log_bytes;
     double train_seconds, wall_seconds;
     int64_t samples_seen;

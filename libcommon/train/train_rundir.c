@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -232,6 +233,11 @@ asgml_status asgml_train_save_checkpoint(asgml_train *t)
     asgml_status st;
     if (!t->opt.out_dir)
         return ASGML_OK;
+    /* the log first: the checkpoint records its length, so the log must be
+     * on disk before the checkpoint is renamed into place */
+    if (t->log && (fflush(t->log) != 0 || fsync(fileno(t->log)) != 0))
+        return asgml_error(ASGML_EIO, "%s/log.jsonl: fsync: %s", t->opt.out_dir,
+                           strerror(errno));
     CK(path_join(dir, sizeof dir, t->opt.out_dir, "ckpt"));
     snprintf(path, sizeof path, "%s/epoch-%04d.h5", dir, t->epochs_completed - 1);
     snprintf(last, sizeof last, "%s/last.h5", dir);
@@ -364,6 +370,89 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
     return st;
 }
 
+/* --resume: the log must hold at least the log_bytes bytes the checkpoint
+ * recorded, end a line there, and its last line before that must be a JSON
+ * record; a shorter or damaged log (truncated, lost in a power cut) would
+ * otherwise be padded with NUL bytes by truncate(2) or lose its records. */
+static asgml_status check_log(const char *path, long log_bytes)
+{
+    struct stat sb;
+    char *buf;
+    long start;
+    FILE *f;
+    json_t *j;
+    if (stat(path, &sb) != 0)
+        return asgml_error(ASGML_EFORMAT, "%s: missing, the checkpoint follows %ld bytes of "
+                           "it; cannot resume", path, log_bytes);
+    if (sb.st_size < log_bytes)
+        return asgml_error(ASGML_EFORMAT, "%s: %lld bytes, the checkpoint follows %ld "
+                           "(truncated?); cannot resume", path, (long long)sb.st_size,
+                           log_bytes);
+    buf = malloc((size_t)log_bytes + 1);
+    f = fopen(path, "rb");
+    if (!buf || !f || fread(buf, 1, (size_t)log_bytes, f) != (size_t)log_bytes) {
+        free(buf);
+        if (f)
+            fclose(f);
+        return asgml_error(ASGML_EIO, "%s: cannot read: %s", path, strerror(errno));
+    }
+    fclose(f);
+    buf[log_bytes] = 0;
+    if (buf[log_bytes - 1] != '\n') {
+        free(buf);
+        return asgml_error(ASGML_EFORMAT, "%s: damaged (no line ends at byte %ld, where the "
+                           "checkpoint's records end); cannot resume", path, log_bytes);
+    }
+    buf[log_bytes - 1] = 0;
+    start = log_bytes - 1;
+    while (start > 0 && buf[start - 1] != '\n')
+        start--;
+    j = json_loads(buf + start, 0, NULL);
+    if (!j || !json_is_object(j) || !json_is_string(json_object_get(j, "type")) ||
+        memchr(buf, 0, (size_t)(log_bytes - 1))) {
+        json_decref(j);
+        free(buf);
+        return asgml_error(ASGML_EFORMAT, "%s: damaged (the record before byte %ld does not "
+                           "parse); cannot resume", path, log_bytes);
+    }
+    json_decref(j);
+    free(buf);
+    return ASGML_OK;
+}
+
+/* One writer per run directory: an advisory flock on DIR/lock, held until
+ * the run ends (asgml_train_free closes it; the kernel releases it when the
+ * process dies, so a lock left by a killed run never blocks).  The file
+ * holds the pid of the last writer, for the message of a second one. */
+static asgml_status lock_rundir(asgml_train *t, const char *dir)
+{
+    char path[4200], pid[32];
+    int fd, n;
+    CK(path_join(path, sizeof path, dir, "lock"));
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return asgml_error(ASGML_EIO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        n = (int)pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return asgml_error(ASGML_EIO, "%s: in use by another asgml-train (pid %s); one "
+                               "writer per run directory", dir, *pid ? pid : "unknown");
+        return asgml_error(ASGML_EIO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        asgml_status st = asgml_error(ASGML_EIO, "%s: write error: %s", path, strerror(errno));
+        close(fd);
+        return st;
+    }
+    t->lock_fd = fd;
+    return ASGML_OK;
+}
+
 asgml_status asgml_train_open_rundir(asgml_train *t)
 {
     char path[4200], ckpt[4200];
@@ -375,6 +464,7 @@ asgml_status asgml_train_open_rundir(asgml_train *t)
     if (!dir)
         return ASGML_OK;
     CK(make_dir(dir));
+    CK(lock_rundir(t, dir));
     CK(path_join(path, sizeof path, dir, "ckpt"));
     CK(make_dir(path));
     CK(path_join(ckpt, sizeof ckpt, dir, "ckpt/last.h5"));
@@ -397,6 +487,8 @@ asgml_status asgml_train_open_rundir(asgml_train *t)
     }
     free(text);
     CK(st);
+    if (t->opt.resume && t->log_bytes > 0)
+        CK(check_log(path, t->log_bytes));
     if (t->opt.resume && stat(path, &sb) == 0) {
         if (truncate(path, t->log_bytes) != 0)
             return asgml_error(ASGML_EIO, "%s: cannot truncate: %s", path, strerror(errno));

@@ -1,0 +1,36 @@
+/* core/h5util.h - HDF5 helpers shared by the store writer, the store reader
+ * and the checkpoints (private to libasgml).
+ *
+ *   asgml_h5_quiet()          HDF5 never prints its error stack (the
+ *                             automatic printer is per thread in a
+ *                             thread-safe HDF5: call it in every thread that
+ *                             calls HDF5)
+ *   asgml_h5_message(buf, n)  the innermost message of this thread's HDF5
+ *                             error stack ("" when empty), for our one-line
+ *                             errors: "...: cannot read X (HDF5: <msg>)"
+ *   asgml_h5_close(f, discard, msg, n)
+ *                             closes every object still open in file f, then
+ *                             f itself, leaving nothing registered with HDF5.
+ *                             HDF5 1.10 frees a file whose H5Fclose failed
+ *                             (a full disk at the last flush) but keeps its
+ *                             id, and its exit handler then reads freed
+ *                             memory.  So the file is flushed first; when
+ *                             that fails, or with discard = 1 (the caller
+ *                             removes the file anyway), HDF5's descriptor is
+ *                             pointed at an anonymous memory file, where the
+ *                             closing writes cannot fail.  Returns 0 when the
+ *                             file on disk is complete, -1 otherwise (the
+ *                             caller reports the error, with HDF5's message
+ *                             left in msg, and removes the file). */
+#ifndef ASGML_CORE_H5UTIL_H
+#define ASGML_CORE_H5UTIL_H
+
+#include <stddef.h>
+
+#include <hdf5.h>
+
+void asgml_h5_quiet(void);
+const char *asgml_h5_message(char *buf, size_t n);
+int asgml_h5_close(hid_t file, int discard, char *msg, size_t n);
+
+#endif
