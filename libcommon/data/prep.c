@@ -245,6 +245,51 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
     return st;
 }
 
+/* The row is in the training part of the default scheme (every row when the
+ * manifest has no split column: the scheme "all"). */
+static int row_train(const prep_ctx *c, const asgml_manifest_row *r)
+{
+    return c->default_scheme < 0 || r->part[c->default_scheme] == ASGML_PART_TRAIN;
+}
+
+/* Dimension D of the statistics of modality mi's main (a = 0) or auxiliary
+ * (a = 1: wave, image_clean) dataset; 0 = no such dataset (prep_stats.h). */
+static int stats_dim(const prep_ctx *c, int mi, int a)
+{
+    switch (c->m->mod_kinds[mi]) {
+    case ASGML_KIND_AUDIO: return a ? (c->o->keep_wave ? 1 : 0) : c->use_fbank ? c->spec_t : c->spec_f;
+    case ASGML_KIND_IMAGE: return a && !c->corrupt_img ? 0 : c->img_c;
+    case ASGML_KIND_FRAMES: return a ? 0 : c->img_c;
+    case ASGML_KIND_SEQ: return a ? 0 : c->seq_dim[mi];
+    }
+    return 0;
+}
+
+/* The moments of one decoded sample (every dataset of every modality). */
+static void sample_moments(const prep_ctx *c, slot *sl)
+{
+    for (int mi = 0; mi < c->m->nmod; mi++) {
+        int64_t px = (int64_t)c->img_h * c->img_w;
+        switch (c->m->mod_kinds[mi]) {
+        case ASGML_KIND_AUDIO:
+            if (c->use_fbank) prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], c->spec_f);
+            else prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_ROWS_BY_FIRST, sl->data[mi], c->spec_t);
+            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_I16_WAVE, sl->aux[mi], c->fit_len);
+            break;
+        case ASGML_KIND_IMAGE:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px);
+            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_U8_CHANNELS, sl->aux[mi], px);
+            break;
+        case ASGML_KIND_FRAMES:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px * sl->count[mi]);
+            break;
+        case ASGML_KIND_SEQ:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
+            break;
+        }
+    }
+}
+
 static void process_row(prep_ctx *c, int64_t k, slot *sl)
 {
     asgml_manifest_row *r = &c->m->rows[k];
@@ -266,6 +311,7 @@ static void process_row(prep_ctx *c, int64_t k, slot *sl)
         case ASGML_KIND_SEQ: st = do_seq(c, k, mi, sl); break;
         }
     }
+    if (!st && row_train(c, r)) sample_moments(c, sl);
     if (st && asprintf(&sl->err, "%s:%d: %s", c->m->path, r->line, asgml_last_error()) < 0)
         sl->err = NULL;
     if (st && !sl->err) sl->err = strdup("out of memory");
@@ -564,6 +610,10 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                 if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
             }
             pthread_mutex_unlock(&h5_lock);
+            if (row_train(c, &m->rows[c->cand[j]]))   /* store order: --jobs does not matter */
+                for (int mi = 0; mi < m->nmod; mi++)
+                    for (int a = 0; a < 2; a++)
+                        if (c->stats[mi][a].dim) prep_moments_merge(&c->stats[mi][a], &sl->mom[mi][a]);
             status[kn] = sl->flags;
             if (mism) mism[kn] = (uint8_t)sl->mismatched;
             for (int b = 0; b < 16; b++) res->flag_counts[b] += (sl->flags >> b) & 1;
@@ -578,6 +628,31 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
     }
     *kn_out = kn;
     *nframes_out = nframes;
+    return st;
+}
+
+/* /stats/<m>/{mean,std} for the sample dataset, /stats/<m>/<aux>/{mean,std}
+ * for wave and image_clean (asgml-store(5), Statistics). */
+static asgml_status write_stats(prep_ctx *c, asgml_store_writer *w)
+{
+    asgml_manifest *m = c->m;
+    char split[96], group[128];
+    asgml_status st = ASGML_OK;
+    snprintf(split, sizeof split, "%s/train", c->default_scheme >= 0 ? m->schemes[c->default_scheme] : "all");
+    for (int mi = 0; mi < m->nmod && !st; mi++) {
+        asgml_mod_kind k = m->mod_kinds[mi];
+        const char *main_ds = k == ASGML_KIND_AUDIO ? (c->use_fbank ? "fbank" : "spec")
+                            : k == ASGML_KIND_IMAGE ? "image" : k == ASGML_KIND_FRAMES ? "frames" : "seq";
+        const char *units = k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES ? "x/255 per channel"
+                          : k == ASGML_KIND_SEQ ? "stored value per feature, valid steps (seq_len) only"
+                          : c->use_fbank ? "stored value per mel bin" : "stored value per frequency bin";
+        snprintf(group, sizeof group, "/stats/%s", m->mod_names[mi]);
+        if (c->stats[mi][0].dim) st = prep_moments_write(w, &c->stats[mi][0], group, split, main_ds, units);
+        if (st || !c->stats[mi][1].dim) continue;
+        snprintf(group, sizeof group, "/stats/%s/%s", m->mod_names[mi], k == ASGML_KIND_AUDIO ? "wave" : "image_clean");
+        st = prep_moments_write(w, &c->stats[mi][1], group, split, k == ASGML_KIND_AUDIO ? "wave" : "image_clean",
+                                k == ASGML_KIND_AUDIO ? "x/32768" : "x/255 per channel");
+    }
     return st;
 }
 
@@ -660,7 +735,12 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
                 size_t ab = m->mod_kinds[mi] == ASGML_KIND_AUDIO ? (size_t)c.fit_len * 2 : m->mod_kinds[mi] == ASGML_KIND_IMAGE ? b : 0;
                 c.slots[s].aux[mi] = ab ? malloc(ab) : NULL;
                 if (!c.slots[s].data[mi] || (ab && !c.slots[s].aux[mi])) st = asgml_error(ASGML_ENOMEM, "out of memory");
+                for (int a = 0; a < 2 && !st; a++)
+                    if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.slots[s].mom[mi][a], stats_dim(&c, mi, a));
             }
+        for (int mi = 0; !st && mi < m->nmod; mi++)
+            for (int a = 0; a < 2 && !st; a++)
+                if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.stats[mi][a], stats_dim(&c, mi, a));
     }
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv_work, NULL);
@@ -697,6 +777,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         }
     }
     if (!st) st = prep_write_metadata(&c, w, kept, kn, status, mism, res);
+    if (!st) st = write_stats(&c, w);
     if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
         pthread_mutex_lock(&h5_lock);
@@ -709,8 +790,14 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (c.slots)
         for (int s = 0; s < c.nslots; s++) {
             free(c.slots[s].err);
-            for (int mi = 0; mi < MAXM; mi++) { free(c.slots[s].data[mi]); free(c.slots[s].aux[mi]); }
+            for (int mi = 0; mi < MAXM; mi++) {
+                free(c.slots[s].data[mi]);
+                free(c.slots[s].aux[mi]);
+                prep_moments_free(&c.slots[s].mom[mi][0]);
+                prep_moments_free(&c.slots[s].mom[mi][1]);
+            }
         }
+    for (int mi = 0; mi < MAXM; mi++) { prep_moments_free(&c.stats[mi][0]); prep_moments_free(&c.stats[mi][1]); }
     free(c.slots);
     free(tid);
     pthread_mutex_destroy(&c.mu);

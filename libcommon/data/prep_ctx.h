@@ -10,6 +10,7 @@
 #include "data/manifest.h"
 #include "asgml/prep.h"
 #include "data/store_write.h"
+#include "data/prep_stats.h"
 
 #define MAXM ASGML_MANIFEST_MAX_MOD
 
@@ -24,6 +25,7 @@ typedef struct slot {
     void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
     int64_t count[MAXM];         /* frames: n; seq: valid steps */
     size_t cap[MAXM];            /* bytes allocated in data (frames grow) */
+    prep_moments mom[MAXM][2];   /* training rows: moments of data, aux (prep_stats.h) */
 } slot;
 
 typedef struct prep_ctx {
@@ -43,6 +45,7 @@ typedef struct prep_ctx {
     asgml_stft_params stft;
     int use_fbank;               /* audio features: Kaldi fbank (spec_f = frames, spec_t = mel bins) */
     asgml_fbank_params fbank;
+    prep_moments stats[MAXM][2]; /* /stats: training rows merged in store order */
     /* ring */
     slot *slots;
     int nslots;
