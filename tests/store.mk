@@ -8,3 +8,7 @@ EXTRA_DIST += tests/prep-cli.sh tests/prep-avdigits.sh tests/recipes-builders.sh
 	bench/bench-prep.sh
 TESTS += tests/prep-fbank.sh
 EXTRA_DIST += tests/prep-fbank.sh
+# /stats (issue 14): numpy's numbers from tests/fixtures/make_stats_fixtures.py
+TESTS += tests/prep-stats.sh
+EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
+	tests/fixtures/stats/a.txt tests/fixtures/stats/b.txt

@@ -140,6 +140,27 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         for (int c = 0; c < tf->channels; c++)
             if (!(tf->std[c] > 0))
                 return asgml_error(ASGML_EINVAL, "key 'data.%s.std': must be positive", name);
+        /* zscore: the training split's per-channel statistics (x/255 units)
+         * replace data.<m>.mean/std */
+        if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
+            return st;
+        if (tf->zscore) {
+            if ((st = read_stats(store_path, tf)) != ASGML_OK) {
+                asgml_transform_release(tf);
+                return st;
+            }
+            if (tf->stats_len != tf->channels) {
+                int64_t len = tf->stats_len;
+                asgml_transform_release(tf);
+                return asgml_error(ASGML_EFORMAT, "%s: /stats/%s has %lld values; expected %d "
+                                   "(one per channel)", store_path, name, (long long)len,
+                                   tf->channels);
+            }
+            for (int c = 0; c < tf->channels; c++) {
+                tf->mean[c] = tf->stats_mean[c];
+                tf->std[c] = tf->stats_std[c];
+            }
+        }
         if (tf->kind == ASGML_TF_FRAMES) {
             if ((st = asgml_config_get_int(cfg, KEY("frames"), default_frames, &v)))
                 return st;
