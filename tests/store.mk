@@ -12,3 +12,6 @@ EXTRA_DIST += tests/prep-fbank.sh
 TESTS += tests/prep-stats.sh
 EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 	tests/fixtures/stats/a.txt tests/fixtures/stats/b.txt
+# fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
+TESTS += tests/train-fbank.sh
+EXTRA_DIST += tests/train-fbank.sh
