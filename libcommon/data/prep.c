@@ -713,6 +713,11 @@ static void storage_summary(prep_ctx *c, asgml_store_writer *w, int64_t kn, int6
             if (b < 0) continue;
             int64_t cnt = mi == frames_mi ? nframes : kn;
             size_t per = !strcmp(sub[q], "wave") ? (size_t)c->fit_len * 2 : sample_bytes(c, mi);
+            int a = !strcmp(sub[q], "wave");
+            if ((a || !strcmp(sub[q], "fbank")) && c->row_off[mi][a]) {   /* rows + offsets */
+                cnt = c->row_off[mi][a][kn];
+                per = a ? 2 : (size_t)c->spec_t * sizeof(float);
+            }
             snprintf(res->dsets[res->ndsets].path, sizeof res->dsets[0].path, "%s", path);
             res->dsets[res->ndsets].raw_bytes = cnt * (int64_t)per;
             res->dsets[res->ndsets].stored_bytes = b;
