@@ -1,7 +1,9 @@
 #!/bin/sh
 # prep-fbank.sh - asgml-prep --audio-features fbank and --preset fbank-ast:
-# /audio/fbank (N, frames, mel bins) float32 with sample_dataset "fbank"
-# and every fbank parameter as an attribute; verify reads the store back.
+# /audio/fbank (R, mel bins) float32 unpadded rows + /audio/fbank_offset
+# (datasets.md 7.2) with sample_dataset "fbank" and every fbank parameter
+# as an attribute; the preset keeps each clip's own length (no tiling) and
+# the wave as (S,) + wave_offset; verify reads the store back.
 . "$top_srcdir/tests/lib.sh"
 prep=$(cd "$(dirname "$(bin asgml-prep)")" && pwd)/asgml-prep
 fx=$(cd "$top_srcdir/tests/fixtures/dsp" && pwd)
@@ -23,8 +25,8 @@ check "--help documents --audio-features" sh -c "'$prep' --help | grep -q -- --a
 check_exit 0 "--audio-features fbank --fbank-mel-bins 40" \
     "$prep" $common --audio-features fbank --fbank-mel-bins 40 "$t/m.tsv" -o "$t/fb.h5"
 h5dump -H "$t/fb.h5" >"$t/hdr" 2>&1
-check "/audio/fbank is (2, 23, 40) float32" \
-    sh -c "h5dump -H -d /audio/fbank '$t/fb.h5' | grep -q 'DATASPACE  SIMPLE { ( 2, 23, 40 ) /' && h5dump -H -d /audio/fbank '$t/fb.h5' | grep -q H5T_IEEE_F32LE"
+check "/audio/fbank is (46, 40) float32 rows, fbank_offset 0 23 46" \
+    sh -c "h5dump -H -d /audio/fbank '$t/fb.h5' | grep -q 'DATASPACE  SIMPLE { ( 46, 40 ) /' && h5dump -H -d /audio/fbank '$t/fb.h5' | grep -q H5T_IEEE_F32LE && h5dump -d /audio/fbank_offset '$t/fb.h5' | grep -q '(0): 0, 23, 46'"
 check "no /audio/spec" sh -c "! h5dump -H -d /audio/spec '$t/fb.h5' >/dev/null 2>&1"
 check "/audio sample_dataset is fbank" \
     sh -c "h5dump -a /audio/sample_dataset '$t/fb.h5' | grep -q '\"fbank\"'"
@@ -38,19 +40,20 @@ check "frame_length 200, n_fft 256 at 8 kHz" \
     sh -c "h5dump -a /audio/fbank/frame_length '$t/fb.h5' | grep -q '(0): 200' && h5dump -a /audio/fbank/n_fft '$t/fb.h5' | grep -q '(0): 256'"
 check_exit 0 "verify reads the fbank store" "$prep" verify "$t/fb.h5"
 
-# the preset: 16 kHz 10 s would be (998, 128); shortened here to 0.5 s at
-# the fixtures' 8 kHz -> 1 + (4000 - 200) / 80 = 48 frames
+# the preset at the fixtures' 8 kHz: no fit, each clip's own length: a has
+# 1000 samples -> 1 + (1000 - 200) / 80 = 11 rows, b (300 samples at
+# 22.05 kHz -> 109) is shorter than one frame -> 0 rows; target_rows 1024
 check_exit 0 "--preset fbank-ast (rate and length overridden)" \
     "$prep" --preset fbank-ast --audio-rate 8000 --fit-seconds 0.5 --image-channels 1 --image-size 28 -q \
     "$t/m.tsv" -o "$t/ast.h5"
-check "preset: (2, 48, 128), normalize 1, preset recorded" \
-    sh -c "h5dump -H -d /audio/fbank '$t/ast.h5' | grep -q '( 2, 48, 128 )' && h5dump -a /audio/fbank/normalize '$t/ast.h5' | grep -q '(0): 1' && h5dump -a /preset '$t/ast.h5' | grep -q fbank-ast"
+check "preset: native rows (11, 128), offsets 0 11 11, wave 0 1000 1109, target_rows 1024, normalize 1" \
+    sh -c "h5dump -H -d /audio/fbank '$t/ast.h5' | grep -q '( 11, 128 )' && h5dump -d /audio/fbank_offset '$t/ast.h5' | grep -q '(0): 0, 11, 11' && h5dump -d /audio/wave_offset '$t/ast.h5' | grep -q '(0): 0, 1000, 1109' && h5dump -a /audio/fbank/target_rows '$t/ast.h5' | grep -q '(0): 1024' && h5dump -a /audio/fbank/normalize '$t/ast.h5' | grep -q '(0): 1' && h5dump -a /preset '$t/ast.h5' | grep -q fbank-ast"
 check_exit 0 "--preset fbank-ast --no-fbank-norm" \
     "$prep" --preset fbank-ast --no-fbank-norm --audio-rate 8000 --fit-seconds 0.5 --image-channels 1 --image-size 28 -q \
     "$t/m.tsv" -o "$t/raw.h5"
 # normalised = (raw + 4.503877) / (2 * 5.141276), on the first values
-h5dump -m '%.9g' -d /audio/fbank -s 0,0,0 -c 1,1,8 -y -w 0 "$t/raw.h5" | sed -n '/DATA {/,/}/{p;/}/q}' | tr -c '0-9eE.+-' '\n' | grep '[0-9]' >"$t/raw.txt"
-h5dump -m '%.9g' -d /audio/fbank -s 0,0,0 -c 1,1,8 -y -w 0 "$t/ast.h5" | sed -n '/DATA {/,/}/{p;/}/q}' | tr -c '0-9eE.+-' '\n' | grep '[0-9]' >"$t/ast.txt"
+h5dump -m '%.9g' -d /audio/fbank -s 0,0 -c 1,8 -y -w 0 "$t/raw.h5" | sed -n '/DATA {/,/}/{p;/}/q}' | tr -c '0-9eE.+-' '\n' | grep '[0-9]' >"$t/raw.txt"
+h5dump -m '%.9g' -d /audio/fbank -s 0,0 -c 1,8 -y -w 0 "$t/ast.h5" | sed -n '/DATA {/,/}/{p;/}/q}' | tr -c '0-9eE.+-' '\n' | grep '[0-9]' >"$t/ast.txt"
 check "--no-fbank-norm gives the unnormalised values" \
     awk 'NR==FNR { r[FNR] = $1; n = FNR; next }
          { d = (r[FNR] + 4.503877) / (2 * 5.141276) - $1; if (d < 0) d = -d; if (d > 1e-5) bad = 1; m = FNR }

@@ -11,3 +11,10 @@ EXTRA_DIST += tests/prep-fbank.sh
 # reliability (issue 13): FIFOs and devices as media paths
 TESTS += tests/prep-special-files.sh
 EXTRA_DIST += tests/prep-special-files.sh
+# /stats (issue 14): numpy's numbers from tests/fixtures/make_stats_fixtures.py
+TESTS += tests/prep-stats.sh
+EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
+	tests/fixtures/stats/a.txt tests/fixtures/stats/b.txt
+# fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
+TESTS += tests/train-fbank.sh
+EXTRA_DIST += tests/train-fbank.sh

@@ -39,7 +39,8 @@ static void usage(void)
            "  -q, --quiet               no progress line, no summary\n\n"
            "Audio (NAME:audio columns):\n"
            "      --audio-rate=HZ       resample to HZ (0: keep; all clips must agree)\n"
-           "      --fit=MODE            tile, pad_end or pad_center (default tile)\n"
+           "      --fit=MODE            tile, pad_end, pad_center or none (fbank only: the\n"
+           "                            clip's own length) (default tile)\n"
            "      --fit-seconds=S       fixed clip length (default 1)\n"
            "      --n-fft=N             FFT size (default 512)\n"
            "      --hop=N               hop in samples (default 128)\n"
@@ -52,6 +53,9 @@ static void usage(void)
            "      --audio-features=F    spec (STFT, /NAME/spec) or fbank (Kaldi log-mel,\n"
            "                            /NAME/fbank (N, frames, bins)) (default spec)\n"
            "      --fbank-mel-bins=N    mel bins of fbank (default 128)\n"
+           "      --fbank-rows=N        rows the model sees: the loader appends rows of a\n"
+           "                            zero log-mel frame or cuts (default: the frames of\n"
+           "                            --fit-seconds; fbank-ast 1024)\n"
            "      --fbank-norm, --no-fbank-norm\n"
            "                            AST normalisation (x + 4.503877) / (2 * 5.141276)\n"
            "                            of fbank (default on)\n\n"
@@ -87,7 +91,7 @@ enum {
     OPT_IMAGE_CHANNELS, OPT_IMAGE_SIZE, OPT_SHORT_SIDE, OPT_DEFLATE, OPT_SEQ_DIM, OPT_SEQ_LEN,
     OPT_SEQ_DATASET, OPT_IMG_MISMATCH, OPT_IMG_RESERVE, OPT_IMG_NOISE, OPT_IMG_DOWN,
     OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
-    OPT_FBANK_BINS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
+    OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
 };
 
 static const struct option longopts[] = {
@@ -105,6 +109,7 @@ static const struct option longopts[] = {
     {"spec-deflate", required_argument, NULL, OPT_SPEC_DEFLATE},
     {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
     {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
+    {"fbank-rows", required_argument, NULL, OPT_FBANK_ROWS},
     {"fbank-norm", no_argument, NULL, OPT_FBANK_NORM}, {"no-fbank-norm", no_argument, NULL, OPT_NO_FBANK_NORM},
     {"image-channels", required_argument, NULL, OPT_IMAGE_CHANNELS},
     {"image-size", required_argument, NULL, OPT_IMAGE_SIZE}, {"short-side", required_argument, NULL, OPT_SHORT_SIDE},
@@ -246,8 +251,9 @@ int main(int argc, char **argv)
         case OPT_CREATED: o.created_utc = cli_parse_long("--created-utc", optarg, 0, 253402300799L); break;
         case OPT_AUDIO_RATE: o.audio_rate = (int)cli_parse_long("--audio-rate", optarg, 0, 768000); break;
         case OPT_FIT:
-            if (strcmp(optarg, "tile") && strcmp(optarg, "pad_end") && strcmp(optarg, "pad_center"))
-                cli_usage_error("--fit: '%s' is not tile, pad_end or pad_center", optarg);
+            if (strcmp(optarg, "tile") && strcmp(optarg, "pad_end") && strcmp(optarg, "pad_center") &&
+                strcmp(optarg, "none"))
+                cli_usage_error("--fit: '%s' is not tile, pad_end, pad_center or none", optarg);
             o.fit = optarg;
             break;
         case OPT_FIT_SECONDS: o.fit_seconds = cli_parse_double("--fit-seconds", optarg, 1e-3, 3600); break;
@@ -269,6 +275,7 @@ int main(int argc, char **argv)
             o.audio_features = optarg;
             break;
         case OPT_FBANK_BINS: o.fbank_mel_bins = (int)cli_parse_long("--fbank-mel-bins", optarg, 3, 4096); break;
+        case OPT_FBANK_ROWS: o.fbank_rows = (int)cli_parse_long("--fbank-rows", optarg, 1, 1 << 20); break;
         case OPT_FBANK_NORM: o.fbank_norm = 1; break;
         case OPT_NO_FBANK_NORM: o.fbank_norm = 0; break;
         case OPT_IMAGE_CHANNELS: o.image_channels = (int)cli_parse_long("--image-channels", optarg, 1, 3);

@@ -31,7 +31,8 @@ typedef struct asgml_prep_options {
 
     /* audio modalities: decode, fit to fit_seconds, clamp, STFT */
     int audio_rate;             /* Hz; 0 = the first clip's rate (all must match) */
-    const char *fit;            /* "tile" | "pad_end" | "pad_center" */
+    const char *fit;            /* "tile" | "pad_end" | "pad_center" | "none" (fbank only:
+                                   the clip's own length, datasets.md 2.7) */
     double fit_seconds;         /* fit length L = round(fit_seconds * rate) samples */
     int n_fft, hop, win_length; /* samples */
     int center;                 /* pad n_fft/2 each side */
@@ -40,9 +41,12 @@ typedef struct asgml_prep_options {
     int keep_wave;              /* also store the clean fitted wave as int16 (N,L) */
     int spec_deflate;           /* 0-9 for spectrograms (with shuffle); 0 = none */
     const char *audio_features; /* "spec" (STFT, /audio/spec) | "fbank" (Kaldi log-mel,
-                                   /audio/fbank (N, frames, mel_bins)) */
+                                   /audio/fbank (R, mel_bins) rows + fbank_offset (N+1)) */
     int fbank_mel_bins;         /* 128 */
     int fbank_norm;             /* 1: (x + 4.503877) / (2 * 5.141276) (AST) */
+    int fbank_rows;             /* rows a model sees (attribute target_rows; the loader
+                                   appends rows of a zero log-mel frame or cuts); 0 = the
+                                   frames of fit_seconds */
 
     /* image and frames modalities */
     int image_channels;         /* 1 grey (ITU-R 601 luma) or 3 RGB */

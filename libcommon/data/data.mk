@@ -7,5 +7,5 @@ libasgml_la_SOURCES += libcommon/data/audio.c libcommon/data/stft.c \
 	libcommon/data/corrupt.c libcommon/data/corrupt.h libcommon/data/decode.h \
 	libcommon/data/store.c libcommon/data/store_write.c libcommon/data/store_write.h \
 	libcommon/data/manifest.c libcommon/data/manifest.h \
-	libcommon/data/prep.c libcommon/data/prep_metadata.c libcommon/data/prep_ctx.h libcommon/data/prep_presets.c libcommon/data/prep.h \
+	libcommon/data/prep.c libcommon/data/prep_stats.c libcommon/data/prep_stats.h libcommon/data/prep_metadata.c libcommon/data/prep_ctx.h libcommon/data/prep_presets.c libcommon/data/prep.h \
 	libcommon/data/loader.c libcommon/data/loader.h

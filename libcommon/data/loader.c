@@ -141,6 +141,27 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         for (int c = 0; c < tf->channels; c++)
             if (!(tf->std[c] > 0))
                 return asgml_error(ASGML_EINVAL, "key 'data.%s.std': must be positive", name);
+        /* zscore: the training split's per-channel statistics (x/255 units)
+         * replace data.<m>.mean/std */
+        if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
+            return st;
+        if (tf->zscore) {
+            if ((st = read_stats(store_path, tf)) != ASGML_OK) {
+                asgml_transform_release(tf);
+                return st;
+            }
+            if (tf->stats_len != tf->channels) {
+                int64_t len = tf->stats_len;
+                asgml_transform_release(tf);
+                return asgml_error(ASGML_EFORMAT, "%s: /stats/%s has %lld values; expected %d "
+                                   "(one per channel)", store_path, name, (long long)len,
+                                   tf->channels);
+            }
+            for (int c = 0; c < tf->channels; c++) {
+                tf->mean[c] = tf->stats_mean[c];
+                tf->std[c] = tf->stats_std[c];
+            }
+        }
         if (tf->kind == ASGML_TF_FRAMES) {
             if ((st = asgml_config_get_int(cfg, KEY("frames"), default_frames, &v)))
                 return st;
@@ -161,15 +182,18 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         }
         return ASGML_OK;
     }
-    if (strcmp(info->dataset, "spec") == 0 || strcmp(info->dataset, "seq") == 0) {
+    if (strcmp(info->dataset, "spec") == 0 || strcmp(info->dataset, "seq") == 0 ||
+        strcmp(info->dataset, "fbank") == 0) {
         if (info->dtype != ASGML_F32 || info->ndim != 2)
             return asgml_error(ASGML_EFORMAT, "%s: /%s/%s: expected float32 (N,A,B)", store_path,
                                name, info->dataset);
-        tf->kind = strcmp(info->dataset, "spec") == 0 ? ASGML_TF_SPEC : ASGML_TF_SEQ;
+        /* fbank (T, M) time x mel is fed as (1, M, T), seed v2 7.2's (1, 128, T) */
+        tf->transpose = strcmp(info->dataset, "fbank") == 0;
+        tf->kind = strcmp(info->dataset, "seq") == 0 ? ASGML_TF_SEQ : ASGML_TF_SPEC;
         if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
             return st;
         if (tf->zscore) {
-            int64_t a = info->shape[0], b = info->shape[1], len;
+            int64_t a = info->shape[tf->transpose], b = info->shape[!tf->transpose], len;
             if ((st = read_stats(store_path, tf)) != ASGML_OK) {
                 asgml_transform_release(tf);
                 return st;
@@ -210,8 +234,8 @@ int64_t asgml_transform_sample_size(const asgml_transform *tf, asgml_store *stor
         hh = ww = tf->size;
         break;
     case ASGML_TF_SPEC:
-        hh = (int)info->shape[0];
-        ww = (int)info->shape[1];
+        hh = (int)info->shape[tf->transpose];
+        ww = (int)info->shape[!tf->transpose];
         break;
     default:
         hh = 1;
@@ -352,10 +376,21 @@ static asgml_status image_to_tensor(asgml_loader *l, int m, const uint8_t *src, 
     return ASGML_OK;
 }
 
+/* fbank: each (T, M) sample of x (count samples) becomes (M, T) */
+static void transpose(const asgml_modality_info *info, const float *in, float *x, int64_t count)
+{
+    int64_t T = info->shape[0], M = info->shape[1];
+    for (int64_t s = 0; s < count; s++)
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t m = 0; m < M; m++)
+                x[s * T * M + m * T + t] = in[s * T * M + t * M + m];
+}
+
 static void zscore(const asgml_transform *tf, const asgml_modality_info *info, float *x,
                    int64_t count)
 {
-    int64_t a = info->shape[0], b = info->shape[1], per = a * b, len = tf->stats_len;
+    int64_t a = info->shape[tf->transpose], b = info->shape[!tf->transpose], per = a * b;
+    int64_t len = tf->stats_len;
     for (int64_t s = 0; s < count; s++) {
         float *v = x + s * per;
         for (int64_t r = 0; r < a; r++)
@@ -386,7 +421,13 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
         size_t sbytes = asgml_store_sample_bytes(l->store, sm);
         int T = tf->frames;
         if (tf->kind == ASGML_TF_SPEC || tf->kind == ASGML_TF_SEQ) {
-            st = asgml_store_read(l->store, sm, sl->samples, n, 0, sl->x[m]);
+            if (tf->transpose) {
+                st = asgml_store_read(l->store, sm, sl->samples, n, 0, l->raw);
+                if (st == ASGML_OK)
+                    transpose(info, (const float *)l->raw, sl->x[m], n);
+            } else {
+                st = asgml_store_read(l->store, sm, sl->samples, n, 0, sl->x[m]);
+            }
             if (st == ASGML_OK && tf->zscore)
                 zscore(tf, info, sl->x[m], n);
             continue;

@@ -8,7 +8,11 @@
  *
  * Transforms per modality (asgml-train(1), CONFIGURATION KEYS, Data):
  *   spec  (F,T) float32        -> (1,F,T); optional z-score with /stats
- *   image (H,W) or (H,W,3) u8  -> (C,S,S): x/255, (x - mean)/std
+ *   fbank (T,M) float32 rows   -> (1,M,T), T = the store's target_rows (rows
+ *                                 of pad_value appended, longer cut; store.c);
+ *                                 optional z-score per mel bin
+ *   image (H,W) or (H,W,3) u8  -> (C,S,S): x/255, (x - mean)/std (zscore:
+ *                                 mean, std per channel from /stats)
  *   frames (H,W,3) u8 per frame-> (T,3,S,S) per sample, T frames by policy
  *                                 "first" (0..T-1) or "uniform" (i*floor(n/T));
  *                                 a clip with fewer frames repeats its last
@@ -49,7 +53,8 @@ typedef struct asgml_transform {
     int crop_per_clip;           /* frames: one crop/flip per clip */
     double scale[2], ratio[2];   /* RandomResizedCrop ranges */
     double mean[3], std[3];      /* image normalisation per channel */
-    int zscore;                  /* spec/seq: z-score with /stats/<name> */
+    int transpose;               /* fbank: stored (T,M) fed as (1,M,T) */
+    int zscore;                  /* z-score with /stats/<name>: spec/seq per value, images per channel */
     float *stats_mean, *stats_std;   /* (stats_len) when zscore */
     int64_t stats_len;
 } asgml_transform;

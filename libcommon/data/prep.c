@@ -73,28 +73,47 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
     if (peak < 1e-4) sl->flags |= ASGML_FLAG_AUDIO_SILENT;
     if (a.src_rate != a.sample_rate ? (double)over >= 0.001 * (double)a.n : full > 0)
         sl->flags |= ASGML_FLAG_AUDIO_CLIPPED_INPUT;
-    float *x = malloc((size_t)c->fit_len * sizeof *x);
+    int64_t len = c->native ? a.n : c->fit_len;   /* fit "none": the clip's own length */
+    float *x = malloc((size_t)(len > 0 ? len : 1) * sizeof *x);
     if (!x) { asgml_audio_free(&a); return asgml_error(ASGML_ENOMEM, "out of memory"); }
-    st = asgml_audio_fit(a.samples, a.n, o->fit, c->fit_len, x, &sl->flags);
+    if (c->native) memcpy(x, a.samples, (size_t)len * sizeof *x);
+    else st = asgml_audio_fit(a.samples, a.n, o->fit, c->fit_len, x, &sl->flags);
     asgml_audio_free(&a);
-    for (int64_t i = 0; !st && i < c->fit_len; i++) {
+    for (int64_t i = 0; !st && i < len; i++) {
         if (!isfinite(x[i])) { x[i] = 0; sl->flags |= ASGML_FLAG_NONFINITE_REPLACED; }
         x[i] = x[i] > 1.f ? 1.f : x[i] < -1.f ? -1.f : x[i];
     }
-    if (!st && o->keep_wave) { /* clean fitted wave, int16 = round(x * 32768) clamped */
+    if (!st && o->keep_wave && (size_t)len * 2 > sl->aux_cap[mi]) {   /* native waves grow */
+        void *nb = realloc(sl->aux[mi], (size_t)len * 2);
+        if (!nb) st = asgml_error(ASGML_ENOMEM, "out of memory");
+        else { sl->aux[mi] = nb; sl->aux_cap[mi] = (size_t)len * 2; }
+    }
+    if (!st && o->keep_wave) { /* clean (fitted) wave, int16 = round(x * 32768) clamped */
         int16_t *w = sl->aux[mi];
-        for (int64_t i = 0; i < c->fit_len; i++) {
+        for (int64_t i = 0; i < len; i++) {
             long v = lrint((double)x[i] * 32768.0);
             w[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
         }
+        sl->aux_count[mi] = len;
     }
     if (!st && c->corrupt_aud && row_degraded(c, r)) {
         asgml_splitmix rng;
         asgml_splitmix_init(&rng, o->seed, 1000000 + (uint64_t)k);
-        st = asgml_corrupt_aud_snr(x, c->fit_len, o->aud_snr_db, &rng, &sl->flags);
+        st = asgml_corrupt_aud_snr(x, len, o->aud_snr_db, &rng, &sl->flags);
     }
-    if (!st) st = c->use_fbank ? asgml_fbank(&c->fbank, x, c->fit_len, sl->data[mi])
-                               : asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
+    if (!st && c->use_fbank) {   /* unpadded rows (datasets.md 7.2) */
+        int64_t rows = asgml_fbank_frames(&c->fbank, len);
+        size_t need = (size_t)(rows > 0 ? rows : 1) * (size_t)c->spec_t * sizeof(float);
+        if (need > sl->cap[mi]) {
+            void *nb = realloc(sl->data[mi], need);
+            if (!nb) st = asgml_error(ASGML_ENOMEM, "out of memory");
+            else { sl->data[mi] = nb; sl->cap[mi] = need; }
+        }
+        sl->count[mi] = rows;
+        if (!st && rows > 0) st = asgml_fbank(&c->fbank, x, len, sl->data[mi]);
+    } else if (!st) {
+        st = asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
+    }
     free(x);
     return st;
 }
@@ -247,6 +266,51 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
     return st;
 }
 
+/* The row is in the training part of the default scheme (every row when the
+ * manifest has no split column: the scheme "all"). */
+static int row_train(const prep_ctx *c, const asgml_manifest_row *r)
+{
+    return c->default_scheme < 0 || r->part[c->default_scheme] == ASGML_PART_TRAIN;
+}
+
+/* Dimension D of the statistics of modality mi's main (a = 0) or auxiliary
+ * (a = 1: wave, image_clean) dataset; 0 = no such dataset (prep_stats.h). */
+static int stats_dim(const prep_ctx *c, int mi, int a)
+{
+    switch (c->m->mod_kinds[mi]) {
+    case ASGML_KIND_AUDIO: return a ? (c->o->keep_wave ? 1 : 0) : c->use_fbank ? c->spec_t : c->spec_f;
+    case ASGML_KIND_IMAGE: return a && !c->corrupt_img ? 0 : c->img_c;
+    case ASGML_KIND_FRAMES: return a ? 0 : c->img_c;
+    case ASGML_KIND_SEQ: return a ? 0 : c->seq_dim[mi];
+    }
+    return 0;
+}
+
+/* The moments of one decoded sample (every dataset of every modality). */
+static void sample_moments(const prep_ctx *c, slot *sl)
+{
+    for (int mi = 0; mi < c->m->nmod; mi++) {
+        int64_t px = (int64_t)c->img_h * c->img_w;
+        switch (c->m->mod_kinds[mi]) {
+        case ASGML_KIND_AUDIO:
+            if (c->use_fbank) prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
+            else prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_ROWS_BY_FIRST, sl->data[mi], c->spec_t);
+            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_I16_WAVE, sl->aux[mi], sl->aux_count[mi]);
+            break;
+        case ASGML_KIND_IMAGE:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px);
+            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_U8_CHANNELS, sl->aux[mi], px);
+            break;
+        case ASGML_KIND_FRAMES:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px * sl->count[mi]);
+            break;
+        case ASGML_KIND_SEQ:
+            prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
+            break;
+        }
+    }
+}
+
 static void process_row(prep_ctx *c, int64_t k, slot *sl)
 {
     asgml_manifest_row *r = &c->m->rows[k];
@@ -268,6 +332,7 @@ static void process_row(prep_ctx *c, int64_t k, slot *sl)
         case ASGML_KIND_SEQ: st = do_seq(c, k, mi, sl); break;
         }
     }
+    if (!st && row_train(c, r)) sample_moments(c, sl);
     if (st && asprintf(&sl->err, "%s:%d: %s", c->m->path, r->line, asgml_last_error()) < 0)
         sl->err = NULL;
     if (st && !sl->err) sl->err = strdup("out of memory");
@@ -387,12 +452,15 @@ static asgml_status probe_shapes(prep_ctx *c)
     c->spec_f = o->n_fft / 2 + 1;
     c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
     if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
+    c->native = !strcmp(o->fit, "none");
+    if (c->native && !c->use_fbank) return asgml_error(ASGML_EINVAL, "--fit none needs --audio-features fbank");
     if (c->use_fbank) { /* (frames, mel bins) in the spec slot */
         asgml_fbank_defaults(&c->fbank, c->rate);
         c->fbank.num_mel_bins = o->fbank_mel_bins;
         c->fbank.normalize = o->fbank_norm;
         c->spec_f = (int)asgml_fbank_frames(&c->fbank, c->fit_len);
         c->spec_t = o->fbank_mel_bins;
+        c->fbank_rows = o->fbank_rows > 0 ? o->fbank_rows : c->spec_f;
         if (has_audio && c->spec_f < 1)
             return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than one 25 ms fbank frame");
     }
@@ -461,9 +529,20 @@ static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t 
         case ASGML_KIND_AUDIO: {
             int64_t sh[2] = {c->spec_f, c->spec_t}, wl = c->fit_len;
             snprintf(path, sizeof path, "/%s/%s", name, c->use_fbank ? "fbank" : "spec");
-            st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
+            if (c->use_fbank)   /* (R, M) rows + fbank_offset; 1024 rows (512 KiB at 128 bins) a chunk */
+                st = asgml_sw_rows_dataset(w, path, ASGML_SW_F32, c->spec_t, 1024, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
+            else
+                st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
+            c->rows_ds[mi][0] = c->use_fbank;
             snprintf(path, sizeof path, "/%s/wave", name);
-            if (!st && o->keep_wave) st = asgml_sw_sample_dataset(w, path, ASGML_SW_I16, 1, &wl, n, o->deflate, o->deflate > 0, &h[mi][1]);
+            c->rows_ds[mi][1] = c->native;
+            if (!st && o->keep_wave && c->native)   /* (S,) + wave_offset, 65536 samples a chunk (7.3) */
+                st = asgml_sw_rows_dataset(w, path, ASGML_SW_I16, 0, 65536, o->deflate, o->deflate > 0, &h[mi][1]);
+            else if (!st && o->keep_wave)
+                st = asgml_sw_sample_dataset(w, path, ASGML_SW_I16, 1, &wl, n, o->deflate, o->deflate > 0, &h[mi][1]);
+            for (int a = 0; a < 2 && !st; a++)
+                if (c->rows_ds[mi][a] && !(c->row_off[mi][a] = calloc((size_t)n + 2, sizeof(int64_t))))
+                    st = asgml_error(ASGML_ENOMEM, "out of memory");
             break;
         }
         case ASGML_KIND_IMAGE:
@@ -561,11 +640,25 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                     frame_off[kn + 1] = nframes;
                     continue;
                 }
-                st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
-                if (!st && h[mi][1] >= 0) st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                if (c->rows_ds[mi][0]) {
+                    st = asgml_sw_append_rows(w, h[mi][0], sl->count[mi], sl->data[mi]);
+                    c->row_off[mi][0][kn + 1] = c->row_off[mi][0][kn] + sl->count[mi];
+                } else {
+                    st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
+                }
+                if (!st && h[mi][1] >= 0 && c->rows_ds[mi][1]) {
+                    st = asgml_sw_append_rows(w, h[mi][1], sl->aux_count[mi], sl->aux[mi]);
+                    c->row_off[mi][1][kn + 1] = c->row_off[mi][1][kn] + sl->aux_count[mi];
+                } else if (!st && h[mi][1] >= 0) {
+                    st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                }
                 if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
             }
             pthread_mutex_unlock(&h5_lock);
+            if (row_train(c, &m->rows[c->cand[j]]))   /* store order: --jobs does not matter */
+                for (int mi = 0; mi < m->nmod; mi++)
+                    for (int a = 0; a < 2; a++)
+                        if (c->stats[mi][a].dim) prep_moments_merge(&c->stats[mi][a], &sl->mom[mi][a]);
             status[kn] = sl->flags;
             if (mism) mism[kn] = (uint8_t)sl->mismatched;
             for (int b = 0; b < 16; b++) res->flag_counts[b] += (sl->flags >> b) & 1;
@@ -583,6 +676,31 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
     return st;
 }
 
+/* /stats/<m>/{mean,std} for the sample dataset, /stats/<m>/<aux>/{mean,std}
+ * for wave and image_clean (asgml-store(5), Statistics). */
+static asgml_status write_stats(prep_ctx *c, asgml_store_writer *w)
+{
+    asgml_manifest *m = c->m;
+    char split[96], group[128];
+    asgml_status st = ASGML_OK;
+    snprintf(split, sizeof split, "%s/train", c->default_scheme >= 0 ? m->schemes[c->default_scheme] : "all");
+    for (int mi = 0; mi < m->nmod && !st; mi++) {
+        asgml_mod_kind k = m->mod_kinds[mi];
+        const char *main_ds = k == ASGML_KIND_AUDIO ? (c->use_fbank ? "fbank" : "spec")
+                            : k == ASGML_KIND_IMAGE ? "image" : k == ASGML_KIND_FRAMES ? "frames" : "seq";
+        const char *units = k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES ? "x/255 per channel"
+                          : k == ASGML_KIND_SEQ ? "stored value per feature, valid steps (seq_len) only"
+                          : c->use_fbank ? "stored value per mel bin" : "stored value per frequency bin";
+        snprintf(group, sizeof group, "/stats/%s", m->mod_names[mi]);
+        if (c->stats[mi][0].dim) st = prep_moments_write(w, &c->stats[mi][0], group, split, main_ds, units);
+        if (st || !c->stats[mi][1].dim) continue;
+        snprintf(group, sizeof group, "/stats/%s/%s", m->mod_names[mi], k == ASGML_KIND_AUDIO ? "wave" : "image_clean");
+        st = prep_moments_write(w, &c->stats[mi][1], group, split, k == ASGML_KIND_AUDIO ? "wave" : "image_clean",
+                                k == ASGML_KIND_AUDIO ? "x/32768" : "x/255 per channel");
+    }
+    return st;
+}
+
 /* Storage summary (raw and stored bytes per dataset), before the file is closed. */
 static void storage_summary(prep_ctx *c, asgml_store_writer *w, int64_t kn, int64_t nframes, int frames_mi,
                             asgml_prep_result *res)
@@ -597,6 +715,11 @@ static void storage_summary(prep_ctx *c, asgml_store_writer *w, int64_t kn, int6
             if (b < 0) continue;
             int64_t cnt = mi == frames_mi ? nframes : kn;
             size_t per = !strcmp(sub[q], "wave") ? (size_t)c->fit_len * 2 : sample_bytes(c, mi);
+            int a = !strcmp(sub[q], "wave");
+            if ((a || !strcmp(sub[q], "fbank")) && c->row_off[mi][a]) {   /* rows + offsets */
+                cnt = c->row_off[mi][a][kn];
+                per = a ? 2 : (size_t)c->spec_t * sizeof(float);
+            }
             snprintf(res->dsets[res->ndsets].path, sizeof res->dsets[0].path, "%s", path);
             res->dsets[res->ndsets].raw_bytes = cnt * (int64_t)per;
             res->dsets[res->ndsets].stored_bytes = b;
@@ -661,8 +784,14 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
                 c.slots[s].cap[mi] = b;
                 size_t ab = m->mod_kinds[mi] == ASGML_KIND_AUDIO ? (size_t)c.fit_len * 2 : m->mod_kinds[mi] == ASGML_KIND_IMAGE ? b : 0;
                 c.slots[s].aux[mi] = ab ? malloc(ab) : NULL;
+                c.slots[s].aux_cap[mi] = ab;
                 if (!c.slots[s].data[mi] || (ab && !c.slots[s].aux[mi])) st = asgml_error(ASGML_ENOMEM, "out of memory");
+                for (int a = 0; a < 2 && !st; a++)
+                    if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.slots[s].mom[mi][a], stats_dim(&c, mi, a));
             }
+        for (int mi = 0; !st && mi < m->nmod; mi++)
+            for (int a = 0; a < 2 && !st; a++)
+                if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.stats[mi][a], stats_dim(&c, mi, a));
     }
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv_work, NULL);
@@ -686,9 +815,14 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     /* final counts, offsets, metadata */
     for (int mi = 0; !st && mi < m->nmod; mi++) {
         for (int a = 0; a < 2 && !st; a++)
-            if (h[mi][a] >= 0) st = asgml_sw_set_count(w, h[mi][a], mi == frames_mi ? nframes : kn);
+            if (h[mi][a] >= 0 && !c.rows_ds[mi][a]) st = asgml_sw_set_count(w, h[mi][a], mi == frames_mi ? nframes : kn);
         char path[96];
         int64_t n1 = kn + 1;
+        for (int a = 0; a < 2 && !st; a++)
+            if (h[mi][a] >= 0 && c.rows_ds[mi][a]) {
+                snprintf(path, sizeof path, "/%s/%s_offset", m->mod_names[mi], a ? "wave" : "fbank");
+                st = asgml_sw_write_array(w, path, ASGML_SW_I64, 1, &n1, c.row_off[mi][a]);
+            }
         if (!st && mi == frames_mi) {
             snprintf(path, sizeof path, "/%s/frame_offset", m->mod_names[mi]);
             st = asgml_sw_write_array(w, path, ASGML_SW_I64, 1, &n1, frame_off);
@@ -699,6 +833,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         }
     }
     if (!st) st = prep_write_metadata(&c, w, kept, kn, status, mism, res);
+    if (!st) st = write_stats(&c, w);
     if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
         pthread_mutex_lock(&h5_lock);
@@ -711,8 +846,19 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (c.slots)
         for (int s = 0; s < c.nslots; s++) {
             free(c.slots[s].err);
-            for (int mi = 0; mi < MAXM; mi++) { free(c.slots[s].data[mi]); free(c.slots[s].aux[mi]); }
+            for (int mi = 0; mi < MAXM; mi++) {
+                free(c.slots[s].data[mi]);
+                free(c.slots[s].aux[mi]);
+                prep_moments_free(&c.slots[s].mom[mi][0]);
+                prep_moments_free(&c.slots[s].mom[mi][1]);
+            }
         }
+    for (int mi = 0; mi < MAXM; mi++) {
+        prep_moments_free(&c.stats[mi][0]);
+        prep_moments_free(&c.stats[mi][1]);
+        free(c.row_off[mi][0]);
+        free(c.row_off[mi][1]);
+    }
     free(c.slots);
     free(tid);
     pthread_mutex_destroy(&c.mu);

@@ -10,6 +10,7 @@
 #include "data/manifest.h"
 #include "asgml/prep.h"
 #include "data/store_write.h"
+#include "data/prep_stats.h"
 
 #define MAXM ASGML_MANIFEST_MAX_MOD
 
@@ -23,7 +24,10 @@ typedef struct slot {
     void *data[MAXM];            /* spec (F,T) f32 | image (H,W[,C]) u8 | frames (n,H,W,C) u8 | seq (L,D) f32 */
     void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
     int64_t count[MAXM];         /* frames: n; seq: valid steps */
-    size_t cap[MAXM];            /* bytes allocated in data (frames grow) */
+    size_t cap[MAXM];            /* bytes allocated in data (frames, fbank rows grow) */
+    size_t aux_cap[MAXM];        /* bytes allocated in aux (native-length waves grow) */
+    int64_t aux_count[MAXM];     /* native wave: samples */
+    prep_moments mom[MAXM][2];   /* training rows: moments of data, aux (prep_stats.h) */
 } slot;
 
 typedef struct prep_ctx {
@@ -41,8 +45,14 @@ typedef struct prep_ctx {
     int seq_dim[MAXM];           /* D per seq modality */
     int corrupt_img, corrupt_aud;
     asgml_stft_params stft;
-    int use_fbank;               /* audio features: Kaldi fbank (spec_f = frames, spec_t = mel bins) */
+    int use_fbank;               /* audio features: Kaldi fbank rows + fbank_offset (spec_f = frames
+                                    of the fitted length, spec_t = mel bins); count = rows */
+    int native;                  /* fit "none": fbank and wave at the clip's own length */
+    int64_t fbank_rows;          /* the model's row count (attribute target_rows) */
+    int rows_ds[MAXM][2];        /* 1: that dataset is rows + offsets (fbank, native wave) */
+    int64_t *row_off[MAXM][2];   /* (N+1) offsets of those datasets */
     asgml_fbank_params fbank;
+    prep_moments stats[MAXM][2]; /* /stats: training rows merged in store order */
     /* ring */
     slot *slots;
     int nslots;

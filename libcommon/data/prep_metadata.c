@@ -179,9 +179,13 @@ asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64
                 pa_f64(&p, d, "norm_mean", fb->norm_mean);
                 pa_f64(&p, d, "norm_std", fb->norm_std);
                 pa_str(&p, d, "norm", fb->normalize ? "(x - norm_mean) / (2 norm_std)" : "none");
-                pa_i64(&p, d, "frames", c->spec_f);
+                pa_i64(&p, d, "frames", c->native ? 0 : c->spec_f);
                 pa_str(&p, d, "layout", "time_mel");
-                pa_str(&p, d, "padding", "none: fixed length from fit (not the unpadded rows + fbank_offset of datasets.md 7.2)");
+                pa_str(&p, d, "rows", "unpadded rows (R, num_mel_bins); sample i is rows fbank_offset[i]..fbank_offset[i+1]-1");
+                pa_i64(&p, d, "target_rows", c->fbank_rows);
+                /* a zero log-mel row after the stored normalisation (datasets.md 2.7: 0.438) */
+                pa_f64(&p, d, "pad_value", fb->normalize ? (0.0 - fb->norm_mean) / (2.0 * fb->norm_std) : 0.0);
+                pa_str(&p, d, "padding", "loader: rows of pad_value appended up to target_rows, longer samples cut");
                 pa_i64(&p, d, "deflate", o->spec_deflate);
             } else {
                 pa_str(&p, g, "sample_dataset", "spec");
@@ -208,8 +212,10 @@ asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64
                 snprintf(d, sizeof d, "%s/wave", g);
                 pa_i64(&p, d, "sample_rate", c->rate);
                 pa_str(&p, d, "fit", o->fit);
-                pa_i64(&p, d, "fit_length", c->fit_len);
-                pa_str(&p, d, "content", "clean fitted wave, round(x*32768) clamped to int16");
+                pa_i64(&p, d, "fit_length", c->native ? 0 : c->fit_len);
+                pa_str(&p, d, "content", c->native ? "clean wave at its own length, round(x*32768) clamped to int16; "
+                                                     "(S,) with wave_offset (N+1)"
+                                                   : "clean fitted wave, round(x*32768) clamped to int16");
             }
         } else if (k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES) {
             int fr = k == ASGML_KIND_FRAMES;

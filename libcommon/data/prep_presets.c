@@ -72,11 +72,12 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         return ASGML_OK;
     } else if (!strcmp(name, "fbank-ast")) {
         /* asgml-prep(1), DATA SETS, CREMA-D: 16 kHz, Kaldi fbank 25/10 ms, 128 mel bins, AST
-         * normalisation; stored at the fitted length (10 s tiled -> (998, 128))
-         * instead of the unpadded rows of 7.2; frames RGB, short side 224 */
+         * normalisation; unpadded rows at the clip's own length (7.2, no tiling), 1024 rows
+         * for the model (2.7: zero rows appended at load time); frames RGB, short side 224 */
         o->audio_rate = 16000;
-        o->fit = "tile";
+        o->fit = "none";
         o->fit_seconds = 10.0;
+        o->fbank_rows = 1024;
         o->audio_features = "fbank";
         o->fbank_mel_bins = 128;
         o->fbank_norm = 1;

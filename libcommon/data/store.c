@@ -30,6 +30,8 @@ typedef struct store_modality {
     hid_t dset, memtype;
     int64_t count;             /* first dimension of the dataset (N, or Ftot for frames) */
     int64_t *frame_offset;     /* (N+1,) for variable_count, else NULL */
+    int64_t *row_offset;       /* (N+1,) fbank rows + fbank_offset, else NULL */
+    float pad_value;           /* row layout: value of appended rows */
     size_t sample_bytes;
 } store_modality;
 
@@ -347,6 +349,7 @@ static asgml_status load_modality(asgml_store *s, const char *name)
     size_t sz = H5Tget_size(t);
     H5T_sign_t sign = cls == H5T_INTEGER ? H5Tget_sign(t) : H5T_SGN_ERROR;
     asgml_status st = ASGML_OK;
+    int rows = rank == 2 && strcmp(m->info.dataset, "fbank") == 0;  /* (R, M) + fbank_offset */
     if (rank >= 2 && rank <= 5) H5Sget_simple_extent_dims(sp, dims, NULL);
     else st = asgml_error(ASGML_EFORMAT, "%s: %s: rank %d not supported", s->path, path, rank);
     H5Tclose(t);
@@ -367,7 +370,33 @@ static asgml_status load_modality(asgml_store *s, const char *name)
     for (int i = 1; i < rank; i++) { m->info.shape[i - 1] = (int64_t)dims[i]; elems *= dims[i]; }
     m->sample_bytes = elems * sz;
     m->info.variable_count = strcmp(m->info.dataset, "frames") == 0;
-    if (m->info.variable_count) {
+    if (rows) {   /* a sample is target_rows rows: its own, then pad_value rows (or cut) */
+        char *tr = obj_attr_string(s->file, path, "target_rows");
+        char *pv = obj_attr_string(s->file, path, "pad_value");
+        int64_t target = tr ? strtoll(tr, NULL, 10) : 0;
+        m->pad_value = pv ? strtof(pv, NULL) : 0.0f;
+        free(tr);
+        free(pv);
+        if (target < 1 || cls != H5T_FLOAT)
+            return asgml_error(ASGML_EFORMAT, "%s: %s: float rows need an attribute target_rows >= 1",
+                               s->path, path);
+        m->info.ndim = 2;
+        m->info.shape[0] = target;
+        m->info.shape[1] = (int64_t)dims[1];
+        m->sample_bytes = (size_t)target * (size_t)dims[1] * sz;
+        snprintf(path, sizeof path, "%s/fbank_offset", grp);
+        void *buf;
+        int64_t n;
+        st = read_1d(s, path, H5T_NATIVE_INT64, 8, &buf, &n);
+        if (st) return st;
+        m->row_offset = buf;
+        if (n != s->n + 1 || m->row_offset[0] != 0 || m->row_offset[s->n] != m->count)
+            return asgml_error(ASGML_EFORMAT, "%s: %s: inconsistent with N=%lld", s->path, path,
+                               (long long)s->n);
+        for (int64_t i = 0; i < s->n; i++)
+            if (m->row_offset[i + 1] < m->row_offset[i])
+                return asgml_error(ASGML_EFORMAT, "%s: %s: offsets decrease", s->path, path);
+    } else if (m->info.variable_count) {
         snprintf(path, sizeof path, "%s/frame_offset", grp);
         void *buf;
         int64_t n;
@@ -477,10 +506,12 @@ void asgml_store_close(asgml_store *s)
     for (int m = 0; m < s->nmod; m++) {
         if (s->mod[m].dset >= 0) H5Dclose(s->mod[m].dset);
         free(s->mod[m].frame_offset);
+        free(s->mod[m].row_offset);
     }
     if (s->nmod < MAX_MODALITIES) { /* a modality whose loading failed half-way */
         if (s->mod[s->nmod].dset > 0) H5Dclose(s->mod[s->nmod].dset);
         free(s->mod[s->nmod].frame_offset);
+        free(s->mod[s->nmod].row_offset);
     }
     for (int i = 0; i < s->nsplits; i++) free(s->splits[i].idx);
     free(s->splits);
@@ -583,6 +614,21 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
             st = asgml_error(ASGML_EINVAL, "%s: sample index %lld out of range [0,%lld)", s->path,
                              (long long)i, (long long)s->n);
             break;
+        }
+        if (mm->row_offset) {   /* own rows, then pad_value rows up to shape[0] */
+            int64_t have = mm->row_offset[i + 1] - mm->row_offset[i], T = mm->info.shape[0];
+            int64_t keep = have < T ? have : T, M = mm->info.shape[1];
+            float *out = (float *)((char *)buf + (size_t)j * mm->sample_bytes);
+            for (int64_t e = keep * M; e < T * M; e++) out[e] = mm->pad_value;
+            if (keep == 0) continue;
+            hsize_t rs[2] = {(hsize_t)mm->row_offset[i], 0}, rc[2] = {(hsize_t)keep, (hsize_t)M};
+            hid_t rms = H5Screate_simple(2, rc, NULL);
+            H5Sselect_hyperslab(fs, H5S_SELECT_SET, rs, NULL, rc, NULL);
+            if (H5Dread(mm->dset, mm->memtype, rms, fs, H5P_DEFAULT, out) < 0)
+                st = asgml_error(ASGML_EIO, "%s: /%s/%s: read error at sample %lld", s->path,
+                                 mm->info.name, mm->info.dataset, (long long)i);
+            H5Sclose(rms);
+            continue;
         }
         if (mm->info.variable_count) {
             int64_t c = mm->frame_offset[i + 1] - mm->frame_offset[i];

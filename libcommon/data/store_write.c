@@ -322,6 +322,55 @@ asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
     return ASGML_OK;
 }
 
+asgml_status asgml_sw_rows_dataset(asgml_store_writer *w, const char *path, asgml_sw_type t,
+                                   int64_t ncols, int64_t chunk_rows, int deflate, int shuffle,
+                                   int *handle)
+{
+    if (w->nsd >= MAX_SAMPLE_DSETS) return asgml_error(ASGML_EINVAL, "%s: too many sample datasets", path);
+    if (ncols < 0 || chunk_rows < 1) return asgml_error(ASGML_EINVAL, "%s: bad row shape", path);
+    asgml_status st = ensure_groups(w, path, 0);
+    if (st) return st;
+    sample_dset *s = &w->sd[w->nsd];
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->ndim = ncols > 0 ? 2 : 1;
+    s->dims[0] = 0;
+    s->dims[1] = (hsize_t)ncols;
+    hsize_t chunk[2] = {(hsize_t)chunk_rows, (hsize_t)ncols}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)ncols};
+    hid_t dcpl = make_dcpl();
+    H5Pset_chunk(dcpl, s->ndim, chunk);
+    if (shuffle) H5Pset_shuffle(dcpl);
+    if (deflate > 0) H5Pset_deflate(dcpl, (unsigned)deflate);
+    s->fspace = H5Screate_simple(s->ndim, s->dims, maxdims);
+    s->mspace = H5Screate_simple(s->ndim, chunk, NULL);   /* replaced per append */
+    s->memtype = mem_type(t);
+    s->dset = H5Dcreate2(w->file, path, file_type(t), s->fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    if (s->dset < 0) {
+        H5Sclose(s->fspace); H5Sclose(s->mspace);
+        return asgml_error(ASGML_EIO, "%s: cannot create HDF5 dataset", path);
+    }
+    *handle = w->nsd++;
+    return ASGML_OK;
+}
+
+asgml_status asgml_sw_append_rows(asgml_store_writer *w, int handle, int64_t n, const void *data)
+{
+    if (handle < 0 || handle >= w->nsd || n < 0) return asgml_error(ASGML_EINVAL, "bad dataset handle %d", handle);
+    sample_dset *s = &w->sd[handle];
+    if (n == 0) return ASGML_OK;
+    hsize_t start[2] = {s->dims[0], 0}, count[2] = {(hsize_t)n, s->dims[1]};
+    asgml_status st = asgml_sw_set_count(w, handle, (int64_t)(s->dims[0] + (hsize_t)n));
+    if (st) return st;
+    H5Sselect_hyperslab(s->fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    H5Sclose(s->mspace);
+    s->mspace = H5Screate_simple(s->ndim, count, NULL);
+    if (H5Dwrite(s->dset, s->memtype, s->mspace, s->fspace, H5P_DEFAULT, data) < 0)
+        return asgml_error(ASGML_EIO, "%s: cannot write rows %lld..%lld", s->path,
+                           (long long)start[0], (long long)(start[0] + count[0]));
+    return ASGML_OK;
+}
+
 asgml_status asgml_sw_set_count(asgml_store_writer *w, int handle, int64_t n)
 {
     if (handle < 0 || handle >= w->nsd || n < 0)

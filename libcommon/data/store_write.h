@@ -76,6 +76,15 @@ asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, as
 asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
                                    const void *data);
 asgml_status asgml_sw_set_count(asgml_store_writer *w, int handle, int64_t n);
+/* A flat row dataset for variable-length data stored as rows plus an
+ * offset array (datasets.md 7.2): shape (0, ncols), or (0,) when ncols = 0,
+ * extendible, chunked chunk_rows rows per chunk.  asgml_sw_append_rows()
+ * appends n rows (native byte order) at the end; the writer keeps the
+ * count. */
+asgml_status asgml_sw_rows_dataset(asgml_store_writer *w, const char *path, asgml_sw_type t,
+                                   int64_t ncols, int64_t chunk_rows, int deflate, int shuffle,
+                                   int *handle);
+asgml_status asgml_sw_append_rows(asgml_store_writer *w, int handle, int64_t n, const void *data);
 /* Bytes stored for a dataset so far (after compression), for the summary. */
 int64_t asgml_sw_storage_bytes(asgml_store_writer *w, const char *path);
 
