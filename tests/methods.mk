@@ -93,3 +93,6 @@ tests_test_gblend_run_SOURCES = tests/test-gblend-run.c tests/tap.h
 TESTS += tests/test-gblend-run
 TESTS += tests/gblend-determinism.sh
 EXTRA_DIST += tests/gblend-determinism.sh
+# issue 18: the ablation switches (feature norm, grad signal, split batch, ...)
+TESTS += tests/asgml-switches.sh
+EXTRA_DIST += tests/asgml-switches.sh
