@@ -5,12 +5,13 @@
 # records carry the same keys otherwise), and a wrong value is a
 # configuration error (exit 2).
 #   model.feature-norm none|l2|layernorm   (ASGML v1 5.3 mitigation 4)
+#   asgml.grad-signal total|unimodal       (ASGML v1 3.3, G from CE(u_m))
 . "$top_srcdir/tests/lib.sh"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 9
+plan 18
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -40,4 +41,29 @@ check "feature-norm l2: otherwise the same step keys, different losses" \
 check_exit 0 "model.feature-norm=layernorm" $train $stale --set model.feature-norm=layernorm --out "$d/fy"
 check_exit 2 "model.feature-norm=bogus is a configuration error" \
     $train $stale --set model.feature-norm=bogus --out "$d/fb"
+
+# ---- asgml.grad-signal ----
+check_exit 0 "asgml.grad-signal=total" $train $stale --set asgml.grad-signal=total --out "$d/gt"
+strip "$d/gt/log.jsonl" >"$d/gt.log"
+check "grad-signal total: log byte-identical to the default run" cmp -s "$d/s0.log" "$d/gt.log"
+check_exit 0 "asgml.grad-signal=unimodal" $train $stale --set asgml.grad-signal=unimodal --out "$d/gu"
+strip "$d/gu/log.jsonl" >"$d/gu.log"
+check "grad-signal unimodal: every step logs asgml.g_uni.audio and .visual" \
+    sh -c "! grep '\"type\":\"step\"' '$d/gu.log' | grep -v 'asgml.g_uni.audio' | grep -qv 'asgml.g_uni.visual'"
+drop "$d/gu.log" asgml.g_uni >"$d/gu.k"
+keys "$d/gu.k" >"$d/k2"
+check "grad-signal unimodal: otherwise the same step keys" cmp -s "$d/k0" "$d/k2"
+# the first step trains the same (same loss); the G signal differs
+first() { grep '"type":"step"' "$1" | head -1 | sed 's/.*"loss":\([^,]*\),.*/\1/'; }
+gs() { grep -o '"asgml.G.audio":[^,}]*' "$1"; }
+l0=$(first "$d/s0.log"); l1=$(first "$d/gu.log"); g0=$(gs "$d/s0.log"); g1=$(gs "$d/gu.log")
+check "grad-signal unimodal: same first-step loss, different asgml.G" \
+    test -n "$l0" -a "$l0" = "$l1" -a -n "$g1" -a "$g0" != "$g1"
+freq=$(echo "$stale" | sed 's/asgml-stale/asgml-freq/')
+check_exit 0 "asgml-freq with asgml.grad-signal=unimodal" \
+    $train $freq --set asgml.grad-signal=unimodal --out "$d/gf"
+check_exit 2 "grad-signal unimodal with asgml.gamma=0 is a configuration error" \
+    $train $stale --set asgml.grad-signal=unimodal --set asgml.gamma=0 --out "$d/gz"
+check_exit 2 "asgml.grad-signal=bogus is a configuration error" \
+    $train $stale --set asgml.grad-signal=bogus --out "$d/gb"
 done_testing
