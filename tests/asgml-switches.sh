@@ -6,12 +6,13 @@
 # configuration error (exit 2).
 #   model.feature-norm none|l2|layernorm   (ASGML v1 5.3 mitigation 4)
 #   asgml.grad-signal total|unimodal       (ASGML v1 3.3, G from CE(u_m))
+#   asgml-boost.split-batch, asgml.split-batch on|off (v2 section 8)
 . "$top_srcdir/tests/lib.sh"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 18
+plan 26
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -66,4 +67,23 @@ check_exit 2 "grad-signal unimodal with asgml.gamma=0 is a configuration error" 
     $train $stale --set asgml.grad-signal=unimodal --set asgml.gamma=0 --out "$d/gz"
 check_exit 2 "asgml.grad-signal=bogus is a configuration error" \
     $train $stale --set asgml.grad-signal=bogus --out "$d/gb"
+
+# ---- asgml-boost.split-batch / asgml.split-batch ----
+boost=$(echo "$stale" | sed 's/asgml-stale/asgml-boost/; s/asgml.eval-freq/asgml-boost.eval-freq/')
+check_exit 0 "asgml-boost, defaults" $train $boost --out "$d/b0"
+check_exit 0 "asgml-boost.split-batch=on" $train $boost --set asgml-boost.split-batch=on --out "$d/bn"
+strip "$d/b0/log.jsonl" >"$d/b0.log"; strip "$d/bn/log.jsonl" >"$d/bn.log"
+check "split-batch on: log byte-identical to the default run" cmp -s "$d/b0.log" "$d/bn.log"
+check_exit 0 "asgml-boost.split-batch=off" $train $boost --set asgml-boost.split-batch=off --out "$d/bf"
+strip "$d/bf/log.jsonl" >"$d/bf.log"
+n0=$(grep -c '"boost.acc.audio"' "$d/b0.log"); n1=$(grep -c '"asgml-boost.probe.rows":16' "$d/bf.log")
+check "split-batch off: each probe step logs asgml-boost.probe.rows = B" test "$n0" -gt 0 -a "$n0" = "$n1"
+drop "$d/bf.log" asgml-boost.probe.rows >"$d/bf.k"
+keys "$d/b0.log" >"$d/k3"; keys "$d/bf.k" >"$d/k4"
+a0=$(grep -o '"boost.acc.audio":[^,}]*' "$d/b0.log" | head -1); a1=$(grep -o '"boost.acc.audio":[^,}]*' "$d/bf.log" | head -1)
+check "split-batch off: same step keys, same first-step loss, other probe accuracy" \
+    test -n "$a0" -a "$a0" != "$a1" -a "$(first "$d/b0.log")" = "$(first "$d/bf.log")" -a "$(cat "$d/k3")" = "$(cat "$d/k4")"
+check_exit 0 "asgml-freq, signal-source probe, asgml.split-batch=off" \
+    $train $freq --set asgml.signal-source=probe --set asgml.split-batch=off --out "$d/pf"
+check "asgml.split-batch=off logs asgml.probe.rows" grep -q '"asgml.probe.rows":16' "$d/pf/log.jsonl"
 done_testing

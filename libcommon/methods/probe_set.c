@@ -37,6 +37,8 @@ asgml_status asgml_probe_set_config(asgml_probe_set *ps, asgml_config *cfg, cons
     CK(asgml_config_get_double(cfg, keyf(key, sizeof key, prefix, "probe-lr"), 1e-3, &ps->lr));
     CK(asgml_config_get_double(cfg, keyf(key, sizeof key, prefix, "probe-ema"), 0.1,
                                &ps->ema_alpha));
+    CK(asgml_config_get_bool(cfg, keyf(key, sizeof key, prefix, "split-batch"), 1, &ps->split));
+    snprintf(ps->prefix, sizeof ps->prefix, "%s", prefix);
     if (!(ps->lr > 0) || !(ps->ema_alpha >= 0 && ps->ema_alpha <= 1))
         return asgml_error(ASGML_EINVAL, "%s.probe-lr / probe-ema out of range (%g, %g)", prefix,
                            ps->lr, ps->ema_alpha);
@@ -86,9 +88,18 @@ asgml_status asgml_probe_set_run(asgml_probe_set *ps, asgml_step *s, int steps)
         const float *f = asgml_model_features(s->model, m);   /* (B, D), read only */
         if (!f)
             return ASGML_ERR(ASGML_EINTERNAL, "no features of modality %d", m);
-        CK(asgml_probe_split_step(ps->p[m], f, s->labels_dev, s->labels, s->batch_size, steps,
-                                  &ps->acc[m], &ps->loss[m]));
+        if (ps->split) {
+            CK(asgml_probe_split_step(ps->p[m], f, s->labels_dev, s->labels, s->batch_size,
+                                      steps, &ps->acc[m], &ps->loss[m]));
+        } else {   /* v2 section 8 ablation "without split-batch": same rows */
+            CK(asgml_probe_train(ps->p[m], f, s->labels_dev, s->batch_size, steps, &ps->loss[m]));
+            CK(asgml_probe_accuracy(ps->p[m], f, s->labels, s->batch_size, &ps->acc[m]));
+        }
         ps->ema[m] = ps->ema_alpha * ps->acc[m] + (1.0 - ps->ema_alpha) * ps->ema[m];
+    }
+    if (!ps->split) {
+        char key[64];
+        asgml_log_int(s->log, keyf(key, sizeof key, ps->prefix, "probe.rows"), s->batch_size);
     }
     ps->evals++;
     return ASGML_OK;
