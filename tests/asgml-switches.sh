@@ -7,12 +7,14 @@
 #   model.feature-norm none|l2|layernorm   (ASGML v1 5.3 mitigation 4)
 #   asgml.grad-signal total|unimodal       (ASGML v1 3.3, G from CE(u_m))
 #   asgml-boost.split-batch, asgml.split-batch on|off (v2 section 8)
+#   ogm-ge.variant=asgml-ref picks the heads provider itself (model.uni auto)
 . "$top_srcdir/tests/lib.sh"
+command -v h5ls >/dev/null 2>&1 || skip_all "h5ls not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 26
+plan 33
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -86,4 +88,23 @@ check "split-batch off: same step keys, same first-step loss, other probe accura
 check_exit 0 "asgml-freq, signal-source probe, asgml.split-batch=off" \
     $train $freq --set asgml.signal-source=probe --set asgml.split-batch=off --out "$d/pf"
 check "asgml.split-batch=off logs asgml.probe.rows" grep -q '"asgml.probe.rows":16' "$d/pf/log.jsonl"
+
+# ---- ogm-ge.variant=asgml-ref: the heads provider without model.uni ----
+ogm="--store $d/tiny.h5 --method ogm-ge --epochs 1 --batch-size 16 --threads 2 --quiet
+     --set model.width=4 --set optim.lr=0.01"
+heads() { h5ls -r "$1/ckpt/last.h5" | grep -q '^/params/head_audio.weight'; }
+check_exit 0 "ogm-ge, variant official (default)" $train $ogm --out "$d/o0"
+check "official: split provider, no separate heads" sh -c "! h5ls -r '$d/o0/ckpt/last.h5' | grep -q '^/params/head_audio'"
+check_exit 0 "ogm-ge.variant=asgml-ref without model.uni" \
+    $train $ogm --set ogm-ge.variant=asgml-ref --out "$d/oa"
+check "asgml-ref: the heads provider (head_audio in the checkpoint)" heads "$d/oa"
+check_exit 0 "ogm-ge.variant=asgml-ref with model.uni=heads" \
+    $train $ogm --set ogm-ge.variant=asgml-ref --set model.uni=heads --out "$d/oh"
+strip "$d/oa/log.jsonl" >"$d/oa.log"; strip "$d/oh/log.jsonl" >"$d/oh.log"
+check "asgml-ref: auto and an explicit model.uni=heads give byte-identical logs" \
+    cmp -s "$d/oa.log" "$d/oh.log"
+$train $ogm --set ogm-ge.variant=asgml-ref --set model.uni=split --out "$d/os" 2>"$d/os.err"
+rc=$?
+check "asgml-ref with model.uni=split: exit 2 naming model.uni and the variant" \
+    sh -c "test $rc = 2 && grep -q \"model.uni\" '$d/os.err' && grep -q 'asgml-ref' '$d/os.err'"
 done_testing

@@ -505,6 +505,11 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
         if (!ops)
             return asgml_error(ASGML_EFORMAT, "config: unknown method '%s'", tok);
         needs |= ops->needs;
+        if (ops->config_needs) {   /* the needs the run's keys decide (asgml-train's) */
+            unsigned extra = 0;
+            CK(ops->config_needs(c, &extra));
+            needs |= extra;
+        }
     }
     if (needs & ASGML_SINGLE_MODALITY) {
         CK(asgml_unimodal_modality(c, &mods));

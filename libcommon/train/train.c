@@ -48,6 +48,12 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
                 return asgml_error(ASGML_EINVAL, "method '%s' appears twice in '%s'", tok, spec);
         t->meth[t->nmeth++] = ops;
         t->needs |= ops->needs;
+        if (ops->config_needs) {   /* e.g. ogm-ge.variant=asgml-ref: heads */
+            unsigned extra = 0;
+            CK(ops->config_needs(t->cfg, &extra));
+            t->needs |= extra;
+            t->cfg_needs |= extra;
+        }
     }
     if (t->nmeth == 0)
         return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
@@ -174,6 +180,11 @@ static asgml_status read_model_config(asgml_train *t)
         uni = ASGML_UNI_SHARED;
         CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
     }
+    if ((t->cfg_needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
+        return asgml_error(ASGML_EINVAL, "key 'model.uni': method '%s' as configured (e.g. "
+                           "ogm-ge.variant=asgml-ref) reads u_m from separate unimodal heads and "
+                           "needs model.uni=heads; leave model.uni unset (auto) or set heads",
+                           t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=heads", t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
