@@ -8,13 +8,14 @@
 #   asgml.grad-signal total|unimodal       (ASGML v1 3.3, G from CE(u_m))
 #   asgml-boost.split-batch, asgml.split-batch on|off (v2 section 8)
 #   ogm-ge.variant=asgml-ref picks the heads provider itself (model.uni auto)
+#   asgml-boost.probe-ema-eval off|on      (methods.md 5.1 [AF] replay)
 . "$top_srcdir/tests/lib.sh"
 command -v h5ls >/dev/null 2>&1 || skip_all "h5ls not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 33
+plan 41
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -107,4 +108,24 @@ $train $ogm --set ogm-ge.variant=asgml-ref --set model.uni=split --out "$d/os" 2
 rc=$?
 check "asgml-ref with model.uni=split: exit 2 naming model.uni and the variant" \
     sh -c "test $rc = 2 && grep -q \"model.uni\" '$d/os.err' && grep -q 'asgml-ref' '$d/os.err'"
+
+# ---- asgml-boost.probe-ema-eval ----
+check_exit 0 "asgml-boost.probe-ema-eval=off" $train $boost --set asgml-boost.probe-ema-eval=off --out "$d/e0"
+strip "$d/e0/log.jsonl" >"$d/e0.log"
+check "probe-ema-eval off: log byte-identical to the default run" cmp -s "$d/b0.log" "$d/e0.log"
+check_exit 0 "asgml-boost.probe-ema-eval=on" $train $boost --set asgml-boost.probe-ema-eval=on --out "$d/e1"
+strip "$d/e1/log.jsonl" >"$d/e1.log"
+check "probe-ema-eval on: every epoch record logs boost.test_probe_acc.<m> and boost.ema.<m>" \
+    test "$(grep '"type":"epoch"' "$d/e1.log" | grep -c 'boost.test_probe_acc.visual.*boost.ema.visual')" = 2
+e0=$(grep '"type":"step"' "$d/b0.log" | grep -o '"boost.ema.audio":[^,}]*' | tail -1)
+e1=$(grep '"type":"step"' "$d/e1.log" | grep -o '"boost.ema.audio":[^,}]*' | tail -1)
+keys "$d/e1.log" >"$d/k5"
+check "probe-ema-eval on: same step keys, epoch 0 steps identical, a later EMA differs" \
+    test -n "$e0" -a "$e0" != "$e1" -a "$(cat "$d/k3")" = "$(cat "$d/k5")" \
+    -a "$(grep '"epoch":0' "$d/b0.log" | grep '"type":"step"')" = "$(grep '"epoch":0' "$d/e1.log" | grep '"type":"step"')"
+check_exit 1 "probe-ema-eval on: stop after epoch 1" \
+    $train $boost --set asgml-boost.probe-ema-eval=on --set train.interrupt-after-epochs=1 --out "$d/er"
+check_exit 0 "probe-ema-eval on: resume" $train --resume --out "$d/er" --quiet --set train.interrupt-after-epochs=0
+strip "$d/er/log.jsonl" >"$d/er.log"
+check "probe-ema-eval on: the resumed log equals the uninterrupted one" cmp -s "$d/e1.log" "$d/er.log"
 done_testing

@@ -42,6 +42,13 @@ asgml_status asgml_probe_set_bind(asgml_probe_set *ps, asgml_step *s);
  * logged as "<prefix>.probe.rows" = B), then
  * a_m <- ema_alpha acc_m + (1 - ema_alpha) a_m. */
 asgml_status asgml_probe_set_run(asgml_probe_set *ps, asgml_step *s, int steps);
+/* [AF] evaluate() (scripts/train.py, ProbeManager.evaluate_probes): the
+ * probes in inference mode on the inference-mode features of every sample
+ * of `part` ("test"), accuracy acc_m over the whole part, and the same EMA
+ * update a_m <- ema_alpha acc_m + (1 - ema_alpha) a_m; no probe training.
+ * acc (n) receives acc_m. */
+asgml_status asgml_probe_set_eval_part(asgml_probe_set *ps, asgml_step *s, const char *part,
+                                       double *acc);
 asgml_status asgml_probe_set_save(asgml_probe_set *ps, asgml_state_io *io, const char *prefix);
 asgml_status asgml_probe_set_load(asgml_probe_set *ps, asgml_state_io *io, const char *prefix);
 
