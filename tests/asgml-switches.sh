@@ -9,13 +9,14 @@
 #   asgml-boost.split-batch, asgml.split-batch on|off (v2 section 8)
 #   ogm-ge.variant=asgml-ref picks the heads provider itself (model.uni auto)
 #   asgml-boost.probe-ema-eval off|on      (methods.md 5.1 [AF] replay)
+#   data.<m>.frame-policy random           (methods.md 1.x --frames-random)
 . "$top_srcdir/tests/lib.sh"
 command -v h5ls >/dev/null 2>&1 || skip_all "h5ls not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 41
+plan 47
 
 "$mkstore" "$d/tiny.h5" 96 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -128,4 +129,34 @@ check_exit 1 "probe-ema-eval on: stop after epoch 1" \
 check_exit 0 "probe-ema-eval on: resume" $train --resume --out "$d/er" --quiet --set train.interrupt-after-epochs=0
 strip "$d/er/log.jsonl" >"$d/er.log"
 check "probe-ema-eval on: the resumed log equals the uninterrupted one" cmp -s "$d/e1.log" "$d/er.log"
+
+# ---- data.<m>.frame-policy random (--frames-random) ----
+fx=$(cd "$top_srcdir/tests/fixtures/dsp" && pwd)
+{ printf 'id\tlabel\tsplit:s\ta:audio\tcam:frames\n'
+  for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+      l=x; [ $((i % 2)) = 1 ] && l=y
+      sp=train; [ $i -ge 8 ] && sp=test
+      printf 's%d\t%s\t%s\t%s/au_pcm16.wav\t%s/png_grey8.png;%s/png_1bit.png;%s/png_grey16.png;%s/jpg_grey.jpg\n' \
+          $i $l $sp "$fx" "$fx" "$fx" "$fx" "$fx"
+  done; } >"$d/fr.tsv"
+check_exit 0 "a store with 4-frame clips" $(bin asgml-prep) -q --fit-seconds=0.25 --audio-rate=8000 \
+    --n-fft=128 --hop=64 --image-size=16 "$d/fr.tsv" -o "$d/fr.h5"
+fr="--store $d/fr.h5 --method baseline --epochs 2 --batch-size 4 --threads 2 --quiet
+    --set model.width=2 --set optim.lr=0.01 --set data.cam.size=16"
+$train $fr --out "$d/r0"; $train $fr --set data.cam.frame-policy=first --out "$d/r1"
+$train $fr --set data.cam.frame-policy=random --out "$d/r2"
+$train $fr --set data.cam.frame-policy=random --out "$d/r3"
+for x in r0 r1 r2 r3; do strip "$d/$x/log.jsonl" >"$d/$x.log"; done
+check "frame-policy first: log byte-identical to the default run" \
+    sh -c "test -s '$d/r0.log' && cmp -s '$d/r0.log' '$d/r1.log'"
+check "frame-policy random, 1 of 4 frames: another run, the same with the same seed" \
+    sh -c "test -s '$d/r2.log' && ! cmp -s '$d/r0.log' '$d/r2.log' && cmp -s '$d/r2.log' '$d/r3.log'"
+$train $fr --set model.frames=4 --out "$d/r4"
+$train $fr --set model.frames=4 --set data.cam.frame-policy=random --out "$d/r5"
+strip "$d/r4/log.jsonl" >"$d/r4.log"; strip "$d/r5/log.jsonl" >"$d/r5.log"
+check "frame-policy random, 4 of 4 frames: distinct and sorted = the first 4 (identical log)" \
+    sh -c "test -s '$d/r4.log' && cmp -s '$d/r4.log' '$d/r5.log'"
+check_exit 2 "data.cam.frame-policy=bogus is a configuration error" \
+    $train $fr --set data.cam.frame-policy=bogus --out "$d/rb"
+check "asgml-prep wrote the store" test -s "$d/fr.h5"
 done_testing
