@@ -102,3 +102,6 @@ EXTRA_DIST += tests/fixtures/make_opm_fixtures.py tests/fixtures/methods/opm.h5
 # agm, mmpareto, arl, opm, opm+ogm-ge on three modalities; pmr N > 2 is exit 2
 TESTS += tests/train-3mod.sh
 EXTRA_DIST += tests/train-3mod.sh
+# issue 18: the ablation switches (feature norm, grad signal, split batch, ...)
+TESTS += tests/asgml-switches.sh
+EXTRA_DIST += tests/asgml-switches.sh

@@ -17,7 +17,10 @@
  * dropout (stream reset before every forward), a removed modality
  * (present = 0), an inactive encoder (exact zero gradient), and a tiny
  * ResNet (width 2, 1x16x16, 2 frames) next to an MLP, in training mode
- * (BN batch statistics) and in inference mode (BN running statistics). */
+ * (BN batch statistics) and in inference mode (BN running statistics).
+ * model.feature-norm (ASGML v1 5.3 mitigation 4): l2 and layernorm cases
+ * through the FD check, and norm_case: unit-norm / standardised rows that
+ * feed fusion, the raw-norm accessor, and NONE leaving the logits unchanged. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +234,56 @@ static void run(const char *label, const asgml_model_config *c, int training,
     asgml_model_free(m);
 }
 
+/* model.feature-norm: rows of f_m after forward; same params, none vs kind */
+static void norm_case(asgml_feature_norm kind, const char *label)
+{
+    asgml_model_config c;
+    asgml_model *m0 = NULL, *m1 = NULL;
+    mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_SPLIT);
+    asgml_model_create(be, &c, &m0);
+    c.feature_norm = kind;
+    if (!ok(asgml_model_create(be, &c, &m1) == ASGML_OK && m0, "%s: create", label)) return;
+    asgml_model_init_params(m0, 7);
+    asgml_model_init_params(m1, 7);
+    float *in[2] = { dev_random((size_t)5 * 7, 3.0), dev_random((size_t)5 * 5, 3.0) };
+    const float *inputs[2] = { in[0], in[1] };
+    asgml_model_forward(m0, inputs, 5, 1, NULL);
+    asgml_model_forward(m1, inputs, 5, 1, NULL);
+    float f0[30], f1[30], z0[20], z1[20];
+    double worst = 0, raw_err = 0;
+    for (int j = 0; j < 2; j++) {
+        be->ops->to_host(be, f0, asgml_model_features(m0, j), sizeof f0);
+        be->ops->to_host(be, f1, asgml_model_features(m1, j), sizeof f1);
+        double raw = 0;
+        for (int b = 0; b < 5; b++) {
+            double n0 = 0, mu = 0, v = 0, n1 = 0;
+            for (int d = 0; d < 6; d++) n0 += (double)f0[b * 6 + d] * f0[b * 6 + d];
+            for (int d = 0; d < 6; d++) mu += f0[b * 6 + d] / 6.0;
+            for (int d = 0; d < 6; d++) v += (f0[b * 6 + d] - mu) * (f0[b * 6 + d] - mu) / 6.0;
+            raw += sqrt(n0) / 5;
+            for (int d = 0; d < 6; d++) {
+                double want = kind == ASGML_FEATURE_NORM_L2 ? f0[b * 6 + d] / sqrt(n0)
+                                                            : (f0[b * 6 + d] - mu) / sqrt(v + 1e-5);
+                worst = fmax(worst, fabs(f1[b * 6 + d] - want));
+                n1 += (double)f1[b * 6 + d] * f1[b * 6 + d];
+            }
+            if (kind == ASGML_FEATURE_NORM_L2) worst = fmax(worst, fabs(sqrt(n1) - 1));
+        }
+        raw_err = fmax(raw_err, fabs(asgml_model_feature_raw_norm(m1, j) - raw) / raw);
+    }
+    ok(worst < 1e-5, "%s: rows are the normalised features of the unnormalised model "
+       "(worst %.2e)", label, worst);
+    ok(raw_err < 1e-6, "%s: feature_raw_norm is the mean ||f_m|| before normalising", label);
+    ok(isnan(asgml_model_feature_raw_norm(m0, 0)), "%s: none reports no raw norm", label);
+    be->ops->to_host(be, z0, asgml_model_logits(m0), sizeof z0);
+    be->ops->to_host(be, z1, asgml_model_logits(m1), sizeof z1);
+    ok(memcmp(z0, z1, sizeof z0) != 0, "%s: the fused logits change", label);
+    be->ops->free(be, in[0]);
+    be->ops->free(be, in[1]);
+    asgml_model_free(m0);
+    asgml_model_free(m1);
+}
+
 int main(void)
 {
     if (asgml_backend_create("cpu", NULL, &be) != ASGML_OK) {
@@ -278,6 +331,18 @@ int main(void)
     run("gated+heads, visual removed (present 0)", &c, 1, present, NULL);
     mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_HEADS);
     run("concat+heads, audio encoder inactive", &c, 1, NULL, active);
+
+    mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_HEADS);
+    c.feature_norm = ASGML_FEATURE_NORM_L2;
+    run("concat+heads, feature-norm l2", &c, 1, NULL, NULL);
+    c.feature_norm = ASGML_FEATURE_NORM_LAYERNORM;
+    c.dropout = 0.3f;
+    run("concat+heads, feature-norm layernorm, dropout 0.3", &c, 1, NULL, NULL);
+    mlp_config(&c, ASGML_FUSION_GATED, ASGML_UNI_HEADS);
+    c.feature_norm = ASGML_FEATURE_NORM_L2;
+    run("gated+heads, feature-norm l2, visual removed", &c, 1, present, NULL);
+    norm_case(ASGML_FEATURE_NORM_L2, "feature-norm l2");
+    norm_case(ASGML_FEATURE_NORM_LAYERNORM, "feature-norm layernorm");
 
     /* tiny ResNet (width 2, blocks 1,1,1,1 and 2,1,1,1) next to an MLP */
     mlp_config(&c, ASGML_FUSION_CONCAT, ASGML_UNI_SPLIT);

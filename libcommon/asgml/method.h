@@ -110,6 +110,11 @@ typedef struct asgml_method_ops {
     /* Optimiser sub-steps for this batch (>= 1): the loop runs H0, forward,
      * H1, backward, H2, H3, H4 that many times with s->substep = 0, 1, ... */
     int (*num_substeps)(void *state, const asgml_step *s);
+    /* Optional: ASGML_NEEDS_* that depend on the method's own keys (e.g.
+     * ogm-ge.variant=asgml-ref needs the heads provider), OR-ed into `needs`
+     * before the model is configured, by asgml-train and asgml-probe alike.
+     * Reads only the keys that decide them; wrong values: ASGML_EINVAL. */
+    asgml_status (*config_needs)(asgml_config *cfg, unsigned *needs);
 } asgml_method_ops;
 
 /* Required: name, summary and create.  Every other hook may be NULL: a

@@ -59,6 +59,15 @@ typedef enum {
     ASGML_FUSE_MEAN = 0, ASGML_FUSE_ENTROPY, ASGML_FUSE_ENTROPY_BATCH
 } asgml_fuse_weights;
 
+/* Normalisation of each encoder output row f_m (B, D) before fusion
+ * (model.feature-norm; ASGML design v1 section 5.3, mitigation 4): NONE
+ * (default, no operation), L2 (f / max(||f||, 1e-12)), LAYERNORM
+ * ((f - mean) / sqrt(var + 1e-5), no affine parameters).  Fusion, heads,
+ * probes and exported features all see the normalised f_m. */
+typedef enum {
+    ASGML_FEATURE_NORM_NONE = 0, ASGML_FEATURE_NORM_L2, ASGML_FEATURE_NORM_LAYERNORM
+} asgml_feature_norm;
+
 typedef struct asgml_encoder_config {
     char name[32];             /* modality name: "audio", "visual"; prefix "<name>_net." */
     asgml_encoder_kind kind;
@@ -87,6 +96,7 @@ typedef struct asgml_model_config {
     /* fusion NONE with MEAN: the fixed lambda_m of a new model (all 0 = 1/N);
      * asgml_model_set_fusion_weights changes them afterwards */
     float fuse_lambda[ASGML_MAX_MODALITIES];
+    asgml_feature_norm feature_norm;       /* NONE: f_m reaches fusion as computed */
 } asgml_model_config;
 
 /* Fills defaults: ResNet18 (width 64, blocks 2,2,2,2), concat, split. */
@@ -136,6 +146,10 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
                                  int training, const int *present);
 /* After forward, backend memory, valid until the next forward: */
 const float *asgml_model_features(const asgml_model *m, int mod);   /* (B, D) */
+/* Mean over the rows of the last forward of ||f_m||_2 before the
+ * model.feature-norm normalisation; NaN when feature_norm is NONE or the
+ * modality was absent. */
+double asgml_model_feature_raw_norm(const asgml_model *m, int mod);
 const float *asgml_model_logits(const asgml_model *m);               /* (B, C) fused */
 /* u_m (B, C) from the configured provider; NULL when uni == NONE. */
 const float *asgml_model_unimodal_logits(const asgml_model *m, int mod);

@@ -14,6 +14,8 @@
 
 #define SHUFFLE_TAG UINT64_C(0x7368756600000000)
 #define AUGMENT_TAG UINT64_C(0x6175670000000000)
+#define FRAMES_TAG UINT64_C(0x6672610000000000)
+static int64_t random_frame(const asgml_loader *l, int m, int64_t i, int64_t cnt, int T, int t);
 
 /* ---- configuration ---------------------------------------------------------- */
 
@@ -171,13 +173,14 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
             if ((st = asgml_config_get_string(cfg, KEY("frame-policy"), "first", &policy)) ||
                 (st = asgml_config_get_string(cfg, KEY("crop"), "per_frame", &crop)))
                 return st;
-            if (strcmp(policy, "first") && strcmp(policy, "uniform"))
+            if (strcmp(policy, "first") && strcmp(policy, "uniform") && strcmp(policy, "random"))
                 return asgml_error(ASGML_EINVAL, "key 'data.%s.frame-policy': '%s' is not "
-                                   "'first' or 'uniform'", name, policy);
+                                   "'first', 'uniform' or 'random'", name, policy);
             if (strcmp(crop, "per_frame") && strcmp(crop, "per_clip"))
                 return asgml_error(ASGML_EINVAL, "key 'data.%s.crop': '%s' is not 'per_frame' "
                                    "or 'per_clip'", name, crop);
-            tf->frame_uniform = strcmp(policy, "uniform") == 0;
+            tf->frame_uniform = strcmp(policy, "uniform") == 0 ? 1
+                                : strcmp(policy, "random") == 0 ? 2 : 0;
             tf->crop_per_clip = strcmp(crop, "per_clip") == 0;
         }
         return ASGML_OK;
@@ -433,15 +436,19 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
             continue;
         }
         for (int t = 0; t < T && st == ASGML_OK; t++) {
-            if (tf->kind == ASGML_TF_IMAGE || !tf->frame_uniform)
+            /* random: training only; evaluation keeps the first frames */
+            int per = tf->kind == ASGML_TF_FRAMES &&
+                      (tf->frame_uniform == 1 || (tf->frame_uniform == 2 && l->cfg.train));
+            if (!per)
                 st = asgml_store_read(l->store, sm, sl->samples, n, t, l->raw);
             for (int64_t b = 0; b < n && st == ASGML_OK; b++) {
                 crop_params c = { 0, 0, h, w, 0 };
                 int64_t i = sl->samples[b];
-                if (tf->kind == ASGML_TF_FRAMES && tf->frame_uniform) {
+                if (per) {
                     int64_t cnt = asgml_store_frame_count(l->store, sm, i);
-                    st = asgml_store_read(l->store, sm, &i, 1, (int64_t)t * (cnt / T),
-                                          l->raw + b * sbytes);
+                    int64_t f = tf->frame_uniform == 1 ? (int64_t)t * (cnt / T)
+                                                       : random_frame(l, m, i, cnt, T, t);
+                    st = asgml_store_read(l->store, sm, &i, 1, f, l->raw + b * sbytes);
                     if (st != ASGML_OK)
                         break;
                 }
@@ -459,6 +466,32 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
         }
     }
     return st;
+}
+
+/* frame-policy random (methods.md 1.x, --frames-random): the t-th of T
+ * distinct frame indices of a clip of cnt frames drawn without replacement
+ * and sorted, as [OGM] CramedDataset (np.random.choice(n, T,
+ * replace=False), sorted); Floyd's sampling on a stream per (epoch,
+ * modality, sample).  cnt < T: frame t mod cnt. */
+static int64_t random_frame(const asgml_loader *l, int m, int64_t i, int64_t cnt, int T, int t)
+{
+    int64_t pick[64];
+    int k = 0;
+    asgml_splitmix r;
+    if (cnt < T) return cnt > 0 ? t % cnt : 0;
+    asgml_splitmix_init(&r, l->cfg.seed, FRAMES_TAG ^ ((uint64_t)l->epoch << 32) ^
+                        ((uint64_t)m << 28) ^ (uint64_t)i);
+    for (int64_t j = cnt - T; j < cnt; j++) {
+        int64_t v = (int64_t)asgml_splitmix_below(&r, (uint64_t)j + 1);
+        for (int q = 0; q < k; q++)
+            if (pick[q] == v) { v = j; break; }
+        pick[k++] = v;
+    }
+    for (int a = 1; a < k; a++)   /* insertion sort */
+        for (int b = a; b > 0 && pick[b - 1] > pick[b]; b--) {
+            int64_t x = pick[b]; pick[b] = pick[b - 1]; pick[b - 1] = x;
+        }
+    return pick[t];
 }
 
 static void *worker(void *arg)

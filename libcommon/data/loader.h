@@ -47,7 +47,7 @@ typedef struct asgml_transform {
     int size;                    /* image/frames output S (S x S) */
     int channels;                /* 1 or 3 (images), 1 (spec) */
     int frames;                  /* T for frames, else 1 */
-    int frame_uniform;           /* 0: first, 1: uniform */
+    int frame_uniform;           /* 0: first, 1: uniform, 2: random (training; else first) */
     int augment;                 /* random resized crop at train time */
     int hflip;                   /* horizontal flip at train time */
     int crop_per_clip;           /* frames: one crop/flip per clip */

@@ -53,6 +53,7 @@ typedef struct boost_state {
     int n;
     double alpha, scale_max, scale_ema, noise, gamma;
     int eval_freq, probe_steps;
+    int ema_eval;                          /* asgml-boost.probe-ema-eval ([AF] replay) */
     asgml_probe_set probes;
     double c[ASGML_MAX_MODALITIES];        /* smoothed scales, 1 initially */
     double target[ASGML_MAX_MODALITIES];   /* last target scales */
@@ -79,6 +80,7 @@ static asgml_status boost_read(boost_state *st, asgml_config *cfg, const asgml_m
     CK(asgml_config_get_double(cfg, "asgml-boost.gamma", 1.0, &st->gamma));
     CK(asgml_config_get_int(cfg, "asgml-boost.eval-freq", 20, &eval_freq));
     CK(asgml_config_get_int(cfg, "asgml-boost.probe-steps", 10, &probe_steps));
+    CK(asgml_config_get_bool(cfg, "asgml-boost.probe-ema-eval", 0, &st->ema_eval));
     if (eval_freq < 1 || probe_steps < 1)
         return asgml_error(ASGML_EINVAL, "asgml-boost: eval-freq and probe-steps must be >= 1");
     if (!(st->alpha >= 0.0) || !(st->scale_max >= 1.0) || !(st->scale_ema > 0.0 &&
@@ -192,6 +194,26 @@ static asgml_status boost_after_step(void *state, asgml_step *s)
     return ASGML_OK;
 }
 
+/* H5, asgml-boost.probe-ema-eval on: the [AF] replay (methods.md 5.1) --
+ * probes on the whole test split after the epoch's evaluation, feeding the
+ * same EMA the scales read (test data leaks into the control signal). */
+static asgml_status boost_epoch_end(void *state, asgml_step *s)
+{
+    boost_state *st = state;
+    double acc[ASGML_MAX_MODALITIES];
+    char key[96];
+    if (!st->ema_eval)
+        return ASGML_OK;
+    CK(asgml_probe_set_eval_part(&st->probes, s, "test", acc));
+    for (int m = 0; m < st->n; m++) {
+        asgml_log_num(s->log, asgml_method_key(key, sizeof key, "boost.test_probe_acc", s, m),
+                      acc[m]);
+        asgml_log_num(s->log, asgml_method_key(key, sizeof key, "boost.ema", s, m),
+                      st->probes.ema[m]);
+    }
+    return ASGML_OK;
+}
+
 static asgml_status boost_save(void *state, asgml_state_io *io)
 {
     boost_state *st = state;
@@ -226,6 +248,7 @@ const asgml_method_ops asgml_method_asgml_boost = {
     .before_backward = boost_before_backward,
     .modulate = boost_modulate,
     .after_step = boost_after_step,
+    .epoch_end = boost_epoch_end,
     .save = boost_save,
     .load = boost_load,
 };

@@ -163,6 +163,7 @@ static asgml_status freq_before_backward(void *state, asgml_step *s)
         asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.mask", s, m),
                       st->mask[m]);
     }
+    asgml_v1_sched_before_backward(&st->sc, s);   /* asgml.grad-signal */
     return ASGML_OK;
 }
 

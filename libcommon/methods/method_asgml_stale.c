@@ -167,6 +167,7 @@ static asgml_status stale_before_backward(void *state, asgml_step *s)
     CK(stale_bind(st, s));
     for (int m = 0; m < st->sc.n; m++)
         s->uni_weight[m] = (float)st->sc.gamma;
+    asgml_v1_sched_before_backward(&st->sc, s);   /* asgml.grad-signal */
     return ASGML_OK;
 }
 

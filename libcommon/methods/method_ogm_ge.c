@@ -259,6 +259,19 @@ static asgml_status ogm_modulate(void *state, asgml_step *s)
     return ASGML_OK;
 }
 
+/* ogm-ge.variant=asgml-ref reads u_m from separate heads trained with
+ * gamma_u = 1 ([AF] scripts/train.py apply_ogm_ge; methods.md 2.1): the
+ * heads provider, chosen by model.uni=auto without the user setting it. */
+static asgml_status ogm_config_needs(asgml_config *cfg, unsigned *needs)
+{
+    const char *v;
+    asgml_ogm_variant variant;
+    CK(asgml_config_get_string(cfg, "ogm-ge.variant", "official", &v));
+    CK(asgml_ogm_parse_variant(v, &variant));
+    if (variant == ASGML_OGM_ASGML_REF) *needs |= ASGML_NEEDS_UNI_HEADS;
+    return ASGML_OK;
+}
+
 /* No save/load: stateless between steps (the noise counter belongs to the
  * loop). */
 const asgml_method_ops asgml_method_ogm_ge = {
@@ -269,4 +282,5 @@ const asgml_method_ops asgml_method_ogm_ge = {
     .create = ogm_create,
     .destroy = ogm_destroy,
     .modulate = ogm_modulate,
+    .config_needs = ogm_config_needs,
 };

@@ -1,11 +1,14 @@
 /* probe_set.c - one decoupled probe per modality and the EMA of its
  * accuracy (probe_set.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "methods/probe_set.h"
+#include "asgml/hooks.h"
+#include "asgml/probe_eval.h"
 #include "data/decode.h"
 
 
@@ -37,6 +40,8 @@ asgml_status asgml_probe_set_config(asgml_probe_set *ps, asgml_config *cfg, cons
     CK(asgml_config_get_double(cfg, keyf(key, sizeof key, prefix, "probe-lr"), 1e-3, &ps->lr));
     CK(asgml_config_get_double(cfg, keyf(key, sizeof key, prefix, "probe-ema"), 0.1,
                                &ps->ema_alpha));
+    CK(asgml_config_get_bool(cfg, keyf(key, sizeof key, prefix, "split-batch"), 1, &ps->split));
+    snprintf(ps->prefix, sizeof ps->prefix, "%s", prefix);
     if (!(ps->lr > 0) || !(ps->ema_alpha >= 0 && ps->ema_alpha <= 1))
         return asgml_error(ASGML_EINVAL, "%s.probe-lr / probe-ema out of range (%g, %g)", prefix,
                            ps->lr, ps->ema_alpha);
@@ -86,12 +91,54 @@ asgml_status asgml_probe_set_run(asgml_probe_set *ps, asgml_step *s, int steps)
         const float *f = asgml_model_features(s->model, m);   /* (B, D), read only */
         if (!f)
             return ASGML_ERR(ASGML_EINTERNAL, "no features of modality %d", m);
-        CK(asgml_probe_split_step(ps->p[m], f, s->labels_dev, s->labels, s->batch_size, steps,
-                                  &ps->acc[m], &ps->loss[m]));
+        if (ps->split) {
+            CK(asgml_probe_split_step(ps->p[m], f, s->labels_dev, s->labels, s->batch_size,
+                                      steps, &ps->acc[m], &ps->loss[m]));
+        } else {   /* v2 section 8 ablation "without split-batch": same rows */
+            CK(asgml_probe_train(ps->p[m], f, s->labels_dev, s->batch_size, steps, &ps->loss[m]));
+            CK(asgml_probe_accuracy(ps->p[m], f, s->labels, s->batch_size, &ps->acc[m]));
+        }
         ps->ema[m] = ps->ema_alpha * ps->acc[m] + (1.0 - ps->ema_alpha) * ps->ema[m];
+    }
+    if (!ps->split) {
+        char key[64];
+        asgml_log_int(s->log, keyf(key, sizeof key, ps->prefix, "probe.rows"), s->batch_size);
     }
     ps->evals++;
     return ASGML_OK;
+}
+
+asgml_status asgml_probe_set_eval_part(asgml_probe_set *ps, asgml_step *s, const char *part,
+                                       double *acc)
+{
+    asgml_feature_set fs;
+    asgml_backend *be = s->be;
+    float *dev = NULL;
+    asgml_status st;
+
+    memset(&fs, 0, sizeof fs);
+    CK(asgml_probe_set_bind(ps, s));
+    CK(asgml_step_features(s, part, 0, &fs));
+    st = be->ops->alloc(be, (size_t)ps->max_batch * (size_t)ps->in_dim * sizeof(float),
+                        (void **)&dev);
+    for (int m = 0; st == ASGML_OK && m < ps->n; m++) {
+        double correct = 0.0;
+        for (int64_t i = 0; st == ASGML_OK && i < fs.n; i += ps->max_batch) {
+            int rows = (int)(fs.n - i < ps->max_batch ? fs.n - i : ps->max_batch);
+            double a = 0.0;
+            st = be->ops->to_device(be, dev, fs.x[m] + (size_t)i * (size_t)ps->in_dim,
+                                    (size_t)rows * (size_t)ps->in_dim * sizeof(float));
+            if (st == ASGML_OK)
+                st = asgml_probe_accuracy(ps->p[m], dev, fs.labels + i, rows, &a);
+            correct += nearbyint(a * rows);   /* a = k / rows: k correct rows */
+        }
+        acc[m] = fs.n > 0 ? correct / (double)fs.n : 0.0;
+        if (st == ASGML_OK && fs.n > 0)
+            ps->ema[m] = ps->ema_alpha * acc[m] + (1.0 - ps->ema_alpha) * ps->ema[m];
+    }
+    if (dev) be->ops->free(be, dev);
+    asgml_feature_set_free(&fs);
+    return st;
 }
 
 asgml_status asgml_probe_set_save(asgml_probe_set *ps, asgml_state_io *io, const char *prefix)

@@ -1,5 +1,6 @@
 /* v1_schedule.c - the ASGML v1 scheduler of asgml-freq and asgml-stale
  * (v1_schedule.h). */
+#include <math.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -11,7 +12,7 @@ asgml_status asgml_v1_sched_config(asgml_v1_sched *sc, asgml_config *cfg,
                                    const asgml_model_config *mc)
 {
     long window, eval_freq, tau_every, probe_steps, warmup;
-    const char *source;
+    const char *source, *grad;
 
     memset(sc, 0, sizeof *sc);
     sc->n = mc->num_modalities;
@@ -39,6 +40,14 @@ asgml_status asgml_v1_sched_config(asgml_v1_sched *sc, asgml_config *cfg,
     else
         return asgml_error(ASGML_EINVAL, "asgml.signal-source: '%s' is not one of dual, probe, both",
                            source);
+    /* design v1 3.3: G_i = ||grad L_i|| / mean_j ||grad L_j|| with L_i the
+     * unimodal loss; total (default) keeps the reference code's gradient of
+     * the whole loss on encoder i */
+    CK(asgml_config_get_string(cfg, "asgml.grad-signal", "total", &grad));
+    if (strcmp(grad, "unimodal") == 0) sc->grad_uni = 1;
+    else if (strcmp(grad, "total") != 0)
+        return asgml_error(ASGML_EINVAL, "asgml.grad-signal: '%s' is not one of total, unimodal",
+                           grad);
     if (window < 2 || window > ASGML_V1_MAX_WINDOW)
         return asgml_error(ASGML_EINVAL, "asgml.loss-window: %ld not in 2..%d", window,
                            ASGML_V1_MAX_WINDOW);
@@ -50,6 +59,9 @@ asgml_status asgml_v1_sched_config(asgml_v1_sched *sc, asgml_config *cfg,
                            "(%g, %g, %g)", sc->tau_min, sc->tau_max, sc->tau_base);
     if (!(sc->beta >= 0.0 && sc->beta <= 1.0) || !(sc->omega >= 0.0 && sc->omega <= 1.0))
         return asgml_error(ASGML_EINVAL, "asgml.beta / asgml.signal-blend not in [0,1]");
+    if (sc->grad_uni && (mc->uni_detach || !(sc->gamma > 0.0)))
+        return asgml_error(ASGML_EINVAL, "asgml.grad-signal: unimodal needs the CE(u_m) gradient "
+                           "on the encoders (asgml.gamma > 0, model.uni-detach=0)");
     sc->window = (int)window;
     sc->eval_freq = (int)eval_freq;
     sc->tau_every = (int)tau_every;
@@ -73,9 +85,39 @@ double asgml_v1_sched_tau_eff(const asgml_v1_sched *sc, int m, int64_t t)
     return asgml_v1_warm(sc->tau[m], t, sc->warmup);
 }
 
+void asgml_v1_sched_before_backward(const asgml_v1_sched *sc, asgml_step *s)
+{
+    if (sc->grad_uni) s->separate_terms = 1;
+}
+
+/* g_m of the step: ||encoder-m grad of the whole loss|| (total) or of
+ * CE(u_m) alone, ||term_grads[1+m] on encoder m|| / uni_weight[m]
+ * (unimodal; 0 where CE(u_m) had weight 0 this step, as an encoder that
+ * takes no gradient under total) */
+static asgml_status grad_signal(asgml_v1_sched *sc, asgml_step *s, double *g)
+{
+    char key[96];
+    for (int m = 0; m < sc->n; m++) {
+        int64_t off, cnt;
+        double ss = 0.0;
+        g[m] = s->grad_norm_pre[m];
+        if (!sc->grad_uni) continue;
+        if (!s->separate_terms || !s->term_grads[1 + m])
+            return asgml_error(ASGML_EINVAL, "asgml.grad-signal unimodal: the loop gave no "
+                               "separate term gradients");
+        asgml_model_group_span(s->model, m, &off, &cnt);
+        if (s->uni_weight[m] != 0.0f && cnt > 0)
+            CK(s->be->ops->sumsq(s->be, cnt, s->term_grads[1 + m] + off, &ss));
+        g[m] = s->uni_weight[m] != 0.0f ? sqrt(ss) / fabs((double)s->uni_weight[m]) : 0.0;
+        asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.g_uni", s, m), g[m]);
+    }
+    return ASGML_OK;
+}
+
 asgml_status asgml_v1_sched_after_step(asgml_v1_sched *sc, asgml_step *s)
 {
     char key[96];
+    double g[ASGML_MAX_MODALITIES];
     int every = sc->tau_every > 0 ? sc->tau_every : sc->eval_freq;
 
     /* both cadences count batches inside an epoch (asgml-methods(7), ASGML V1 SCHEDULER, Periods): a period
@@ -88,7 +130,8 @@ asgml_status asgml_v1_sched_after_step(asgml_v1_sched *sc, asgml_step *s)
                            "epoch: tau would never be recomputed; set asgml.eval-freq <= %d",
                            sc->eval_freq, s->batches_per_epoch, s->batches_per_epoch);
 
-    asgml_v1_signals_update(&sc->sig, s->grad_norm_pre, s->ce_uni);
+    CK(grad_signal(sc, s, g));
+    asgml_v1_signals_update(&sc->sig, g, s->ce_uni);
     for (int m = 0; m < sc->n; m++)
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.gbar", s, m),
                       sc->sig.gbar[m]);

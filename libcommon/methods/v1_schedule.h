@@ -20,6 +20,7 @@ typedef struct asgml_v1_sched {
     int tau_unused;            /* fixed variants: tau is logged, not used */
     int64_t warmup;
     asgml_signal_source source;
+    int grad_uni;              /* asgml.grad-signal unimodal: G from ||grad_theta_m CE(u_m)|| */
     /* state */
     asgml_v1_signals sig;
     double tau[ASGML_MAX_MODALITIES];          /* float periods, 1.0 initially */
@@ -33,6 +34,9 @@ asgml_status asgml_v1_sched_config(asgml_v1_sched *sc, asgml_config *cfg,
 void asgml_v1_sched_free(asgml_v1_sched *sc);
 /* tau_m with the warm-up ramp at step t (before rounding) */
 double asgml_v1_sched_tau_eff(const asgml_v1_sched *sc, int m, int64_t t);
+/* H1, after the method's choices: asgml.grad-signal unimodal asks the loop
+ * for separate term gradients (s->separate_terms = 1). */
+void asgml_v1_sched_before_backward(const asgml_v1_sched *sc, asgml_step *s);
 /* H4: update signals; probes and tau recomputation at the cadence; logs. */
 asgml_status asgml_v1_sched_after_step(asgml_v1_sched *sc, asgml_step *s);
 asgml_status asgml_v1_sched_save(asgml_v1_sched *sc, asgml_state_io *io);

@@ -16,6 +16,7 @@
  *   fusion "fusion_module.*" (see fusion.c); heads "head_<modality>.*".
  * BN buffers "....running_mean", "....running_var"; num_batches_tracked is
  * omitted (momentum is fixed at 0.1, so it is never read). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ static asgml_status check_config(const asgml_model_config *c)
     if (c->num_modalities < 1 || c->num_modalities > ASGML_MAX_MODALITIES)
         return ASGML_ERR(ASGML_EINVAL, "num_modalities %d not in 1..%d",
                            c->num_modalities, ASGML_MAX_MODALITIES);
+    if ((unsigned)c->feature_norm > ASGML_FEATURE_NORM_LAYERNORM)
+        return ASGML_ERR(ASGML_EINVAL, "feature_norm %d unknown", (int)c->feature_norm);
     if (c->num_classes < 1 || c->max_batch < 1)
         return ASGML_ERR(ASGML_EINVAL, "num_classes %d and max_batch %d must be >= 1", c->num_classes, c->max_batch);
     if (c->dropout < 0.0f || c->dropout >= 1.0f)
@@ -202,7 +205,11 @@ asgml_status asgml_model_create(asgml_backend *be, const asgml_model_config *cfg
             break;
         }
     dropout_build(&m->drop, cfg->dropout);
-    asgml_status st = model_build(m);     /* counting pass */
+    asgml_status st = ASGML_OK;
+    for (int i = 0; i < m->n && st == ASGML_OK; i++)
+        st = featnorm_build(&m->enc[i].norm, cfg->feature_norm, m->D, cfg->max_batch);
+    if (st != ASGML_OK) goto fail;
+    st = model_build(m);     /* counting pass */
     if (st != ASGML_OK) goto fail;
     const asgml_backend_ops *o = be->ops;
     int64_t nparams = m->reg.nparams;
@@ -263,7 +270,10 @@ void asgml_model_free(asgml_model *m)
     if (m->grads) be->ops->free(be, m->grads);
     if (m->buffers) be->ops->free(be, m->buffers);
     if (m->arena_mem) be->ops->free(be, m->arena_mem);
-    for (int i = 0; i < m->n; i++) resnet_free(&m->enc[i].r);
+    for (int i = 0; i < m->n; i++) {
+        resnet_free(&m->enc[i].r);
+        featnorm_free(&m->enc[i].norm);
+    }
     nn_params_free(&m->reg);
     free(m);
 }
@@ -348,6 +358,8 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
             else
                 CK(mlp_forward(be, &e->mlp, batch, e->input, e->feat));
             CK(model_mask_features(m, i, bd, e->feat));
+            if (m->cfg.feature_norm != ASGML_FEATURE_NORM_NONE)   /* v1 5.3 mitigation 4 */
+                CK(featnorm_forward(be, &e->norm, batch, e->feat, e->feat));
         }
         if (m->cfg.dropout > 0.0f) {
             if (m->training) {
@@ -370,6 +382,12 @@ asgml_status asgml_model_forward(asgml_model *m, const float *const *inputs, int
 const float *asgml_model_features(const asgml_model *m, int mod)
 {
     return (mod >= 0 && mod < m->n) ? m->enc[mod].feat : NULL;
+}
+
+double asgml_model_feature_raw_norm(const asgml_model *m, int mod)
+{
+    if (mod < 0 || mod >= m->n || !m->enc[mod].present) return NAN;
+    return featnorm_mean_raw_norm(&m->enc[mod].norm);
 }
 
 const float *asgml_model_logits(const asgml_model *m) { return m->fu.logits; }
@@ -419,6 +437,8 @@ asgml_status asgml_model_backward(asgml_model *m, const float *dlogits,
         }
         if (m->feat_grad[i])    /* asgml_model_set_feature_grad: a term on f_m alone */
             CK(be->ops->axpy(be, bd, 1.0f, m->feat_grad[i], e->dfeat));
+        if (m->cfg.feature_norm != ASGML_FEATURE_NORM_NONE)   /* dL/df_m -> dL/d(raw f_m) */
+            CK(featnorm_backward(be, &e->norm, e->dfeat, e->dfeat));
         CK(model_mask_features(m, i, bd, e->dfeat));
         if (e->cfg.kind == ASGML_ENC_RESNET18)
             CK(resnet_backward(be, &e->r, batch, m->training, e->input, e->dfeat, &rs));

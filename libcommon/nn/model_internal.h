@@ -16,6 +16,7 @@
 
 #include "asgml/model.h"
 #include "nn/dropout.h"
+#include "nn/featnorm.h"
 #include "nn/fusion.h"
 #include "nn/mlp.h"
 #include "nn/params.h"
@@ -32,6 +33,7 @@ typedef struct encoder {
     float *dfin;                    /* (B, D) dL/dfin (== dfeat without dropout) */
     float *mask;                    /* (B, D) dropout mask (dropout > 0) */
     int present;                    /* of the last forward */
+    featnorm_layer norm;            /* cfg feature_norm on feat, in place (host scratch) */
 } encoder;
 
 struct asgml_model {

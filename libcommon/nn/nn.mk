@@ -8,4 +8,5 @@ libasgml_la_SOURCES += libcommon/nn/params.c libcommon/nn/params.h \
 	libcommon/nn/dropout.c libcommon/nn/dropout.h libcommon/nn/mlp.c libcommon/nn/mlp.h \
 	libcommon/nn/resnet.c libcommon/nn/resnet.h libcommon/nn/fusion.c libcommon/nn/fusion.h \
 	libcommon/nn/model.c libcommon/nn/init.c libcommon/nn/optim.c libcommon/nn/schedule.c \
-	libcommon/nn/model_internal.h libcommon/nn/model_ops.c libcommon/nn/model_ops.h
+	libcommon/nn/model_internal.h libcommon/nn/model_ops.c libcommon/nn/model_ops.h \
+	libcommon/nn/featnorm.c libcommon/nn/featnorm.h

@@ -505,6 +505,11 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
         if (!ops)
             return asgml_error(ASGML_EFORMAT, "config: unknown method '%s'", tok);
         needs |= ops->needs;
+        if (ops->config_needs) {   /* the needs the run's keys decide (asgml-train's) */
+            unsigned extra = 0;
+            CK(ops->config_needs(c, &extra));
+            needs |= extra;
+        }
     }
     if (needs & ASGML_SINGLE_MODALITY) {
         CK(asgml_unimodal_modality(c, &mods));
@@ -557,6 +562,13 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
         mc->fuse_weights = (asgml_fuse_weights)fw;
     }
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
+    {   /* ASGML v1 5.3 mitigation 4 (asgml-methods(7), MODEL) */
+        static const char *const fnorms[] = { "none", "l2", "layernorm" };
+        int fn;
+        CK(asgml_config_get_string(c, "model.feature-norm", "none", &s));
+        CK(pick_name("model.feature-norm", s, fnorms, 3, &fn));
+        mc->feature_norm = (asgml_feature_norm)fn;
+    }
     CK(asgml_config_get_string(c, "model.uni", "auto", &s));
     CK(pick_name("model.uni", s, unis, 6, &uni));
     shared = uni == 5 || (uni == 4 && mc->fusion == ASGML_FUSION_NONE &&

@@ -55,6 +55,12 @@ static asgml_status parse_methods(asgml_train *t, const char *spec)
                 return asgml_error(ASGML_EINVAL, "method '%s' appears twice in '%s'", tok, spec);
         t->meth[t->nmeth++] = ops;
         t->needs |= ops->needs;
+        if (ops->config_needs) {   /* e.g. ogm-ge.variant=asgml-ref: heads */
+            unsigned extra = 0;
+            CK(ops->config_needs(t->cfg, &extra));
+            t->needs |= extra;
+            t->cfg_needs |= extra;
+        }
     }
     if (t->nmeth == 0)
         return asgml_error(ASGML_EINVAL, "method: '%s' is not a method name", spec);
@@ -141,6 +147,13 @@ static asgml_status read_model_config(asgml_train *t)
         mc->fuse_weights = (asgml_fuse_weights)fw;
     }
     CK(asgml_config_get_bool(c, "model.head-two-layer", 0, &mc->head_two_layer));
+    {   /* ASGML v1 5.3 mitigation 4 (asgml-methods(7), MODEL) */
+        static const char *const fnorms[] = { "none", "l2", "layernorm" };
+        int fn;
+        CK(asgml_config_get_string(c, "model.feature-norm", "none", &s));
+        CK(pick("model.feature-norm", s, fnorms, 3, &fn));
+        mc->feature_norm = (asgml_feature_norm)fn;
+    }
     CK(asgml_config_get_string(c, "model.head-init", "xavier", &s));
     CK(pick("model.head-init", s, inits, 2, &init));
     mc->head_init_uniform = init;
@@ -174,6 +187,11 @@ static asgml_status read_model_config(asgml_train *t)
         uni = ASGML_UNI_SHARED;
         CK(asgml_config_get_bool(c, "model.uni-detach", 0, &mc->uni_detach));
     }
+    if ((t->cfg_needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
+        return asgml_error(ASGML_EINVAL, "key 'model.uni': method '%s' as configured (e.g. "
+                           "ogm-ge.variant=asgml-ref) reads u_m from separate unimodal heads and "
+                           "needs model.uni=heads; leave model.uni unset (auto) or set heads",
+                           t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_HEADS) && uni != ASGML_UNI_HEADS)
         return asgml_error(ASGML_EINVAL, "method '%s' needs model.uni=heads", t->method_spec);
     if ((t->needs & ASGML_NEEDS_UNI_SPLIT) && uni != ASGML_UNI_SPLIT && uni != ASGML_UNI_HEADS)
@@ -771,6 +789,10 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
         for (int m = 0; m < t->nmod; m++) {
             snprintf(key, sizeof key, "grad_norm_post.%s", t->mod_names[m]);
             asgml_log_num(t->rec, key, group_norm(t, m));
+            if (t->mc.feature_norm != ASGML_FEATURE_NORM_NONE) {   /* model.feature-norm */
+                snprintf(key, sizeof key, "feat_norm_raw.%s", t->mod_names[m]);
+                asgml_log_num(t->rec, key, asgml_model_feature_raw_norm(t->model, m));
+            }
         }
     CK(asgml_optim_step(t->optim, s->encoder_active));
     CK(HOOK(t, after_step, "after_step"));

@@ -25,6 +25,7 @@ struct asgml_train {
     void *mstate[ASGML_TRAIN_MAX_METHODS];
     int nmeth, ncreated;
     unsigned needs;
+    unsigned cfg_needs;             /* the part of needs from config_needs hooks */
     char method_spec[256];
     const char *composition;   /* "sources" | "planned" | "untested"; NULL: one method */
     uint64_t seed;
