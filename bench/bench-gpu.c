@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-gpu.c - training-step throughput of asgml at the CREMA-D shape.
  *
  * Two ResNet18 encoders (width 64): audio 1x257x188, visual 3x224x224 with

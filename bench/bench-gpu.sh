@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-gpu.sh - asgml training steps on the GPU at the CREMA-D shape
 # (audio 1x257x188, visual 3x224x224, T = 1 and T = 3, ResNet18 width 64,
 # batch 64, 6 classes), and the same model in PyTorch when python3 with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-methods.sh - seconds per training step of the comparison methods
 # next to baseline at the AV-Digits grid shape (data-recipes/grid-av-digits.mk:
 # batch 64, model.width 8, lr 0.01, cosine), one epoch each, and the ratio to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-ops.c - CPU backend conv2d throughput at ResNet18 shapes.
  *
  * Runs forward, backward data and backward filter of every distinct conv of

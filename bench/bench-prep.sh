@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-prep.sh - asgml-prep throughput in clips/s.
 #   1. AV-Digits (3,000 clips, preset avdigits-clean) from $ASGML_AVDIGITS
 #      (or the first argument), skipped when absent;

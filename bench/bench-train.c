@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-train.c - training-step throughput of the reference model on the
  * CPU backend, next to bench/bench_train_torch.py (the same model in
  * PyTorch; bench/bench-train.sh runs both and prints the ratio).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench-train.sh - training-step samples/s of asgml (bench/bench-train, CPU
 # backend) next to the same model in PyTorch (bench/bench_train_torch.py) at
 # the CREMA-D-like and AV-Digits-like shapes, and the asgml/PyTorch ratio.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## bench/bench.mk - benchmarks, built on demand (EXTRA_PROGRAMS): `make bench`
 ## builds them and runs bench/bench-train.sh (asgml vs PyTorch training-step
 ## samples/s at the CREMA-D and AV-Digits shapes) and bench/bench-ops (conv2d

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench_train_torch.py - the PyTorch side of bench/bench-train.
 
 Times full training steps (forward, cross-entropy, backward, SGD step) of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cudalt.sh - compile a .cu file with nvcc into a libtool object.
 #
 # Usage: cudalt.sh TARGET.lo NVCC [FLAGS...] -c SOURCE.cu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # av-digits.mk - AV-Digits (FSDD spoken digits + MNIST images) into two
 # asgml stores: a clean one and one whose visual modality is made weak.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ave.sh - AVE (AVE_Dataset.zip: AVE/*.mp4 + Annotations.txt, and the split
 # files trainSet.txt, valSet.txt, testSet.txt) into an asgml store
 # (asgml-prep(1), DATA SETS, AVE).

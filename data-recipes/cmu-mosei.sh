@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cmu-mosei.sh - CMU-MOSEI precomputed features (MulT/BalanceBenchmark
 # mosei_senti_data.pkl, asgml-prep(1), DATA SETS, CMU-MOSEI and CMU-MOSI) into an asgml store with three
 # sequence modalities: text (50,300) GloVe, audio (50,74) COVAREP,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh - helpers sourced by the data-recipe scripts (POSIX sh).
 # Variables honoured by every recipe:
 #   OUT         output directory (required)

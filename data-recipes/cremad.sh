@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cremad.sh - CREMA-D (git-lfs clone of CheyneyComputerScience/CREMA-D) into
 # an asgml store with preset ogmge-stft (asgml-prep(1), DATA SETS, CREMA-D).
 #

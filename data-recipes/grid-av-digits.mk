@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # grid-av-digits.mk - the CPU-sized comparison grid on AV-Digits (spoken
 # digit + MNIST image, the image made weak: asgml-prep(1), DATA SETS, AV-Digits).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # grid-cremad.mk - the design documents' CREMA-D table and ablations at
 # paper settings (GPU-sized: ResNet18, 100 epochs, batch 64).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # grid.mk - a generic experiment grid for asgml-train (GNU make 4).
 #
 # A grid file lists its cells and includes this engine:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # kinetics-sounds.sh - Kinetics-Sounds, 31 classes (asgml-prep(1), DATA SETS, Kinetics-Sounds), from
 # clips downloaded as {split}/{class}/{YTID}_{start}_{end}.mp4 (AF layout;
 # class folders with spaces or underscores) into an asgml store.

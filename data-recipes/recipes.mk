@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## data-recipes/recipes.mk - the data recipes are shipped, not built.
 EXTRA_DIST += data-recipes/README data-recipes/common.sh data-recipes/av-digits.mk \
 	data-recipes/cremad.sh data-recipes/ave.sh data-recipes/kinetics-sounds.sh \

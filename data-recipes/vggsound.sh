@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # vggsound.sh - VGGSound (asgml-prep(1), DATA SETS, VGGSound) from vggsound.csv and the clips you
 # could download, into an asgml store.
 #

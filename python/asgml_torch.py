@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """asgml_torch - asgml checkpoints <-> PyTorch state_dicts (asgml-python(7)).
 
 asgml names every tensor as PyTorch's state_dict does for the official

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## python/python.mk - the asgml_torch module (asgml-python(7)): asgml
 ## checkpoints <-> PyTorch state_dicts.  Installed under pythondir when
 ## configure found a python3 (AM_PATH_PYTHON); make check never runs Python:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # api-symbols.sh - the shared library exports its public API and nothing
 # else: every symbol that `nm -D --defined-only` lists for libasgml.so must
 # start with asgml_ and be declared in a public header (libcommon/asgml/*.h,

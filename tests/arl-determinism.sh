@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # arl-determinism.sh - an arl run (modulation from epoch 1: arl.es=0) is
 # reproducible: two runs with the same seed give byte-identical log.jsonl
 # (wall-clock "time_s" stripped) and identical checkpoints; a run stopped

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # asgml-switches.sh - the ablation switches of issue 18 (asgml-methods(7)):
 # each one's default gives a run byte-identical to not setting it, the
 # switched run logs its signal and differs in what it should (and its step

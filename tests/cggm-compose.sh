@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cggm-compose.sh - the compositions of cggm that the method summary marks
 # (asgml-methods(7), CGGM; TRAINING STEP): cggm+ogm-ge (in the sources) and
 # cggm+asgml-boost (planned) run and log both methods' signals every step;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cggm-determinism.sh - a cggm run is reproducible: two runs with the same
 # seed give byte-identical log.jsonl (wall-clock "time_s" stripped),
 # summary.json metrics and checkpoints; a run stopped after epoch 1 and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/cuda.mk - CUDA backend tests (built only with --with-cuda).
 ## test-cuda-seam checks the backend's host-side logic and runs anywhere;
 ## test-cuda-train-step needs a device and SKIPs without one, like

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # disk-full.sh - a full disk gives one error line, exit 1 and nothing
 # half-written, never a crash: asgml-prep writing its store and
 # asgml-train writing its run directory (checkpoints) onto a small tmpfs.

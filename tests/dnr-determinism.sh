@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # dnr-determinism.sh - a dnr run (period 1, 2 diagnoses: after epochs 1 and
 # 2) is reproducible: two runs with the same seed give byte-identical
 # log.jsonl (wall-clock "time_s" stripped) and identical checkpoints (theta

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # dsp.mk - tests of the media decoding / signal-processing layer (prep-dsp),
 # included by the top Makefile.am.  Fixtures are written by
 # tests/fixtures/make_dsp_fixtures.py and committed.

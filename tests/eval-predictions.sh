@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # eval-predictions.sh - asgml-eval --predictions and asgml-report --confusion:
 # the predictions of a run's last checkpoint reproduce summary.json's test
 # accuracy exactly (correct / n), in TSV and HDF5 alike and for any batch

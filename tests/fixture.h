@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fixture.h - reading committed fixture files in the C tests.
  * Set fixdir (e.g. "$top_srcdir/tests/fixtures/dsp") first; slurp(name)
  * returns the whole file, malloc'd (NULL if it cannot be read). */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gblend-determinism.sh - gblend runs (n = 1 trial epoch, re-estimated every
 # 2 epochs, 4 epochs: trials before epochs 0 and 2) are reproducible: two
 # runs with the same seed give byte-identical log.jsonl (wall-clock "time_s"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # grid.sh - data-recipes/grid.mk on a toy grid (2 configurations x 2 seeds,
 # 2 epochs each of a width-4 model on the tests/probe-mkstore store): the
 # cell names, make -j2 running every cell, an interrupted cell resumed from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # h5-corrupt-chunk.sh - a store with a corrupt deflate chunk: asgml-train
 # stops with exactly one line on stderr carrying HDF5's innermost message
 # (before: ~20 lines of HDF5-DIAG from the loader thread, whose automatic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h5fixture.h - reading the datasets of the PyTorch-written HDF5 fixtures
  * (tests/fixtures/STAR/STAR.h5) in the C tests.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # inforeg-determinism.sh - an inforeg run (K = -1: every epoch from 2 on
 # whose trace has not collapsed is a window) is reproducible: two runs with
 # the same seed give byte-identical log.jsonl (wall-clock "time_s"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # layer-deps.sh - the library's files depend on each other without cycles,
 # and the model's files only downward:
 #   params -> layers (linear, conv, batchnorm, pool, dropout)

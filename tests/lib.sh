@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib.sh - helpers for the shell tests (TAP output).
 # Usage: . "$top_srcdir/tests/lib.sh"; plan N; ok COND-COMMAND "name"; ...
 n=0

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/local.mk - test harness: TAP driver, environment, tool/man tests.
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # man-pages.sh - every long option a tool's --help prints appears in its
 # manual page, every page has the required sections, and `mandoc -Tlint`
 # finds nothing to warn about (when mandoc is installed).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/methods.mk - training methods (hand-computed signals), probes,
 ## OGM-GE against PyTorch/numpy.
 check_PROGRAMS += tests/test-method-signals tests/test-probe tests/test-ogm-torch

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # miles-determinism.sh - a miles run (tau 0, so the encoder lrs change
 # between epochs) is reproducible: two runs with the same seed give
 # byte-identical log.jsonl (wall-clock "time_s" stripped) and identical

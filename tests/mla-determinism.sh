@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mla-determinism.sh - an mla run is reproducible: two runs with the same
 # seed give byte-identical log.jsonl (wall-clock "time_s" stripped) and
 # identical checkpoints (incl. the projection matrix P); a run stopped

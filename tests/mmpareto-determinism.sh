@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mmpareto-determinism.sh - asgml-train --method mmpareto (asgml-methods(7),
 # MMPARETO) is reproducible: two runs with the same seed give byte-identical
 # log.jsonl (wall-clock "time_s" stripped) and identical checkpoints; a run

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/model.mk - the model and the optimisers against PyTorch fixtures
 ## (tests/fixtures/make_model_fixtures.py) and finite differences.
 check_PROGRAMS += tests/test-model-torch

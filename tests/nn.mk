@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/nn.mk - the backend ops: finite differences, PyTorch fixtures, parity
 check_PROGRAMS += tests/test-ops-fd tests/test-ops-torch tests/test-backend-ops
 tests_test_ops_fd_SOURCES = tests/test-ops-fd.c tests/tap.h

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # prep-avdigits.sh - data-recipes/av-digits.mk on the real AV-Digits files
 # ($ASGML_AVDIGITS): both stores (wall time printed as a diagnostic, never
 # checked: speed is measured in bench/), the documented layout

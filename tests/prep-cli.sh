@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # prep-cli.sh - asgml-prep as a program: usage errors (exit 2), the
 # documented error line "asgml-prep: MANIFEST:LINE: FILE: what" with exit 1
 # and no output file for each broken input, --skip-bad/--max-bad, verify

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # prep-fbank.sh - asgml-prep --audio-features fbank and --preset fbank-ast:
 # /audio/fbank (R, mel bins) float32 unpadded rows + /audio/fbank_offset
 # (datasets.md 7.2) with sample_dataset "fbank" and every fbank parameter

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # prep-special-files.sh - asgml-prep refuses anything but a regular file as
 # a media path, at once: a FIFO as audio or image (open() used to block
 # forever) and /dev/zero as an image (read for 18 s before "too large"):

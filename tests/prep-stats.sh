@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # prep-stats.sh - /stats written by asgml-prep (asgml-store(5), Statistics):
 # per-feature mean/std of the default scheme's training split for every
 # stored dataset (spec, fbank, wave, image, image_clean, frames, seq) equal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe-mkstore.c - writes a tiny synthetic store for the asgml-probe and
  * grid tests (make check never runs Python).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # probe-tool.sh - asgml-probe on a tiny synthetic store (tests/probe-mkstore:
 # audio strong, visual weak, 4 balanced classes) and real checkpoints of a
 # 2-epoch toy run: usage errors, broken inputs, the TSV/JSON rows, probe

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/probe.mk - tests of asgml-probe, Shapley values and the grid engine
 ## (included by the top Makefile.am).
 check_PROGRAMS += tests/test-shapley

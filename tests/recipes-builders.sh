@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # recipes-builders.sh - the manifest builders of data-recipes/ on small fake
 # trees with the real layouts and file names (made here), a fake ffmpeg that
 # writes real JPEG/WAV fixtures, and asgml-prep run on the resulting

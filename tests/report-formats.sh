@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # report-formats.sh - asgml-report on the hand-made runs in
 # tests/fixtures/report/runs (baseline and asgml-boost+ogm-ge, seeds 1-3, the
 # latter with a validation split; one interrupted run): every table format

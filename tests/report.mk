@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/report.mk - asgml-report: the statistics (test-report-stats, against
 ## values from tests/fixtures/make_report_refs.py) and every output format on
 ## the hand-made runs in tests/fixtures/report (report-formats.sh).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tests/store.mk - the HDF5 store, the manifest, asgml-prep and the data recipes.
 check_PROGRAMS += tests/test-store tests/test-store-prep
 tests_test_store_SOURCES = tests/test-store.c tests/tap.h

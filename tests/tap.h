@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tap.h - minimal Test Anything Protocol output for the C unit tests.
  * Usage: tap_plan(n) or tap_plan_lazy(); ok(cond, "name %d", i);
  * tap_skip_all("no GPU") exits 0 with "1..0 # SKIP reason";

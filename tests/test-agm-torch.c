@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-agm-torch.c - AGM (asgml-methods(7), AGM) against PyTorch, and its
  * special cases.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-arl-torch.c - the arl method (asgml-methods(7), ARL) against PyTorch:
  * tests/fixtures/methods/arl.h5 (tests/fixtures/make_arl_fixtures.py) holds
  * a reduced two-modality model (MLP encoders, concat head, zero-provider

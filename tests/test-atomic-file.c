@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-atomic-file - asgml_atomic_open/_reserve/_commit/_abort: the file
  * appears complete at commit, an existing target is untouched before it,
  * nothing is left behind by an abort or a failed commit, temp names differ. */

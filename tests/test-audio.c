@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-audio.c - asgml_audio_load / asgml_audio_fit and the SNR noise of
  * corrupt.h, on files written by tests/fixtures/make_dsp_fixtures.py:
  *   16-bit, 24-bit and float WAV decode to exactly PCM / 2^(bits-1);

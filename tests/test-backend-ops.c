@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-backend-ops.c - every op of every non-CPU backend against the CPU
  * reference (in the manner of ggml's test-backend-ops).
  *

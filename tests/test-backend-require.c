@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-backend-require - the op list (ASGML_OPS) and its use at model
  * creation: every op has a distinct name, supports() follows the backend's
  * table (a NULL slot = unsupported), and a backend whose table lacks any one

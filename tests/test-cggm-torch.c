@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cggm-torch.c - CGGM (asgml-methods(7), CGGM, official variant) against
  * PyTorch: tests/fixtures/methods/cggm.h5 (tests/fixtures/make_cggm_fixtures.py,
  * zrguo/CGGM msatrain.py semantics) gives a reduced two-modality model

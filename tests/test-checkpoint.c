@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-checkpoint.c - HDF5 checkpoints: a save/load round trip restores
  * parameters, BN buffers, optimiser state, per-view step counts, method
  * state and the root attributes bit for bit; PyTorch names and shapes;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-config.c - asgml_config (YAML, --set, typed reads, JSON round trip),
  * asgml_format_double and the log records of runlog.c. */
 #include <math.h>

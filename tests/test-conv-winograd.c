@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-conv-winograd.c - the Winograd F(2x2,3x3) path of the CPU backend
  * (cpu/winograd.c) against the im2col path (ASGML_CONV_ALGO=im2col) for
  * 3x3 stride-1 pad-1 convolutions: forward, backward data and backward

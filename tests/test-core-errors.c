@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-core-errors.c - the library's shared utilities of core/: the error
  * stamp (ASGML_ERR: "file.c:LINE: message", base name only), CK's early
  * return, and JSON quoting through jansson (asgml_json_quote), checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cpu-paths.c - the CPU backend's fast paths against naive loops:
  *
  * conv2d (ASGML_CONV_ALGO=im2col) forward, backward data and backward

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cuda-seam.c - the CUDA backend's host-side logic, on the CPU: the
  * device-memory pool (over a malloc seam that can be told to fail), the
  * convolution algorithm choice and per-shape cache, descriptor shapes, the

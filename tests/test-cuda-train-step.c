@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-cuda-train-step.c - whole training steps on the cuda backend against
  * the cpu backend.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-dnr.c - D&R (asgml-methods(7), DNR) against scikit-learn / PyTorch
  * (tests/fixtures/methods/dnr.h5, tests/fixtures/make_dnr_fixtures.py):
  *   - Lloyd iterations from given centres vs sklearn KMeans(init=...,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-fbank.c - asgml_fbank (Kaldi log-mel filterbank, asgml-prep(1), DATA SETS, CREMA-D)
  * against a numpy float64 re-implementation of
  * torchaudio.compliance.kaldi.fbank (tests/fixtures/make_fbank_fixtures.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-gblend-run.c - gblend in real runs on the tiny tests/probe-mkstore
  * store (96 samples):
  *  - the copy services it uses (asgml/hooks.h): asgml_copy_evaluate of a

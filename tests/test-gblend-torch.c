@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-gblend-torch.c - G-Blending (asgml-methods(7), GBLEND) against
  * PyTorch (tests/fixtures/make_gblend_fixtures.py -> methods/gblend.h5):
  * (1) asgml_gblend_weights from given losses (G, O, OGR, w; a head with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-hooks.c - the method services of asgml/hooks.h, each proved by a
  * small test method (registered for this process only through
  * asgml_method_add_extra) on the tiny tests/probe-mkstore store (96

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-image.c - asgml_image_load on every odd PNG/JPEG layout written by
  * tests/fixtures/make_dsp_fixtures.py, against PIL's convert("L") and
  * convert("RGB") (16-bit samples: against their high byte; PIL turns 16-bit

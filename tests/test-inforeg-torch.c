@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-inforeg-torch.c - the inforeg method (asgml-methods(7), INFOREG)
  * against PyTorch: tests/fixtures/methods/inforeg.h5
  * (tests/fixtures/make_inforeg_fixtures.py) holds a reduced two-modality

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-init.c - asgml-train --init FILE (key train.init, init_file.c) on the
  * tiny tests/probe-mkstore store, without Python: the init file is written
  * here from a run's checkpoint (its /params and /buffers only, as float64,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-method-signals.c - every ASGML / OGM-GE / boost signal against the
  * hand-computed cases of asgml-methods(7) (OGM-GE to ASGML-BOOST) and the design
  * documents ([D1] 5.3, [D2] 3.2), plus the stale ring buffer and the

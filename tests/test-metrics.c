@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-metrics.c - argmax tie rule, accuracy and macro-F1 against
  * hand-computed values (asgml-methods(7), EVALUATION). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-miles-torch.c - MILES (asgml-methods(7), MILES) against PyTorch /
  * the official rule (tests/fixtures/make_miles_fixtures.py ->
  * tests/fixtures/methods/miles.h5):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-mla-torch.c - MLA (asgml-methods(7), MLA) against PyTorch
  * (tests/fixtures/methods/mla.h5, tests/fixtures/make_mla_fixtures.py):
  * three batches of two alternating unimodal sub-steps of a reduced model

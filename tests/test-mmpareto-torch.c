@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-mmpareto-torch.c - the mmpareto method (asgml-methods(7), MMPARETO).
  *
  * 1. The min-norm solver of two vectors (MinNormSolver._min_norm_element_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-model-fd.c - finite-difference checks of asgml_model's backward
  * through the whole model (encoders, fusion, unimodal logits).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-model-torch.c - asgml_model against PyTorch.
  *
  * tests/fixtures/model/model.h5 (make_model_fixtures.py, torch float32 on

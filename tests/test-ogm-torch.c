@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-ogm-torch.c - OGM-GE (asgml-methods(7), OGM-GE, official variant) against
  * PyTorch/numpy: the "resnet" case of tests/fixtures/model/model.h5 is
  * loaded into an asgml model (parameters, inputs), forward + backward of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-opm-torch.c - OPM and opm+ogm-ge (asgml-methods(7), OPM; Wei et al.,
  * TPAMI 2024; GeWu-Lab/BML_TPAMI2024 code/models/Classifier.py calcu_q,
  * Modality_drop, custom_autograd, code/main.py train) against PyTorch.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-opm.c - OPM (asgml-methods(7), OPM; Wei et al. TPAMI 2024, BML_TPAMI2024
  * code/models/Classifier.py calcu_q, Modality_drop) in the training loop on
  * the tiny tests/probe-mkstore store (72 training samples, batch 16: 5 steps, the last of 8):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-ops-fd.c - finite-difference gradient checks of every backward op of
  * the CPU backend, direct-loop references for conv2d and gemm, and the
  * Philox4x32-10 known-answer vectors.

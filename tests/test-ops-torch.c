@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-ops-torch.c - the CPU backend against PyTorch.
  *
  * tests/fixtures/ops/ops.h5 (written by make_ops_fixtures.py with torch on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-optim.c - asgml_optim and asgml_schedule_lr against PyTorch.
  *
  * Fixture group "optim" of tests/fixtures/model/model.h5: a small concat

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-plateau.c - the plateau schedule (asgml-train(1) sched.name=plateau)
  * against torch.optim.lr_scheduler.ReduceLROnPlateau: for every case of
  * tests/fixtures/sched/plateau.h5 (tests/fixtures/make_plateau_fixtures.py:

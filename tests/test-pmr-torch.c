@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-pmr-torch.c - PMR (asgml-methods(7), PMR) against PyTorch: the
  * prototype update (class means, EMA, an absent class keeps its prototype)
  * and three SGD steps of a reduced two-modality model with the PMR loss

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-probe.c - decoupled probes (asgml/probe.h, asgml-methods(7), PROBES) on the
  * CPU backend: a linear and an MLP probe learn a linearly separable toy
  * problem (held-out accuracy > 95 %), the checkpoint state round-trips

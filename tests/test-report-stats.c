@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-report-stats.c - the statistics behind asgml-report (report_stats.h)
  * against values computed independently by tests/fixtures/make_report_refs.py
  * (Python's statistics module, closed-form t CDFs, numerical integration

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-resize.c - asgml_image_resize against PIL Image.resize(BILINEAR)
  * (tests/fixtures/dsp/resize.txt: grey 37x53 and RGB 30x40 sources, up,
  * down, one-axis and extreme sizes).  Requirement: mean |c - PIL| <= 1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-shapley.c - exact Shapley values (libcommon/shapley.h) on games with
  * known answers, and against the permutation definition
  * phi_m = mean over all n! orders of v(pred(m) u {m}) - v(pred(m)). */

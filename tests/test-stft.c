@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stft.c - asgml_stft against a numpy re-implementation of librosa.stft
  * (tests/fixtures/make_dsp_fixtures.py -> tests/fixtures/dsp/stft*.f32) and,
  * when ASGML_AVDIGITS is set, on a real AV-Digits clip end to end (decode,

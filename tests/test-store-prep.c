@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-store-prep.c - manifest parsing and the prep pipeline (prep.h) on
  * generated inputs and the committed odd-format fixtures of
  * tests/fixtures/dsp: mixed audio formats and rates, palette/1-bit/16-bit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-store.c - store writer and reader round trip, checksum, failures.
  * Writes small stores under $TMPDIR (or /tmp) and reads them back through
  * asgml/store.h; checks the SHA-256 implementation on FIPS 180-4 vectors. */

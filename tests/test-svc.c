@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-svc.c - feature passes (asgml_step_features), the shared unimodal
  * head (model.uni=shared), fusion none (z = sum_m lambda_m u_m) and
  * ASGML_NEEDS_UNI_ZERO, each against an independent computation:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tools-cli.sh - every tool has coreutils manners: --help on stdout with
 # exit 0, --version with the compiled-in features, a usage error as one
 # line plus "Try ..." on stderr with exit 2, and a failed write to stdout

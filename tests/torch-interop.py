@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """torch-interop.py - python/asgml_torch.py against asgml-train --init and
 asgml-eval (run by tests/torch-interop.sh from `make check-python`, never
 by `make check`).  TAP on stdout.

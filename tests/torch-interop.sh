@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # torch-interop.sh - runs tests/torch-interop.py (python/asgml_torch.py with
 # PyTorch: round trip and logits) with $PYTHON3, else /usr/bin/python3, else
 # python3; prints "1..0 # SKIP" when none of them imports torch, numpy and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-3mod.sh - the comparison methods on three modalities (tests/probe-mkstore
 # ... 3: audio, visual and a weaker "depth"), asgml-methods(7): agm (Shapley
 # responses), mmpareto, arl ([AF] N-modality weights), opm and opm+ogm-ge

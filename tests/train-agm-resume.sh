@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-agm-resume.sh - agm (asgml-methods(7), AGM) through asgml-train: the
 # per-step signals are logged, the running means Sbar and the sticky k are
 # in the checkpoint's method state, and a run stopped after epoch 1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-determinism-opm.sh - opm and opm+ogm-ge (drops executed from epoch 0:
 # opm.warmup=-1) are reproducible: two runs with the same seed give
 # byte-identical log.jsonl (time_s stripped) and identical checkpoints; a run

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-determinism.sh - asgml-train is reproducible: two runs with the same
 # seed give byte-identical log.jsonl (wall-clock "time_s" stripped) and
 # identical checkpoints (params, BN buffers, optimiser state); a run stopped

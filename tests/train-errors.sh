@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-errors.sh - asgml-train's failures: one clear line on stderr and the
 # documented exit status (1 bad input / numerical stop, 2 usage or
 # configuration error); a huge learning rate stops on a non-finite loss or

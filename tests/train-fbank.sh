@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-fbank.sh - a store made with fbank (unpadded rows + fbank_offset,
 # each clip at its own length, --fit none) trains: the loader appends
 # pad_value rows up to target_rows and feeds (1, M, T); a run interrupted

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-log-resume.sh - --resume checks log.jsonl against the checkpoint:
 # a log shorter than the checkpoint records (truncate -s 100), or deleted,
 # is refused with exit 1 and one line, and nothing is written to it (before:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-plateau.sh - sched.name=plateau (ReduceLROnPlateau on the validation
 # loss, asgml-train(1)) through asgml-train on the tiny store (no val split:
 # the stratified hold-out is made): with patience 0 and threshold 0.99 (no

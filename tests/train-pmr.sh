@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-pmr.sh - pmr (prototypical modal rebalance) through asgml-train:
 # per-step signals are logged, two runs with the same seed give byte-identical
 # logs and checkpoints (prototypes included), a run stopped after epoch 1 and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # train-rundir-lock.sh - one writer per run directory: while a run holds
 # DIR/lock (flock), asgml-train --resume --out DIR exits 1 naming the
 # holder's pid and writes nothing; after the holder is killed (kill -9:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # train.mk - tests of the training engine (included by the top Makefile.am).
 # The shell tests use tests/probe-mkstore (tests/probe.mk) for a tiny store.
 check_PROGRAMS += tests/test-config tests/test-metrics tests/test-checkpoint

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trainrun.h - one training run from C tests (test-hooks, test-svc,
  * test-opm): the method, then `sets`, then every default key that `sets`
  * left unset, trained on `store` into `out` (resumed when `resume`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* urand.h - the tests' uniform random floats: a 64-bit LCG, seeded by the
  * includer with #define URAND_SEED before the #include, so that each test
  * keeps its own fixed stream.

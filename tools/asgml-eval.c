@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml-eval.c - per-sample predictions of one checkpoint on one split
  * (asgml-eval(1)): id, label, predicted class, fused and unimodal logits,
  * as TSV or HDF5 (asgml/predict.h), and the accuracy on stdout.

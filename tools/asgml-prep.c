@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml-prep.c - raw data sets into HDF5 feature stores (asgml-prep(1)).
  * Thin front end: options -> asgml_prep_options -> asgml_prep_run(); the
  * pipeline, the manifest and the store live in libasgml (prep.c,

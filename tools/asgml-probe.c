@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml-probe.c - probe the encoders of trained checkpoints (asgml-probe(1)):
  * per checkpoint and modality, a fresh probe's accuracy and macro-F1 on
  * standardised encoder features, the fused model's accuracy with the

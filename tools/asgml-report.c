@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml-report.c - tables and curves over asgml-train run directories
  * (man asgml-report).  Runs are grouped by their resolved configuration
  * minus the seed (or --by KEYS); each group and metric gets n, mean,

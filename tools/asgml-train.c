@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml-train.c - train a multimodal model on an HDF5 store with one
  * training method or a composition "a+b" (asgml-train(1)).
  *

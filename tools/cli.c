@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.c - command-line manners shared by the asgml tools (see cli.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h - command-line manners shared by the asgml tools (coreutils style).
  *
  *   cli_init(argv[0], "asgml-prep");   first thing in main()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h - the pieces of asgml-report: run loading and grouping
  * (report_runs.c), tables in five formats (report_format.c) and curves
  * (report_curves.c).  These are tool code: they print their errors with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tools/report.mk - asgml-report's helpers (run loading and grouping,
 ## table formats, curves, TensorBoard event files); tools_asgml_report_SOURCES
 ## is set in tools.mk.

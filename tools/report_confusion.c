@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_confusion.c - asgml-report --confusion FILE: the per-class table
  * and the confusion matrix of a predictions file (asgml-eval(1),
  * asgml/predict.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_curves.c - asgml-report --curves: per-epoch curves from the
  * log.jsonl of every run, averaged over the seeds of each group with a
  * mean +- std band.  Written as data (curves.tsv, <plot>.dat), gnuplot

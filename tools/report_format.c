@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_format.c - asgml-report tables: Markdown (one row per group and
  * metric), LaTeX (booktabs, one row per group, best mean in bold), CSV and
  * TSV (tidy rows with every statistic), JSON (everything, including the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_runs.c - asgml-report: reading run directories (libcommon/RUNDIR.md),
  * choosing the metric of record, grouping runs and computing the
  * statistics of each group (report.h). */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## tools/tools.mk - the four programs; each is one thin file plus cli.c.
 bin_PROGRAMS += tools/asgml-prep tools/asgml-train tools/asgml-probe tools/asgml-report \
 	tools/asgml-eval

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/asgml.h - everything public in libasgml.  Link with
  * `pkg-config --cflags --libs asgml`. */
 #ifndef ASGML_ASGML_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/asgml/asgml.mk - the public headers, installed as <asgml/*.h>.
 asgmlinclude_HEADERS += libcommon/asgml/asgml.h libcommon/asgml/common.h \
 	libcommon/asgml/backend.h libcommon/asgml/store.h libcommon/asgml/model.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/atomic_file.h - whole-file outputs that appear complete or not at all.
  *
  * asgml_atomic_open (or _reserve) creates a unique temporary file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/backend.h - the compute backend interface (in the spirit of ggml's
  * backend table).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/checkpoint.h - HDF5 checkpoints: weights plus full training state.
  *
  * Layout (HDF5, written to a temporary file beside PATH, fsync'd, renamed):

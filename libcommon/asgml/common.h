@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/common.h - status codes, error reporting, version of libasgml.
  *
  * The library never prints and never exits: every fallible function returns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/config.h - run configuration: a flat map of dotted keys.
  *
  * Sources, later ones winning: built-in defaults (registered by the code

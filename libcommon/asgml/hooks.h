@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/hooks.h - services the training loop offers to methods beyond the
  * gradient hooks of asgml/method.h, and the model/optimiser operations they
  * are built on.  Nothing here runs unless a method asks for it: a run whose

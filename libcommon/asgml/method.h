@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/method.h - training methods as gradient hooks (asgml-methods(7), TRAINING STEP).
  *
  * One interface; one file per method (libcommon/method_<name>.c); a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/model.h - the multimodal late-fusion model (asgml-methods(7), MODEL).
  *
  * N >= 1 modality encoders (ResNet18 of any width/depth, or an MLP for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/optim.h - optimisers (exact PyTorch semantics) and LR schedules.
  * One flat loop over the model's parameter buffer, per named view, so a
  * view whose group is inactive in a step is left entirely untouched (no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/predict.h - per-sample predictions of a trained model (the engine of
  * asgml-eval(1) and of asgml-report --confusion).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/prep.h - the asgml-prep pipeline: manifest -> decoded, fitted,
  * (optionally) degraded features -> HDF5 store (asgml-store(5)); the
  * AV-Digits manifest builder and the store verifier.

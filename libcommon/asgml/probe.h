@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/probe.h - decoupled probes on detached features (asgml-methods(7), PROBES).
  * Shared by asgml-boost (online) and asgml-probe (offline).
  * linear: Linear(D->C); mlp_1layer: Linear(D->256) -> ReLU -> Dropout(0.1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/probe_eval.h - offline evaluation of a trained model's encoders (the
  * engine of asgml-probe(1)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/runlog.h - log records: one JSON-lines record per step or epoch
  * (libcommon/train/runlog.c).  Training methods add their per-step
  * signals to the record of the step (asgml_step.log). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/state.h - saved state: named arrays for checkpoints (method state,
  * probe weights, buffers), held in memory (libcommon/train/state_io.c) and
  * written to / read from HDF5 by asgml/checkpoint.h. */

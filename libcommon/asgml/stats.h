@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/stats.h - small-sample statistics (asgml-report): summaries with
  * t confidence intervals, Welch and paired t-tests.  Pure functions of
  * their arguments, no allocation, no I/O.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/store.h - the HDF5 feature store (layout: asgml-store(5)).
  *
  * Reader API used by asgml-train and asgml-probe, writer used by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asgml/train.h - the training engine driven by asgml-train.
  *
  *   asgml_train_create()  reads every configuration key (data, model,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* atomic_file.c - temporary file beside the target, fsync, rename, fsync of
  * the directory (asgml/atomic_file.h). */
 #include "core/error.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backend.c - backend registry, op names, descriptor helpers and the
  * Philox4x32-10 generator shared by every backend (host reference).
  *

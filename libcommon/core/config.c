@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - run configuration: a flat, sorted map of dotted keys
  * (asgml/config.h).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/core/core.mk - what every part uses: errors, version, the
 ## configuration, hashing, the seeded generator and the backend table.
 libasgml_la_SOURCES += libcommon/core/error.c libcommon/core/error.h libcommon/core/version.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - thread-local error messages and status names (asgml/common.h). */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/error.h - the library's two error idioms (private to libasgml).
  *
  *   CK(expr)                 evaluate an asgml_status expression; return it

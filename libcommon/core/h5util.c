@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h5util.c - quiet HDF5, its innermost error message, closing a file so that
  * nothing stays registered (core/h5util.h). */
 #define _GNU_SOURCE   /* memfd_create */

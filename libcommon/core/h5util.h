@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/h5util.h - HDF5 helpers shared by the store writer, the store reader
  * and the checkpoints (private to libasgml).
  *

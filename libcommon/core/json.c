@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json.c - JSON string quoting through jansson (asgml/common.h).
  *
  * jansson refuses strings that are not UTF-8; paths and labels read from

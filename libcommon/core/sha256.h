@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sha256.h - SHA-256 (FIPS 180-4), used for the store's content checksum
  * and for list-file checksums.  Private to libasgml. */
 #ifndef ASGML_SHA256_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* splitmix.c - SplitMix64 streams for prep-time randomness
  * (asgml-prep(1), DATA SETS, Common rules (SplitMix64)).  All integer results are bit-exact
  * across platforms; the Gaussian goes through libm (log, cos, sqrt). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.c - library version and compiled-in features (asgml/common.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/backend_cpu.c - the CPU reference backend: the op table, memory ops
  * and the elementwise, reduction and random ops.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/batchnorm.c - batch normalisation over (n, c, hw) tensors.
  *
  * Statistics are per channel over the N = n*hw values of that channel,

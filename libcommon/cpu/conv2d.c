@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/conv2d.c - 2-D convolution (no bias) as im2col + SGEMM.
  *
  * Shapes: x (n, c_in, h_in, w_in), w (c_out, K) with K = c_in*k_h*k_w (OIHW

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/cpu.h - private interface of the CPU reference backend.
  *
  * The op functions below fill the asgml_backend_ops table in backend_cpu.c;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/cpu/cpu.mk - the CPU reference backend (asgml/backend.h).
 libasgml_la_SOURCES += libcommon/cpu/cpu.h \
 	libcommon/cpu/backend_cpu.c \

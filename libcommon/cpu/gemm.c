@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/gemm.c - row-major SGEMM through CBLAS, parallelised by OpenMP.
  *
  * C (m, n) = alpha * op(A) op(B) + beta * C; op(A) is (m, k), op(B) is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/loss.c - softmax cross-entropy over logits (b, c).
  * Per row: lse = max + log(sum exp(x - max)) in double; probs = exp(x - lse);
  * loss = lse - x[label]; dlogits += grad_scale * (probs - onehot(label)).

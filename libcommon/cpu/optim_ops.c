@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/optim_ops.c - fused optimiser updates with torch.optim semantics
  * (PyTorch 1.13 single-tensor code paths), one OpenMP loop each. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/pool.c - max pooling (with argmax) and global average pooling.
  * Every (sample, channel) plane is handled by one OpenMP thread. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu/winograd.c - 3x3 stride-1 pad-1 convolutions by Winograd F(2x2,3x3).
  *
  * Shapes as in conv2d.c: x (n, c_in, H, W), w (c_out, c_in, 3, 3),

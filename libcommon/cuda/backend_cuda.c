@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backend_cuda.c - the "cuda" backend: creation (device, stream, cuBLAS
  * and cuDNN handles), the device-memory pool, host<->device copies, error
  * reporting, the ops table, and the thin wrappers that check arguments and

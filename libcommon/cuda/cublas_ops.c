@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cublas_ops.c - GEMM through cuBLAS (plain C).
  *
  * The op table's GEMM is row-major: C (m,n) = alpha op(A) op(B) + beta C

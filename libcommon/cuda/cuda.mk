@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/cuda/cuda.mk - the CUDA backend (configure --with-cuda [--with-cudnn]).
 ## Host code that only calls the CUDA runtime, cuBLAS and cuDNN is ordinary C
 ## (compiled by $(CC) with $(CUDA_CFLAGS), which the top Makefile.am adds to

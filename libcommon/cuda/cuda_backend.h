@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cuda/cuda_backend.h - the CUDA backend's entry point for the registry
  * (backend.c), and the host-side logic of the backend that needs no GPU:
  * the device-memory pool, the per-shape convolution algorithm cache, the

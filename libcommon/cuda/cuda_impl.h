@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cuda/cuda_impl.h - private state of the CUDA backend and the checking
  * macros shared by backend_cuda.c, cublas_ops.c and cudnn_ops.c (plain C
  * compiled by the C compiler with the CUDA include path).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cudnn_ops.c - convolution and batch normalisation through cuDNN (plain C,
  * cuDNN 9 legacy API), and the host-side logic around them: descriptor
  * shapes, the per-shape algorithm cache and the algorithm choice.  That

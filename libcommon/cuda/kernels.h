@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cuda/kernels.h - extern "C" launchers of the custom CUDA kernels (the
  * kernels_*.cu files), for the ops no library call provides.  Plain C:
  * included by backend_cuda.c (C compiler) and by the .cu files (nvcc).

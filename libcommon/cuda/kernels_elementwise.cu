@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels_elementwise.cu - elementwise ops, bias broadcast, the backward
  * passes of the mean ops, and max pooling with argmax (cuDNN's pooling does
  * not expose the argmax the op table's maxpool_backward routes through).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels_loss.cu - softmax cross-entropy over logits (b, c), one warp per
  * row: max, sum of exponentials (double), probabilities, the row loss
  * -log p[y] = log sum exp(x - max) - (x[y] - max) (double), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels_optim.cu - optimiser updates, elementwise over a flat span of
  * parameters, with exactly PyTorch's per-element arithmetic
  * (torch.optim.SGD / Adam / AdamW, single-tensor path):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels_philox.cu - counter-based random numbers on the device: Gaussian
  * noise and dropout masks from the Philox4x32-10 stream of asgml/backend.h,
  * bit for bit the generator of backend.c (asgml_philox4x32), so a seed and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernels_reduce.cu - reductions in double precision: per-tensor sums of
  * squares (gradient norms), mean and sum of squared deviations (std), the
  * count of non-finite values, and the small axis reductions of the model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* audio.c - audio decoding (libsndfile), mono downmix, resampling
  * (libsamplerate SRC_SINC_BEST_QUALITY) and fitting to a fixed length.
  *

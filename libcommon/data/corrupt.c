@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* corrupt.c - AV-Digits degradations (asgml-prep(1), DATA SETS, AV-Digits); see corrupt.h for
  * the draw order, which is part of the reproducibility contract. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* corrupt.h - AV-Digits degradations (asgml-prep(1), DATA SETS, AV-Digits) as pure functions on
  * buffers.  Randomness comes only from the asgml_splitmix stream the caller
  * passes, initialised with the per-sample tag (1,000,000 + index for audio,

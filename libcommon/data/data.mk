@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/data/data.mk - media decoding and signal processing, the HDF5
 ## feature store (reader, writer), the manifest parser, the asgml-prep
 ## pipeline and the training data loader.  Needs sndfile, samplerate,

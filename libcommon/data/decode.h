@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* decode.h - media decoding and signal processing used by asgml-prep
  * (private to libasgml; the store API is public).  Every function returns an
  * asgml_status and sets asgml_error() with "PATH: what is wrong" on failure.

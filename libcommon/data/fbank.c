@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fbank.c - Kaldi-compatible log-mel filterbank (asgml-prep(1), DATA SETS, CREMA-D, preset
  * fbank-ast; torchaudio.compliance.kaldi.fbank semantics with dither 0,
  * snip_edges, no energy, window "hanning", use_power, use_log_fbank).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* image.c - PNG (libpng) and JPEG (libjpeg-turbo) decoding to uint8 grey
  * or RGB, pixel-compatible with PIL's Image.convert("L") / ("RGB").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loader.c - batches from an HDF5 store with per-modality transforms and a
  * prefetch thread (loader.h has the contract: orders, transforms, random
  * streams). */

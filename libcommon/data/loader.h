@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loader.h - batches from an HDF5 store by index (private to libasgml).
  *
  * A loader serves one split part ("train", "val", "test") of a store in

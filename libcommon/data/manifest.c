@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manifest.c - manifest parser (manifest.h) and the AV-Digits builder. */
 #define _GNU_SOURCE
 #include "data/manifest.h"

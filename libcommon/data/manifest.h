@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manifest.h - the asgml-prep input manifest (format: asgml-prep(1),
  * section MANIFEST) and the AV-Digits manifest builder.  Private to libasgml.
  *

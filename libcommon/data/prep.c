@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep.c - the asgml-prep pipeline (prep.h): manifest -> threads decoding
  * samples into a ring of slots -> the calling thread writing them in store
  * order -> metadata, splits, attributes -> checksum, rename. */

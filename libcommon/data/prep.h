@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep.h - the asgml-prep pipeline as library code: manifest -> decoded,
  * fitted, (optionally) degraded features -> HDF5 store (asgml-store(5)).
  * The API is asgml/prep.h (tools/asgml-prep.c is a thin front end); this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep_ctx.h - the state of one asgml-prep run, shared by prep.c (the
  * decoding pipeline) and prep_metadata.c (the store's metadata, splits and
  * attributes).  Private to libasgml. */

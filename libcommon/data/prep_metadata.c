@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep_metadata.c - what asgml-prep writes besides the samples: /meta,
  * the splits and the store's attributes, each attribute also recorded in
  * params_json (asgml-store(5)). */

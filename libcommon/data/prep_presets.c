@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep_presets.c - asgml-prep's option defaults and named presets
  * (asgml-prep(1), DATA SETS, CREMA-D and AV-Digits): each preset sets the audio, image and
  * degradation parameters of one published pipeline; options given on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep_stats.c - training-split feature statistics for /stats (prep_stats.h). */
 #include "data/prep_stats.h"
 

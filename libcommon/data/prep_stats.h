@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* prep_stats.h - per-feature mean and standard deviation of the training
  * split, written by asgml-prep under /stats (asgml-store(5), Statistics;
  * datasets.md 7.2).  Private to libasgml.

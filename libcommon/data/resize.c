@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resize.c - antialiased bilinear resize, a re-implementation of PIL's
  * ImagingResample (Image.resize(size, BILINEAR)) for uint8 images.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stft.c - short-time Fourier transform with librosa.stft semantics, on
  * FFTW single precision (fftwf).
  *

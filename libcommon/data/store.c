@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.c - reader of the HDF5 feature store (asgml/store.h, asgml-store(5)).
  *
  * Everything small (ids, labels, class names, splits, root attributes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_write.c - HDF5 store writer and content checksum (store_write.h). */
 #include "data/store_write.h"
 #include "asgml/atomic_file.h"

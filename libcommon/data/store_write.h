@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_write.h - writer side of the HDF5 feature store (asgml-store(5)).
  * Private to libasgml; used by prep.c.  The reader is asgml/store.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kmeans.c - k-means (k-means++ seeding, Lloyd iterations, restarts) and
  * cluster purity for the D&R method (asgml-methods(7), DNR; Wei et al., ECCV
  * 2024; GeWu-Lab/Diagnosing_Relearning_ECCV2024 code/ours.py reinit_score,

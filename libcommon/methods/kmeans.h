@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kmeans.h - k-means clustering and cluster purity for the D&R method
  * (asgml-methods(7), DNR), following scikit-learn's KMeans (lloyd): k-means++
  * seeding, n_init restarts, lowest inertia kept.  Private to the library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_agm.c - adaptive gradient modulation, AGM (asgml-methods(7), AGM;
  * Li et al., ICCV 2023; official code Lingy12/AGM_ICCV2023 model/CREMAD_net.py
  * GradMod and run/CREMAD_main.py train(); variant "bmm" after

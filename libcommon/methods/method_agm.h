@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_agm.h - the host math of AGM (asgml-methods(7), AGM), private;
  * shared by method_agm.c and tests/test-agm-torch.c / tests/test-agm.c.
  *

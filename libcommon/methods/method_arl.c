@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_arl.c - asymmetric representation learning (asgml-methods(7), ARL;
  * Wei et al., ICCV 2025, Eq. 4, 17-22; shicaiwei123/ICCV2025-ARL
  * main_arl_variance.py train_epoch, models/backbone.py GradScale,

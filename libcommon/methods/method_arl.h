@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_arl.h - the ARL coefficients (private; tests/test-arl-torch.c and
  * tests/test-arl.c check them).  Wei et al., "Asymmetric Reinforcing
  * against Multimodal Representation Bias" (ARL), ICCV 2025;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_boost.c - ASGML v2: probe-guided continuous boosting of the
  * weak modality (asgml-methods(7), ASGML-BOOST; [D2] 3, 6, 7.1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_boost.h - the target scales of asgml-boost (private;
  * tests/test-method-signals.c checks them). */
 #ifndef ASGML_METHOD_ASGML_BOOST_H

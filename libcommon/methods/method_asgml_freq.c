@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_freq.c - ASGML v1, frequency mode: fast-learning encoders
  * update less often (asgml-methods(7), ASGML V1 SCHEDULER and ASGML-FREQ; [D1] 3.3, 5.3).
  *

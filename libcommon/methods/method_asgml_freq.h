@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_freq.h - the update-period math of asgml-freq (private;
  * tests/test-method-signals.c checks it). */
 #ifndef ASGML_METHOD_ASGML_FREQ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_stale.c - ASGML v1, staleness mode: encoders step with
  * delayed gradients (asgml-methods(7), ASGML-STALE; [AF] StalenessBuffer,
  * apply_staleness_gradients).

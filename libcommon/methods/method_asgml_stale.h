@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_asgml_stale.h - the look-back math of asgml-stale (private;
  * tests/test-method-signals.c checks it). */
 #ifndef ASGML_METHOD_ASGML_STALE_H

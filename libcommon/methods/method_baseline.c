@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_baseline.c - joint training without intervention (asgml-methods(7), BASELINE):
  * L = CE(z, y); no H1-H5 action, so only name, summary and create are
  * set (NULL hooks are skipped by the loop). */

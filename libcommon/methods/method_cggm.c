@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_cggm.c - CGGM, classifier-guided gradient modulation (asgml-methods(7),
  * CGGM).  Guo et al., NeurIPS 2024; official code zrguo/CGGM
  * src/msatrain.py train(), src/eval_metrics.py cal_cos; the reimplementation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_cggm.h - CGGM pieces the tests check (private).  Guo et al.,
  * "Classifier-guided Gradient Modulation for Enhanced Multimodal Learning",
  * NeurIPS 2024; zrguo/CGGM src/msatrain.py (train), src/eval_metrics.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_dnr.c - diagnosing and re-learning (asgml-methods(7), DNR; Wei et
  * al., "Diagnosing and Re-learning for Balanced Multimodal Learning", ECCV
  * 2024, Eq. 3-6; GeWu-Lab/Diagnosing_Relearning_ECCV2024 code/ours.py

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_dnr.h - the D&R diagnosis (private; tests/test-dnr.c checks it
  * against scikit-learn / PyTorch).  Wei et al., "Diagnosing and
  * Re-learning for Balanced Multimodal Learning", ECCV 2024, Eq. 3-6;

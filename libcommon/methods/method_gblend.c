@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_gblend.c - online Gradient-Blending (asgml-methods(7), GBLEND;
  * Wang, Tran and Feiszli, "What Makes Training Multi-modal Classification
  * Networks Hard?", CVPR 2020, §3 Eq. 5-7, Algorithms 1 and 3; the only code

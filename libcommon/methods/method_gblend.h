@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_gblend.h - the Gradient-Blending weight estimate (private;
  * tests/test-gblend-torch.c checks it against PyTorch).  Wang, Tran and
  * Feiszli, "What Makes Training Multi-modal Classification Networks Hard?",

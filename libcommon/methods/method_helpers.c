@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_helpers.c - small helpers for the method files (method_helpers.h). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_helpers.h - small helpers for the method files (private): log
  * keys per modality, modality lookup by name, composition test. */
 #ifndef ASGML_METHODS_METHOD_HELPERS_H

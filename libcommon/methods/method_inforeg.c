@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_inforeg.c - information-acquisition regulation in the prime
  * learning window (asgml-methods(7), INFOREG; Huang et al., "Adaptive
  * Unimodal Regulation for Balanced Multimodal Information Acquisition",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_inforeg.h - the InfoReg decisions (private; tests/test-inforeg.c
  * checks them).  Huang et al., "Adaptive Unimodal Regulation for Balanced
  * Multimodal Information Acquisition" (InfoReg), CVPR 2025, Eq. 7-16,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_miles.c - MILES, modality-informed learning-rate scheduler
  * (asgml-methods(7), MILES; Guerra-Manzanares & Shamout, IJCNN 2025,
  * Eq. 3-5, Alg. 1; the rule as run by VuVoCodes/AsynchronousFunction

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_miles.h - the MILES learning-rate decision (private;
  * tests/test-miles-torch.c checks it).  Guerra-Manzanares & Shamout,
  * "MILES: Modality-Informed Learning Rate Scheduler for Balancing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_mla.c - alternating unimodal adaptation with a shared head
  * (asgml-methods(7), MLA; Zhang et al., "Multimodal Representation Learning
  * by Alternating Unimodal Adaptation", CVPR 2024, Eq. 3-7; official code

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_mla.h - the MLA gradient-modification math (private;
  * tests/test-mla-torch.c checks it against PyTorch).  Zhang et al.,
  * "Multimodal Representation Learning by Alternating Unimodal Adaptation",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_mmpareto.c - Pareto integration of the multimodal and unimodal
  * gradients (asgml-methods(7), MMPARETO; Wei & Hu, "MMPareto: Boosting
  * Multimodal Learning with Innocent Unimodal Assistance", ICML 2024, Alg. 1,

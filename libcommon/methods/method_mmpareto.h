@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_mmpareto.h - the MMPareto weights (private; tests/test-mmpareto-
  * torch.c checks them).  Wei & Hu, "MMPareto: Boosting Multimodal Learning
  * with Innocent Unimodal Assistance", ICML 2024; GeWu-Lab/MMPareto_ICML2024

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_ogm_ge.c - on-the-fly gradient modulation with generalisation
  * enhancement (asgml-methods(7), OGM-GE; Peng et al. CVPR 2022; [OGM] main.py L82-150).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_ogm_ge.h - the OGM-GE coefficients (private; tests/test-method-
  * signals.c checks them).  Peng et al., "Balanced Multimodal Learning via
  * On-the-fly Gradient Modulation", CVPR 2022; GeWu-Lab/OGM-GE_CVPR2022

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_opm.c - OPM: on-the-fly prediction modulation by feature drop
  * (asgml-methods(7), OPM; Wei et al., "On-the-fly Modulation for Balanced
  * Multimodal Learning", TPAMI 2024, Eq. 6-8; GeWu-Lab/BML_TPAMI2024

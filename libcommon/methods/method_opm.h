@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_opm.h - OPM (on-the-fly prediction modulation; Wei et al., TPAMI 2024,
  * GeWu-Lab/BML_TPAMI2024 code/models/Classifier.py calcu_q, Modality_drop).
  * Private: tests/test-opm-torch.c and tests/test-hooks-opm use these. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_pmr.c - prototypical modal rebalance (asgml-methods(7), PMR;
  * Fan et al., CVPR 2023, Eq. 6-13; fanyunfeng-bit/Modal-Imbalance-PMR
  * main_Prototype_grad.py train_epoch / calculate_prototype).

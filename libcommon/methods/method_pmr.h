@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_pmr.h - the PMR prototype math (private; tests/test-pmr-torch.c
  * checks it against PyTorch).  Fan et al., "PMR: Prototypical Modal
  * Rebalance for Multimodal Learning", CVPR 2023 (Eq. 6-13);

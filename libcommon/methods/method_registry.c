@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_registry.c - the table of training methods (asgml/method.h).
  * Adding a method: one file libcommon/methods/method_<name>.c defining a
  * `const asgml_method_ops asgml_method_<name>`, and one line here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method_unimodal.c - one encoder + Linear(D->C), L = CE (asgml-methods(7), UNIMODAL).
  * Gives the reference unimodal accuracies.  Flag ASGML_SINGLE_MODALITY:
  * the loop builds a model with the one encoder named by the config key

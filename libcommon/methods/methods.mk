@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/methods/methods.mk - training methods behind the hook
 ## interface (asgml/method.h), one file each with its own math, and the
 ## shared pieces: the ASGML v1 signals and scheduler, the probe set, helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe.c - decoupled probes on detached features (asgml-methods(7), PROBES).
  *
  * Built from the model's layers (nn/linear.h, nn/dropout.h) over memory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe_set.c - one decoupled probe per modality and the EMA of its
  * accuracy (probe_set.h). */
 #include <math.h>

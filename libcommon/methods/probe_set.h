@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe_set.h - one decoupled probe per modality and the EMA of its
  * accuracy (private).  Used by the v1 scheduler (signal source probe/both)
  * and by asgml-boost; reference: VuVoCodes/AsynchronousFunction

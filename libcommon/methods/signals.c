@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signals.c - the ASGML v1 learning-speed signals and what is derived from
  * them: g_m EMA and loss FIFO, score S_m, float periods tau_m (dual, probe,
  * both), warm-up, round half to even, kappa bound, compensation factors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signals.h - the ASGML v1 learning-speed signals (private; shared by
  * asgml-freq and asgml-stale, checked by tests/test-method-signals.c):
  * utilisation g_m EMA and loss FIFO, score S_m = beta G_m + (1-beta) D_m,

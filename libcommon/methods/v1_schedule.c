@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* v1_schedule.c - the ASGML v1 scheduler of asgml-freq and asgml-stale
  * (v1_schedule.h). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* v1_schedule.h - the ASGML v1 scheduler shared by asgml-freq and
  * asgml-stale (private): config keys "asgml.*", signals g_m EMA and loss
  * FIFO (H4), tau recomputation at the eval_freq cadence with signal source

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchnorm.c - batch normalisation layer (batchnorm.h). */
 #include <stdio.h>
 

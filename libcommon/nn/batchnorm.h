@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* batchnorm.h - batch normalisation over (n, c, hw), as torch.nn.BatchNorm2d
  * (eps 1e-5, momentum 0.1).
  *

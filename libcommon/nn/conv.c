@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conv.c - 2-D convolution layer (conv.h). */
 #include "core/error.h"
 #include "nn/conv.h"

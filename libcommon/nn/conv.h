@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conv.h - 2-D convolution layer without bias (the ResNet convolutions).
  *
  *   forward   y (n, c_out, h_out, w_out) = conv(x (n, c_in, h_in, w_in), W)

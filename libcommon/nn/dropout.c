@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dropout.c - inverted dropout layer (dropout.h). */
 #include "nn/dropout.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dropout.h - inverted dropout (torch.nn.Dropout in training mode).
  *
  *   forward   mask = (u >= p) / (1 - p), u ~ U[0, 1) from Philox4x32-10

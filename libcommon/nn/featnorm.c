@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* featnorm.c - row normalisation of encoder outputs before fusion
  * (featnorm.h; ASGML design v1 section 5.3, mitigation 4). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* featnorm.h - parameter-free normalisation of an encoder's output rows
  * before fusion (asgml-methods(7), MODEL, model.feature-norm): ASGML design
  * v1 section 5.3, mitigation 4 ("Normalize encoder outputs before fusion to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fusion.c - fusion head (asgml-methods(7), MODEL (Fusion)) and unimodal logits providers
  * (asgml-methods(7), UNIMODAL LOGITS) of asgml_model (fusion.h).  f_m below is the fusion input of
  * modality m (B, D): the encoder feature after dropout (when configured);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fusion.h - the fusion head and the unimodal logits providers, composed
  * of linear layers.  Inputs per modality m (B, D): fin[m] the fusion input
  * (the encoder feature after dropout, when configured) and feat[m] the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* init.c - parameter initialisation of asgml_model (asgml-methods(7), MODEL (Initialisation)).
  *
  *   conv kernel (c_out, c_in, k, k): Kaiming normal, fan-out, ReLU gain:

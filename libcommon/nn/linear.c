@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* linear.c - the linear layer (linear.h). */
 #include <stdio.h>
 

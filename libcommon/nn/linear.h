@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* linear.h - the one linear (fully-connected) layer of libasgml, used by
  * the MLP encoder, the fusion heads, the unimodal heads and the probes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlp.c - the two-layer MLP encoder (mlp.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlp.h - the two-layer MLP encoder for feature-vector modalities:
  * Linear(in -> hidden) - ReLU - Linear(hidden -> out).
  *

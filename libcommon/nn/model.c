@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model.c - the multimodal late-fusion model (asgml/model.h): creation,
  * the parameter and activation layout, forward/backward orchestration,
  * dropout on the fusion input.  Encoders are in resnet.c and mlp.c, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_internal.h - private layout of asgml_model (asgml/model.h), shared
  * by model.c (create, orchestration), init.c (initialisation) and optim.c.
  * Dependency order (no file includes or calls upward):

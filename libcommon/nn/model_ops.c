@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_ops.c - whole-model and per-group operations for the method
  * services of asgml/hooks.h: clone, snapshots, blending, re-initialisation,
  * feature masks, gradient scaling; and shadow models that share a model's

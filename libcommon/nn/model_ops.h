@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* model_ops.h - shadow models (model_ops.c): a model that shares another
  * model's parameters, gradient buffer and BN buffers and owns its
  * activation arena, so a second forward/backward does not overwrite the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/nn/nn.mk - the model: the view registry and arena (params),
 ## layers (linear, conv, batchnorm, pool, dropout), the encoders and fusion
 ## heads composed of them (mlp, resnet, fusion), the model, initialisation,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* optim.c - SGD and Adam/AdamW with PyTorch semantics over the model's
  * parameter views (asgml/optim.h).
  *

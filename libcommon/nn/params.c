@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* params.c - named parameter / buffer views and the activation arena
  * (params.h). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* params.h - the registry every layer's build step writes to: named views
  * into one flat parameter array (and its gradient, same layout), named
  * views into one flat buffer array (BN running statistics), and a bump

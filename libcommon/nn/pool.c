@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.c - max and global-mean pooling layers (pool.h). */
 #include "nn/pool.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool.h - pooling layers of the ResNet encoder.
  *
  *   max pool     y (n, c, h_out, w_out) = max over k x k windows of x (n, c, h_in, w_in),

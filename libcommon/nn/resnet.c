@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resnet.c - the ResNet18-style encoder (resnet.h), composed of the conv,
  * batch-norm and pooling layers; forward and hand-written backward
  * through the backend table only. */

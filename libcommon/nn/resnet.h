@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* resnet.h - the ResNet18-style encoder (any width, any blocks per stage)
  * over (B*T, C, H, W) frames with a segment mean over T, composed of the
  * conv, batch-norm and pooling layers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schedule.c - learning-rate schedules as PyTorch closed forms, for a
  * 0-based epoch e (the scheduler is stepped once per epoch, after it):
  *   constant     lr

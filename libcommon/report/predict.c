@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* predict.c - per-sample predictions of a checkpoint's model and their
  * files (asgml/predict.h; asgml-eval(1), asgml-report --confusion). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe_eval.c - offline evaluation of a trained model's encoders: feature
  * extraction, standardised probes, modality removal and exact Shapley
  * contributions (probe_eval.h has the contract). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probe_eval.h - offline evaluation of a trained model's encoders: the
  * engine of asgml-probe(1), whose API (and the description of the steps,
  * budget and defaults) is asgml/probe_eval.h; here the pieces only the

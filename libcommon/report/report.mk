@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/report/report.mk - statistics for asgml-report (Student t,
 ## Welch/paired tests) and offline probing of checkpoints for asgml-probe
 ## (exact Shapley contributions, feature extraction, probes).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_stats.c - Student t distribution, summaries, Welch and paired
  * t-tests for asgml-report (report_stats.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report_stats.h - small-sample statistics for asgml-report: Student t
  * distribution (CDF and quantile through the regularised incomplete beta
  * function), summaries with t confidence intervals, Welch and paired

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shapley.c - exact Shapley values over all coalitions (shapley.h).
  *
  * O(n 2^n): every coalition S is visited once per player m not in S.  The

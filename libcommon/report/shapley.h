@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shapley.h - exact Shapley values of a small cooperative game (private to
  * libasgml; used by asgml-probe for the per-modality contribution measure
  * of BalanceBenchmark).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* checkpoint.c - HDF5 checkpoints (layout in asgml/checkpoint.h).
  *
  * Parameters, buffers and optimiser state are copied to the host once per

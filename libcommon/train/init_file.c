@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* init_file.c - the initial weights of asgml-train --init FILE (key
  * train.init, asgml-train(1)): after the seeded initialisation and before
  * the first epoch, every parameter and BN buffer of the model found in FILE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c - accuracy and macro-F1 (asgml-methods(7), EVALUATION; metrics.h). */
 #include <math.h>
 #include <string.h>

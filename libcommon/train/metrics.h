@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.h - classification metrics of the evaluation (asgml-methods(7), EVALUATION).
  * Private to libasgml.  Predictions are argmax of logits with ties going
  * to the lowest class index; macro-F1 averages 2TP/(2TP+FP+FN) over the

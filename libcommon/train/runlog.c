@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runlog.c - JSON-lines records for log.jsonl (asgml_log_* in asgml/runlog.h).
  *
  * A record is a list of (key, value) in insertion order; logging a key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* services.c - the step services of asgml/hooks.h: extra forward passes,
  * per-group learning rates, feature masks, separate-term gradient buffers,
  * trained copies of the model, evaluation on request, and methods defined

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* state_io.c - named arrays of method state (asgml_state_io in asgml/state.h).
  *
  * An in-memory container of host copies: put() copies in (from backend

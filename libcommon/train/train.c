@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train.c - the training engine (asgml/train.h): setup from the
  * configuration, the canonical step of asgml-methods(7), TRAINING STEP, evaluation,
  * best-epoch selection, checkpoints and resume.  The run directory files

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 ## libcommon/train/train.mk - the training engine: run logs, method state,
 ## checkpoints, metrics, the training loop and the run directory.
 libasgml_la_SOURCES += libcommon/train/runlog.c libcommon/train/state_io.c \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train_internal.h - state of a training run, shared by train.c (setup,
  * step, evaluation) and train_rundir.c (run directory, checkpoints,
  * resume, summary).  Private to libasgml. */

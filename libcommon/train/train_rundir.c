@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* train_rundir.c - the run directory of asgml-train (libcommon/RUNDIR.md):
  * config.json, log.jsonl, ckpt/epoch-NNNN.h5 + ckpt/last.h5, summary.json,
  * and resuming from ckpt/last.h5.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* validation.c - the validation split of a run whose store has none: a
  * class-stratified hold-out of the training split.  Per class c, the
  * training samples of c (ascending store index) are shuffled by
