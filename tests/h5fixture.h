@@ -6,13 +6,20 @@
  * itself, a full path, when group is NULL) into a new buffer of the
  * element type type (H5T_NATIVE_FLOAT, _INT32, _DOUBLE, ...); n (may be
  * NULL) gets the element count.  NULL when the dataset is absent or cannot
- * be read. */
+ * be read.
+ *
+ * h5fix_need(file, path, type, &n): the same for a full path, but a dataset
+ * that is missing or unreadable ends the test ("Bail out!", exit 1).
+ * h5fix_rel_err(a, b, n): max |a - b| / max(max |b|, 1e-12) of n floats,
+ * b the reference - the error the fixture tests report and bound. */
 #ifndef ASGML_TEST_H5FIXTURE_H
 #define ASGML_TEST_H5FIXTURE_H
 #include <hdf5.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 
+__attribute__((unused))
 static void *h5fix_read(hid_t file, const char *group, const char *name, hid_t type, size_t *n)
 {
     char path[256];
@@ -34,5 +41,28 @@ static void *h5fix_read(hid_t file, const char *group, const char *name, hid_t t
     H5Dclose(ds);
     if (n) *n = (size_t)count;
     return buf;
+}
+
+__attribute__((unused))
+static void *h5fix_need(hid_t file, const char *path, hid_t type, size_t *n)
+{
+    void *buf = h5fix_read(file, NULL, path, type, n);
+    if (!buf) {
+        printf("Bail out! %s missing from the fixture or unreadable\n", path);
+        exit(1);
+    }
+    return buf;
+}
+
+__attribute__((unused))
+static double h5fix_rel_err(const float *a, const float *b, size_t n)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        num = d > num ? d : num;
+        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
+    }
+    return num / (den > 1e-12 ? den : 1e-12);
 }
 #endif

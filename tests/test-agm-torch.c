@@ -35,34 +35,12 @@
 
 static hid_t model_file = -1, agm_file = -1;
 
-static void *read_ds(hid_t file, const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(file, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from a fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static void check(asgml_status st, const char *what)
 {
     if (st != ASGML_OK) {
         printf("Bail out! %s: %s\n", what, asgml_last_error());
         exit(1);
     }
-}
-
-/* max |a - b| / max(max |b|, 1e-12) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
 }
 
 static double rel1(double a, double b)
@@ -226,14 +204,14 @@ int main(void)
     for (int v = 0; v < nviews; v++) {
         size_t n;
         snprintf(path, sizeof path, "/resnet/params/%s", views[v].name);
-        float *p = read_ds(model_file, path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &n);
         memcpy(asgml_model_params(model) + views[v].offset, p, n * sizeof(float));
         free(p);
     }
     for (int v = 0; v < nbuf; v++) {
         size_t n;
         snprintf(path, sizeof path, "/resnet/buffers/%s", bviews[v].name);
-        float *p = read_ds(model_file, path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &n);
         memcpy(asgml_model_buffers(model) + bviews[v].offset, p, n * sizeof(float));
         free(p);
     }
@@ -241,10 +219,10 @@ int main(void)
     size_t nin[2];
     for (int m = 0; m < 2; m++) {
         snprintf(path, sizeof path, "/resnet/inputs/%s", names[m]);
-        inputs[m] = read_ds(model_file, path, H5T_NATIVE_FLOAT, &nin[m]);
+        inputs[m] = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &nin[m]);
         zeros[m] = calloc(nin[m], sizeof(float));
     }
-    int32_t *labels = read_ds(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
+    int32_t *labels = h5fix_need(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
 
     asgml_optim_config oc;
     asgml_optim *opt;
@@ -318,7 +296,7 @@ int main(void)
         const double *mine[5] = { s, sused, r, rb, k };
         for (int q = 0; q < 5; q++) {
             snprintf(path, sizeof path, "/step%d/%s", t, sig[q]);
-            double *ref = read_ds(agm_file, path, H5T_NATIVE_DOUBLE, NULL);
+            double *ref = h5fix_need(agm_file, path, H5T_NATIVE_DOUBLE, NULL);
             for (int m = 0; m < 2; m++) {
                 double e = rel1(mine[q][m], ref[m]);
                 worst_sig = e > worst_sig ? e : worst_sig;
@@ -326,17 +304,17 @@ int main(void)
             free(ref);
         }
         snprintf(path, sizeof path, "/step%d/clip", t);
-        int32_t *rc = read_ds(agm_file, path, H5T_NATIVE_INT32, NULL);
+        int32_t *rc = h5fix_need(agm_file, path, H5T_NATIVE_INT32, NULL);
         clip_same &= *rc == fired;
         clips += fired;
         free(rc);
         for (int v = 0; v < nviews; v++) {
             snprintf(path, sizeof path, "/step%d/params/%s", t, views[v].name);
             size_t kept;
-            float *p = read_ds(agm_file, path, H5T_NATIVE_FLOAT, &kept);
+            float *p = h5fix_need(agm_file, path, H5T_NATIVE_FLOAT, &kept);
             if ((int64_t)kept > views[v].numel)
                 kept = (size_t)views[v].numel;
-            double e = rel_err(asgml_model_params(model) + views[v].offset, p, kept);
+            double e = h5fix_rel_err(asgml_model_params(model) + views[v].offset, p, kept);
             if (e > worst_par)
                 tap_diag("step %d: %s rel err %.3e (%zu values)", t, views[v].name, e, kept);
             worst_par = e > worst_par ? e : worst_par;

@@ -26,16 +26,6 @@
 
 static hid_t fix = -1;
 
-static void *read_ds(const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(fix, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from the fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static double read_attr(const char *obj, const char *name)
 {
     double v = 0;
@@ -54,17 +44,6 @@ static void check(asgml_status st, const char *what)
         printf("Bail out! %s: %s\n", what, asgml_last_error());
         exit(1);
     }
-}
-
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
 }
 
 static double rel1(double a, double b)
@@ -107,7 +86,7 @@ static void load_params(asgml_model *model, const char *group)
     for (int v = 0; v < nviews; v++) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s", group, views[v].name);
-        float *p = read_ds(path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(fix, path, H5T_NATIVE_FLOAT, &n);
         if ((int64_t)n != views[v].numel) {
             printf("Bail out! %s: %zu values, model has %lld\n", path, n,
                    (long long)views[v].numel);
@@ -203,11 +182,11 @@ static double run_variant(const char *variant, int nsteps, double *worst_sig)
         float *x[2];
         asgml_step s;
         snprintf(path, sizeof path, "/%s/batch%d/audio", variant, k);
-        x[0] = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+        x[0] = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
         snprintf(path, sizeof path, "/%s/batch%d/visual", variant, k);
-        x[1] = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+        x[1] = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
         snprintf(path, sizeof path, "/%s/batch%d/labels", variant, k);
-        int32_t *labels = read_ds(path, H5T_NATIVE_INT32, NULL);
+        int32_t *labels = h5fix_need(fix, path, H5T_NATIVE_INT32, NULL);
         snprintf(path, sizeof path, "/%s/batch%d", variant, k);
         int epoch = (int)read_attr(path, "epoch");
         step_init(&s, model, labels, epoch);
@@ -221,7 +200,7 @@ static double run_variant(const char *variant, int nsteps, double *worst_sig)
         int have = 1;
         for (int j = 0; j < 4; j++) {
             snprintf(path, sizeof path, "/%s/step%d/%s", variant, k, sig[j]);
-            double *ref = read_ds(path, H5T_NATIVE_DOUBLE, NULL);
+            double *ref = h5fix_need(fix, path, H5T_NATIVE_DOUBLE, NULL);
             for (int m = 0; m < 2; m++) {
                 snprintf(buf, sizeof buf, "arl.%s.%s", sig[j], names[m]);
                 have &= asgml_log_record_get(s.log, buf, &got) == 0;
@@ -248,8 +227,8 @@ static double run_variant(const char *variant, int nsteps, double *worst_sig)
         float *params = asgml_model_params(model);
         for (int v = 0; v < nviews; v++) {
             snprintf(path, sizeof path, "/%s/step%d/params/%s", variant, k, views[v].name);
-            float *ref = read_ds(path, H5T_NATIVE_FLOAT, NULL);
-            double e = rel_err(params + views[v].offset, ref, (size_t)views[v].numel);
+            float *ref = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
+            double e = h5fix_rel_err(params + views[v].offset, ref, (size_t)views[v].numel);
             pworst = e > pworst ? e : pworst;
             free(ref);
         }
@@ -277,9 +256,9 @@ static void boundary(void)
     const asgml_method_ops *ops = asgml_method_find("arl");
     int64_t n = asgml_model_num_params(model);
     float *x[2];
-    int32_t *labels = read_ds("/paper/batch1/labels", H5T_NATIVE_INT32, NULL);
-    x[0] = read_ds("/paper/batch1/audio", H5T_NATIVE_FLOAT, NULL);
-    x[1] = read_ds("/paper/batch1/visual", H5T_NATIVE_FLOAT, NULL);
+    int32_t *labels = h5fix_need(fix, "/paper/batch1/labels", H5T_NATIVE_INT32, NULL);
+    x[0] = h5fix_need(fix, "/paper/batch1/audio", H5T_NATIVE_FLOAT, NULL);
+    x[1] = h5fix_need(fix, "/paper/batch1/visual", H5T_NATIVE_FLOAT, NULL);
     load_params(model, "/paper/params0");
     check(asgml_config_create(&cfg), "config");
     check(asgml_config_set(cfg, "arl.es", "3", "test"), "config set");

@@ -64,17 +64,6 @@ static double rel_err_d(const double *a, const double *b, size_t n)
     return num / (den > 1e-12 ? den : 1e-12);
 }
 
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
-}
-
 /* ---- the reduced model and SGD (torch.optim.SGD, dampening 0) ---- */
 
 typedef struct net {
@@ -237,7 +226,7 @@ int main(void)
         double ew = 0;
         for (int q = 0; q < NP; q++) {
             snprintf(name, sizeof name, "%s_warm", pname[q]);
-            e = rel_err(nt.p[q], RDF(name), (size_t)psize[q]);
+            e = h5fix_rel_err(nt.p[q], RDF(name), (size_t)psize[q]);
             ew = e > ew ? e : ew;
         }
         worst = ew > worst ? ew : worst;
@@ -292,7 +281,7 @@ int main(void)
                 float *ref;
                 snprintf(name, sizeof name, "%s_s", pname[q]);
                 ref = RDF(name);
-                e = rel_err(nt.p[q], ref + (size_t)s * psize[q], (size_t)psize[q]);
+                e = h5fix_rel_err(nt.p[q], ref + (size_t)s * psize[q], (size_t)psize[q]);
                 es = e > es ? e : es;
                 free(ref);
             }

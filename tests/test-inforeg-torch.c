@@ -29,16 +29,6 @@
 
 static hid_t fix = -1;
 
-static void *read_ds(const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(fix, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from the fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static double read_attr(const char *obj, const char *name)
 {
     double v = 0;
@@ -57,17 +47,6 @@ static void check(asgml_status st, const char *what)
         printf("Bail out! %s: %s\n", what, asgml_last_error());
         exit(1);
     }
-}
-
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
 }
 
 /* relative error with an absolute floor (gaps and strengths may be 0) */
@@ -113,7 +92,7 @@ static void load_params(asgml_model *model, const char *group)
     for (int v = 0; v < nviews; v++) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s", group, views[v].name);
-        float *p = read_ds(path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(fix, path, H5T_NATIVE_FLOAT, &n);
         if ((int64_t)n != views[v].numel) {
             printf("Bail out! %s: %zu values, model has %lld\n", path, n,
                    (long long)views[v].numel);
@@ -223,11 +202,11 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
             float *x[2];
             asgml_step s;
             snprintf(path, sizeof path, "/%s/batch%d/audio", variant, k);
-            x[0] = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+            x[0] = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
             snprintf(path, sizeof path, "/%s/batch%d/visual", variant, k);
-            x[1] = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+            x[1] = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
             snprintf(path, sizeof path, "/%s/batch%d/labels", variant, k);
-            int32_t *labels = read_ds(path, H5T_NATIVE_INT32, NULL);
+            int32_t *labels = h5fix_need(fix, path, H5T_NATIVE_INT32, NULL);
             step_init(&s, model, labels, e, ref ? 1.0f : 0.0f);
             s.batch = b;
             s.step = k;
@@ -241,7 +220,7 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
             int have = 1, plw_ok = 1;
             for (int j = 0; j < 4; j++) {
                 snprintf(path, sizeof path, "/%s/step%d/%s", variant, k, sig[j]);
-                double *rv = read_ds(path, H5T_NATIVE_DOUBLE, NULL);
+                double *rv = h5fix_need(fix, path, H5T_NATIVE_DOUBLE, NULL);
                 for (int m = 0; m < 2; m++) {
                     double got = get(s.log, sig[j], m, &have), er = rel1(got, rv[m]);
                     sworst = er > sworst ? er : sworst;
@@ -253,7 +232,7 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
                 free(rv);
             }
             snprintf(path, sizeof path, "/%s/step%d/plw", variant, k);
-            int32_t *pr = read_ds(path, H5T_NATIVE_INT32, NULL);
+            int32_t *pr = h5fix_need(fix, path, H5T_NATIVE_INT32, NULL);
             for (int m = 0; m < 2; m++)
                 plw_ok &= get(s.log, "plw", m, &have) == pr[m];
             free(pr);
@@ -266,8 +245,8 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
             float *params = asgml_model_params(model);
             for (int v = 0; v < nviews; v++) {
                 snprintf(path, sizeof path, "/%s/step%d/params/%s", variant, k, views[v].name);
-                float *rp = read_ds(path, H5T_NATIVE_FLOAT, NULL);
-                double er = rel_err(params + views[v].offset, rp, (size_t)views[v].numel);
+                float *rp = h5fix_need(fix, path, H5T_NATIVE_FLOAT, NULL);
+                double er = h5fix_rel_err(params + views[v].offset, rp, (size_t)views[v].numel);
                 pworst = er > pworst ? er : pworst;
                 free(rp);
             }
@@ -286,7 +265,7 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
         const char *sig[2] = { "trace", "rate" };
         for (int j = 0; j < 2; j++) {
             snprintf(path, sizeof path, "/%s/epoch%d/%s", variant, e, sig[j]);
-            double *rv = read_ds(path, H5T_NATIVE_DOUBLE, NULL);
+            double *rv = h5fix_need(fix, path, H5T_NATIVE_DOUBLE, NULL);
             for (int m = 0; m < 2; m++) {
                 double er = rel1(get(es.log, sig[j], m, &have), rv[m]);
                 tworst = er > tworst ? er : tworst;
@@ -294,7 +273,7 @@ static double run_variant(const char *variant, double *worst_sig, int *nreg)
             free(rv);
         }
         snprintf(path, sizeof path, "/%s/epoch%d/plw", variant, e);
-        int32_t *pr = read_ds(path, H5T_NATIVE_INT32, NULL);
+        int32_t *pr = h5fix_need(fix, path, H5T_NATIVE_INT32, NULL);
         for (int m = 0; m < 2; m++)
             plw_ok &= get(es.log, "plw", m, &have) == pr[m];
         free(pr);
@@ -374,9 +353,9 @@ static void window_epochs(void)
         check(ops->epoch_begin(state, &s), "epoch_begin");
         asgml_log_record_free(s.log);
         float *x[2];
-        x[0] = read_ds("/paper/batch0/audio", H5T_NATIVE_FLOAT, NULL);
-        x[1] = read_ds("/paper/batch0/visual", H5T_NATIVE_FLOAT, NULL);
-        int32_t *labels = read_ds("/paper/batch0/labels", H5T_NATIVE_INT32, NULL);
+        x[0] = h5fix_need(fix, "/paper/batch0/audio", H5T_NATIVE_FLOAT, NULL);
+        x[1] = h5fix_need(fix, "/paper/batch0/visual", H5T_NATIVE_FLOAT, NULL);
+        int32_t *labels = h5fix_need(fix, "/paper/batch0/labels", H5T_NATIVE_INT32, NULL);
         step_init(&s, model, labels, epochs[i], 0.0f);
         forward_backward(&s, x, labels);
         check(ops->modulate(state, &s), "modulate");

@@ -51,18 +51,6 @@ static double attr(const char *name)
     return v;
 }
 
-/* max |a - b| / max(max |b|, 1e-12) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
-}
-
 enum { B = 8, I1 = 6, I2 = 5, D = 4, C = 3, S = 5, NP = 8 };
 #define TOL 1e-5
 
@@ -238,7 +226,7 @@ int main(void)
         for (int i = 0; i < NP; i++)
             sgd(p[i], g[i], v[i], sizes[i], alpha[s] * (i < 2 ? mult[i] : 1.0), s == 0);
         for (int i = 0; i < NP; i++) {
-            double e = rel_err(p[i], ref[i] + (size_t)s * sizes[i], (size_t)sizes[i]);
+            double e = h5fix_rel_err(p[i], ref[i] + (size_t)s * sizes[i], (size_t)sizes[i]);
             if (i < 2)
                 eenc = e > eenc ? e : eenc;
             else

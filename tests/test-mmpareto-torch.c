@@ -39,16 +39,6 @@
 static hid_t file = -1;
 static asgml_backend *be;
 
-static void *read_ds(const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(file, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from the fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static void check(asgml_status st, const char *what)
 {
     if (st != ASGML_OK) {
@@ -127,7 +117,7 @@ static void load_group(asgml_model *model, const char *grp, int params)
     for (int v = 0; v < nv; v++) {
         size_t n;
         snprintf(path, sizeof path, "%s/%s", grp, views[v].name);
-        float *p = read_ds(path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(file, path, H5T_NATIVE_FLOAT, &n);
         if ((int64_t)n != views[v].numel) {
             printf("Bail out! %s: %zu values, model has %lld\n", path, n,
                    (long long)views[v].numel);
@@ -198,10 +188,10 @@ static void run_terms(run *r, int step, asgml_step *s, int32_t **labels_out)
     double loss;
     for (int m = 0; m < 2; m++) {
         snprintf(path, sizeof path, "/step%d/inputs/%s", step, names[m]);
-        in[m] = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+        in[m] = h5fix_need(file, path, H5T_NATIVE_FLOAT, NULL);
     }
     snprintf(path, sizeof path, "/step%d/labels", step);
-    int32_t *labels = read_ds(path, H5T_NATIVE_INT32, NULL);
+    int32_t *labels = h5fix_need(file, path, H5T_NATIVE_INT32, NULL);
     check(asgml_model_forward(r->model, (const float *const *)in, B, 1, NULL), "forward");
     memset(r->dlogits, 0, (size_t)B * (size_t)C * sizeof(float));
     check(be->ops->softmax_ce(be, B, C, asgml_model_logits(r->model), labels, 1.0f / (float)B,
@@ -302,7 +292,7 @@ static void torch_steps(void)
         static const char *what[4] = { "cos", "w_mm", "w_u", "r" };
         for (int k = 0; k < 4; k++) {
             snprintf(path, sizeof path, "/step%d/%s", t, what[k]);
-            double *ref = read_ds(path, H5T_NATIVE_DOUBLE, NULL);
+            double *ref = h5fix_need(file, path, H5T_NATIVE_DOUBLE, NULL);
             for (int m = 0; m < 2; m++) {
                 char key[64];
                 double got;
@@ -326,7 +316,7 @@ static void torch_steps(void)
         const float *pc = asgml_model_params(r.model);
         for (int v = 0; v < nv; v++) {
             snprintf(path, sizeof path, "/step%d/params/%s", t, views[v].name);
-            float *ref = read_ds(path, H5T_NATIVE_FLOAT, NULL);
+            float *ref = h5fix_need(file, path, H5T_NATIVE_FLOAT, NULL);
             size_t n = (size_t)views[v].numel;
             double e = nrel(pc + views[v].offset, ref, n);
             if (getenv("MMP_DEBUG") && e > 1e-5)

@@ -22,17 +22,6 @@
 
 static hid_t model_file = -1, ogm_file = -1;
 
-/* path's dataset (h5fixture.h), or bail out */
-static void *read_ds(hid_t file, const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(file, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from a fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static uint64_t read_attr_u64(hid_t file, const char *name)
 {
     uint64_t v = 0;
@@ -52,18 +41,6 @@ static int check(asgml_status st, const char *what)
         exit(1);
     }
     return 1;
-}
-
-/* max |a - b| / max(max |b|, 1e-12) over n */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
 }
 
 /* One TAP sequence whose checks build on each other's state (stores,
@@ -127,7 +104,7 @@ int main(void)
     for (int v = 0; v < nviews; v++) {
         size_t n;
         snprintf(path, sizeof path, "/resnet/params/%s", views[v].name);
-        float *p = read_ds(model_file, path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &n);
         if ((int64_t)n != views[v].numel) {
             printf("Bail out! %s: %zu values, model has %lld\n", views[v].name, n,
                    (long long)views[v].numel);
@@ -139,9 +116,9 @@ int main(void)
     float *inputs[2];
     for (int m = 0; m < 2; m++) {
         snprintf(path, sizeof path, "/resnet/inputs/%s", names[m]);
-        inputs[m] = read_ds(model_file, path, H5T_NATIVE_FLOAT, NULL);
+        inputs[m] = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, NULL);
     }
-    int32_t *labels = read_ds(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
+    int32_t *labels = h5fix_need(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
 
     /* forward, CE(z) backward */
     check(asgml_model_zero_grad(model), "zero grad");
@@ -157,8 +134,8 @@ int main(void)
     double worst_pre = 0.0;
     for (int v = 0; v < nviews; v++) {
         snprintf(path, sizeof path, "/resnet/grads/%s", views[v].name);
-        float *g = read_ds(model_file, path, H5T_NATIVE_FLOAT, NULL);
-        double e = rel_err(grads + views[v].offset, g, (size_t)views[v].numel);
+        float *g = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, NULL);
+        double e = h5fix_rel_err(grads + views[v].offset, g, (size_t)views[v].numel);
         worst_pre = e > worst_pre ? e : worst_pre;
         free(g);
     }
@@ -192,9 +169,9 @@ int main(void)
     s.log = asgml_log_record_create();
     check(ogm->modulate(state, &s), "ogm modulate");
 
-    double *score = read_ds(ogm_file, "/scores", H5T_NATIVE_DOUBLE, NULL);
-    double *rho = read_ds(ogm_file, "/rho", H5T_NATIVE_DOUBLE, NULL);
-    double *k = read_ds(ogm_file, "/k", H5T_NATIVE_DOUBLE, NULL);
+    double *score = h5fix_need(ogm_file, "/scores", H5T_NATIVE_DOUBLE, NULL);
+    double *rho = h5fix_need(ogm_file, "/rho", H5T_NATIVE_DOUBLE, NULL);
+    double *k = h5fix_need(ogm_file, "/k", H5T_NATIVE_DOUBLE, NULL);
     double got[6];
     int have = 1;
     have &= asgml_log_record_get(s.log, "ogm.s.audio", &got[0]) == 0;
@@ -235,8 +212,8 @@ int main(void)
         conv_in_model++;
         size_t n;
         snprintf(path, sizeof path, "/grads/%s", views[v].name);
-        float *ref = read_ds(ogm_file, path, H5T_NATIVE_FLOAT, &n);
-        double e = rel_err(grads + views[v].offset, ref, n);
+        float *ref = h5fix_need(ogm_file, path, H5T_NATIVE_FLOAT, &n);
+        double e = h5fix_rel_err(grads + views[v].offset, ref, n);
         worst = e > worst ? e : worst;
         free(ref);
         checked++;
@@ -249,7 +226,7 @@ int main(void)
     double sig_log[2];
     double *sig0 = NULL;
     snprintf(path, sizeof path, "/sigma/%s", order);
-    sig0 = read_ds(ogm_file, path, H5T_NATIVE_DOUBLE, NULL);
+    sig0 = h5fix_need(ogm_file, path, H5T_NATIVE_DOUBLE, NULL);
     int have_sig = asgml_log_record_get(s.log, "ogm.sigma.audio", &sig_log[0]) == 0 &&
                    asgml_log_record_get(s.log, "ogm.sigma.visual", &sig_log[1]) == 0;
     worst_sigma = have_sig && sig_log[0] > 0 && sig_log[1] > 0 ? 0.0 : 1.0;

@@ -36,16 +36,6 @@
 
 static hid_t model_file = -1, opm_file = -1;
 
-static void *read_ds(hid_t file, const char *path, hid_t type, size_t *n)
-{
-    void *buf = h5fix_read(file, NULL, path, type, n);
-    if (!buf) {
-        printf("Bail out! %s missing from a fixture or unreadable\n", path);
-        exit(1);
-    }
-    return buf;
-}
-
 static void check(asgml_status st, const char *what)
 {
     if (st != ASGML_OK) {
@@ -64,18 +54,6 @@ static double attr_d(hid_t obj, const char *name)
     }
     H5Aclose(a);
     return v;
-}
-
-/* max |a - b| / max(max |b|, 1e-12) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
 }
 
 static double rel1(double a, double b)
@@ -101,14 +79,14 @@ static void load_model(asgml_model *model)
     for (int v = 0; v < nviews; v++) {
         size_t n;
         snprintf(path, sizeof path, "/resnet/params/%s", views[v].name);
-        float *p = read_ds(model_file, path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &n);
         memcpy(asgml_model_params(model) + views[v].offset, p, n * sizeof(float));
         free(p);
     }
     for (int v = 0; v < nbuf; v++) {
         size_t n;
         snprintf(path, sizeof path, "/resnet/buffers/%s", bviews[v].name);
-        float *p = read_ds(model_file, path, H5T_NATIVE_FLOAT, &n);
+        float *p = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, &n);
         memcpy(asgml_model_buffers(model) + bviews[v].offset, p, n * sizeof(float));
         free(p);
     }
@@ -238,7 +216,7 @@ static void run_case(const char *grp, int ogm, double *wsig, double *wpar, int *
         const double *mine[4] = { s, rho, q, k };
         for (int j = 0; j < 4; j++) {
             snprintf(path, sizeof path, "/%s/step%d/%s", grp, t, sig[j]);
-            double *ref = read_ds(opm_file, path, H5T_NATIVE_DOUBLE, NULL);
+            double *ref = h5fix_need(opm_file, path, H5T_NATIVE_DOUBLE, NULL);
             for (int m = 0; m < 2; m++) {
                 double e = rel1(mine[j][m], ref[m]);
                 if (e > 2e-5)
@@ -249,12 +227,12 @@ static void run_case(const char *grp, int ogm, double *wsig, double *wpar, int *
             free(ref);
         }
         snprintf(path, sizeof path, "/%s/step%d/theta", grp, t);
-        double *rt = read_ds(opm_file, path, H5T_NATIVE_DOUBLE, NULL);
+        double *rt = h5fix_need(opm_file, path, H5T_NATIVE_DOUBLE, NULL);
         double e = rel1(theta, *rt);
         *wsig = e > *wsig ? e : *wsig;
         free(rt);
         snprintf(path, sizeof path, "/%s/step%d/kept", grp, t);
-        int32_t *rk = read_ds(opm_file, path, H5T_NATIVE_INT32, NULL);
+        int32_t *rk = h5fix_need(opm_file, path, H5T_NATIVE_INT32, NULL);
         *kept_same &= *rk == kept;
         free(rk);
         snprintf(path, sizeof path, "/%s/step%d", grp, t);
@@ -267,10 +245,10 @@ static void run_case(const char *grp, int ogm, double *wsig, double *wpar, int *
         for (int v = 0; v < nviews; v++) {
             snprintf(path, sizeof path, "/%s/step%d/params/%s", grp, t, views[v].name);
             size_t n;
-            float *p = read_ds(opm_file, path, H5T_NATIVE_FLOAT, &n);
+            float *p = h5fix_need(opm_file, path, H5T_NATIVE_FLOAT, &n);
             if ((int64_t)n > views[v].numel)
                 n = (size_t)views[v].numel;
-            e = rel_err(asgml_model_params(model) + views[v].offset, p, n);
+            e = h5fix_rel_err(asgml_model_params(model) + views[v].offset, p, n);
             if (e > *wpar)
                 tap_diag("%s step %d: %s rel err %.3e (%zu values)", grp, t, views[v].name, e, n);
             *wpar = e > *wpar ? e : *wpar;
@@ -283,8 +261,8 @@ static void run_case(const char *grp, int ogm, double *wsig, double *wpar, int *
     for (int v = 0; v < nbuf; v++) {   /* running statistics updated once per step */
         snprintf(path, sizeof path, "/%s/buffers/%s", grp, bviews[v].name);
         size_t n;
-        float *p = read_ds(opm_file, path, H5T_NATIVE_FLOAT, &n);
-        double e = rel_err(asgml_model_buffers(model) + bviews[v].offset, p, n);
+        float *p = h5fix_need(opm_file, path, H5T_NATIVE_FLOAT, &n);
+        double e = h5fix_rel_err(asgml_model_buffers(model) + bviews[v].offset, p, n);
         *wpar = e > *wpar ? e : *wpar;
         free(p);
     }
@@ -350,11 +328,11 @@ int main(void)
     mc.max_batch = B = cfgv[5];
     for (int m = 0; m < 2; m++) {
         snprintf(path, sizeof path, "/resnet/inputs/%s", names[m]);
-        inputs[m] = read_ds(model_file, path, H5T_NATIVE_FLOAT, NULL);
+        inputs[m] = h5fix_need(model_file, path, H5T_NATIVE_FLOAT, NULL);
     }
-    labels = read_ds(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
+    labels = h5fix_need(model_file, "/resnet/labels", H5T_NATIVE_INT32, NULL);
     size_t nm;
-    masks = read_ds(opm_file, "/masks", H5T_NATIVE_FLOAT, &nm);
+    masks = h5fix_need(opm_file, "/masks", H5T_NATIVE_FLOAT, &nm);
     if (nm != (size_t)steps * 2 * B) {
         printf("Bail out! masks: %zu values, want %d\n", nm, steps * 2 * B);
         return 1;

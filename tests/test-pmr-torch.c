@@ -44,18 +44,6 @@ static double attr(const char *name)
     return v;
 }
 
-/* max |a - b| / max(max |b|, 1e-12) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return num / (den > 1e-12 ? den : 1e-12);
-}
-
 static double rel_err_d(const double *a, const double *b, size_t n)
 {
     double num = 0, den = 0;
@@ -121,7 +109,7 @@ int main(void)
                 absent_ok = 0;
         }
     ok(absent_ok, "a class absent from the prototype subset keeps its prototype exactly");
-    double e1 = rel_err(proto[0], ref_proto[0], C * D), e2 = rel_err(proto[1], ref_proto[1], C * D);
+    double e1 = h5fix_rel_err(proto[0], ref_proto[0], C * D), e2 = h5fix_rel_err(proto[1], ref_proto[1], C * D);
     ok(e1 < TOL && e2 < TOL, "prototypes (class means + EMA) match PyTorch (rel %.2g, %.2g)",
            e1, e2);
 
@@ -209,11 +197,11 @@ int main(void)
         for (int c = 0; c < C; c++)
             bv[c] -= (float)lr * gb[c];
         for (int m = 0; m < 2; m++) {
-            double t = rel_err(W[m], ref_W[m] + (size_t)s * D * in[m], (size_t)D * in[m]);
+            double t = h5fix_rel_err(W[m], ref_W[m] + (size_t)s * D * in[m], (size_t)D * in[m]);
             ew = t > ew ? t : ew;
         }
-        { double t = rel_err(Hm, ref_H + (size_t)s * C * 2 * D, C * 2 * D); eh = t > eh ? t : eh; }
-        { double t = rel_err(bv, ref_b + (size_t)s * C, C); eh = t > eh ? t : eh; }
+        { double t = h5fix_rel_err(Hm, ref_H + (size_t)s * C * 2 * D, C * 2 * D); eh = t > eh ? t : eh; }
+        { double t = h5fix_rel_err(bv, ref_b + (size_t)s * C, C); eh = t > eh ? t : eh; }
     }
     ok(beta_ok, "beta_m of the code variant equal PyTorch's in all %d steps", S);
     ok(eq < TOL, "q_m (rel %.2g)", eq);
