@@ -119,6 +119,11 @@ void asgml_train_log_group_lr(asgml_train *t, asgml_log_record *r);
 asgml_status asgml_train_term_buffers(asgml_train *t);
 asgml_status asgml_train_clear_feature_grad(asgml_train *t);
 void asgml_train_services_free(asgml_train *t);
+/* train_config.c: the configuration read into t before setup */
+asgml_status asgml_train_read_run_config(asgml_train *t);
+asgml_status asgml_train_parse_modalities(asgml_train *t, const char *list);
+asgml_status asgml_train_read_model_config(asgml_train *t);
+asgml_status asgml_train_read_optim_config(asgml_train *t);
 /* validation.c */
 asgml_status asgml_train_make_holdout(asgml_train *t, const char *scheme);
 /* train.init: loads FILE's /params and /buffers into the fresh model by
