@@ -31,13 +31,6 @@ typedef struct curve {      /* one log key, drawn as one series of a plot */
     char *plot, *series, *key;
 } curve;
 
-typedef asgml_atomic_file pending;   /* temporary file -> final name */
-
-typedef struct curve_out {
-    const char *dir;
-    pending *files;
-    int n_files;
-} curve_out;
 
 static int cmp_curve(const void *a, const void *b)
 {
@@ -132,7 +125,7 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
 /* ---------------------------------------------------------------- files */
 
 /* A new temporary file for DIR/NAME; it stays open until the commit. */
-static FILE *open_tmp(curve_out *out, const char *name)
+FILE *report_open_tmp(curve_out *out, const char *name)
 {
     char final[4096];
     pending *grown = realloc(out->files, (out->n_files + 1) * sizeof *grown);
@@ -150,7 +143,7 @@ static FILE *open_tmp(curve_out *out, const char *name)
 }
 
 /* Flushes f (gnuplot reads it by name); asgml_atomic_commit closes it. */
-static int flush_tmp(FILE *f, const char *name)
+int report_flush_tmp(FILE *f, const char *name)
 {
     if ((fflush(f) != 0) | ferror(f)) {
         cli_error("%s: write error: %s", name, strerror(errno ? errno : EIO));
@@ -159,7 +152,7 @@ static int flush_tmp(FILE *f, const char *name)
     return 0;
 }
 
-static void gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string */
+void report_gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string */
 {
     fputc('\'', f);
     for (; *s; s++) {
@@ -171,7 +164,7 @@ static void gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string *
 }
 
 /* The gnuplot program: $GNUPLOT, else gnuplot on PATH; NULL when none. */
-static char *find_gnuplot(void)
+char *report_find_gnuplot(void)
 {
     const char *env = getenv("GNUPLOT"), *path = getenv("PATH");
     char buf[4096];
@@ -187,21 +180,21 @@ static char *find_gnuplot(void)
     return NULL;
 }
 
-static const char *base_name(const char *path)
+const char *report_base_name(const char *path)
 {
     return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
 /* Runs `prog -e "datafile='D'; outfile='P'" script` inside dir, on the
  * temporary names of the data file and the PNG (mkstemp names: no quotes). */
-static int run_gnuplot(const char *prog, const char *dir, const char *script, const char *dat_tmp,
-                       const char *png_tmp, const char *png_final)
+int report_run_gnuplot(const char *prog, const char *dir, const char *script,
+                       const char *dat_tmp, const char *png_tmp, const char *png_final)
 {
     char expr[8400];
     int status;
     pid_t pid;
-    snprintf(expr, sizeof expr, "datafile='%s'; outfile='%s'", base_name(dat_tmp),
-             base_name(png_tmp));
+    snprintf(expr, sizeof expr, "datafile='%s'; outfile='%s'", report_base_name(dat_tmp),
+             report_base_name(png_tmp));
     fflush(NULL);
     if ((pid = fork()) < 0) {
         cli_error("fork: %s", strerror(errno));
@@ -266,10 +259,10 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
     int block = 0, series_no = 0, n_lines = 0;
     const char *prev_series = NULL;
     snprintf(name, sizeof name, "%s.dat", c[0].plot);
-    if (!(dat = open_tmp(out, name)))
+    if (!(dat = report_open_tmp(out, name)))
         return -1;
     snprintf(name, sizeof name, "%s.gp", c[0].plot);
-    if (!(gp = open_tmp(out, name)))
+    if (!(gp = report_open_tmp(out, name)))
         return -1;
     describe(c[0].plot, title, ylabel, sizeof title);
     fprintf(dat, "# %s.dat - written by asgml-report: %s\n"
@@ -294,10 +287,10 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             "    set terminal pngcairo size 1000,%d noenhanced font \",11\"\n"
             "} else {\n    set terminal png size 1000,%d noenhanced\n}\n"
             "set output outfile\nset title ", 560 + 20 * n_lines, 560 + 20 * n_lines);
-    gp_quote(gp, title);
+    report_gp_quote(gp, title);
     fprintf(gp, " . \"\\nline: mean over the seeds of a group; band: mean +/- sample std\"\n"
             "set xlabel 'epoch'\nset ylabel ");
-    gp_quote(gp, ylabel);
+    report_gp_quote(gp, ylabel);
     fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\nset xtics 1\n"
             "set style fill transparent solid 0.18 noborder\nplot \\\n");
     for (int i = 0; i < nc; i++) {
@@ -334,13 +327,13 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
                     "    datafile index %d using 1:2 with linespoints lc %d dt %d pt %d lw 2 title ",
                     block ? ", \\\n" : "", block, g + 1, block, g + 1, series_no,
                     series_no + 5);
-            gp_quote(gp, legend);
+            report_gp_quote(gp, legend);
             block++;
         }
     }
     fputc('\n', gp);
-    if (flush_tmp(gp, out->files[out->n_files - 1].tmp) != 0 ||
-        flush_tmp(dat, out->files[out->n_files - 2].tmp) != 0)
+    if (report_flush_tmp(gp, out->files[out->n_files - 1].tmp) != 0 ||
+        report_flush_tmp(dat, out->files[out->n_files - 2].tmp) != 0)
         return -1;
     if (gnuplot && block > 0) {
         char final[4096];
@@ -349,13 +342,14 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             cli_error("%s", asgml_last_error());
             return -1;
         }
-        return run_gnuplot(gnuplot, out->dir, base_name(out->files[out->n_files - 1].tmp),
+        return report_run_gnuplot(gnuplot, out->dir,
+                                  report_base_name(out->files[out->n_files - 1].tmp),
                            out->files[out->n_files - 2].tmp, png->tmp, png->path);
     }
     return 0;
 }
 
-static int make_dir(const char *dir)
+int report_make_dir(const char *dir)
 {
     char buf[4096];
     size_t len = strlen(dir);
@@ -449,16 +443,16 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     curve *c = NULL;
     pending *pngs = NULL;
     int nc = 0, max_epoch, st = -1, n_png = 0;
-    char *gnuplot = no_plot ? NULL : find_gnuplot();
+    char *gnuplot = no_plot ? NULL : report_find_gnuplot();
     FILE *tsv = NULL, *readme;
-    if (make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
+    if (report_make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
         goto done;
     if (nc == 0) {
         cli_error("no run log has per-epoch curves to draw");
         goto done;
     }
     pngs = calloc(nc, sizeof *pngs);
-    if (!pngs || !(tsv = open_tmp(&out, "curves.tsv")))
+    if (!pngs || !(tsv = report_open_tmp(&out, "curves.tsv")))
         goto done;
     fprintf(tsv, "group\tplot\tseries\tkey\tepoch\tn\tmean\tstd\n");
     for (int i = 0; i < nc;) {
@@ -469,7 +463,7 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
             goto done;
         i = j;
     }
-    if (!(readme = open_tmp(&out, "README")))
+    if (!(readme = report_open_tmp(&out, "README")))
         goto done;
     write_readme(readme, rep, c, nc, gnuplot);
     /* every file complete: commit them all (a commit releases its entry) */
