@@ -35,7 +35,14 @@ typedef struct report_run {
     json_t *epochs;       /* per-epoch objects from log.jsonl (NULL until loaded):
                            * epoch-record numbers plus per-epoch means of the
                            * method signals logged per step */
+    json_t *steps;        /* per optimiser step (index = step; {} when not
+                           * logged): the staleness signals of asgml-freq and
+                           * asgml-stale (report_is_step_key), loaded with epochs */
 } report_run;
+
+/* Per-step keys kept for the steps-* curves: asgml.tau, tau_hat, mask, age,
+ * stale (each .<modality>). */
+int report_is_step_key(const char *key);
 
 typedef struct report_cell {
     int n;                /* runs that have the metric */

@@ -10,6 +10,13 @@
  *                           modality suffix removed, e.g. asgml.scale with
  *                           series audio and visual; per-step values are
  *                           averaged over the steps of each epoch.
+ *   grad_energy, grad_energy_post
+ *                           the epoch's mean squared encoder-gradient norm
+ *                           before / after the methods' H2 (train.log-grad-energy)
+ *   steps-<stem>            per optimiser step (x = step): the staleness
+ *                           signals asgml.tau, tau_hat, mask, age, stale of
+ *                           asgml-freq / asgml-stale (report_is_step_key),
+ *                           the mean over the runs of a group at each step.
  * Every file is written to a temporary name in the directory and renamed
  * when all of them are complete. */
 #include "config.h"
@@ -29,6 +36,7 @@
 
 typedef struct curve {      /* one log key, drawn as one series of a plot */
     char *plot, *series, *key;
+    int by_step;            /* x = optimiser step (steps-* plots), else epoch */
 } curve;
 
 
@@ -70,6 +78,13 @@ static int classify(const char *key, json_t *mods, char *plot, char *series, siz
         }
         return 0;
     }
+    if (!strncmp(key, "grad_energy.", 12) || !strncmp(key, "grad_energy_post.", 17)) {
+        if (!dot || !is_modality(mods, dot + 1))
+            return 0;
+        snprintf(plot, size, "%.*s", (int)(dot - key), key);
+        snprintf(series, size, "%s", dot + 1);
+        return 1;
+    }
     if (strncmp(key, "asgml.", 6) && strncmp(key, "ogm", 3) && strncmp(key, "probe.", 6))
         return 0;
     if (dot && is_modality(mods, dot + 1)) {
@@ -85,7 +100,18 @@ static int classify(const char *key, json_t *mods, char *plot, char *series, siz
 /* Title and y label of a plot, in words. */
 static void describe(const char *plot, char *title, char *ylabel, size_t size)
 {
-    const char *who = "", *rest = plot, *what;
+    const char *who = "", *rest = plot, *what, *per = "epoch";
+    if (!strcmp(plot, "grad_energy") || !strcmp(plot, "grad_energy_post")) {
+        snprintf(title, size, "Gradient energy of each encoder per epoch: mean over the steps "
+                 "of ||g_m||^2, %s the methods' modulation (%s)",
+                 plot[11] ? "after" : "before", plot);
+        snprintf(ylabel, size, "mean squared gradient norm");
+        return;
+    }
+    if (!strncmp(plot, "steps-", 6)) {
+        plot += 6;
+        per = "step";
+    }
     if (!strcmp(plot, "accuracy")) {
         snprintf(title, size, "Accuracy of the fused model per epoch");
         snprintf(ylabel, size, "accuracy");
@@ -104,7 +130,15 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
         who = "OGM-GE";
         rest = strchr(plot, '.') ? strchr(plot, '.') + 1 : plot;
     }
-    if (strstr(rest, "tau"))
+    if (!strcmp(rest, "tau_hat"))
+        what = "update period tau_hat (steps)";
+    else if (!strcmp(rest, "mask"))
+        what = "update mask (1 = the encoder updates)";
+    else if (!strcmp(rest, "age"))
+        what = "gradient age (steps)";
+    else if (!strcmp(rest, "stale"))
+        what = "stale gradient used (1 = yes)";
+    else if (strstr(rest, "tau"))
         what = "update threshold tau";
     else if (strstr(rest, "update_rate") || strstr(rest, "update-rate"))
         what = "encoder update rate (fraction of steps)";
@@ -118,7 +152,8 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
         what = "accuracy";
     else
         what = rest;
-    snprintf(title, size, "%s %s per epoch (%s)", who, what, plot);
+    snprintf(title, size, "%s %s per %s (%s%s)", who, what, per, !strcmp(per, "step") ? "steps-" : "",
+             plot);
     snprintf(ylabel, size, "%s", what);
 }
 
@@ -222,8 +257,8 @@ int report_run_gnuplot(const char *prog, const char *dir, const char *script,
 
 /* ---------------------------------------------------------------- curves */
 
-/* n, mean, std over the runs of a group at one epoch; n = 0: no value. */
-static int point(const report *rep, const report_group *g, const char *key, int e,
+/* n, mean, std over the runs of a group at one epoch (or step); n = 0: no value. */
+static int point(const report *rep, const report_group *g, const char *key, int e, int by_step,
                  asgml_summary *s)
 {
     double *v = malloc((g->n_runs + 1) * sizeof *v);
@@ -231,7 +266,8 @@ static int point(const report *rep, const report_group *g, const char *key, int 
     if (!v)
         return 0;
     for (int i = 0; i < g->n_runs; i++) {
-        json_t *x = json_object_get(json_array_get(rep->runs[g->runs[i]].epochs, e), key);
+        const report_run *r = &rep->runs[g->runs[i]];
+        json_t *x = json_object_get(json_array_get(by_step ? r->steps : r->epochs, e), key);
         if (json_is_number(x) && isfinite(json_number_value(x)))
             v[n++] = json_number_value(x);
     }
@@ -251,13 +287,14 @@ static void tsv_num(FILE *f, double v)
     fprintf(f, "\t%s", buf);
 }
 
-static int write_plot(curve_out *out, const report *rep, const curve *c, int nc, int max_epoch,
+static int write_plot(curve_out *out, const report *rep, const curve *c, int nc, const int *max_x,
                       FILE *tsv, const char *gnuplot, pending *png)
 {
     char name[512], title[512], ylabel[512];
     FILE *dat, *gp;
     int block = 0, series_no = 0, n_lines = 0;
     const char *prev_series = NULL;
+    int max_epoch = max_x[c[0].by_step];   /* the last epoch, or step */
     snprintf(name, sizeof name, "%s.dat", c[0].plot);
     if (!(dat = report_open_tmp(out, name)))
         return -1;
@@ -278,7 +315,7 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
         for (int g = 0; g < rep->n_groups; g++)
             for (int e = 0; e <= max_epoch; e++) {
                 asgml_summary s;
-                if (point(rep, &rep->groups[g], c[i].key, e, &s)) {
+                if (point(rep, &rep->groups[g], c[i].key, e, c[i].by_step, &s)) {
                     n_lines++;
                     break;
                 }
@@ -289,10 +326,11 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             "set output outfile\nset title ", 560 + 20 * n_lines, 560 + 20 * n_lines);
     report_gp_quote(gp, title);
     fprintf(gp, " . \"\\nline: mean over the seeds of a group; band: mean +/- sample std\"\n"
-            "set xlabel 'epoch'\nset ylabel ");
+            "set xlabel '%s'\nset ylabel ", c[0].by_step ? "step" : "epoch");
     report_gp_quote(gp, ylabel);
-    fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\nset xtics 1\n"
-            "set style fill transparent solid 0.18 noborder\nplot \\\n");
+    fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\n%s"
+            "set style fill transparent solid 0.18 noborder\nplot \\\n",
+            c[0].by_step ? "" : "set xtics 1\n");
     for (int i = 0; i < nc; i++) {
         if (!prev_series || strcmp(prev_series, c[i].series))
             series_no++;
@@ -303,7 +341,7 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             int any = 0;
             char legend[1200];
             for (int e = 0; e <= max_epoch; e++) {
-                int n = point(rep, gr, c[i].key, e, &s);
+                int n = point(rep, gr, c[i].key, e, c[i].by_step, &s);
                 if (!n)
                     continue;
                 if (!any)
@@ -371,11 +409,30 @@ int report_make_dir(const char *dir)
     return 0;
 }
 
-static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
+/* a new curve; -1 when out of memory */
+static int add_curve(curve **c, int *n, const char *plot, const char *series, const char *key,
+                     int by_step)
 {
+    curve *grown = realloc(*c, (*n + 1) * sizeof **c);
+    if (!grown)
+        return -1;
+    *c = grown;
+    grown[*n].plot = strdup(plot);
+    grown[*n].series = strdup(series);
+    grown[*n].key = strdup(key);
+    grown[*n].by_step = by_step;
+    (*n)++;
+    return 0;
+}
+
+/* max_x[0]: the last epoch, max_x[1]: the last step of any run */
+static int collect_curves(report *rep, curve **out, int *n_out, int *max_x)
+{
+    int *max_epoch = &max_x[0];
     curve *c = NULL;
     int n = 0;
     *max_epoch = -1;
+    max_x[1] = -1;
     for (int r = 0; r < rep->n_runs; r++) {
         report_run *run = &rep->runs[r];
         json_t *mods = json_object_get(run->summary, "modalities");
@@ -390,14 +447,29 @@ static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
                 char plot[256], series[256];
                 int seen = 0;
                 for (int i = 0; i < n && !seen; i++)
-                    seen = !strcmp(c[i].key, k);
+                    seen = !c[i].by_step && !strcmp(c[i].key, k);
                 if (seen || !classify(k, mods, plot, series, sizeof plot))
                     continue;
-                c = realloc(c, (n + 1) * sizeof *c);
-                c[n].plot = strdup(plot);
-                c[n].series = strdup(series);
-                c[n].key = strdup(k);
-                n++;
+                if (add_curve(&c, &n, plot, series, k, 0) != 0)
+                    goto oom;
+            }
+        }
+        if ((int)json_array_size(run->steps) - 1 > max_x[1])
+            max_x[1] = (int)json_array_size(run->steps) - 1;
+        for (size_t t = 0; t < json_array_size(run->steps); t++) {   /* steps-<stem> */
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_array_get(run->steps, t), k, v) {
+                char plot[256];
+                const char *dot = strrchr(k, '.');
+                int seen = 0;
+                for (int i = 0; i < n && !seen; i++)
+                    seen = c[i].by_step && !strcmp(c[i].key, k);
+                if (seen || !dot || !is_modality(mods, dot + 1))
+                    continue;
+                snprintf(plot, sizeof plot, "steps-%.*s", (int)(dot - k), k);
+                if (add_curve(&c, &n, plot, dot + 1, k, 1) != 0)
+                    goto oom;
             }
         }
     }
@@ -405,6 +477,11 @@ static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
     *out = c;
     *n_out = n;
     return 0;
+oom:
+    cli_error("out of memory");
+    *out = c;
+    *n_out = n;
+    return -1;
 }
 
 static void write_readme(FILE *f, const report *rep, const curve *c, int nc, const char *gnuplot)
@@ -421,6 +498,12 @@ static void write_readme(FILE *f, const report *rep, const curve *c, int nc, con
             "Method signals logged per step (asgml.*, ogm*, probe.*) are averaged over\n"
             "the steps of each epoch first.\n\nPlots:\n",
             gnuplot ? "" : "\n(No PNGs were drawn this time.)");
+    for (int i = 0; i < nc; i++)
+        if (c[i].by_step) {
+            fprintf(f, "steps-* plots are per optimiser step (x = step; in curves.tsv the epoch\n"
+                    "column holds the step there), the mean over the runs of a group.\n");
+            break;
+        }
     for (int i = 0; i < nc; i++)
         if (i == 0 || strcmp(c[i].plot, c[i - 1].plot)) {
             char title[512], ylabel[512];
@@ -442,10 +525,10 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     curve_out out = {dir, NULL, 0};
     curve *c = NULL;
     pending *pngs = NULL;
-    int nc = 0, max_epoch, st = -1, n_png = 0;
+    int nc = 0, max_x[2], st = -1, n_png = 0;
     char *gnuplot = no_plot ? NULL : report_find_gnuplot();
     FILE *tsv = NULL, *readme;
-    if (report_make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
+    if (report_make_dir(dir) != 0 || collect_curves(rep, &c, &nc, max_x) != 0)
         goto done;
     if (nc == 0) {
         cli_error("no run log has per-epoch curves to draw");
@@ -459,7 +542,7 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
         int j = i;
         while (j < nc && !strcmp(c[j].plot, c[i].plot))
             j++;
-        if (write_plot(&out, rep, c + i, j - i, max_epoch, tsv, gnuplot, &pngs[n_png++]) != 0)
+        if (write_plot(&out, rep, c + i, j - i, max_x, tsv, gnuplot, &pngs[n_png++]) != 0)
             goto done;
         i = j;
     }

@@ -103,8 +103,9 @@ static int write_map(curve_out *out, const asgml_features_index *ix, const asgml
             }
         if (!any)
             continue;
-        fprintf(gp, "%s    datafile index %d using 1:2 with points pt 7 ps 0.6 lc %d title ",
-                block ? ", \\\n" : "", block, c + 1);
+        /* gnuplot cycles 8 colours: the point shape changes every 8 classes */
+        fprintf(gp, "%s    datafile index %d using 1:2 with points pt %d ps 0.7 lc %d title ",
+                block ? ", \\\n" : "", block, (int[]){7, 5, 9, 11, 13}[c / 8 % 5], c % 8 + 1);
         report_gp_quote(gp, class_name(ix, c, buf, sizeof buf));
         block++;
     }
