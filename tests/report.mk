@@ -61,3 +61,6 @@ tests_test_tsne_SOURCES = tests/test-tsne.c tests/tap.h tests/h5fixture.h
 tests_test_tsne_LDADD = $(LDADD) $(HDF5_LIBS)
 TESTS += tests/test-tsne
 EXTRA_DIST += tests/fixtures/make_tsne_fixtures.py tests/fixtures/report/tsne.h5
+# the figures of issue 18: gradient energy, staleness per step, t-SNE maps
+TESTS += tests/figures.sh
+EXTRA_DIST += tests/figures.sh
