@@ -362,9 +362,13 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
                 continue;
             snprintf(legend, sizeof legend, "%s: %s", gr->label, c[i].series);
             fprintf(gp, "%s    datafile index %d using 1:3:4 with filledcurves lc %d notitle, \\\n"
-                    "    datafile index %d using 1:2 with linespoints lc %d dt %d pt %d lw 2 title ",
-                    block ? ", \\\n" : "", block, g + 1, block, g + 1, series_no,
-                    series_no + 5);
+                    "    datafile index %d using 1:2 ", block ? ", \\\n" : "", block, g + 1,
+                    block);
+            if (c[0].by_step)   /* per step: a step line (thousands of points) */
+                fprintf(gp, "with steps lc %d dt %d lw 2 title ", g + 1, series_no);
+            else
+                fprintf(gp, "with linespoints lc %d dt %d pt %d lw 2 title ", g + 1, series_no,
+                        series_no + 5);
             report_gp_quote(gp, legend);
             block++;
         }
