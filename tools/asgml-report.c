@@ -49,6 +49,13 @@ static void usage(void)
            "      --no-plot        write the curve data and scripts but do not run gnuplot\n"
            "      --tensorboard=DIR  also write every run's log as TensorBoard event\n"
            "                       files into DIR/RUN/ (scalars per step and per epoch)\n"
+           "      --tsne=FILE      t-SNE maps of a features file (asgml-probe --features)\n"
+           "                       instead of the runs table: one map per checkpoint and\n"
+           "                       modality, coloured by class, into the --curves DIR\n"
+           "      --tsne-part=PART the part mapped: test (default) or train\n"
+           "      --perplexity=P   t-SNE perplexity (default 30)\n"
+           "      --tsne-max=N     at most N points per map: every k-th row (default 2000)\n"
+           "      --tsne-seed=N    random initialisation from seed N (default: PCA)\n"
            "      --confusion=FILE per-class table and confusion matrix of a predictions\n"
            "                       file (asgml-eval --predictions, .tsv or .h5) instead of\n"
            "                       the runs table (no RUN is read)\n"
@@ -142,7 +149,8 @@ static int write_confusion(const char *pred, const char *format, const char *pat
 int main(int argc, char **argv)
 {
     enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,
-           OPT_TENSORBOARD, OPT_CONFUSION, OPT_HELP, OPT_VERSION };
+           OPT_TENSORBOARD, OPT_CONFUSION, OPT_TSNE, OPT_TSNE_PART, OPT_PERPLEXITY, OPT_TSNE_MAX,
+           OPT_TSNE_SEED, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
@@ -159,12 +167,18 @@ int main(int argc, char **argv)
         {"no-plot", no_argument, NULL, OPT_NO_PLOT},
         {"tensorboard", required_argument, NULL, OPT_TENSORBOARD},
         {"confusion", required_argument, NULL, OPT_CONFUSION},
+        {"tsne", required_argument, NULL, OPT_TSNE},
+        {"tsne-part", required_argument, NULL, OPT_TSNE_PART},
+        {"perplexity", required_argument, NULL, OPT_PERPLEXITY},
+        {"tsne-max", required_argument, NULL, OPT_TSNE_MAX},
+        {"tsne-seed", required_argument, NULL, OPT_TSNE_SEED},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     const char *format = "markdown", *output = NULL, *vs = NULL, *sort = NULL, *curves = NULL;
     const char *tensorboard = NULL;
-    const char *confusion = NULL;
+    const char *confusion = NULL, *tsne = NULL;
+    report_tsne_options tsne_opt = {"test", 30.0, 2000, -1};
     char **by = NULL, **ignore = NULL, **metrics = NULL;
     int n_by = 0, n_ignore = 0, n_metrics = 0, all_metrics = 0, no_plot = 0, c, st = 0;
     report_test_mode test = REPORT_TEST_AUTO;
@@ -223,12 +237,39 @@ int main(int argc, char **argv)
         case OPT_TENSORBOARD: tensorboard = optarg; break;
         case OPT_NO_PLOT: no_plot = 1; break;
         case OPT_CONFUSION: confusion = optarg; break;
+        case OPT_TSNE: tsne = optarg; break;
+        case OPT_TSNE_PART:
+            if (strcmp(optarg, "test") && strcmp(optarg, "train"))
+                cli_usage_error("--tsne-part: '%s' is not test or train", optarg);
+            tsne_opt.part = optarg;
+            break;
+        case OPT_PERPLEXITY:
+            tsne_opt.perplexity = cli_parse_double("--perplexity", optarg, 1e-3, 1e6);
+            break;
+        case OPT_TSNE_MAX: tsne_opt.max_points = cli_parse_long("--tsne-max", optarg, 3, 100000);
+            break;
+        case OPT_TSNE_SEED:
+            tsne_opt.seed = cli_parse_long("--tsne-seed", optarg, 0, 2147483647L);
+            break;
         case OPT_HELP: usage(); return CLI_EXIT_OK;
         case OPT_VERSION: cli_version();
         default: cli_try_help();
         }
     }
 
+    if (tsne) {
+        if (confusion)
+            cli_usage_error("--tsne and --confusion are separate modes; give one");
+        if (optind < argc)
+            cli_usage_error("--tsne reads a features file, not runs ('%s')", argv[optind]);
+        if (!curves)
+            cli_usage_error("--tsne needs --curves=DIR, the directory for the maps");
+        st = report_write_tsne(tsne, curves, &tsne_opt, no_plot);
+        free(by);
+        free(ignore);
+        free(metrics);
+        return st == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    }
     if (confusion) {
         if (optind < argc)
             cli_usage_error("--confusion reads a predictions file, not runs ('%s')", argv[optind]);

@@ -29,6 +29,16 @@ static int is_signal_key(const char *k)
     return !strncmp(k, "asgml.", 6) || !strncmp(k, "ogm", 3) || !strncmp(k, "probe.", 6);
 }
 
+int report_is_step_key(const char *k)
+{
+    static const char *const stems[] = {"asgml.tau.", "asgml.tau_hat.", "asgml.mask.",
+                                        "asgml.age.", "asgml.stale.", NULL};
+    for (int i = 0; stems[i]; i++)
+        if (!strncmp(k, stems[i], strlen(stems[i])))
+            return 1;
+    return 0;
+}
+
 void report_format_number(char *buf, size_t size, double v)
 {
     asgml_format_double(buf, size, v);
@@ -192,6 +202,7 @@ int report_load_log(report_run *run)
         return -1;
     }
     run->epochs = json_array();
+    run->steps = json_array();
     sums = json_array();
     while ((len = getline(&line, &cap, f)) > 0) {
         json_error_t err;
@@ -225,7 +236,18 @@ int report_load_log(report_run *run)
                 if (json_is_number(val) && strcmp(key, "epoch"))
                     json_object_set(dst, key, val);
         } else if (!strcmp(type, "step")) {
+            json_t *step = json_object_get(rec, "step");
             dst = epoch_slot(sums, (long)json_integer_value(e));
+            if (json_is_integer(step) && json_integer_value(step) >= 0 &&
+                json_integer_value(step) < 100000000) {
+                json_t *sd = NULL;
+                json_object_foreach(rec, key, val)
+                    if (json_is_number(val) && report_is_step_key(key)) {
+                        if (!sd)
+                            sd = epoch_slot(run->steps, (long)json_integer_value(step));
+                        json_object_set(sd, key, val);
+                    }
+            }
             json_object_foreach(rec, key, val) {
                 json_t *acc;
                 if (!json_is_number(val) || !is_signal_key(key))
@@ -806,6 +828,7 @@ void report_free(report *rep)
         json_decref(r->summary);
         json_decref(r->record);
         json_decref(r->epochs);
+        json_decref(r->steps);
     }
     for (int g = 0; g < rep->n_groups; g++) {
         report_group *gr = &rep->groups[g];

@@ -19,6 +19,8 @@
  * asgml-freq.adapt adaptive|fixed, asgml-freq.fixed-ratio 2,
  * asgml-freq.dominant (modality name, default the first modality).
  * Log: asgml.tau.<m>, asgml.tau_hat.<m>, asgml.mask.<m>, asgml.comp.<m>,
+ * asgml.age.<m> (steps since encoder m last updated: t - t_last when
+ * M_m = 0, 0 when it updates at t; t + 1 before its first update),
  * asgml.gbar.<m>; at recomputation asgml.S/G/D/tau_new.<m>; per epoch
  * asgml.update_frac.<m>. */
 #include <stdlib.h>
@@ -62,6 +64,8 @@ typedef struct freq_state {
     int hat[ASGML_MAX_MODALITIES], mask[ASGML_MAX_MODALITIES];
     /* this epoch */
     double updates[ASGML_MAX_MODALITIES], steps;
+    /* the step of each encoder's last update (-1: none yet; checkpointed) */
+    int64_t last[ASGML_MAX_MODALITIES];
 } freq_state;
 
 static void freq_destroy(void *state)
@@ -120,6 +124,8 @@ static asgml_status freq_create(asgml_config *cfg, const asgml_model_config *mc,
         freq_destroy(st);
         return rc;
     }
+    for (int m = 0; m < ASGML_MAX_MODALITIES; m++)
+        st->last[m] = -1;
     *state = st;
     return ASGML_OK;
 }
@@ -163,6 +169,10 @@ static asgml_status freq_before_backward(void *state, asgml_step *s)
                       st->hat[m]);
         asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.mask", s, m),
                       st->mask[m]);
+        asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.age", s, m),
+                      st->mask[m] ? 0 : t - st->last[m]);
+        if (st->mask[m])
+            st->last[m] = t;
     }
     asgml_v1_sched_before_backward(&st->sc, s);   /* asgml.grad-signal */
     return ASGML_OK;
@@ -222,6 +232,9 @@ static asgml_status freq_save(void *state, asgml_state_io *io)
         v[m] = st->updates[m];
     v[st->sc.n] = st->steps;
     CK(asgml_state_put(io, "asgml-freq.epoch_counts", v, st->sc.n + 1));
+    for (int m = 0; m < st->sc.n; m++)
+        v[m] = (double)st->last[m];
+    CK(asgml_state_put(io, "asgml-freq.last_update", v, st->sc.n));
     return asgml_v1_sched_save(&st->sc, io);
 }
 
@@ -233,6 +246,9 @@ static asgml_status freq_load(void *state, asgml_state_io *io)
     for (int m = 0; m < st->sc.n; m++)
         st->updates[m] = v[m];
     st->steps = v[st->sc.n];
+    CK(asgml_state_get(io, "asgml-freq.last_update", v, st->sc.n));
+    for (int m = 0; m < st->sc.n; m++)
+        st->last[m] = (int64_t)v[m];
     return asgml_v1_sched_load(&st->sc, io);
 }
 

@@ -441,6 +441,14 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
         s->grad_norm_pre[m] = group_norm(t, m);
     CK(HOOK(t, modulate, "modulate"));
     CK(check_gradients(t));
+    if (t->log_grad_energy) {   /* train.log-grad-energy: sums of ||g_m||^2, pre and post H2 */
+        for (int m = 0; m < t->nmod; m++) {
+            double post = group_norm(t, m);
+            t->ge_pre[m] += s->grad_norm_pre[m] * s->grad_norm_pre[m];
+            t->ge_post[m] += post * post;
+        }
+        t->ge_steps += 1.0;
+    }
     if (logging)
         for (int m = 0; m < t->nmod; m++) {
             snprintf(key, sizeof key, "grad_norm_post.%s", t->mod_names[m]);
@@ -624,6 +632,9 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     asgml_train_log_group_lr(t, t->epoch_rec);
     asgml_log_num(t->epoch_rec, "train.loss", 0);
     asgml_log_num(t->epoch_rec, "train.acc", 0);
+    memset(t->ge_pre, 0, sizeof t->ge_pre);
+    memset(t->ge_post, 0, sizeof t->ge_post);
+    t->ge_steps = 0.0;
     for (;;) {
         asgml_batch b;
         double loss = 0;
@@ -650,6 +661,14 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     t->samples_seen += seen;
     asgml_log_num(t->epoch_rec, "train.loss", loss_sum / (double)seen);
     asgml_log_num(t->epoch_rec, "train.acc", (double)correct / (double)seen);
+    for (int m = 0; m < t->nmod && t->log_grad_energy; m++) {
+        char key[64];   /* the epoch's mean squared encoder-gradient norm (prime-window curves) */
+        double n = t->ge_steps > 0.0 ? t->ge_steps : 1.0;
+        snprintf(key, sizeof key, "grad_energy.%s", t->mod_names[m]);
+        asgml_log_num(t->epoch_rec, key, t->ge_pre[m] / n);
+        snprintf(key, sizeof key, "grad_energy_post.%s", t->mod_names[m]);
+        asgml_log_num(t->epoch_rec, key, t->ge_post[m] / n);
+    }
     CK(asgml_train_evaluate(t, t->model, t->test_ld, "test", t->epoch_rec, &test_acc,
                             &s->test_loss));
     s->test_acc = test_acc;

@@ -33,6 +33,11 @@ struct asgml_train {
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;
     int deterministic, drop_last, prefetch;
+    /* train.log-grad-energy: per epoch, the mean over the (sub-)steps of
+     * ||g_m||^2 before H2 (grad_energy.<m>) and after it (grad_energy_post.<m>);
+     * sums of the current epoch (reset at every epoch start) */
+    int log_grad_energy;
+    double ge_pre[ASGML_MAX_MODALITIES], ge_post[ASGML_MAX_MODALITIES], ge_steps;
     /* train.init (asgml-train --init, init_file.c): FILE, strictness, and
      * what the load did (init_sha256 "" when no file was read) */
     const char *init_path;
