@@ -51,6 +51,7 @@ SEEDS ?= $(ABL_DEFAULT_SEEDS)
 EPOCHS ?= $(ABL_DEFAULT_EPOCHS)
 WIDTH ?= 8
 LR ?= 0.01
+ABL_SIZE_EXTRA = $(if $(filter-out 8,$(WIDTH)),model width $(WIDTH) instead of 8)
 TRAIN_ARGS = -e $(EPOCHS) -b 64 --set model.width=$(WIDTH) --set optim.lr=$(LR) \
 	--set sched.name=cosine --set train.keep-checkpoints=0 --set asgml.eval-freq=20
 else ifeq ($(DATA),cremad)

@@ -14,7 +14,8 @@
 #                   PARAMS as grid_cells' KEY=V1|V2 list; the reference
 #                   must be one of them)
 #     ABL_DEFAULT_SEEDS, ABL_DEFAULT_EPOCHS   the full-size settings, for
-#                   the report header (a smaller run says so)
+#                   the report header (a smaller run says so), and
+#     ABL_SIZE_EXTRA  other departures from the full size (text, or empty)
 #
 # A configuration shared by studies (a reference, say) is one cell: the
 # grid is the union of the studies' cells.  Targets, besides grid.mk's
@@ -56,8 +57,9 @@ $(foreach s,$(ABL_STUDIES),$(if $(filter $(abl_$(s)_ref),$(abl_$(s)_cfgs)),,$(er
   ablation.mk: study $(s): its reference '$(abl_$(s)_ref)' is not one of its configurations)))
 
 ABL_SIZE = $(if $(and $(filter $(words $(SEEDS)),$(words $(ABL_DEFAULT_SEEDS))),$(filter \
-  $(EPOCHS),$(ABL_DEFAULT_EPOCHS))),full size,REDUCED: $(words $(SEEDS)) seeds and $(EPOCHS) \
-  epochs instead of $(words $(ABL_DEFAULT_SEEDS)) seeds and $(ABL_DEFAULT_EPOCHS) epochs)
+  $(EPOCHS),$(ABL_DEFAULT_EPOCHS)),$(if $(ABL_SIZE_EXTRA),,1)),full size,REDUCED: $(words \
+  $(SEEDS)) seeds and $(EPOCHS) epochs instead of $(words $(ABL_DEFAULT_SEEDS)) seeds and \
+  $(ABL_DEFAULT_EPOCHS) epochs$(if $(ABL_SIZE_EXTRA),; $(ABL_SIZE_EXTRA)))
 
 .PHONY: studies $(ABL_NAME) $(foreach s,$(ABL_STUDIES),study-$(s))
 
