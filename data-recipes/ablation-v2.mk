@@ -33,6 +33,13 @@
 #   scale-max    1.25|1.5: the scale is at most 1 + alpha = 1.75, so only
 #                caps below it bind (3.0 of [D2]'s range is the reference
 #                run again)
+#                With two modalities the target scales are (1, 1 + alpha)
+#                for (dominant, weaker) whatever the accuracy gap, so
+#                scale-max s < 1 + alpha trains exactly as alpha = s - 1
+#                (measured: scale-max 1.25 and 1.5 gave the same numbers as
+#                alpha 0.25 and 0.5); and split-batch (or eval-freq, probe
+#                type) changes a run only where it changes which modality
+#                the probes rank weaker.
 #   eval-freq    5|10|40 on AV-Digits (43 batches per epoch: 100 would never
 #                fire), 10|50|100 on CREMA-D
 #   probe        mlp_1layer probes
