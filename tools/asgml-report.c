@@ -38,6 +38,9 @@ static void usage(void)
            "                       out, store, path, threads, jobs, device, ...)\n"
            "      --vs=GROUP       compare every group with GROUP (its label, or a unique\n"
            "                       part of it): difference and t-test p-value\n"
+           "      --vs-run=RUN     compare every group with the group holding RUN (one of\n"
+           "                       the runs read, named as a run directory or its\n"
+           "                       summary.json)\n"
            "      --test=KIND      auto (default: paired when both groups have the same\n"
            "                       seeds, else Welch), paired or welch\n"
            "  -s, --sort=KEY       order groups by label (default) or by the mean of a\n"
@@ -148,9 +151,9 @@ static int write_confusion(const char *pred, const char *format, const char *pat
  * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
-    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,
-           OPT_TENSORBOARD, OPT_CONFUSION, OPT_TSNE, OPT_TSNE_PART, OPT_PERPLEXITY, OPT_TSNE_MAX,
-           OPT_TSNE_SEED, OPT_HELP, OPT_VERSION };
+    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_VS_RUN, OPT_TEST, OPT_PERCENT, OPT_DIGITS,
+           OPT_NO_PLOT, OPT_TENSORBOARD, OPT_CONFUSION, OPT_TSNE, OPT_TSNE_PART, OPT_PERPLEXITY,
+           OPT_TSNE_MAX, OPT_TSNE_SEED, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
@@ -159,6 +162,7 @@ int main(int argc, char **argv)
         {"by", required_argument, NULL, OPT_BY},
         {"ignore", required_argument, NULL, OPT_IGNORE},
         {"vs", required_argument, NULL, OPT_VS},
+        {"vs-run", required_argument, NULL, OPT_VS_RUN},
         {"test", required_argument, NULL, OPT_TEST},
         {"sort", required_argument, NULL, 's'},
         {"percent", no_argument, NULL, OPT_PERCENT},
@@ -176,7 +180,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     const char *format = "markdown", *output = NULL, *vs = NULL, *sort = NULL, *curves = NULL;
-    const char *tensorboard = NULL;
+    const char *tensorboard = NULL, *vs_run = NULL;
     const char *confusion = NULL, *tsne = NULL;
     report_tsne_options tsne_opt = {"test", 30.0, 2000, -1};
     char **by = NULL, **ignore = NULL, **metrics = NULL;
@@ -220,6 +224,7 @@ int main(int argc, char **argv)
             break;
         case OPT_IGNORE: ignore = split_list(optarg, &n_ignore); break;
         case OPT_VS: vs = optarg; break;
+        case OPT_VS_RUN: vs_run = optarg; break;
         case OPT_TEST:
             if (!strcmp(optarg, "auto"))
                 test = REPORT_TEST_AUTO;
@@ -323,6 +328,13 @@ int main(int argc, char **argv)
             known |= !strcmp(rep.metrics[m], sort);
         if (!known)
             cli_usage_error("--sort: '%s' is neither 'label' nor a reported metric", sort);
+    }
+    if (vs && vs_run)
+        cli_usage_error("--vs and --vs-run name the reference group twice; give one");
+    if (st == 0 && vs_run) {
+        rep.vs = report_find_run_group(&rep, vs_run);
+        if (rep.vs < 0)
+            cli_usage_error("--vs-run: '%s' is not one of the runs read", vs_run);
     }
     if (st == 0 && vs) {
         rep.vs = report_find_group(&rep, vs);

@@ -89,6 +89,9 @@ int report_group_runs(report *rep, char **by, int n_by, char **ignore, int n_ign
 int report_default_metrics(report *rep, int all);
 void report_sort_groups(report *rep, const char *sort_key);
 int report_find_group(const report *rep, const char *name);
+/* The group holding run PATH (a run directory or its summary.json, the same
+ * file as one of the runs read, however named), -1 if none. */
+int report_find_run_group(const report *rep, const char *path);
 int report_compute(report *rep, report_test_mode mode);
 void report_note(report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_free(report *rep);

@@ -687,6 +687,30 @@ int report_find_group(const report *rep, const char *name)
     return found;
 }
 
+int report_find_run_group(const report *rep, const char *path)
+{
+    char *dir = run_dir_of(path);
+    struct stat want, have;
+    int r = -1;
+    if (!dir)
+        return -1;
+    if (stat(dir, &want) != 0) {
+        free(dir);
+        return -1;
+    }
+    for (int i = 0; i < rep->n_runs && r < 0; i++)
+        if (!strcmp(rep->runs[i].dir, dir) ||
+            (stat(rep->runs[i].dir, &have) == 0 && have.st_dev == want.st_dev &&
+             have.st_ino == want.st_ino))
+            r = i;
+    free(dir);
+    for (int g = 0; r >= 0 && g < rep->n_groups; g++)
+        for (int k = 0; k < rep->groups[g].n_runs; k++)
+            if (rep->groups[g].runs[k] == r)
+                return g;
+    return -1;
+}
+
 static int cmp_long(const void *a, const void *b)
 {
     long x = *(const long *)a, y = *(const long *)b;
