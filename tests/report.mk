@@ -55,3 +55,6 @@ EXTRA_DIST += tests/report-formats.sh tests/fixtures/make_report_refs.py \
 	tests/fixtures/report/runs/boost.s4/log.jsonl \
 	tests/fixtures/report/runs/boost.s4/summary.json \
 	tests/fixtures/report/stats-refs.txt
+# issue 16: t quantiles, two-sided p-values, paired tests from SciPy and
+# Holm's adjustment (make_scipy_refs.py -> scipy-refs.txt)
+EXTRA_DIST += tests/fixtures/make_scipy_refs.py tests/fixtures/report/scipy-refs.txt
