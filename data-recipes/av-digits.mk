@@ -151,6 +151,8 @@ CAL_RUNS = $(foreach s,$(CAL_SEEDS),$(foreach r,$(CAL_AUDIO),$(CAL_DIR)/$(r)/uni
 $(foreach r,$(REGIMES),$(foreach m,audio visual,$(foreach s,$(CAL_SEEDS),$(eval $(call cal_rule,$(r),$(m),$(s))))))
 # the regime whose runs give modality $(2) of regime $(1)
 cal_src = $(if $(filter $(1),$(if $(filter audio,$(2)),$(CAL_AUDIO),$(CAL_VISUAL))),$(1),clean)
+cal_case = $(foreach r,$(REGIMES),$(r)$(rparen) ra=$(call cal_src,$(r),audio) rv=$(call cal_src,$(r),visual);;)
+rparen := )
 
 calibrate: $(CAL_DIR)/calibration.md
 $(CAL_DIR)/calibration.md: $(CAL_RUNS)
@@ -161,18 +163,18 @@ $(CAL_DIR)/calibration.md: $(CAL_RUNS)
 	  echo "| regime | store options | n | unimodal audio mean +- sd | 95 % CI | unimodal visual mean +- sd | 95 % CI |"; \
 	  echo "|---|---|---|---|---|---|---|"; } >$$t; \
 	for r in $(REGIMES); do \
-	  case $$r in $(foreach r,$(REGIMES),$(r)) ra=$(call cal_src,$(r),audio) rv=$(call cal_src,$(r),visual);;) esac; \
-	  $(ASGML_REPORT) -f tsv --percent -m test.acc $(CAL_DIR)/$$ra/unimodal-audio_seed-* \
-	    $(CAL_DIR)/$$rv/unimodal-visual_seed-* >$$t.$$r; \
+	  case $$r in $(cal_case) esac; \
+	  $(ASGML_REPORT) -f tsv --percent -m test.acc \
+	    $(foreach s,$(CAL_SEEDS),$(CAL_DIR)/$$ra/unimodal-audio_seed-$(s) $(CAL_DIR)/$$rv/unimodal-visual_seed-$(s)) \
+	    >$$t.$$r; \
 	  opts=$$(case $$r in vweak) echo '$(VWEAK_OPTS)';; vhard) echo '$(VHARD_OPTS)';; \
 	    aweak) echo '$(AWEAK_OPTS)';; *) echo 'none';; esac); \
-	  awk -F '\t' -v r=$$r -v o="$$opts" 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
+	  awk -F '\t' -v r=$$r -v o="$$opts" -v ra=$$ra -v rv=$$rv 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; next } \
 	    { m = $$c["group"] ~ /audio/ ? "a" : "v"; n = $$c["n"]; \
 	      ms[m] = sprintf("%.2f +- %.2f", $$c["mean"], $$c["std"]); \
 	      ci[m] = sprintf("[%.2f, %.2f]", $$c["ci95_lo"], $$c["ci95_hi"]) } \
 	    END { printf "| %s | %s | %s | %s%s | %s | %s%s | %s |\n", r, o, n, ms["a"], \
 	          ra == r ? "" : " (" ra " runs)", ci["a"], ms["v"], rv == r ? "" : " (" rv " runs)", ci["v"] }' \
-	    -v ra=$$ra -v rv=$$rv \
 	    $$t.$$r >>$$t; rm -f $$t.$$r; done; \
 	mv $$t $@; cat $@
 
