@@ -64,3 +64,6 @@ EXTRA_DIST += tests/fixtures/make_tsne_fixtures.py tests/fixtures/report/tsne.h5
 # the figures of issue 18: gradient energy, staleness per step, t-SNE maps
 TESTS += tests/figures.sh
 EXTRA_DIST += tests/figures.sh
+# issue 16: t quantiles, two-sided p-values, paired tests from SciPy and
+# Holm's adjustment (make_scipy_refs.py -> scipy-refs.txt)
+EXTRA_DIST += tests/fixtures/make_scipy_refs.py tests/fixtures/report/scipy-refs.txt

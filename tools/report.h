@@ -52,6 +52,8 @@ typedef struct report_cell {
     int has_test;         /* a comparison with the --vs group was made */
     const char *test_kind; /* "paired" or "welch" */
     asgml_ttest test;
+    double p_holm;        /* test.p Holm-adjusted over the family of this metric's
+                           * comparisons with the --vs group (NaN: no test) */
 } report_cell;
 
 typedef struct report_group {

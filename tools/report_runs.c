@@ -835,6 +835,25 @@ int report_compute(report *rep, report_test_mode mode)
             for (int m = 0; m < rep->n_metrics && g != rep->vs; m++)
                 compare(rep, &rep->groups[g].cells[m], &rep->groups[rep->vs].cells[m], mode,
                         rep->groups[g].label, rep->metrics[m]);
+    /* Holm over the comparisons of each metric (one family per metric:
+     * every group against the --vs group) */
+    for (int m = 0; m < rep->n_metrics && rep->vs >= 0; m++) {
+        double *p = malloc((size_t)rep->n_groups * sizeof *p);
+        if (!p)
+            goto nomem;
+        for (int g = 0; g < rep->n_groups; g++) {
+            const report_cell *c = &rep->groups[g].cells[m];
+            p[g] = g != rep->vs && c->has_test ? c->test.p : NAN;
+        }
+        if (asgml_holm(p, rep->n_groups, p) != ASGML_OK) {
+            free(p);
+            cli_error("%s: Holm adjustment: %s", rep->metrics[m], asgml_last_error());
+            return -1;
+        }
+        for (int g = 0; g < rep->n_groups; g++)
+            rep->groups[g].cells[m].p_holm = p[g];
+        free(p);
+    }
     return 0;
 nomem:
     cli_error("out of memory");

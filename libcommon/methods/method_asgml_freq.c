@@ -7,10 +7,20 @@
  *               round_he(tau_eff)); M_m = [t mod tau_hat_m == 0]
  *     fixed:    the dominant encoder updates iff t mod fixed_ratio == 0,
  *               the others always
- *     uni_weight[m] = gamma M_m; skip-mode freeze: encoder_active[m] = M_m.
+ *     uni_weight[m] = gamma M_m.
  * H2 (after OGM-GE): updating encoder with tau_hat > 1: gradient x
  *     (1 + lambda tau_hat) (comp mul) or / (1 + lambda tau_hat) (div);
- *     skipped encoder: zero -> gradient 0, soft -> x soft-scale.
+ *     skipped encoder: zero -> gradient 0, soft -> x soft-scale, freeze ->
+ *     gradient 0 and encoder_active[m] = 0 (H3 leaves encoder m, its
+ *     momentum and its unimodal head untouched).  Freeze acts in H2, not
+ *     in H1, so that the loop's backward still reaches the skipped encoder
+ *     and g_m (grad_norm_pre, the v1 scheduler's gradient signal) is the
+ *     norm of its gradient of the whole loss, as the reference code
+ *     computes it for every encoder every step (VuVoCodes/
+ *     AsynchronousFunction scripts/train.py train_epoch:
+ *     compute_gradient_norms before the frequency mask); an H1 freeze
+ *     made g_m = 0 and biased G_m down for the throttled encoder
+ *     (asgml-methods(7), ASGML-FREQ).
  * H4: the v1 scheduler (signals, probes, tau at the eval_freq cadence).
  * H5 epoch_end: fraction of the epoch's steps each encoder was updated.
  *
@@ -162,8 +172,6 @@ static asgml_status freq_before_backward(void *state, asgml_step *s)
     }
     for (int m = 0; m < n; m++) {
         s->uni_weight[m] = (float)(st->sc.gamma * st->mask[m]);
-        if (st->skip == SKIP_FREEZE && !st->mask[m])
-            s->encoder_active[m] = 0;
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.tau", s, m), tau_eff[m]);
         asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.tau_hat", s, m),
                       st->hat[m]);
@@ -193,8 +201,10 @@ static asgml_status freq_modulate(void *state, asgml_step *s)
         else
             f = st->skip == SKIP_SOFT ? st->soft_scale : 0.0;
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.comp", s, m), f);
-        if (!s->encoder_active[m] || f == 1.0)
-            continue;   /* frozen: no gradient exists */
+        if (!st->mask[m] && st->skip == SKIP_FREEZE)
+            s->encoder_active[m] = 0;   /* H3: no step, no momentum, no decay */
+        if (f == 1.0)
+            continue;
         asgml_model_group_span(s->model, m, &off, &cnt);
         if (f == 0.0)
             CK(be->ops->fill(be, cnt, 0.0f, grads + off));

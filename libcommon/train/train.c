@@ -157,7 +157,9 @@ static asgml_status setup(asgml_train *t)
     t->epoch_rec = asgml_log_record_create();
     t->best_rec = asgml_log_record_create();
     t->last_rec = asgml_log_record_create();
-    if (!t->logits_host || !t->pred || !t->rec || !t->epoch_rec || !t->best_rec || !t->last_rec)
+    t->best_test_rec = asgml_log_record_create();
+    if (!t->logits_host || !t->pred || !t->rec || !t->epoch_rec || !t->best_rec || !t->last_rec ||
+        !t->best_test_rec)
         return asgml_error(ASGML_ENOMEM, "train: out of memory");
     for (int m = 0; m < t->nmod; m++) {
         t->step_info.modality_names[m] = t->mod_names[m];
@@ -165,6 +167,7 @@ static asgml_status setup(asgml_train *t)
                             ? (float)t->uni_gamma : 0.0f;
     }
     t->best_epoch = -1;
+    t->best_test_epoch = -1;
     t->step_info.train = t;
     return ASGML_OK;
 }
@@ -228,6 +231,7 @@ void asgml_train_free(asgml_train *t)
     asgml_log_record_free(t->epoch_rec);
     asgml_log_record_free(t->best_rec);
     asgml_log_record_free(t->last_rec);
+    asgml_log_record_free(t->best_test_rec);
     if (t->log)
         fclose(t->log);
     if (t->lock_fd > 0)
@@ -395,6 +399,7 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
     int B = b->size, C = t->mc.num_classes;
     const float *inputs[ASGML_MAX_MODALITIES];
     const float *duni[ASGML_MAX_MODALITIES] = { 0 };
+    int head_active[ASGML_MAX_MODALITIES];
     double sum, loss;
     char key[64];
 
@@ -458,7 +463,14 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
                 asgml_log_num(t->rec, key, asgml_model_feature_raw_norm(t->model, m));
             }
         }
-    CK(asgml_optim_step(t->optim, s->encoder_active));
+    /* H3: a frozen encoder and its head are left alone; so is the own head
+     * of a modality whose CE(u_m) had weight 0 (nothing else reaches a
+     * head, so it has no gradient this step: asgml-freq zero/soft
+     * skipping, model.uni-gamma 0).  methods.md 1.5: a parameter without a
+     * gradient is not touched (no momentum, no weight decay). */
+    for (int m = 0; m < t->nmod; m++)
+        head_active[m] = s->encoder_active[m] && s->uni_weight[m] != 0.0f;
+    CK(asgml_optim_step_groups(t->optim, s->encoder_active, head_active));
     CK(HOOK(t, after_step, "after_step"));
     CK(asgml_train_services_end_step(t));
     *loss_out = loss;
@@ -699,6 +711,12 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
         t->best_epoch = e;
         t->best_metric = sel;
         CK(asgml_train_copy_record(t->best_rec, t->epoch_rec));
+    }
+    /* best on test, whatever best_* is selected on (ties: earliest epoch) */
+    if (t->best_test_epoch != -2 && (t->best_test_epoch < 0 || test_acc > t->best_test_metric)) {
+        t->best_test_epoch = e;
+        t->best_test_metric = test_acc;
+        CK(asgml_train_copy_record(t->best_test_rec, t->epoch_rec));
     }
     CK(asgml_train_log_write(t, t->epoch_rec));
     t->epochs_completed = e + 1;

@@ -79,6 +79,13 @@ struct asgml_train {
     asgml_log_record *rec, *epoch_rec, *best_rec, *last_rec;
     int best_epoch;
     double best_metric;
+    /* the epoch of highest test.acc (methods.md 1.7, the sources'
+     * best-over-epochs protocol), kept also when best_* is selected on
+     * val; best_test_epoch -2: unknown (resumed from a checkpoint written
+     * before it was kept), never reported */
+    asgml_log_record *best_test_rec;
+    int best_test_epoch;
+    double best_test_metric;
 
     /* method services (train/services.c, train/validation.c) */
     model_shadow *shadow[4];                      /* extra forward passes */
