@@ -560,6 +560,7 @@ const char *asgml_store_attr(const asgml_store *s, const char *name)
 }
 const char *asgml_store_checksum(const asgml_store *s) { return asgml_store_attr(s, "content_sha256"); }
 const char *asgml_store_dataset_name(const asgml_store *s) { return asgml_store_attr(s, "dataset"); }
+const char *asgml_store_path(const asgml_store *s) { return s->path; }
 
 asgml_status asgml_store_split(const asgml_store *s, const char *scheme, const char *part,
                                const int32_t **idx, int64_t *n)
