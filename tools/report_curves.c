@@ -355,7 +355,21 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
     return 0;
 }
 
-static int make_dir(const char *dir)
+/* mkdir -p DIR; the directories it created go to made[] (outermost first,
+ * at most 64) so that a failure can remove them again (issue 13, item 8:
+ * a failed --curves left an empty directory). */
+typedef struct made_dirs { char *path[64]; int n; } made_dirs;
+
+static void unmake_dirs(made_dirs *md)
+{
+    while (md->n > 0) {
+        md->n--;
+        rmdir(md->path[md->n]);   /* only if empty: never what was there before */
+        free(md->path[md->n]);
+    }
+}
+
+static int make_dir(const char *dir, made_dirs *md)
 {
     char buf[4096];
     size_t len = strlen(dir);
@@ -368,7 +382,13 @@ static int make_dir(const char *dir)
         if (buf[i] != '/' && buf[i] != '\0')
             continue;
         buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(buf, 0777) == 0) {
+            if (md->n < 64 && !(md->path[md->n++] = strdup(buf))) {
+                md->n--;
+                cli_error("out of memory");
+                return -1;
+            }
+        } else if (errno != EEXIST) {
             cli_error("%s: %s", buf, strerror(errno));
             return -1;
         }
@@ -450,13 +470,18 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     pending *pngs = NULL;
     int nc = 0, max_epoch, st = -1, n_png = 0;
     char *gnuplot = no_plot ? NULL : find_gnuplot();
+    char **done_paths = NULL;   /* files already committed, removed on a later failure */
+    int n_done = 0;
+    made_dirs md = {{NULL}, 0};
     FILE *tsv = NULL, *readme;
-    if (make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
+    if (collect_curves(rep, &c, &nc, &max_epoch) != 0)
         goto done;
     if (nc == 0) {
         cli_error("no run log has per-epoch curves to draw");
         goto done;
     }
+    if (make_dir(dir, &md) != 0)
+        goto done;
     pngs = calloc(nc, sizeof *pngs);
     if (!pngs || !(tsv = open_tmp(&out, "curves.tsv")))
         goto done;
@@ -473,18 +498,39 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
         goto done;
     write_readme(readme, rep, c, nc, gnuplot);
     /* every file complete: commit them all (a commit releases its entry) */
-    for (int i = 0; i < out.n_files; i++)
-        if (asgml_atomic_commit(&out.files[i]) != ASGML_OK) {
+    done_paths = calloc((size_t)(out.n_files + n_png) + 1, sizeof *done_paths);
+    if (!done_paths) {
+        cli_error("out of memory");
+        goto done;
+    }
+    for (int i = 0; i < out.n_files + n_png; i++) {
+        pending *p = i < out.n_files ? &out.files[i] : &pngs[i - out.n_files];
+        if (!p->tmp)
+            continue;
+        if (!(done_paths[n_done] = strdup(p->path))) {
+            cli_error("out of memory");
+            goto done;
+        }
+        if (asgml_atomic_commit(p) != ASGML_OK) {
+            free(done_paths[n_done]);
             cli_error("%s", asgml_last_error());
             goto done;
         }
-    for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp && asgml_atomic_commit(&pngs[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
+        n_done++;
+    }
     st = 0;
 done:
+    for (int i = 0; i < n_done; i++) {   /* a failure after some commits: remove them */
+        if (st != 0)
+            unlink(done_paths[i]);
+        free(done_paths[i]);
+    }
+    free(done_paths);
+    if (st != 0)
+        unmake_dirs(&md);
+    else
+        for (int i = 0; i < md.n; i++)
+            free(md.path[i]);
     for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
         asgml_atomic_abort(&out.files[i]);
     for (int i = 0; i < n_png; i++)

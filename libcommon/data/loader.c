@@ -578,6 +578,13 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     if (n == 0)
         return asgml_error(ASGML_EINVAL, "split %s/%s is empty", cfg->scheme ? cfg->scheme : "default",
                            cfg->part);
+    /* PyTorch's DataLoader(drop_last=True) yields no batch when n < B; an
+     * epoch that trains nothing is refused (issue 13, item 8). */
+    if (cfg->drop_last && n < cfg->batch_size)
+        return asgml_error(ASGML_EINVAL, "%s: the %s split has %lld samples, fewer than one batch of %d: "
+                           "data.drop-last would leave no batch (lower data.batch-size or turn "
+                           "data.drop-last off)", asgml_store_path(store), cfg->part ? cfg->part : "?",
+                           (long long)n, cfg->batch_size);
     l = calloc(1, sizeof *l);
     if (!l)
         return asgml_error(ASGML_ENOMEM, "loader: out of memory");
@@ -586,8 +593,8 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     l->cfg.tf = NULL;
     l->n = l->n_full = n;
     l->all_labels = asgml_store_labels(store);
-    l->num_batches = (int)(cfg->drop_last && n >= cfg->batch_size ? n / cfg->batch_size
-                                                                  : (n + cfg->batch_size - 1) / cfg->batch_size);
+    l->num_batches = (int)(cfg->drop_last ? n / cfg->batch_size
+                                          : (n + cfg->batch_size - 1) / cfg->batch_size);
     if (cfg->drop_last && n >= cfg->batch_size)
         l->n = (int64_t)l->num_batches * cfg->batch_size;   /* served per epoch */
     l->sorted = malloc((size_t)n * sizeof *l->sorted);
