@@ -19,3 +19,9 @@ EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 # fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
 TESTS += tests/train-fbank.sh
 EXTRA_DIST += tests/train-fbank.sh
+# text encodings (issue 13, item 6): manifest ids ASCII, labels/groups/meta
+# UTF-8; asgml-prep verify checks a store's strings
+check_PROGRAMS += tests/store-mktext
+tests_store_mktext_SOURCES = tests/store-mktext.c
+TESTS += tests/prep-utf8.sh
+EXTRA_DIST += tests/prep-utf8.sh

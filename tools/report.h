@@ -129,7 +129,15 @@ char *report_find_gnuplot(void);               /* $GNUPLOT or PATH; NULL: none *
 const char *report_base_name(const char *path);
 int report_run_gnuplot(const char *prog, const char *dir, const char *script,
                        const char *dat_tmp, const char *png_tmp, const char *png_final);
-int report_make_dir(const char *dir);           /* mkdir -p */
+/* mkdir -p dir, recording the directories it creates in md; release them
+ * with report_release_dirs(md, remove): remove != 0 after a failure rmdirs
+ * them (the empty ones) so that a failed figure run leaves nothing. */
+typedef struct report_made_dirs { char *path[64]; int n; } report_made_dirs;
+int report_make_dir(const char *dir, report_made_dirs *md);
+void report_release_dirs(report_made_dirs *md, int remove);
+/* Commit out's files, then the PNGs (entries without a temporary file are
+ * skipped); if one fails, the ones already committed are removed: 0 / -1. */
+int report_commit_all(curve_out *out, pending *pngs, int n_png);
 
 /* report_tsne.c: --tsne FEATURES: one t-SNE map per checkpoint group and
  * modality of a features file (asgml-probe --features) into dir. */

@@ -391,7 +391,10 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
     return 0;
 }
 
-int report_make_dir(const char *dir)
+/* mkdir -p DIR; the directories it creates go to md (outermost first, at
+ * most 64) so that a failure can remove them again (issue 13, item 8: a
+ * failed --curves left an empty directory). */
+int report_make_dir(const char *dir, report_made_dirs *md)
 {
     char buf[4096];
     size_t len = strlen(dir);
@@ -404,13 +407,63 @@ int report_make_dir(const char *dir)
         if (buf[i] != '/' && buf[i] != '\0')
             continue;
         buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(buf, 0777) == 0) {
+            if (md->n < 64 && !(md->path[md->n++] = strdup(buf))) {
+                md->n--;
+                cli_error("out of memory");
+                return -1;
+            }
+        } else if (errno != EEXIST) {
             cli_error("%s: %s", buf, strerror(errno));
             return -1;
         }
         buf[i] = dir[i];
     }
     return 0;
+}
+
+void report_release_dirs(report_made_dirs *md, int remove)
+{
+    while (md->n > 0) {
+        md->n--;
+        if (remove)
+            rmdir(md->path[md->n]);   /* only if empty: never what was there before */
+        free(md->path[md->n]);
+    }
+}
+
+int report_commit_all(curve_out *out, pending *pngs, int n_png)
+{
+    char **done = calloc((size_t)(out->n_files + n_png) + 1, sizeof *done);
+    int n_done = 0, st = -1;
+    if (!done) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (int i = 0; i < out->n_files + n_png; i++) {
+        pending *p = i < out->n_files ? &out->files[i] : &pngs[i - out->n_files];
+        if (!p->tmp)
+            continue;
+        if (!(done[n_done] = strdup(p->path))) {
+            cli_error("out of memory");
+            goto out;
+        }
+        if (asgml_atomic_commit(p) != ASGML_OK) {
+            free(done[n_done]);
+            cli_error("%s", asgml_last_error());
+            goto out;
+        }
+        n_done++;
+    }
+    st = 0;
+out:
+    for (int i = 0; i < n_done; i++) {   /* a failure after some commits: remove them */
+        if (st != 0)
+            unlink(done[i]);
+        free(done[i]);
+    }
+    free(done);
+    return st;
 }
 
 /* a new curve; -1 when out of memory */
@@ -532,12 +585,15 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     int nc = 0, max_x[2], st = -1, n_png = 0;
     char *gnuplot = no_plot ? NULL : report_find_gnuplot();
     FILE *tsv = NULL, *readme;
-    if (report_make_dir(dir) != 0 || collect_curves(rep, &c, &nc, max_x) != 0)
+    report_made_dirs md = {{NULL}, 0};
+    if (collect_curves(rep, &c, &nc, max_x) != 0)
         goto done;
     if (nc == 0) {
         cli_error("no run log has per-epoch curves to draw");
         goto done;
     }
+    if (report_make_dir(dir, &md) != 0)
+        goto done;
     pngs = calloc(nc, sizeof *pngs);
     if (!pngs || !(tsv = report_open_tmp(&out, "curves.tsv")))
         goto done;
@@ -553,19 +609,9 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     if (!(readme = report_open_tmp(&out, "README")))
         goto done;
     write_readme(readme, rep, c, nc, gnuplot);
-    /* every file complete: commit them all (a commit releases its entry) */
-    for (int i = 0; i < out.n_files; i++)
-        if (asgml_atomic_commit(&out.files[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp && asgml_atomic_commit(&pngs[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    st = 0;
+    st = report_commit_all(&out, pngs, n_png);
 done:
+    report_release_dirs(&md, st != 0);
     for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
         asgml_atomic_abort(&out.files[i]);
     for (int i = 0; i < n_png; i++)

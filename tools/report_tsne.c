@@ -190,6 +190,7 @@ int report_write_tsne(const char *features, const char *dir, const report_tsne_o
     int n_png = 0, st = -1, total = 0;
     char *gnuplot = no_plot ? NULL : report_find_gnuplot();
     FILE *summary;
+    report_made_dirs md = {{NULL}, 0};
     if (asgml_features_index_read(features, &ix) != ASGML_OK) {
         cli_error("%s", asgml_last_error());
         free(gnuplot);
@@ -198,7 +199,7 @@ int report_write_tsne(const char *features, const char *dir, const report_tsne_o
     for (int g = 0; g < ix.num_groups; g++)
         total += ix.groups[g].num_modalities;
     pngs = calloc((size_t)total, sizeof *pngs);
-    if (!pngs || report_make_dir(dir) != 0 || !(summary = report_open_tmp(&out, "tsne.tsv")))
+    if (!pngs || report_make_dir(dir, &md) != 0 || !(summary = report_open_tmp(&out, "tsne.tsv")))
         goto done;
     fprintf(summary, "group\tepochs\tmodality\tpart\tn\td\tperplexity\tinit\titerations\tkl"
             "\ttrustworthiness_%d\n", TSNE_TRUST_K);
@@ -207,18 +208,9 @@ int report_write_tsne(const char *features, const char *dir, const report_tsne_o
             if (one_map(&out, features, &ix, &ix.groups[g], ix.groups[g].modalities[m], o,
                         summary, gnuplot, &pngs[n_png++]) != 0)
                 goto done;
-    for (int i = 0; i < out.n_files; i++)
-        if (asgml_atomic_commit(&out.files[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp && asgml_atomic_commit(&pngs[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    st = 0;
+    st = report_commit_all(&out, pngs, n_png);
 done:
+    report_release_dirs(&md, st != 0);
     for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
         asgml_atomic_abort(&out.files[i]);
     for (int i = 0; i < n_png; i++)

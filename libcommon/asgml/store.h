@@ -58,6 +58,8 @@ const char *asgml_store_id(const asgml_store *s, int64_t i);
 /* Hex SHA-256 of the store's content, as recorded at prep ("content_sha256"). */
 const char *asgml_store_checksum(const asgml_store *s);
 const char *asgml_store_dataset_name(const asgml_store *s);
+/* The path the store was opened with (for messages). */
+const char *asgml_store_path(const asgml_store *s);
 /* Root attribute as a string (numbers formatted), NULL if absent. */
 const char *asgml_store_attr(const asgml_store *s, const char *name);
 

@@ -406,6 +406,31 @@ static void zscore(const asgml_transform *tf, const asgml_modality_info *info, f
     }
 }
 
+/* Non-finite stored values (issue 13): x holds `count` float32 samples of
+ * modality m as stored (before transpose and z-score), `per` values each.
+ * asgml-prep never writes NaN/Inf (it replaces them and sets
+ * ASGML_FLAG_NONFINITE_REPLACED), but a store written otherwise may hold
+ * them, and an evaluation split's NaN would otherwise pass unnoticed (only
+ * training samples meet the gradient check).  One pass over data already
+ * in memory; the error names the store, the sample's id, the split part,
+ * the dataset and the element index K (row-major in the stored shape). */
+static asgml_status check_finite(const asgml_loader *l, int sm, const int64_t *samples,
+                                 const float *x, int64_t count, int64_t per)
+{
+    for (int64_t b = 0; b < count; b++)
+        for (int64_t e = 0; e < per; e++) {
+            float v = x[b * per + e];
+            if (isfinite(v))
+                continue;
+            const asgml_modality_info *info = asgml_store_modality(l->store, sm);
+            return asgml_error(ASGML_ENUMERIC, "%s: sample '%s' (%s split): /%s/%s has %s at index %lld",
+                               asgml_store_path(l->store), asgml_store_id(l->store, samples[b]),
+                               l->cfg.part ? l->cfg.part : "?", info->name, info->dataset,
+                               isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", (long long)e);
+        }
+    return ASGML_OK;
+}
+
 /* Fills slot sl with batch k of the current epoch. */
 static asgml_status fill(asgml_loader *l, slot *sl, int k)
 {
@@ -425,12 +450,17 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
         size_t sbytes = asgml_store_sample_bytes(l->store, sm);
         int T = tf->frames;
         if (tf->kind == ASGML_TF_SPEC || tf->kind == ASGML_TF_SEQ) {
+            int64_t per = (int64_t)(sbytes / sizeof(float));
             if (tf->transpose) {
                 st = asgml_store_read(l->store, sm, sl->samples, n, 0, l->raw);
+                if (st == ASGML_OK)
+                    st = check_finite(l, sm, sl->samples, (const float *)l->raw, n, per);
                 if (st == ASGML_OK)
                     transpose(info, (const float *)l->raw, sl->x[m], n);
             } else {
                 st = asgml_store_read(l->store, sm, sl->samples, n, 0, sl->x[m]);
+                if (st == ASGML_OK)
+                    st = check_finite(l, sm, sl->samples, sl->x[m], n, per);
             }
             if (st == ASGML_OK && tf->zscore)
                 zscore(tf, info, sl->x[m], n);
@@ -548,6 +578,13 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     if (n == 0)
         return asgml_error(ASGML_EINVAL, "split %s/%s is empty", cfg->scheme ? cfg->scheme : "default",
                            cfg->part);
+    /* PyTorch's DataLoader(drop_last=True) yields no batch when n < B; an
+     * epoch that trains nothing is refused (issue 13, item 8). */
+    if (cfg->drop_last && n < cfg->batch_size)
+        return asgml_error(ASGML_EINVAL, "%s: the %s split has %lld samples, fewer than one batch of %d: "
+                           "data.drop-last would leave no batch (lower data.batch-size or turn "
+                           "data.drop-last off)", asgml_store_path(store), cfg->part ? cfg->part : "?",
+                           (long long)n, cfg->batch_size);
     l = calloc(1, sizeof *l);
     if (!l)
         return asgml_error(ASGML_ENOMEM, "loader: out of memory");
@@ -556,8 +593,8 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     l->cfg.tf = NULL;
     l->n = l->n_full = n;
     l->all_labels = asgml_store_labels(store);
-    l->num_batches = (int)(cfg->drop_last && n >= cfg->batch_size ? n / cfg->batch_size
-                                                                  : (n + cfg->batch_size - 1) / cfg->batch_size);
+    l->num_batches = (int)(cfg->drop_last ? n / cfg->batch_size
+                                          : (n + cfg->batch_size - 1) / cfg->batch_size);
     if (cfg->drop_last && n >= cfg->batch_size)
         l->n = (int64_t)l->num_batches * cfg->batch_size;   /* served per epoch */
     l->sorted = malloc((size_t)n * sizeof *l->sorted);

@@ -5,6 +5,7 @@
 #include "data/decode.h"
 #include "asgml/atomic_file.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -141,7 +142,11 @@ static asgml_status read_classes_file(const char *path, asgml_manifest *m)
     m->classes = calloc((size_t)nl + 1, sizeof *m->classes);
     for (int i = 0; m->classes && i < nl && !st; i++) {
         if (!lines[i][0] || lines[i][0] == '#') continue;
-        if (find_name(m->classes, m->nclass, lines[i]) >= 0)
+        long bad = asgml_utf8_bad(lines[i]);
+        if (bad >= 0)
+            st = asgml_error(ASGML_EFORMAT, "%s:%d: class name: invalid UTF-8 at byte %ld", path, i + 1,
+                             bad + 1);
+        else if (find_name(m->classes, m->nclass, lines[i]) >= 0)
             st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, lines[i]);
         else
             m->classes[m->nclass++] = strdup(lines[i]);
@@ -197,6 +202,12 @@ static asgml_status read_directive(asgml_manifest *m, mreader *rd, char *l, int 
         if (m->classes) return asgml_error(ASGML_EFORMAT, "%s:%d: second #@classes", path, i + 1);
         m->classes = calloc((size_t)nf, sizeof *m->classes);
         for (int k = 1; k < nf && k < MAXCOL; k++) {
+            long bad = asgml_utf8_bad(f[k]);
+            if (bad >= 0) {
+                st = asgml_error(ASGML_EFORMAT, "%s:%d: #@classes: class %d: invalid UTF-8 at byte %ld",
+                                 path, i + 1, k, bad + 1);
+                break;
+            }
             if (find_name(m->classes, m->nclass, f[k]) >= 0) {
                 st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, f[k]);
                 break;
@@ -206,6 +217,10 @@ static asgml_status read_directive(asgml_manifest *m, mreader *rd, char *l, int 
         if (!st && m->nclass == 0) st = asgml_error(ASGML_EFORMAT, "%s:%d: empty #@classes", path, i + 1);
         m->classes_source = strdup("directive");
     } else if (strcmp(f[0], "dataset") == 0 && nf == 2) {
+        long bad = asgml_utf8_bad(f[1]);
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s:%d: #@dataset: invalid UTF-8 at byte %ld", path, i + 1,
+                               bad + 1);
         free(m->dataset);
         m->dataset = strdup(f[1]);
     } else if (strcmp(f[0], "root") == 0 && nf == 2) {
@@ -283,6 +298,9 @@ static asgml_status read_header(asgml_manifest *m, mreader *rd, char *l, int i)
     const char *path = rd->path;
     char **f = rd->f;
     asgml_status st = ASGML_OK;
+    long bad = asgml_utf8_bad(l);   /* column names become HDF5 names and attributes */
+    if (bad >= 0)
+        return asgml_error(ASGML_EFORMAT, "%s:%d: header: invalid UTF-8 at byte %ld", path, i + 1, bad + 1);
     rd->ncol = split_tabs(l, f, MAXCOL);
     if (rd->ncol > MAXCOL) return asgml_error(ASGML_EFORMAT, "%s:%d: more than %d columns", path, i + 1, MAXCOL);
     int have_id = 0, have_label = 0;
@@ -334,6 +352,7 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
     r->group = -1;
     for (int s = 0; s < ASGML_MANIFEST_MAX_SCHEMES; s++) r->part[s] = ASGML_PART_NONE;
     int nf = split_tabs(l, f, MAXCOL), ncol = rd->ncol;
+    long bad;
     if (nf != ncol) {
         r->id = strdup(nf >= 1 ? f[0] : "");
         row_error(m, r, "%d columns, the header has %d", nf, ncol);
@@ -345,9 +364,15 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
         case COL_ID:
             r->id = strdup(f[c]);
             if (!f[c][0]) row_error(m, r, "empty id");
+            else if ((bad = asgml_ascii_bad(f[c])) >= 0)   /* /meta/id is ASCII (asgml-store(5)) */
+                row_error(m, r, "id: byte %ld (0x%02X) is not ASCII", bad + 1,
+                          (unsigned)(unsigned char)f[c][bad]);
             break;
         case COL_LABEL:
-            rd->ltext[m->nrows - 1] = f[c];
+            if ((bad = asgml_utf8_bad(f[c])) >= 0)
+                row_error(m, r, "label: invalid UTF-8 at byte %ld", bad + 1);
+            else
+                rd->ltext[m->nrows - 1] = f[c];
             break;
         case COL_SPLIT: {
             const char *v = f[c];
@@ -360,7 +385,10 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
             break;
         }
         case COL_GROUP:
-            rd->gtext[m->nrows - 1] = f[c];
+            if ((bad = asgml_utf8_bad(f[c])) >= 0)
+                row_error(m, r, "group: invalid UTF-8 at byte %ld", bad + 1);
+            else
+                rd->gtext[m->nrows - 1] = f[c];
             break;
         case COL_META:
             if (m->meta_is_int[arg]) {
@@ -369,6 +397,8 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
                 long v = strtol(f[c], &end, 10);
                 if (!f[c][0] || *end || errno || v < INT32_MIN || v > INT32_MAX)
                     row_error(m, r, "column meta:%s: '%s' is not an integer", m->meta_names[arg], f[c]);
+            } else if ((bad = asgml_utf8_bad(f[c])) >= 0) {
+                row_error(m, r, "column meta:%s: invalid UTF-8 at byte %ld", m->meta_names[arg], bad + 1);
             }
             r->meta[arg] = strdup(f[c]);
             break;

@@ -8,6 +8,7 @@
 #include "asgml/store.h"
 #include "data/store_write.h"
 #include "core/h5util.h"
+#include "core/text.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -560,6 +561,7 @@ const char *asgml_store_attr(const asgml_store *s, const char *name)
 }
 const char *asgml_store_checksum(const asgml_store *s) { return asgml_store_attr(s, "content_sha256"); }
 const char *asgml_store_dataset_name(const asgml_store *s) { return asgml_store_attr(s, "dataset"); }
+const char *asgml_store_path(const asgml_store *s) { return s->path; }
 
 asgml_status asgml_store_split(const asgml_store *s, const char *scheme, const char *part,
                                const int32_t **idx, int64_t *n)
@@ -660,6 +662,65 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
 
 /* ---- verify (asgml-prep verify) ------------------------------------------------ */
 
+/* The strings' encodings (asgml-store(5)): /meta/id ASCII; every other string
+ * dataset under /meta (class_names, group_names, meta:NAME:str values) and
+ * every string root attribute UTF-8 (h5py decodes them as str and raises
+ * on anything else).  An older asgml-prep stored a manifest's bytes as they
+ * were (issue 13, item 6). */
+typedef struct text_iter { asgml_store *s; asgml_status st; } text_iter;
+
+static herr_t meta_text_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    text_iter *it = data;
+    asgml_store *s = it->s;
+    char path[160], **v = NULL;
+    int64_t n = 0;
+    (void)info;
+    if (!strcmp(name, "id")) return 0;   /* checked as ASCII */
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return 0;                 /* a group, not a dataset */
+    hid_t t = H5Dget_type(d);
+    int is_str = H5Tget_class(t) == H5T_STRING;
+    H5Tclose(t);
+    H5Dclose(d);
+    if (!is_str) return 0;
+    snprintf(path, sizeof path, "/meta/%s", name);
+    it->st = read_strings(s, path, &v, &n);
+    for (int64_t i = 0; !it->st && i < n; i++) {
+        long bad = asgml_utf8_bad(v[i]);
+        if (bad >= 0)
+            it->st = asgml_error(ASGML_EFORMAT, "%s: %s[%lld]: invalid UTF-8 at byte %ld", s->path, path,
+                                 (long long)i, bad + 1);
+    }
+    for (int64_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+    return it->st ? 1 : 0;
+}
+
+static asgml_status verify_text(asgml_store *s)
+{
+    for (int64_t i = 0; i < s->n; i++) {
+        long bad = asgml_ascii_bad(asgml_store_id(s, i));
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s: /meta/id[%lld]: byte %ld (0x%02X) is not ASCII", s->path,
+                               (long long)i, bad + 1, (unsigned)(unsigned char)asgml_store_id(s, i)[bad]);
+    }
+    for (int a = 0; a < s->nattrs; a++) {
+        long bad = asgml_utf8_bad(s->attrs[a].value);
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s: root attribute %s: invalid UTF-8 at byte %ld", s->path,
+                               s->attrs[a].name, bad + 1);
+    }
+    text_iter it = {s, ASGML_OK};
+    hsize_t pos = 0;
+    pthread_mutex_lock(&s->mu);
+    if (H5Literate_by_name(s->file, "/meta", H5_INDEX_NAME, H5_ITER_INC, &pos, meta_text_cb, &it,
+                           H5P_DEFAULT) < 0 && !it.st)
+        it.st = asgml_error(ASGML_EFORMAT, "%s: /meta: unreadable", s->path);
+    pthread_mutex_unlock(&s->mu);
+    return it.st;
+}
+
 asgml_status asgml_store_verify(const char *path)
 {
     asgml_store *s;
@@ -679,6 +740,8 @@ asgml_status asgml_store_verify(const char *path)
     for (int64_t i = 1; !st && i < s->n; i++)
         if (strcmp(asgml_store_id(s, i - 1), asgml_store_id(s, i)) >= 0)
             st = asgml_error(ASGML_EFORMAT, "%s: /meta/id not strictly ascending at %lld", path, (long long)i);
+    if (!st)
+        st = verify_text(s);
     unsigned char *seen = st ? NULL : calloc((size_t)s->n + 1, 1);
     if (!st && !seen) st = asgml_error(ASGML_ENOMEM, "out of memory");
     for (int a = 0; !st && a < s->nsplits; a++) {
