@@ -19,3 +19,6 @@ EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 # fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
 TESTS += tests/train-fbank.sh
 EXTRA_DIST += tests/train-fbank.sh
+# flags, --keep-bad, the report, the loader mask and wave window (issue 14 item 3)
+TESTS += tests/prep-flags.sh tests/train-flags.sh
+EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh

@@ -29,8 +29,11 @@ asgml_status asgml_loader_exclude_flags(asgml_config *cfg, asgml_store *store)
     asgml_status st = asgml_config_get_string(cfg, "data.exclude-flags", ASGML_EXCLUDE_FLAGS_DEFAULT, &s);
     if (st != ASGML_OK)
         return st;
-    if (strcmp(s, "none") != 0 && asgml_flags_parse(s, &mask) != ASGML_OK)
-        return asgml_error(ASGML_EINVAL, "key 'data.exclude-flags': %s", asgml_last_error());
+    if (strcmp(s, "none") != 0 && asgml_flags_parse(s, &mask) != ASGML_OK) {
+        char why[256];   /* asgml_last_error() is the buffer asgml_error writes */
+        snprintf(why, sizeof why, "%s", asgml_last_error());
+        return asgml_error(ASGML_EINVAL, "key 'data.exclude-flags': %s", why);
+    }
     return asgml_store_exclude_flags(store, mask, NULL);
 }
 
