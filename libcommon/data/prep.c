@@ -961,7 +961,8 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         st = asgml_sw_commit(w, res->sha256);
         pthread_mutex_unlock(&h5_lock);
         w = NULL;
-        if (!st) st = prep_report_write(&c, o->out);
+        if (!st && (st = prep_report_write(&c, o->out)) != ASGML_OK)
+            unlink(o->out);   /* a store without its report would be a partial output */
     }
     if (w) asgml_sw_abort(w);
     note_temp(o, NULL);
