@@ -20,5 +20,7 @@ EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 TESTS += tests/train-fbank.sh
 EXTRA_DIST += tests/train-fbank.sh
 # flags, --keep-bad, the report, the loader mask and wave window (issue 14 item 3)
-TESTS += tests/prep-flags.sh tests/train-flags.sh
+TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
+check_PROGRAMS += tests/test-loader-window
+tests_test_loader_window_SOURCES = tests/test-loader-window.c tests/tap.h
 EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh
