@@ -26,20 +26,24 @@
 #   VIDEO_FPS  F for every clip (default: each FLV's own, from ffprobe)
 #   MIN_FRAMES FEW_FRAMES below this many frames (default 2, the DR/MMP
 #              loaders' T)
+#   STORE      the store to write (default OUT/cremad.PRESET.h5, with
+#              FPS_KEPT K > 1 OUT/cremad.PRESET.fpsK.h5)
 #   plus OUT, ASGML_PREP, FFMPEG, FFPROBE, JOBS, SEED, STAGE, SHA256_CHECK,
 #   KEEP_BAD (data-recipes/common.sh)
 # List files are checked against the SHA-256 sums of datasets.md 9; a
 # mismatch stops with one line naming the file and exit status 1.
-# Writes: OUT/cremad/frames/<id>/NNNNN.jpg (ffmpeg, once per clip),
+# Writes: OUT/cremad/frames-fpsK/<id>/NNNNN.jpg (ffmpeg, once per clip),
 #   OUT/cremad.manifest.tsv (columns id label split:ogmge [split:dr]
 #   group:actor meta:sentence meta:level flags note video_seconds audio
 #   visual:frames; labels in OGM order NEU HAP SAD FEA DIS ANG),
-#   OUT/cremad.PRESET.h5 and OUT/cremad.PRESET.h5.report.tsv.
+#   STORE and STORE.report.tsv.
 # Fails with a message naming git-lfs when the media are LFS pointer stubs.
 . "$(dirname "$0")/common.sh"
 SRC=${1:?usage: OUT=dir LISTS=dir sh cremad.sh SRC}
 : "${OUT:?set OUT}" "${FPS_KEPT:=1}" "${VIDEO_FPS:=}" "${LISTS:=}" "${DR_LISTS:=}" "${MIN_FRAMES:=2}"
 : "${PRESET:=ogmge-stft}" "${KNOWN_BAD:=$(dirname "$0")/cremad-known-bad.tsv}"
+if [ "$FPS_KEPT" = 1 ]; then : "${STORE:=$OUT/cremad.$PRESET.h5}"; else : "${STORE:=$OUT/cremad.$PRESET.fps$FPS_KEPT.h5}"; fi
+case $FPS_KEPT in ''|*[!0-9]*|0) die "FPS_KEPT=$FPS_KEPT: a positive integer" ;; esac
 case $PRESET in ogmge-stft|fbank-ast) ;; *) die "PRESET=$PRESET: ogmge-stft or fbank-ast" ;; esac
 [ -d "$SRC/AudioWAV" ] && [ -d "$SRC/VideoFlash" ] || die "$SRC: no AudioWAV/ and VideoFlash/"
 no_lfs_pointers "$SRC/AudioWAV"
@@ -47,7 +51,8 @@ no_lfs_pointers "$SRC/VideoFlash"
 nwav=$(ls "$SRC/AudioWAV" | grep -c '\.wav$')
 [ "$nwav" -eq 7442 ] || echo "cremad.sh: $nwav clips in AudioWAV/ (the data set has 7,442)" >&2
 [ -f "$KNOWN_BAD" ] || die "$KNOWN_BAD: missing (KNOWN_BAD)"
-mkdir -p "$OUT/cremad/frames"
+frames="cremad/frames-fps$FPS_KEPT"
+mkdir -p "$OUT/$frames"
 bom=$(printf '\357\273\277')
 # lists FILE PART: "id<TAB>PART" per data line (BOM, CR and a header row skipped)
 lists() { tr -d '\r' <"$1" | sed "1s/^$bom//" | awk -F, -v p="$2" '$1 ~ /^[0-9][0-9][0-9][0-9]_[A-Z][A-Z][A-Z]_[A-Z][A-Z][A-Z]_[A-Z][A-Z]$/ { print $1 "\t" p }'; }
@@ -77,7 +82,7 @@ man="$OUT/cremad.manifest.tsv"
 for wav in "$SRC"/AudioWAV/*.wav; do
     id=$(basename "$wav" .wav)
     flv="$SRC/VideoFlash/$id.flv"
-    fr="$OUT/cremad/frames/$id"
+    fr="$OUT/$frames/$id"
     secs=-
     if [ -f "$flv" ]; then
         set -- $(probe "$flv")
@@ -97,7 +102,7 @@ for wav in "$SRC"/AudioWAV/*.wav; do
         fi
     fi
     printf '%s\t%s\n' "$id" "$secs"
-done | awk -F'\t' -v splits="$splits" -v bad="$KNOWN_BAD" -v src="$(cd "$SRC" && pwd)" -v dr="$DR_LISTS" '
+done | awk -F'\t' -v splits="$splits" -v bad="$KNOWN_BAD" -v src="$(cd "$SRC" && pwd)" -v dr="$DR_LISTS" -v frames="$frames" '
     BEGIN {
         while ((getline l < splits) > 0) { split(l, a, "\t"); part[a[1], a[2]] = a[3] }
         while ((getline l < bad) > 0) {
@@ -108,9 +113,9 @@ done | awk -F'\t' -v splits="$splits" -v bad="$KNOWN_BAD" -v src="$(cd "$SRC" &&
     { id = $1; split(id, f, "_")
       p = ((("ogmge", id) in part)) ? part["ogmge", id] : "-"
       s = p; if (dr != "") s = s "\t" (((("dr", id) in part)) ? part["dr", id] : "-")
-      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/AudioWAV/%s.wav\tcremad/frames/%s/*.jpg\n", id, f[3], s, f[1], f[2], f[4],
-             (id in flags) ? flags[id] : "-", (id in note) ? note[id] : "-", $2, src, id, id }' >>"$man.tmp"
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/AudioWAV/%s.wav\t%s/%s/*.jpg\n", id, f[3], s, f[1], f[2], f[4],
+             (id in flags) ? flags[id] : "-", (id in note) ? note[id] : "-", $2, src, id, frames, id }' >>"$man.tmp"
 mv "$man.tmp" "$man"
 [ "$STAGE" = manifest ] && exit 0
 exec "$ASGML_PREP" --preset "$PRESET" --seed "$SEED" $(jobs_opt) --skip-bad $(keep_bad_opt) --min-frames "$MIN_FRAMES" \
-    "$man" -o "$OUT/cremad.$PRESET.h5"
+    "$man" -o "$STORE"

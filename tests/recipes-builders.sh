@@ -82,8 +82,8 @@ check "cremad: 1064_TIE_SAD_XX (ffmpeg fails) kept with zeros: VIDEO_MISSING|FEW
 check "cremad: report says so" grep -q '^1064_TIE_SAD_XX	0x.*VIDEO_MISSING,FEW_FRAMES,KNOWN_BAD[A-Z_,]*	.*stored with zeros: visual: ' "$t/o1/cremad.ogmge-stft.h5.report.tsv"
 check_exit 0 "cremad: the store verifies" "$prep" verify "$c"
 SHA256_CHECK=0 OUT="$t/o1c" LISTS="$s/ogm" PRESET=fbank-ast FPS_KEPT=3 MIN_FRAMES=3 sh "$r/cremad.sh" "$s" 2>"$t/err"
-check "cremad: PRESET=fbank-ast FPS_KEPT=3 makes cremad.fbank-ast.h5 (F 29, S 9, keep n mod 29 < 27)" \
-    sh -c "h5dump -H -d /audio/fbank '$t/o1c/cremad.fbank-ast.h5' | grep -q '128 )' && grep -q \"select='lt(mod(n\\\\\\\\,29)\\\\\\\\,27)\*not(mod(mod(n\\\\\\\\,29)\\\\\\\\,9))'\" '$t/ffmpeg.log'"
+check "cremad: PRESET=fbank-ast FPS_KEPT=3 makes cremad.fbank-ast.fps3.h5 (F 29, S 9, keep n mod 29 < 27)" \
+    sh -c "test -f '$t/o1c/cremad/frames-fps3/1001_DFA_ANG_XX/00001.jpg' && h5dump -H -d /audio/fbank '$t/o1c/cremad.fbank-ast.fps3.h5' | grep -q '128 )' && grep -q \"select='lt(mod(n\\\\\\\\,29)\\\\\\\\,27)\*not(mod(mod(n\\\\\\\\,29)\\\\\\\\,9))'\" '$t/ffmpeg.log'"
 mkdir -p "$t/lfs/AudioWAV" "$t/lfs/VideoFlash"
 printf 'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n' >"$t/lfs/AudioWAV/1001_DFA_ANG_XX.wav"
 OUT="$t/o1b" sh "$r/cremad.sh" "$t/lfs" 2>"$t/err"
