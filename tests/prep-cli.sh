@@ -10,7 +10,7 @@ prep=$(cd "$(dirname "$(bin asgml-prep)")" && pwd)/asgml-prep
 fx=$(cd "$top_srcdir/tests/fixtures/dsp" && pwd)
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
-plan 28
+plan 29
 
 mk() {   # mk FILE ROWS... : manifest with id label split audio visual
     f=$1; shift
@@ -36,7 +36,8 @@ mk m.tsv "$good" "b	dog	test	$fx/au_float.wav	$fx/jpg_rgb.jpg"
 check_exit 0 "a good manifest" "$prep" $common "$t/m.tsv" -o "$t/out/ok.h5"
 check_exit 0 "verify accepts it" "$prep" verify "$t/out/ok.h5"
 check_exit 1 "verify output to /dev/full fails" sh -c "'$prep' verify '$t/out/ok.h5' >/dev/full"
-rm -f "$t/out/ok.h5"
+check "a good store comes with its per-sample report" test -f "$t/out/ok.h5.report.tsv"
+rm -f "$t/out/ok.h5" "$t/out/ok.h5.report.tsv"
 
 # one broken input per case: exit 1, the documented line, nothing written
 i=0
@@ -75,7 +76,7 @@ mk skip.tsv "$good" "b	dog	test	$fx/broken_trunc.wav	$fx/png_grey8.png" \
 "$prep" $common --skip-bad --max-bad 0.3 "$t/skip.tsv" -o "$t/out/skip.h5" 2>"$t/err"
 check "--skip-bad: exit 0 with 1 of 4 skipped" test $? -eq 0 -a -f "$t/out/skip.h5"
 check "--skip-bad lists the skipped sample on stderr" grep -q "^asgml-prep: $t/skip.tsv:3: $fx/broken_trunc.wav: .*(skipped)$" "$t/err"
-rm -f "$t/out/skip.h5"
+rm -f "$t/out/skip.h5" "$t/out/skip.h5.report.tsv"
 "$prep" $common --skip-bad --max-bad 0.25 "$t/skip.tsv" -o "$t/out/skip.h5" 2>"$t/err"
 check "--max-bad 0.25 with 25 % skipped: exit 1, no output" test $? -eq 1 -a "$(nfiles)" -eq 0
 

@@ -25,3 +25,8 @@ check_PROGRAMS += tests/store-mktext
 tests_store_mktext_SOURCES = tests/store-mktext.c
 TESTS += tests/prep-utf8.sh
 EXTRA_DIST += tests/prep-utf8.sh
+# flags, --keep-bad, the report, the loader mask and wave window (issue 14 item 3)
+TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
+check_PROGRAMS += tests/test-loader-window
+tests_test_loader_window_SOURCES = tests/test-loader-window.c tests/tap.h
+EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh

@@ -9,4 +9,5 @@ libasgml_la_SOURCES += libcommon/data/audio.c libcommon/data/stft.c \
 	libcommon/data/store.c libcommon/data/store_write.c libcommon/data/store_write.h \
 	libcommon/data/manifest.c libcommon/data/manifest.h \
 	libcommon/data/prep.c libcommon/data/prep_stats.c libcommon/data/prep_stats.h libcommon/data/prep_metadata.c libcommon/data/prep_ctx.h libcommon/data/prep_presets.c libcommon/data/prep.h \
+	libcommon/data/prep_report.c \
 	libcommon/data/loader.c libcommon/data/loader.h

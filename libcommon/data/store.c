@@ -21,8 +21,10 @@
 
 typedef struct store_split {
     char scheme[64], part[32];
-    int32_t *idx;              /* (n,) sorted indices into N */
+    int32_t *idx;              /* (n,) sorted indices into N, flagged samples excluded */
     int64_t n;
+    int32_t *all;              /* (n_all,) as stored; idx == all when nothing is excluded */
+    int64_t n_all;
 } store_split;
 
 typedef struct store_attr { char *name, *value; } store_attr;
@@ -45,6 +47,7 @@ struct asgml_store {
     size_t id_stride;          /* bytes per id in ids, NUL included */
     char *ids;                 /* (N, id_stride) NUL-terminated */
     int32_t *labels;           /* (N,) */
+    uint32_t *status;          /* (N,) /meta/status or NULL */
     int nclass;
     char **class_names;        /* (C,) */
     store_attr *attrs;
@@ -292,7 +295,8 @@ static herr_t part_cb(hid_t g, const char *name, const H5L_info_t *info, void *d
     void *buf;
     it->st = read_1d(s, path, H5T_NATIVE_INT32, 4, &buf, &sp->n);
     if (it->st) return -1;
-    sp->idx = buf;
+    sp->idx = sp->all = buf;
+    sp->n_all = sp->n;
     for (int64_t i = 0; i < sp->n; i++)
         if (sp->idx[i] < 0 || sp->idx[i] >= s->n) {
             free(buf);
@@ -495,6 +499,15 @@ asgml_status asgml_store_open(const char *path, asgml_store **out)
         if (s->labels[i] < -1 || s->labels[i] >= s->nclass)
             st = asgml_error(ASGML_EFORMAT, "%s: /meta/label[%lld] = %d out of range", path,
                              (long long)i, (int)s->labels[i]);
+    if (!st && H5Lexists(s->file, "/meta/status", H5P_DEFAULT) > 0) {
+        void *buf;
+        int64_t n;
+        st = read_1d(s, "/meta/status", H5T_NATIVE_UINT32, 4, &buf, &n);
+        s->status = buf;
+        if (!st && n != s->n)
+            st = asgml_error(ASGML_EFORMAT, "%s: /meta/status has %lld entries, /meta/id %lld",
+                             path, (long long)n, (long long)s->n);
+    }
     if (!st) st = load_splits(s);
     if (!st) st = load_modalities(s);
     if (st) { asgml_store_close(s); return st; }
@@ -515,7 +528,11 @@ void asgml_store_close(asgml_store *s)
         free(s->mod[s->nmod].frame_offset);
         free(s->mod[s->nmod].row_offset);
     }
-    for (int i = 0; i < s->nsplits; i++) free(s->splits[i].idx);
+    for (int i = 0; i < s->nsplits; i++) {
+        if (s->splits[i].idx != s->splits[i].all) free(s->splits[i].idx);
+        free(s->splits[i].all);
+    }
+    free(s->status);
     free(s->splits);
     for (int i = 0; i < s->nattrs; i++) { free(s->attrs[i].name); free(s->attrs[i].value); }
     free(s->attrs);
@@ -585,6 +602,30 @@ int asgml_store_has_split(const asgml_store *s, const char *scheme, const char *
         if (strcmp(s->splits[i].scheme, scheme) == 0 && strcmp(s->splits[i].part, part) == 0)
             return 1;
     return 0;
+}
+
+const uint32_t *asgml_store_status(const asgml_store *s) { return s->status; }
+
+asgml_status asgml_store_exclude_flags(asgml_store *s, uint32_t mask, int64_t *excluded)
+{
+    int64_t out = 0;
+    for (int i = 0; i < s->nsplits; i++) {
+        store_split *sp = &s->splits[i];
+        if (sp->idx != sp->all) free(sp->idx);
+        sp->idx = sp->all;
+        sp->n = sp->n_all;
+        if (!mask || !s->status) continue;
+        int32_t *keep = malloc((size_t)(sp->n_all > 0 ? sp->n_all : 1) * sizeof *keep);
+        if (!keep) return asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        int64_t k = 0;
+        for (int64_t j = 0; j < sp->n_all; j++)
+            if (!(s->status[sp->all[j]] & mask)) keep[k++] = sp->all[j];
+        out += sp->n_all - k;
+        sp->idx = keep;
+        sp->n = k;
+    }
+    if (excluded) *excluded = out;
+    return ASGML_OK;
 }
 
 int64_t asgml_store_frame_count(const asgml_store *s, int m, int64_t i)

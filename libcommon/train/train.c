@@ -58,6 +58,7 @@ static asgml_status setup(asgml_train *t)
     int C;
     CK(asgml_train_read_run_config(t));
     CK(asgml_store_open(t->store_path, &t->store));
+    CK(asgml_loader_exclude_flags(t->cfg, t->store));   /* data.exclude-flags: every part */
     sch = *t->scheme ? t->scheme : NULL;
     if (t->needs & ASGML_SINGLE_MODALITY) {
         const char *name;
