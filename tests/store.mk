@@ -19,3 +19,7 @@ EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 # fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
 TESTS += tests/train-fbank.sh
 EXTRA_DIST += tests/train-fbank.sh
+# chunks compressed by the decoding threads, H5Dwrite_chunk (issue 14 item 4)
+check_PROGRAMS += tests/test-prep-direct
+tests_test_prep_direct_SOURCES = tests/test-prep-direct.c tests/tap.h
+TESTS += tests/test-prep-direct
