@@ -944,6 +944,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     free(c.cand);
     asgml_manifest_free(m);
     prep_prof_collect(c.prof);   /* this thread: write, checksum, other */
+    prep_prof_take(c.prof);      /* the checksum's decoding thread */
     memcpy(res->stage_cpu, c.prof, sizeof res->stage_cpu);
     prep_prof_on = 0;
     return st;

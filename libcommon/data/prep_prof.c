@@ -2,10 +2,13 @@
 /* prep_prof.c - per-thread stage clocks of asgml-prep (prep_prof.h). */
 #include "data/prep_prof.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 int prep_prof_on;
+static double shared_acc[ASGML_PREP_NSTAGES];
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static _Thread_local double acc_t[ASGML_PREP_NSTAGES];
 static _Thread_local double last_t;
@@ -36,6 +39,22 @@ void prep_prof_collect(double acc[ASGML_PREP_NSTAGES])
     prep_prof_switch_slow(cur_t);
     for (int i = 0; i < ASGML_PREP_NSTAGES; i++) acc[i] += acc_t[i];
     memset(acc_t, 0, sizeof acc_t);
+}
+
+void prep_prof_collect_shared(void)
+{
+    if (!prep_prof_on) return;
+    pthread_mutex_lock(&shared_mu);
+    prep_prof_collect(shared_acc);
+    pthread_mutex_unlock(&shared_mu);
+}
+
+void prep_prof_take(double acc[ASGML_PREP_NSTAGES])
+{
+    pthread_mutex_lock(&shared_mu);
+    for (int i = 0; i < ASGML_PREP_NSTAGES; i++) acc[i] += shared_acc[i];
+    memset(shared_acc, 0, sizeof shared_acc);
+    pthread_mutex_unlock(&shared_mu);
 }
 
 const char *asgml_prep_stage_name(int s)

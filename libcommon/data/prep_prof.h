@@ -18,5 +18,10 @@ int prep_prof_switch_slow(int s);
 static inline int prep_prof_switch(int s) { return prep_prof_on ? prep_prof_switch_slow(s) : 0; }
 /* Adds this thread's totals (up to now) into acc and clears them. */
 void prep_prof_collect(double acc[ASGML_PREP_NSTAGES]);
+/* For helper threads that have no acc (the checksum's decoder): into a
+ * shared total under a lock; prep_prof_take() adds that total to acc and
+ * clears it. */
+void prep_prof_collect_shared(void);
+void prep_prof_take(double acc[ASGML_PREP_NSTAGES]);
 
 #endif

@@ -5,11 +5,13 @@
 #include "core/h5util.h"
 #include "core/sha256.h"
 #include "data/store_chunk.h"
+#include "data/prep_prof.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #define MAX_SAMPLE_DSETS 32
+#define HASH_BATCH 8   /* chunks read, decoded and hashed together (content checksum) */
 
 typedef struct sample_dset {
     hid_t dset, mspace, fspace, memtype;
@@ -635,40 +638,136 @@ static int row_chunked(hid_t d, hid_t ft, int rank, const hsize_t *dims, asgml_s
 }
 
 /* Hashes a row-chunked dataset chunk by chunk: raw chunks read with
- * H5Dread_chunk, decoded by store_chunk.c (an unwritten chunk is zeros). */
+ * H5Dread_chunk (this thread: HDF5 is not thread-safe), decoded by
+ * store_chunk.c on a helper thread one batch ahead, hashed here in order
+ * (an unwritten chunk is zeros).  Batches alternate between two buffers:
+ * while batch b is hashed, batch b + 1 is decoded and batch b + 2 read. */
+typedef struct hash_batch {
+    uint8_t *raw[HASH_BATCH];
+    size_t raw_cap[HASH_BATCH], raw_n[HASH_BATCH];
+    uint32_t mask[HASH_BATCH];
+    int present[HASH_BATCH];
+    int n;                  /* chunks in the batch */
+    uint8_t *out;           /* (HASH_BATCH, bytes) decoded */
+    asgml_status st;
+    char err[200];
+} hash_batch;
+
+typedef struct hash_pipe {
+    const asgml_sw_codec *codec;
+    asgml_sw_decoder *dec;
+    hash_batch bt[2];
+    int64_t nb, read_n, dec_n;
+    int abort;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} hash_pipe;
+
+static void decode_batch(hash_pipe *p, hash_batch *bt)
+{
+    bt->st = ASGML_OK;
+    for (int i = 0; i < bt->n && !bt->st; i++) {
+        uint8_t *o = bt->out + (size_t)i * p->codec->bytes;
+        if (!bt->present[i]) memset(o, 0, p->codec->bytes);
+        else if ((bt->st = asgml_sw_decode(p->dec, p->codec, bt->raw[i], bt->raw_n[i], bt->mask[i], o)))
+            snprintf(bt->err, sizeof bt->err, "%s", asgml_last_error());
+    }
+}
+
+static void *hash_helper(void *arg)
+{
+    hash_pipe *p = arg;
+    prep_prof_switch(ASGML_PREP_STAGE_CHECKSUM);
+    for (int64_t b = 0; b < p->nb; b++) {
+        pthread_mutex_lock(&p->mu);
+        while (p->read_n <= b && !p->abort) pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->abort;
+        pthread_mutex_unlock(&p->mu);
+        if (stop) break;
+        decode_batch(p, &p->bt[b % 2]);
+        pthread_mutex_lock(&p->mu);
+        p->dec_n = b + 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    prep_prof_collect_shared();
+    return NULL;
+}
+
+/* Reads the raw chunks of batch b (rows b * HASH_BATCH ...) into bt. */
+static asgml_status read_batch(hid_t d, const char *path, const hsize_t *dims, int64_t b, hash_batch *bt)
+{
+    hsize_t r0 = (hsize_t)b * HASH_BATCH;
+    bt->n = (int)(dims[0] - r0 < HASH_BATCH ? dims[0] - r0 : HASH_BATCH);
+    for (int i = 0; i < bt->n; i++) {
+        hsize_t off[32] = {r0 + (hsize_t)i};
+        hsize_t sz = 0;
+        herr_t e;
+        H5E_BEGIN_TRY { e = H5Dget_chunk_storage_size(d, off, &sz); } H5E_END_TRY;
+        bt->present[i] = e >= 0 && sz > 0;
+        if (!bt->present[i]) continue;
+        if (sz > bt->raw_cap[i]) {
+            void *nb = realloc(bt->raw[i], (size_t)sz);
+            if (!nb) return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+            bt->raw[i] = nb;
+            bt->raw_cap[i] = (size_t)sz;
+        }
+        bt->raw_n[i] = (size_t)sz;
+        if (H5Dread_chunk(d, H5P_DEFAULT, off, &bt->mask[i], bt->raw[i]) < 0)
+            return asgml_error(ASGML_EIO, "%s: cannot read chunk %llu", path, (unsigned long long)off[0]);
+    }
+    return ASGML_OK;
+}
+
 static asgml_status hash_rows(hid_t d, const char *path, const hsize_t *dims, const asgml_sw_codec *codec,
                               asgml_sha256 *c)
 {
-    asgml_sw_decoder *dec = NULL;
-    asgml_status st = asgml_sw_decoder_new(&dec);
-    uint8_t *raw = NULL, *out = malloc(codec->bytes);
-    size_t raw_cap = 0;
-    if (!st && !out) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
-    for (hsize_t r = 0; !st && r < dims[0]; r++) {
-        hsize_t off[32] = {r};
-        hsize_t sz = 0;
-        uint32_t mask = 0;
-        herr_t e;
-        H5E_BEGIN_TRY { e = H5Dget_chunk_storage_size(d, off, &sz); } H5E_END_TRY;
-        if (e < 0 || sz == 0) {
-            memset(out, 0, codec->bytes);
+    hash_pipe p;
+    memset(&p, 0, sizeof p);
+    p.codec = codec;
+    p.nb = (int64_t)((dims[0] + HASH_BATCH - 1) / HASH_BATCH);
+    asgml_status st = asgml_sw_decoder_new(&p.dec);
+    for (int k = 0; k < 2 && !st; k++)
+        if (!(p.bt[k].out = malloc(HASH_BATCH * codec->bytes))) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    pthread_t th;
+    int threaded = !st && p.nb > 1 && pthread_create(&th, NULL, hash_helper, &p) == 0;
+    if (!st && p.nb > 0) st = read_batch(d, path, dims, 0, &p.bt[0]);
+    pthread_mutex_lock(&p.mu);
+    p.read_n = st ? 0 : 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    for (int64_t b = 0; !st && b < p.nb; b++) {
+        asgml_status rs = b + 1 < p.nb ? read_batch(d, path, dims, b + 1, &p.bt[(b + 1) % 2]) : ASGML_OK;
+        hash_batch *bt = &p.bt[b % 2];
+        if (threaded) {
+            pthread_mutex_lock(&p.mu);
+            if (!rs) p.read_n = b + 2;
+            pthread_cond_broadcast(&p.cv);
+            while (p.dec_n <= b) pthread_cond_wait(&p.cv, &p.mu);
+            pthread_mutex_unlock(&p.mu);
         } else {
-            if (sz > raw_cap) {
-                void *nb = realloc(raw, (size_t)sz);
-                if (!nb) { st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path); break; }
-                raw = nb;
-                raw_cap = (size_t)sz;
-            }
-            if (H5Dread_chunk(d, H5P_DEFAULT, off, &mask, raw) < 0)
-                st = asgml_error(ASGML_EIO, "%s: cannot read chunk %llu", path, (unsigned long long)r);
-            else if ((st = asgml_sw_decode(dec, codec, raw, (size_t)sz, mask, out)))
-                st = asgml_error_prefix(st, "%s: chunk %llu", path, (unsigned long long)r);
+            decode_batch(&p, bt);
         }
-        if (!st) asgml_sha256_update(c, out, codec->bytes);
+        if (bt->st) st = asgml_error(ASGML_EFORMAT, "%s: %s", path, bt->err);
+        else if (rs) st = rs;
+        else asgml_sha256_update(c, bt->out, (size_t)bt->n * codec->bytes);
     }
-    free(raw);
-    free(out);
-    asgml_sw_decoder_free(dec);
+    if (threaded) {
+        pthread_mutex_lock(&p.mu);
+        p.abort = 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        pthread_join(th, NULL);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < HASH_BATCH; i++) free(p.bt[k].raw[i]);
+        free(p.bt[k].out);
+    }
+    asgml_sw_decoder_free(p.dec);
     return st;
 }
 
