@@ -30,3 +30,7 @@ TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
 check_PROGRAMS += tests/test-loader-window
 tests_test_loader_window_SOURCES = tests/test-loader-window.c tests/tap.h
 EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh
+# chunks compressed by the decoding threads, H5Dwrite_chunk (issue 14 item 4)
+check_PROGRAMS += tests/test-prep-direct
+tests_test_prep_direct_SOURCES = tests/test-prep-direct.c tests/tap.h
+TESTS += tests/test-prep-direct

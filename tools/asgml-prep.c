@@ -45,6 +45,8 @@ static void usage(void)
            "  -q, --quiet               no progress line, no summary\n\n"
            "Audio (NAME:audio columns):\n"
            "      --audio-rate=HZ       resample to HZ (0: keep; all clips must agree)\n"
+           "      --resampler=R         soxr (libsoxr SOXR_HQ, librosa's soxr_hq) or src\n"
+           "                            (libsamplerate sinc best) (default soxr)\n"
            "      --fit=MODE            tile, pad_end, pad_center or none (fbank only: the\n"
            "                            clip's own length) (default tile)\n"
            "      --fit-seconds=S       fixed clip length (default 1)\n"
@@ -101,7 +103,8 @@ enum {
     OPT_SEQ_DATASET, OPT_IMG_MISMATCH, OPT_IMG_RESERVE, OPT_IMG_NOISE, OPT_IMG_DOWN,
     OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
     OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM,
-    OPT_KEEP_BAD, OPT_MIN_FRAMES, OPT_AV_TOL, OPT_AUDIO_WINDOW, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
+    OPT_KEEP_BAD, OPT_MIN_FRAMES, OPT_AV_TOL, OPT_AUDIO_WINDOW, OPT_SRC, OPT_RESERVE, OPT_HELP,
+    OPT_VERSION, OPT_RESAMPLER
 };
 
 static const struct option longopts[] = {
@@ -119,6 +122,7 @@ static const struct option longopts[] = {
     {"no-center", no_argument, NULL, OPT_NO_CENTER}, {"pad-mode", required_argument, NULL, OPT_PAD_MODE},
     {"log-offset", required_argument, NULL, OPT_LOG_OFFSET}, {"no-wave", no_argument, NULL, OPT_NO_WAVE},
     {"spec-deflate", required_argument, NULL, OPT_SPEC_DEFLATE},
+    {"resampler", required_argument, NULL, OPT_RESAMPLER},
     {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
     {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
     {"fbank-rows", required_argument, NULL, OPT_FBANK_ROWS},
@@ -285,6 +289,11 @@ int main(int argc, char **argv)
         case OPT_LOG_OFFSET: o.log_offset = cli_parse_double("--log-offset", optarg, 1e-30, 1); break;
         case OPT_NO_WAVE: o.keep_wave = 0; break;
         case OPT_SPEC_DEFLATE: o.spec_deflate = (int)cli_parse_long("--spec-deflate", optarg, 0, 9); break;
+        case OPT_RESAMPLER:
+            if (strcmp(optarg, "soxr") && strcmp(optarg, "src"))
+                cli_usage_error("--resampler: '%s' is not soxr or src", optarg);
+            o.resampler = optarg;
+            break;
         case OPT_AUDIO_FEATURES:
             if (strcmp(optarg, "spec") && strcmp(optarg, "fbank"))
                 cli_usage_error("--audio-features: '%s' is not spec or fbank", optarg);
@@ -384,8 +393,19 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     asgml_prep_result r;
+    const char *prof = getenv("ASGML_PREP_PROFILE");   /* asgml-prep(1), ENVIRONMENT */
+    o.profile = prof && *prof && strcmp(prof, "0");
     asgml_status st = asgml_prep_run(&o, &r);
     double secs = since(&pr.t0);
+    if (!st && o.profile) {   /* CPU seconds per stage, all threads; to stderr even with -q */
+        double tot = 0;
+        for (int s = 0; s < ASGML_PREP_NSTAGES; s++) tot += r.stage_cpu[s];
+        fprintf(stderr, "%s: profile: %.3f s CPU in %.3f s (%.2f cores), %.2f ms CPU a sample\n", cli_program_name,
+                tot, secs, secs > 0 ? tot / secs : 0.0, r.kept ? 1e3 * tot / (double)r.kept : 0.0);
+        for (int s = 0; s < ASGML_PREP_NSTAGES; s++)
+            fprintf(stderr, "%s: profile:   %-9s %8.3f s %5.1f %%\n", cli_program_name, asgml_prep_stage_name(s),
+                    r.stage_cpu[s], tot > 0 ? 100.0 * r.stage_cpu[s] / tot : 0.0);
+    }
     if (pr.shown && st) fputc('\n', stderr);
     for (int64_t i = 0; i < r.skipped; i++) cli_error("%s (skipped)", r.skipped_msgs[i]);
     int rc = CLI_EXIT_OK;

@@ -16,6 +16,20 @@ ASGML_BEGIN_DECLS
 
 #define ASGML_PREP_MAX_DSETS 32
 
+/* Stages whose CPU time a profiled run reports (asgml_prep_result.stage_cpu):
+ * decode (audio file, JPEG/PNG), resample, stft (STFT or fbank), image
+ * (resize, degradations), compress (shuffle + deflate of the chunks, in the
+ * decoding threads), write (HDF5 calls of the writing thread), checksum
+ * (content_sha256: the chunks read back, inflated, hashed), other (fitting,
+ * statistics, metadata, bookkeeping). */
+enum {
+    ASGML_PREP_STAGE_DECODE, ASGML_PREP_STAGE_RESAMPLE, ASGML_PREP_STAGE_STFT,
+    ASGML_PREP_STAGE_IMAGE, ASGML_PREP_STAGE_COMPRESS, ASGML_PREP_STAGE_WRITE,
+    ASGML_PREP_STAGE_CHECKSUM, ASGML_PREP_STAGE_OTHER, ASGML_PREP_NSTAGES
+};
+/* "decode", "resample", ... ("?" out of range) */
+const char *asgml_prep_stage_name(int stage);
+
 typedef struct asgml_prep_options {
     const char *manifest;       /* manifest path (asgml-prep(1), MANIFEST) */
     const char *classes;        /* class list file or NULL */
@@ -27,6 +41,9 @@ typedef struct asgml_prep_options {
     int64_t created_utc;        /* seconds since 1970; < 0 = now */
     uint64_t seed;
     int jobs;                   /* decoding threads; <= 0 = all cores */
+    int profile;                /* 1: per-thread CPU time of each stage into stage_cpu */
+    const char *resampler;      /* "soxr" (libsoxr SOXR_HQ, default; NULL = soxr) | "src"
+                                   (libsamplerate SRC_SINC_BEST_QUALITY) */
     int skip_bad;               /* skip bad samples instead of stopping */
     double max_bad;             /* with skip_bad: fail unless skipped/rows < max_bad */
     /* per-sample checks (datasets.md 10) and the report OUT.report.tsv */
@@ -98,6 +115,7 @@ typedef struct asgml_prep_result {
     char sha256[65];            /* content checksum of the store */
     int ndsets;
     struct { char path[96]; int64_t raw_bytes, stored_bytes; } dsets[ASGML_PREP_MAX_DSETS];
+    double stage_cpu[ASGML_PREP_NSTAGES]; /* options.profile: CPU seconds per stage, all threads */
 } asgml_prep_result;
 
 /* Defaults: audio_features "spec" (fbank: 128 bins, normalised), fit tile

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* prep.c - the asgml-prep pipeline (prep.h): manifest -> threads decoding
- * samples into a ring of slots -> the calling thread writing them in store
- * order -> metadata, splits, attributes -> checksum, rename. */
+ * samples into a ring of slots and compressing their chunks (store_chunk.h)
+ * -> the calling thread handing the finished chunks to HDF5 in store order
+ * (H5Dwrite_chunk) -> metadata, splits, attributes -> checksum, rename. */
 #define _GNU_SOURCE
 #include "data/prep.h"
 #include "asgml/store.h"
@@ -10,6 +11,7 @@
 #include "data/manifest.h"
 #include "data/store_write.h"
 #include "data/prep_ctx.h"
+#include "data/prep_prof.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -54,7 +56,9 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
     const asgml_prep_options *o = c->o;
     asgml_manifest_row *r = &c->m->rows[k];
     asgml_audio a = {0};
-    asgml_status st = asgml_audio_load(r->cell[mi], o->audio_rate, &a);
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_DECODE);
+    asgml_status st = asgml_audio_load_rs(r->cell[mi], o->audio_rate, c->rs, &a);
+    prep_prof_switch(prev);
     if (st) { sl->flags |= ASGML_FLAG_AUDIO_DECODE_ERROR; return st; }
     if (a.sample_rate != c->rate) {
         asgml_audio_free(&a);
@@ -105,6 +109,7 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         asgml_splitmix_init(&rng, o->seed, 1000000 + (uint64_t)k);
         st = asgml_corrupt_aud_snr(x, len, o->aud_snr_db, &rng, &sl->flags);
     }
+    prev = prep_prof_switch(ASGML_PREP_STAGE_STFT);
     if (!st && c->use_fbank) {   /* unpadded rows (datasets.md 7.2) */
         int64_t rows = asgml_fbank_frames(&c->fbank, len);
         size_t need = (size_t)(rows > 0 ? rows : 1) * (size_t)c->spec_t * sizeof(float);
@@ -118,6 +123,7 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
     } else if (!st && !c->window) {
         st = asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
     }
+    prep_prof_switch(prev);
     free(x);
     return st;
 }
@@ -185,13 +191,16 @@ static asgml_status zero_fill(prep_ctx *c, int mi, slot *sl)
 static asgml_status load_image(prep_ctx *c, const char *path, uint8_t *out)
 {
     asgml_image im = {0};
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_DECODE);
     asgml_status st = asgml_image_load(path, c->img_c, &im);
-    if (st) return st;
-    if (im.h == c->img_h && im.w == c->img_w)
+    prep_prof_switch(ASGML_PREP_STAGE_IMAGE);
+    if (st) {
+    } else if (im.h == c->img_h && im.w == c->img_w)
         memcpy(out, im.pixels, (size_t)im.h * (size_t)im.w * (size_t)c->img_c);
     else
         st = asgml_image_resize(im.pixels, im.h, im.w, c->img_c, out, c->img_h, c->img_w);
     asgml_image_free(&im);
+    prep_prof_switch(prev);
     return st;
 }
 
@@ -435,18 +444,59 @@ static void process_row(prep_ctx *c, int64_t k, slot *sl)
     if (st && !sl->err) sl->err = strdup("out of memory");
 }
 
+/* The decoded sample's chunks for the direct datasets, compressed here in
+ * the decoding thread (store_chunk.h); frames: one chunk per frame. */
+static asgml_status encode_slot(prep_ctx *c, asgml_sw_encoder *e, slot *sl)
+{
+    asgml_status st = ASGML_OK;
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_COMPRESS);
+    for (int mi = 0; mi < c->m->nmod && !st; mi++)
+        for (int a = 0; a < 2 && !st; a++) {
+            sl->nenc[mi][a] = 0;
+            if (!c->direct[mi][a]) continue;
+            int64_t n = c->m->mod_kinds[mi] == ASGML_KIND_FRAMES ? sl->count[mi] : 1;
+            if (n > sl->enc_cap[mi][a]) {
+                asgml_sw_chunk *nb = realloc(sl->enc[mi][a], (size_t)n * sizeof *nb);
+                if (!nb) { st = asgml_error(ASGML_ENOMEM, "out of memory"); break; }
+                memset(nb + sl->enc_cap[mi][a], 0, (size_t)(n - sl->enc_cap[mi][a]) * sizeof *nb);
+                sl->enc[mi][a] = nb;
+                sl->enc_cap[mi][a] = n;
+            }
+            const uint8_t *src = a ? sl->aux[mi] : sl->data[mi];
+            for (int64_t f = 0; f < n && !st; f++)
+                st = asgml_sw_encode(e, &c->codec[mi][a], src + (size_t)f * c->codec[mi][a].bytes, &sl->enc[mi][a][f]);
+            sl->nenc[mi][a] = n;
+        }
+    prep_prof_switch(prev);
+    return st;
+}
+
 static void *worker(void *arg)
 {
     prep_ctx *c = arg;
+    asgml_sw_encoder *enc = NULL;
+    asgml_status est = asgml_sw_encoder_new(&enc);
+    prep_prof_switch(ASGML_PREP_STAGE_OTHER);
     for (;;) {
         pthread_mutex_lock(&c->mu);
         while (!c->stop && c->next < c->ncand && c->next >= c->written + c->nslots)
             pthread_cond_wait(&c->cv_work, &c->mu);
-        if (c->stop || c->next >= c->ncand) { pthread_mutex_unlock(&c->mu); return NULL; }
+        if (c->stop || c->next >= c->ncand) {
+            prep_prof_collect(c->prof);
+            pthread_mutex_unlock(&c->mu);
+            asgml_sw_encoder_free(enc);
+            return NULL;
+        }
         int64_t j = c->next++;
         pthread_mutex_unlock(&c->mu);
         slot *sl = &c->slots[j % c->nslots];
+        sl->fatal = 0;
         process_row(c, c->cand[j], sl);
+        if (!sl->err && (est || (est = encode_slot(c, enc, sl)))) {
+            if (asprintf(&sl->err, "%s: %s", c->m->path, asgml_last_error()) < 0) sl->err = NULL;
+            if (!sl->err) sl->err = strdup("out of memory");
+            sl->fatal = 1;
+        }
         pthread_mutex_lock(&c->mu);
         sl->ready = 1;
         pthread_cond_broadcast(&c->cv_ready);
@@ -745,17 +795,19 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
         pthread_mutex_unlock(&c->mu);
         prep_report_row(c, c->cand[j], sl, NULL);
         if (sl->err) {
-            if (!o->skip_bad) st = asgml_error(ASGML_EFORMAT, "%s", sl->err);
+            if (!o->skip_bad || sl->fatal) st = asgml_error(sl->fatal ? ASGML_ENOMEM : ASGML_EFORMAT, "%s", sl->err);
             else st = add_skipped(res, sl->err);
         } else {
             res->kept_bad += sl->kept_err != NULL;
+            int prev = prep_prof_switch(ASGML_PREP_STAGE_WRITE);
             pthread_mutex_lock(&h5_lock);
             for (int mi = 0; mi < m->nmod && !st; mi++) {
                 asgml_mod_kind k = m->mod_kinds[mi];
                 if (k == ASGML_KIND_FRAMES) {
                     size_t fb = sample_bytes(c, mi);
                     for (int64_t f = 0; f < sl->count[mi] && !st; f++)
-                        st = asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
+                        st = c->direct[mi][0] ? asgml_sw_write_chunk(w, h[mi][0], nframes + f, &sl->enc[mi][0][f])
+                                              : asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
                     nframes += sl->count[mi];
                     frame_off[kn + 1] = nframes;
                     continue;
@@ -763,6 +815,8 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                 if (c->rows_ds[mi][0]) {
                     st = asgml_sw_append_rows(w, h[mi][0], sl->count[mi], sl->data[mi]);
                     c->row_off[mi][0][kn + 1] = c->row_off[mi][0][kn] + sl->count[mi];
+                } else if (c->direct[mi][0]) {
+                    st = asgml_sw_write_chunk(w, h[mi][0], kn, &sl->enc[mi][0][0]);
                 } else {
                     st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
                 }
@@ -770,11 +824,13 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                     st = asgml_sw_append_rows(w, h[mi][1], sl->aux_count[mi], sl->aux[mi]);
                     c->row_off[mi][1][kn + 1] = c->row_off[mi][1][kn] + sl->aux_count[mi];
                 } else if (!st && h[mi][1] >= 0) {
-                    st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                    st = c->direct[mi][1] ? asgml_sw_write_chunk(w, h[mi][1], kn, &sl->enc[mi][1][0])
+                                          : asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
                 }
                 if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
             }
             pthread_mutex_unlock(&h5_lock);
+            prep_prof_switch(prev);
             if (row_train(c, &m->rows[c->cand[j]]))   /* store order: --jobs does not matter */
                 for (int mi = 0; mi < m->nmod; mi++)
                     for (int a = 0; a < 2; a++)
@@ -854,8 +910,12 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     asgml_status st = check_options(o);
     if (st) return st;
     prep_ctx c = {.o = o, .default_scheme = -1};
-    st = asgml_manifest_read(o->manifest, o->classes, &c.m);
+    st = asgml_resampler_parse(o->resampler, &c.rs);
     if (st) return st;
+    prep_prof_on = o->profile != 0;
+    prep_prof_switch(ASGML_PREP_STAGE_OTHER);
+    st = asgml_manifest_read(o->manifest, o->classes, &c.m);
+    if (st) { prep_prof_on = 0; return st; }
     asgml_manifest *m = c.m;
     st = prep_report_init(&c);
     if (!st) st = select_rows(&c, res);
@@ -871,6 +931,12 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (!st) st = asgml_sw_create(o->out, &w);
     if (!st) note_temp(o, asgml_sw_temp_path(w));
     if (!st) st = create_datasets(&c, w, c.ncand ? c.ncand : 1, h);
+    for (int mi = 0; !st && mi < m->nmod; mi++)   /* per-sample datasets: chunks from the workers */
+        for (int a = 0; a < 2 && !st; a++)
+            if (h[mi][a] >= 0 && !c.rows_ds[mi][a]) {
+                st = asgml_sw_sample_codec(w, h[mi][a], &c.codec[mi][a]);
+                c.direct[mi][a] = 1;
+            }
     if (!st) {
         kept = malloc((size_t)(c.ncand + 1) * sizeof *kept);
         status = calloc((size_t)c.ncand + 1, sizeof *status);
@@ -957,9 +1023,11 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (!st) st = write_stats(&c, w);
     if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
+        prep_prof_switch(ASGML_PREP_STAGE_CHECKSUM);
         pthread_mutex_lock(&h5_lock);
         st = asgml_sw_commit(w, res->sha256);
         pthread_mutex_unlock(&h5_lock);
+        prep_prof_switch(ASGML_PREP_STAGE_OTHER);
         w = NULL;
         if (!st && (st = prep_report_write(&c, o->out)) != ASGML_OK)
             unlink(o->out);   /* a store without its report would be a partial output */
@@ -975,6 +1043,10 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
                 free(c.slots[s].aux[mi]);
                 prep_moments_free(&c.slots[s].mom[mi][0]);
                 prep_moments_free(&c.slots[s].mom[mi][1]);
+                for (int a = 0; a < 2; a++) {
+                    for (int64_t f = 0; f < c.slots[s].enc_cap[mi][a]; f++) asgml_sw_chunk_free(&c.slots[s].enc[mi][a][f]);
+                    free(c.slots[s].enc[mi][a]);
+                }
             }
         }
     for (int mi = 0; mi < MAXM; mi++) {
@@ -995,6 +1067,10 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     free(c.cand);
     prep_report_free(&c);
     asgml_manifest_free(m);
+    prep_prof_collect(c.prof);   /* this thread: write, checksum, other */
+    prep_prof_take(c.prof);      /* the checksum's decoding thread */
+    memcpy(res->stage_cpu, c.prof, sizeof res->stage_cpu);
+    prep_prof_on = 0;
     return st;
 }
 

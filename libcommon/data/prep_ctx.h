@@ -11,6 +11,7 @@
 #include "data/manifest.h"
 #include "asgml/prep.h"
 #include "data/store_write.h"
+#include "data/store_chunk.h"
 #include "data/prep_stats.h"
 
 #define MAXM ASGML_MANIFEST_MAX_MOD
@@ -24,6 +25,7 @@ typedef struct slot {
     int mismatched;
     char *kept_err;              /* keep_bad: why the zeros (err is then NULL) */
     double audio_seconds;        /* decoded clip length; < 0 = no audio decoded */
+    int fatal;                   /* err is not the sample's fault (encoding ran out of memory) */
     void *data[MAXM];            /* spec (F,T) f32 | image (H,W[,C]) u8 | frames (n,H,W,C) u8 | seq (L,D) f32 */
     void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
     int64_t count[MAXM];         /* frames: n; seq: valid steps */
@@ -31,6 +33,9 @@ typedef struct slot {
     size_t aux_cap[MAXM];        /* bytes allocated in aux (native-length waves grow) */
     int64_t aux_count[MAXM];     /* native wave: samples */
     prep_moments mom[MAXM][2];   /* training rows: moments of data, aux (prep_stats.h) */
+    asgml_sw_chunk *enc[MAXM][2]; /* direct datasets: the sample's chunks encoded by the worker
+                                    (frames: one per frame), written as they are */
+    int64_t nenc[MAXM][2], enc_cap[MAXM][2];
 } slot;
 
 typedef struct prep_report {
@@ -66,6 +71,10 @@ typedef struct prep_ctx {
     asgml_fbank_params fbank;
     prep_moments stats[MAXM][2]; /* /stats: training rows merged in store order */
     prep_report rep;             /* per manifest row: what happened (prep_report.c) */
+    asgml_resampler rs;          /* --resampler */
+    int direct[MAXM][2];         /* 1: that dataset's chunks are encoded by the workers */
+    asgml_sw_codec codec[MAXM][2];
+    double prof[ASGML_PREP_NSTAGES]; /* options.profile: the workers' CPU seconds per stage */
     /* ring */
     slot *slots;
     int nslots;

@@ -33,7 +33,9 @@ static void pa_audio_decoding(params *p, const char *d, const prep_ctx *c)
 {
     const asgml_prep_options *o = c->o;
     pa_i64(p, d, "sample_rate", c->rate);
-    pa_str(p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
+    /* the resampler chosen (used only where a file's rate differs) and its library */
+    pa_str(p, d, "resampler", o->audio_rate > 0 ? asgml_resampler_name(c->rs) : "none");
+    pa_str(p, d, "resampler_library", o->audio_rate > 0 ? asgml_resampler_version(c->rs) : "none");
     pa_str(p, d, "downmix", "channel mean");
     pa_str(p, d, "fit", o->fit);
     pa_i64(p, d, "fit_length", c->fit_len);
