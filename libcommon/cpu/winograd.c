@@ -24,6 +24,7 @@
  * chunks run in order and each SGEMM is split over the threads.  The
  * result depends only on the shapes and the thread count. */
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"

@@ -32,6 +32,7 @@ struct asgml_train {
     uint64_t seed;
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;
+    const char *conv_algo;          /* backend.conv-algo: the mode for new conv shapes */
     int deterministic, drop_last, prefetch;
     /* train.init (asgml-train --init, init_file.c): FILE, strictness, and
      * what the load did (init_sha256 "" when no file was read) */
