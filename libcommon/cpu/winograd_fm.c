@@ -330,30 +330,47 @@ INL void filter_grad_tf_gen(const int m, const float *w, float *dw)
         }
 }
 
-/* ---- the instances (AVX2 clones next to the baseline, cpu.h) ---- */
+/* ---- the instances: static AVX2 clones next to the baseline (cpu.h;
+ * static, as target_clones would export the resolver of a global
+ * function), called through plain library-internal functions ---- */
 
 #define INSTANCES(M)                                                                           \
-    ASGML_CPU_SIMD void asgml_cpu_wino##M##_input(const float *in, int C, int H, int W,       \
-                                                  const wino_tiles *tl, size_t T, size_t ps,   \
-                                                  float *V, float *rb)                         \
+    ASGML_CPU_SIMD static void input##M(const float *in, int C, int H, int W,                 \
+                                        const wino_tiles *tl, size_t T, size_t ps, float *V,   \
+                                        float *rb)                                             \
     {                                                                                          \
         input_tf_gen(M, in, C, H, W, tl, T, ps, V, rb);                                        \
     }                                                                                          \
-    ASGML_CPU_SIMD void asgml_cpu_wino##M##_output(const float *Mx, int C, int H, int W,      \
-                                                   const wino_tiles *tl, size_t T, size_t ps,  \
-                                                   float *out, int acc, float *rb)             \
+    void asgml_cpu_wino##M##_input(const float *in, int C, int H, int W, const wino_tiles *tl, \
+                                   size_t T, size_t ps, float *V, float *rb)                   \
+    {                                                                                          \
+        input##M(in, C, H, W, tl, T, ps, V, rb);                                               \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void output##M(const float *Mx, int C, int H, int W,                \
+                                         const wino_tiles *tl, size_t T, size_t ps,            \
+                                         float *out, int acc, float *rb)                       \
     {                                                                                          \
         output_tf_gen(M, Mx, C, H, W, tl, T, ps, out, acc, rb);                                \
     }                                                                                          \
-    ASGML_CPU_SIMD void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W,        \
-                                                 const wino_tiles *tl, size_t T, size_t ps,    \
-                                                 float *D, float *rb)                          \
+    void asgml_cpu_wino##M##_output(const float *Mx, int C, int H, int W,                     \
+                                    const wino_tiles *tl, size_t T, size_t ps, float *out,     \
+                                    int acc, float *rb)                                        \
+    {                                                                                          \
+        output##M(Mx, C, H, W, tl, T, ps, out, acc, rb);                                       \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void grad##M(const float *dy, int C, int H, int W,                  \
+                                       const wino_tiles *tl, size_t T, size_t ps, float *D,    \
+                                       float *rb)                                              \
     {                                                                                          \
         grad_tf_gen(M, dy, C, H, W, tl, T, ps, D, rb);                                         \
     }                                                                                          \
-    ASGML_CPU_SIMD void asgml_cpu_wino##M##_filter_rows(const float *w, int c_in, int rot,    \
-                                                        int ci, float *U, size_t ps, int r0,   \
-                                                        int r1)                                \
+    void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W, const wino_tiles *tl,  \
+                                  size_t T, size_t ps, float *D, float *rb)                    \
+    {                                                                                          \
+        grad##M(dy, C, H, W, tl, T, ps, D, rb);                                                \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void filter_rows##M(const float *w, int c_in, int rot, int ci,      \
+                                              float *U, size_t ps, int r0, int r1)             \
     {                                                                                          \
         for (int r = r0; r < r1; r++)                                                          \
             for (int c = 0; c < ci; c++) {                                                     \
@@ -361,7 +378,12 @@ INL void filter_grad_tf_gen(const int m, const float *w, float *dw)
                 filter_tf_gen(M, w + src * 9, rot, U + (size_t)r * ci + c, ps);                \
             }                                                                                  \
     }                                                                                          \
-    ASGML_CPU_SIMD void asgml_cpu_wino##M##_filter_grad(const float *w, float *dw)            \
+    void asgml_cpu_wino##M##_filter_rows(const float *w, int c_in, int rot, int ci, float *U,  \
+                                         size_t ps, int r0, int r1)                            \
+    {                                                                                          \
+        filter_rows##M(w, c_in, rot, ci, U, ps, r0, r1);                                       \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_filter_grad(const float *w, float *dw)                           \
     {                                                                                          \
         filter_grad_tf_gen(M, w, dw);                                                          \
     }
