@@ -33,3 +33,6 @@ EXTRA_DIST += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resu
 # non-finite stored features in any split (issue 13, item 5)
 TESTS += tests/nonfinite-data.sh
 EXTRA_DIST += tests/nonfinite-data.sh
+# speed15: backend.conv-algo, recorded per conv shape, pinned on resume
+TESTS += tests/train-conv-algo.sh
+EXTRA_DIST += tests/train-conv-algo.sh

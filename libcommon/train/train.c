@@ -55,6 +55,7 @@ static asgml_status setup(asgml_train *t)
     long frames;
     asgml_backend_options bo;
     asgml_loader_config lc;
+    asgml_status st;
     int C;
     CK(asgml_train_read_run_config(t));
     CK(asgml_store_open(t->store_path, &t->store));
@@ -97,6 +98,11 @@ static asgml_status setup(asgml_train *t)
     bo.deterministic = t->deterministic;
     bo.tf32 = -1;
     CK(asgml_backend_create(t->device, &bo, &t->be));
+    /* backend.conv-algo: the algorithm of each conv shape is fixed at its
+     * first use; the choices go into checkpoints and summary.json, and a
+     * resumed run pins the recorded ones (train_rundir.c) */
+    if ((st = asgml_backend_set_conv_algo(t->be, t->conv_algo)) != ASGML_OK)
+        return asgml_error_prefix(st, "key 'backend.conv-algo'");
     CK(asgml_model_create(t->be, &t->mc, &t->model));
     CK(asgml_model_init_params(t->model, t->seed));
     /* train.init: the file's tensors replace the fresh ones, unless a

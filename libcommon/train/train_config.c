@@ -351,6 +351,7 @@ asgml_status asgml_train_read_run_config(asgml_train *t)
     CK(asgml_config_get_string(c, "backend.device", "cpu", &t->device));
     CK(asgml_config_get_int(c, "backend.threads", 0, &t->threads));
     CK(asgml_config_get_bool(c, "backend.deterministic", 1, &t->deterministic));
+    CK(asgml_config_get_string(c, "backend.conv-algo", "auto", &t->conv_algo));
     CK(asgml_config_get_bool(c, "data.drop-last", 0, &t->drop_last));
     CK(asgml_config_get_bool(c, "data.prefetch", 1, &t->prefetch));
     CK(asgml_config_get_string(c, "data.scheme", "", &t->scheme));

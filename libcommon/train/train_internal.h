@@ -32,6 +32,7 @@ struct asgml_train {
     uint64_t seed;
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;
+    const char *conv_algo;          /* backend.conv-algo: the mode for new conv shapes */
     int deterministic, drop_last, prefetch;
     /* train.log-grad-energy: per epoch, the mean over the (sub-)steps of
      * ||g_m||^2 before H2 (grad_energy.<m>) and after it (grad_energy_post.<m>);

@@ -127,6 +127,20 @@ asgml_status asgml_train_copy_record(asgml_log_record *dst, asgml_log_record *sr
 
 /* ---- checkpoints ------------------------------------------------------------------ */
 
+/* {"C_IN>C_OUT HxW k3s1p1": "ALGO", ...}: the conv algorithm the backend
+ * fixed for each shape so far (backend.conv-algo); NULL when it has none */
+static json_t *conv_algos_json(asgml_train *t)
+{
+    const char *key, *algo;
+    json_t *o;
+    if (!asgml_backend_conv_algo_entry(t->be, 0, &key, &algo))
+        return NULL;
+    o = json_object();
+    for (int i = 0; o && asgml_backend_conv_algo_entry(t->be, i, &key, &algo); i++)
+        json_object_set_new(o, key, json_string(algo));
+    return o;
+}
+
 static asgml_status train_state_json(asgml_train *t, char **out)
 {
     const char *best = asgml_log_record_json(t->best_rec), *last = asgml_log_record_json(t->last_rec);
@@ -165,6 +179,28 @@ static asgml_status train_state_json(asgml_train *t, char **out)
         size_t len = strlen(*out);
         snprintf(*out + len - 1, n - len + 1, ",\"init\":{\"sha256\":\"%s\",\"loaded\":%d,"
                  "\"missing\":%d}}", t->init_sha256, t->init_loaded, t->init_missing);
+    }
+    json_t *ca = conv_algos_json(t);
+    if (ca) {   /* the conv algorithm per shape: a resume pins them (resume()) */
+        char *txt = json_dumps(ca, JSON_COMPACT | JSON_SORT_KEYS);
+        size_t len = strlen(*out);
+        json_decref(ca);
+        if (!txt) {
+            free(*out);
+            *out = NULL;
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        }
+        char *grown = realloc(*out, len + strlen(txt) + 32 + n);
+        if (!grown) {
+            free(txt);
+            free(*out);
+            *out = NULL;
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        }
+        *out = grown;
+        n += strlen(txt) + 32;
+        snprintf(*out + len - 1, n - len + 1, ",\"conv_algos\":%s}", txt);
+        free(txt);
     }
     if (t->sched.kind == ASGML_SCHED_PLATEAU) {   /* ReduceLROnPlateau state */
         size_t len = strlen(*out);
@@ -363,6 +399,21 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
                 t->plateau.cooldown_counter =
                     (int)json_integer_value(json_object_get(pl, "cooldown_counter"));
                 t->plateau.last_epoch = (int)json_integer_value(json_object_get(pl, "last_epoch"));
+            }
+        }
+        if ((v = json_object_get(js, "conv_algos")) && json_is_object(v)) {
+            /* the interrupted run's conv algorithms: the same bits */
+            const char *key;
+            json_t *a;
+            json_object_foreach(v, key, a) {
+                if (st != ASGML_OK)
+                    break;
+                if (!json_is_string(a))
+                    st = asgml_error(ASGML_EFORMAT, "%s: conv_algos: '%s' is not a string",
+                                     ckpt, key);
+                else if ((st = asgml_backend_conv_algo_pin(t->be, key, json_string_value(a))) !=
+                         ASGML_OK)
+                    st = asgml_error_prefix(st, "%s: conv_algos", ckpt);
             }
         }
         if ((v = json_object_get(js, "best")) && json_is_object(v))
@@ -586,6 +637,11 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
         json_object_set_new(root, "init", in);
     }
     json_object_set_new(root, "device", json_string(t->be->ops->name));
+    {
+        json_t *ca = conv_algos_json(t);   /* the conv algorithm per shape */
+        if (ca)
+            json_object_set_new(root, "conv_algos", ca);
+    }
     json_object_set_new(root, "epochs", json_integer(t->epochs));
     json_object_set_new(root, "epochs_completed", json_integer(t->epochs_completed));
     json_object_set_new(root, "steps", json_integer(t->step));
