@@ -25,6 +25,9 @@ check_PROGRAMS += tests/store-mktext
 tests_store_mktext_SOURCES = tests/store-mktext.c
 TESTS += tests/prep-utf8.sh
 EXTRA_DIST += tests/prep-utf8.sh
+# --jobs and --quiet do not change the store, byte for byte (issue 14)
+TESTS += tests/prep-jobs-identical.sh
+EXTRA_DIST += tests/prep-jobs-identical.sh
 # flags, --keep-bad, the report, the loader mask and wave window (issue 14 item 3)
 TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
 check_PROGRAMS += tests/test-loader-window

@@ -188,6 +188,42 @@ static void progress_cb(void *ctx, int64_t done, int64_t total)
 }
 
 /* argv joined with spaces; arguments with shell specials in single quotes */
+/* The arguments that do not change the store (--jobs and --quiet): left out
+ * of the recorded command line, so that stores made with other --jobs are
+ * byte-identical (asgml-prep(1), -j).  Elements are remembered by pointer,
+ * which getopt's permutation of argv keeps. */
+enum { MAX_UNRECORDED = 32 };
+static const char *unrecorded[MAX_UNRECORDED];
+static int n_unrecorded;
+
+static void unrecord(const char *arg)
+{
+    if (n_unrecorded < MAX_UNRECORDED) unrecorded[n_unrecorded++] = arg;
+}
+
+/* After getopt_long returned -j/--jobs: its element(s) are argv[optind - 1]
+ * (value attached: -j2, --jobs=2, -qj2) or argv[optind - 2..optind - 1]. */
+static void unrecord_jobs(char **argv, const char *arg)
+{
+    unrecord(argv[optind - 1]);
+    if (arg == argv[optind - 1]) unrecord(argv[optind - 2]);
+}
+
+/* After -q/--quiet: only a whole element ("-q", "--quiet", "--qu"); a
+ * cluster such as -qo FILE stays (it names the output). */
+static void unrecord_quiet(char **argv)
+{
+    const char *e = argv[optind - 1];
+    if (optind > 1 && (!strcmp(e, "-q") || !strncmp(e, "--q", 3))) unrecord(e);
+}
+
+static int is_unrecorded(const char *arg)
+{
+    for (int i = 0; i < n_unrecorded; i++)
+        if (unrecorded[i] == arg) return 1;
+    return 0;
+}
+
 static char *join_argv(int argc, char **argv)
 {
     size_t n = 1;
@@ -195,8 +231,9 @@ static char *join_argv(int argc, char **argv)
     char *s = malloc(n), *p = s;
     if (!s) return NULL;
     for (int i = 0; i < argc; i++) {
+        if (is_unrecorded(argv[i])) continue;
         int q = argv[i][0] == 0 || strpbrk(argv[i], " \t\n'\"\\$`*?[]{}()<>|&;#~!") != NULL;
-        if (i) *p++ = ' ';
+        if (p > s) *p++ = ' ';
         if (q) *p++ = '\'';
         for (const char *c = argv[i]; *c; c++) {
             if (*c == '\'') { memcpy(p, "'\\''", 4); p += 4; }
@@ -255,8 +292,11 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:j:q", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out = optarg; break;
-        case 'j': o.jobs = (int)cli_parse_long("--jobs", optarg, 1, 256); break;
-        case 'q': quiet = 1; break;
+        case 'j':
+            o.jobs = (int)cli_parse_long("--jobs", optarg, 1, 256);
+            unrecord_jobs(argv, optarg);
+            break;
+        case 'q': quiet = 1; unrecord_quiet(argv); break;
         case OPT_CLASSES: o.classes = optarg; break;
         case OPT_PRESET: break; /* applied above */
         case OPT_DATASET: o.dataset = optarg; break;
