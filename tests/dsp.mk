@@ -120,3 +120,7 @@ EXTRA_DIST += tests/fixtures/make_fbank_fixtures.py \
 	tests/fixtures/dsp/fbank_sig.f32 tests/fixtures/dsp/fbank_ref.f32 \
 	tests/fixtures/dsp/fbank_norm.f32 tests/fixtures/dsp/fbank_8k.f32 \
 	tests/fixtures/dsp/fbank_7_jackson_32.f32
+# a header's frame count is not allocated up front (issue 13, fuzz/fuzz_flac)
+check_PROGRAMS += tests/test-audio-claims
+tests_test_audio_claims_SOURCES = tests/test-audio-claims.c tests/tap.h
+TESTS += tests/test-audio-claims
