@@ -26,6 +26,7 @@ for name in "$@"; do
     art=$out/artifacts/$name
     log=$out/$name.log
     mkdir -p "$work" "$art"
+    : >"$out/.start-$name"    # findings = artifacts newer than this run's start
     set -- -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$art/"
     [ -f "$src/dict/$name.dict" ] && set -- "$@" -dict="$src/dict/$name.dict"
@@ -41,7 +42,7 @@ for name in "$@"; do
     cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     corp=$(printf '%s\n' "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-    found=$(find "$art" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+    found=$(find "$art" -type f -newer "$out/.start-$name" \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
         -o -name 'oom-*' \) | wc -l)
     what="none"
     if [ "$found" -gt 0 ] || [ "$rc" -ne 0 ]; then
