@@ -59,7 +59,6 @@ GRID_CELLS += $(call grid_cells,arl,$(SEEDS),arl.es=$(ARL_ES))
 # (opm.warmup=0: drops from epoch 1 on; OGM in opm+ogm-ge then from epoch 1).
 GRID_CELLS += $(call grid_cells,opm opm+ogm-ge,$(SEEDS),opm.warmup=0)
 
-include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
 
 # pmr: the official CREMA-D window [0, 70] of 100 epochs (the LR step) is
 # scaled to the grid's epochs: end = floor(0.7 * EPOCHS) = 4 of 0..5 (+5 cells).
@@ -102,3 +101,7 @@ GRID_CELLS += $(call grid_cells,dnr,$(SEEDS),dnr.period=$(DNR_PERIOD))
 # baseline cell) (+5 cells).
 GBLEND_N ?= 2
 GRID_CELLS += $(call grid_cells,gblend,$(SEEDS),gblend.epochs=$(GBLEND_N) gblend.every=$(GBLEND_N))
+
+# Last: grid.mk fixes the cell list (GRID_CELLS :=) and makes the rules
+# when it is read; cells added after this line would be listed but never run.
+include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk

@@ -124,3 +124,11 @@ EXTRA_DIST += tests/fixtures/make_fbank_fixtures.py \
 check_PROGRAMS += tests/test-audio-claims
 tests_test_audio_claims_SOURCES = tests/test-audio-claims.c tests/tap.h
 TESTS += tests/test-audio-claims
+# the resamplers (issue 14 item 4): libsoxr SOXR_HQ and libsamplerate against
+# numpy's band-limited signals (tests/fixtures/make_resample_fixtures.py)
+check_PROGRAMS += tests/test-resample
+tests_test_resample_SOURCES = tests/test-resample.c tests/tap.h tests/fixture.h
+TESTS += tests/test-resample
+EXTRA_DIST += tests/fixtures/make_resample_fixtures.py \
+	tests/fixtures/resample/sines44k.wav tests/fixtures/resample/sines44k_22k.f32 \
+	tests/fixtures/resample/sine8k.wav tests/fixtures/resample/sine8k_22k.f32

@@ -106,3 +106,7 @@ EXTRA_DIST += tests/train-3mod.sh
 # issue 18: the ablation switches (feature norm, grad signal, split batch, ...)
 TESTS += tests/asgml-switches.sh
 EXTRA_DIST += tests/asgml-switches.sh
+# issue 16 item 5: asgml-freq skipped steps (g_m computed under freeze, no
+# step of a head without gradient) and summary.json's named records
+TESTS += tests/asgml-freq-skip.sh tests/summary-records.sh
+EXTRA_DIST += tests/asgml-freq-skip.sh tests/summary-records.sh

@@ -16,3 +16,7 @@ TESTS += tests/test-cpu-paths
 check_PROGRAMS += tests/test-backend-require
 tests_test_backend_require_SOURCES = tests/test-backend-require.c tests/tap.h
 TESTS += tests/test-backend-require
+# speed15: the conv algorithms (Winograd F(4x4), F(6x6), the choice per shape)
+check_PROGRAMS += tests/test-conv-algos
+tests_test_conv_algos_SOURCES = tests/test-conv-algos.c tests/tap.h tests/urand.h
+TESTS += tests/test-conv-algos

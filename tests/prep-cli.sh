@@ -10,7 +10,7 @@ prep=$(cd "$(dirname "$(bin asgml-prep)")" && pwd)/asgml-prep
 fx=$(cd "$top_srcdir/tests/fixtures/dsp" && pwd)
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
-plan 28
+plan 29
 
 mk() {   # mk FILE ROWS... : manifest with id label split audio visual
     f=$1; shift
@@ -36,7 +36,8 @@ mk m.tsv "$good" "b	dog	test	$fx/au_float.wav	$fx/jpg_rgb.jpg"
 check_exit 0 "a good manifest" "$prep" $common "$t/m.tsv" -o "$t/out/ok.h5"
 check_exit 0 "verify accepts it" "$prep" verify "$t/out/ok.h5"
 check_exit 1 "verify output to /dev/full fails" sh -c "'$prep' verify '$t/out/ok.h5' >/dev/full"
-rm -f "$t/out/ok.h5"
+check "a good store comes with its per-sample report" test -f "$t/out/ok.h5.report.tsv"
+rm -f "$t/out/ok.h5" "$t/out/ok.h5.report.tsv"
 
 # one broken input per case: exit 1, the documented line, nothing written
 i=0
@@ -75,7 +76,7 @@ mk skip.tsv "$good" "b	dog	test	$fx/broken_trunc.wav	$fx/png_grey8.png" \
 "$prep" $common --skip-bad --max-bad 0.3 "$t/skip.tsv" -o "$t/out/skip.h5" 2>"$t/err"
 check "--skip-bad: exit 0 with 1 of 4 skipped" test $? -eq 0 -a -f "$t/out/skip.h5"
 check "--skip-bad lists the skipped sample on stderr" grep -q "^asgml-prep: $t/skip.tsv:3: $fx/broken_trunc.wav: .*(skipped)$" "$t/err"
-rm -f "$t/out/skip.h5"
+rm -f "$t/out/skip.h5" "$t/out/skip.h5.report.tsv"
 "$prep" $common --skip-bad --max-bad 0.25 "$t/skip.tsv" -o "$t/out/skip.h5" 2>"$t/err"
 check "--max-bad 0.25 with 25 % skipped: exit 1, no output" test $? -eq 1 -a "$(nfiles)" -eq 0
 
@@ -89,10 +90,13 @@ a=$(h5dump -a content_sha256 "$t/out/r1.h5" 2>/dev/null | grep '(0)')
 b=$(h5dump -a content_sha256 "$t/r2/r.h5" 2>/dev/null | grep '(0)')
 check "content checksum independent of --jobs" test -n "$a" -a "$a" = "$b"
 
-# a damaged store fails verify: uncompressed, mostly spectrogram bytes
+# a damaged store fails verify: uncompressed, mostly spectrogram bytes; the
+# chunks go to the file as the samples are written (H5Dwrite_chunk), so the
+# first sample's spectrogram (13 KB of 60 KB) lies after the first metadata,
+# around a quarter of the file
 "$prep" $common --spec-deflate 0 --no-wave "$t/m.tsv" -o "$t/out/d.h5"
 size=$(wc -c <"$t/out/d.h5")
-printf '\377\377\377\377\377\377\377\377' | dd of="$t/out/d.h5" bs=1 seek=$((size * 2 / 3)) conv=notrunc 2>/dev/null
+printf '\377\377\377\377\377\377\377\377' | dd of="$t/out/d.h5" bs=1 seek=$((size / 4)) conv=notrunc 2>/dev/null
 check_exit 1 "verify rejects a damaged store" "$prep" verify "$t/out/d.h5"
 
 # interrupted: SIGTERM while writing leaves no temporary file

@@ -2,7 +2,7 @@
 /* probe-mkstore.c - writes a tiny synthetic store for the asgml-probe and
  * grid tests (make check never runs Python).
  *
- *   probe-mkstore OUT.h5 [N [M]]
+ *   probe-mkstore OUT.h5 [N [M [I:K:V]]]
  *
  * N samples (default 160, a multiple of 4), 4 classes (label = i % 4),
  * split "main": train = the first 3/4 of the indices, test = the rest.
@@ -15,6 +15,9 @@
  *               carries +1, plus N(0, 1) noise - a third, weaker modality
  *               (its own generator, so the first two are the same as with
  *               M = 2).
+ * I:K:V (issue 13, tests/nonfinite-data.sh) sets element K of sample I's
+ *               audio/spec to V (nan, inf or -inf) after the draws, so the
+ *               rest of the store is unchanged.
  * Deterministic (xorshift64*, fixed seed): the same file every time. */
 #include <math.h>
 #include <stdint.h>
@@ -64,11 +67,25 @@ int main(int argc, char **argv)
     asgml_status st;
     int32_t *labels, *train, *test;
     char **ids;
-    int hs = -1, hi = -1, hd = -1, ntr, nte;
+    int hs = -1, hi = -1, hd = -1, ntr, nte, bad_i = -1, bad_k = 0;
+    float bad_v = 0;
     int64_t dn, dtr, dte, sshape[2] = {F, T}, ishape[2] = {F, T};
 
-    if (argc < 2 || n < 8 || n % 4 != 0 || nmod < 2 || nmod > 3) {
-        fprintf(stderr, "usage: probe-mkstore OUT.h5 [N, a multiple of 4 >= 8 [M, 2 or 3]]\n");
+    if (argc > 4) {
+        char v[8];
+        if (sscanf(argv[4], "%d:%d:%7s", &bad_i, &bad_k, v) != 3 || bad_i < 0 || bad_i >= n ||
+            bad_k < 0 || bad_k >= F * T)
+            bad_i = -2;
+        else if (!strcmp(v, "nan"))
+            bad_v = NAN;
+        else if (!strcmp(v, "inf") || !strcmp(v, "-inf"))
+            bad_v = *v == '-' ? -INFINITY : INFINITY;
+        else
+            bad_i = -2;
+    }
+    if (argc < 2 || n < 8 || n % 4 != 0 || nmod < 2 || nmod > 3 || bad_i == -2) {
+        fprintf(stderr, "usage: probe-mkstore OUT.h5 [N, a multiple of 4 >= 8 [M, 2 or 3 "
+                        "[I:K:nan|inf|-inf]]]\n");
         return 2;
     }
     ntr = n / 4 * 3;
@@ -120,6 +137,8 @@ int main(int argc, char **argv)
             double px = 40.0 + 30.0 * gauss() + ((k % T) / 2 == shown ? 150.0 : 0.0);
             img[k] = (uint8_t)(px < 0 ? 0 : px > 255 ? 255 : px);
         }
+        if (i == bad_i)
+            spec[bad_k] = bad_v;
         st = asgml_sw_write_sample(w, hs, i, spec);
         if (!st) st = asgml_sw_write_sample(w, hi, i, img);
         if (!st && nmod == 3) {

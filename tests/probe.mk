@@ -13,3 +13,9 @@ EXTRA_DIST += tests/probe-tool.sh tests/grid.sh data-recipes/grid.mk \
 # asgml-eval --predictions, asgml-report --confusion, asgml-train --init (CLI)
 TESTS += tests/eval-predictions.sh
 EXTRA_DIST += tests/eval-predictions.sh
+# The ablation grids of both designs and asgml-report --vs-run (issue 18);
+# grid-cremad.mk: its commands against the expected list, and a toy run.
+TESTS += tests/ablation.sh tests/grid-cremad.sh
+EXTRA_DIST += tests/ablation.sh tests/grid-cremad.sh data-recipes/ablation.mk \
+	data-recipes/ablation-v1.mk data-recipes/ablation-v2.mk \
+	tests/fixtures/grid/cremad-f1.commands tests/fixtures/grid/cremad-f3.commands

@@ -31,7 +31,7 @@ all.tsv|-f tsv -m all'
 ncases=$(printf '%s\n' "$cases" | wc -l)
 curve_files="curves.tsv accuracy.dat accuracy.gp accuracy-per-modality.dat asgml.scale.dat asgml.scale.gp ogm-ge.k.dat probe.acc.dat README"
 ncurves=$(echo $curve_files | wc -w)
-plan $((ncases + ncurves + 31))
+plan $((ncases + ncurves + 34))
 
 same() {   # same NAME FILE: FILE equals expected/NAME (or regenerates it)
     if [ -n "$ASGML_REPORT_REGEN" ]; then
@@ -175,4 +175,19 @@ fi
 GNUPLOT=false "$R" --curves "$t/fail" runs/* >/dev/null 2>"$t/err"; st=$?
 check "a failing gnuplot: exit 1, no files left" \
     sh -c "test $st -eq 1 && test -z \"\$(ls -A '$t/fail')\""
+# issue 13, item 8: a failing --curves leaves no directory behind (it made
+# DIR first and left it empty)
+mkdir -p "$t/nolog/run" "$t/nocurve/run"
+cp runs/baseline.s1/summary.json runs/baseline.s1/config.json "$t/nolog/run/"
+"$R" --curves "$t/cv-nolog/sub" --no-plot "$t/nolog/run" >/dev/null 2>"$t/err"; st=$?
+check "--curves with a run without log.jsonl: exit 1, no directory made (exit $st)" \
+    sh -c "test $st -eq 1 && test ! -e '$t/cv-nolog'"
+cp runs/baseline.s1/summary.json runs/baseline.s1/config.json "$t/nocurve/run/"
+grep -v '"type": *"epoch"' runs/baseline.s1/log.jsonl >"$t/nocurve/run/log.jsonl"
+"$R" --curves "$t/cv-none" --no-plot "$t/nocurve/run" >/dev/null 2>"$t/err"; st=$?
+check "--curves with no per-epoch records: exit 1, says so, no directory: $(head -c 200 "$t/err")" \
+    sh -c "test $st -eq 1 && grep -q 'no run log has per-epoch curves' '$t/err' && test ! -e '$t/cv-none'"
+mkdir "$t/cv-old"
+"$R" --curves "$t/cv-old" --no-plot "$t/nocurve/run" >/dev/null 2>&1
+check "... and a directory that was there before stays" test -d "$t/cv-old"
 done_testing

@@ -55,3 +55,15 @@ EXTRA_DIST += tests/report-formats.sh tests/fixtures/make_report_refs.py \
 	tests/fixtures/report/runs/boost.s4/log.jsonl \
 	tests/fixtures/report/runs/boost.s4/summary.json \
 	tests/fixtures/report/stats-refs.txt
+# exact t-SNE and trustworthiness against scikit-learn (make_tsne_fixtures.py)
+check_PROGRAMS += tests/test-tsne
+tests_test_tsne_SOURCES = tests/test-tsne.c tests/tap.h tests/h5fixture.h
+tests_test_tsne_LDADD = $(LDADD) $(HDF5_LIBS)
+TESTS += tests/test-tsne
+EXTRA_DIST += tests/fixtures/make_tsne_fixtures.py tests/fixtures/report/tsne.h5
+# the figures of issue 18: gradient energy, staleness per step, t-SNE maps
+TESTS += tests/figures.sh
+EXTRA_DIST += tests/figures.sh
+# issue 16: t quantiles, two-sided p-values, paired tests from SciPy and
+# Holm's adjustment (make_scipy_refs.py -> scipy-refs.txt)
+EXTRA_DIST += tests/fixtures/make_scipy_refs.py tests/fixtures/report/scipy-refs.txt

@@ -19,3 +19,18 @@ EXTRA_DIST += tests/prep-stats.sh tests/fixtures/make_stats_fixtures.py \
 # fbank rows + offsets train, resume bit-exactly, probe (issue 14 item 1)
 TESTS += tests/train-fbank.sh
 EXTRA_DIST += tests/train-fbank.sh
+# text encodings (issue 13, item 6): manifest ids ASCII, labels/groups/meta
+# UTF-8; asgml-prep verify checks a store's strings
+check_PROGRAMS += tests/store-mktext
+tests_store_mktext_SOURCES = tests/store-mktext.c
+TESTS += tests/prep-utf8.sh
+EXTRA_DIST += tests/prep-utf8.sh
+# flags, --keep-bad, the report, the loader mask and wave window (issue 14 item 3)
+TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
+check_PROGRAMS += tests/test-loader-window
+tests_test_loader_window_SOURCES = tests/test-loader-window.c tests/tap.h
+EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh
+# chunks compressed by the decoding threads, H5Dwrite_chunk (issue 14 item 4)
+check_PROGRAMS += tests/test-prep-direct
+tests_test_prep_direct_SOURCES = tests/test-prep-direct.c tests/tap.h
+TESTS += tests/test-prep-direct

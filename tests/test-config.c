@@ -149,6 +149,30 @@ static void test_errors(void)
     asgml_config_create(&c);
     ok(asgml_config_load_yaml(c, "/nonexistent/x.yaml") == ASGML_EIO, "missing YAML file");
     asgml_config_free(c);
+    /* issue 13, item 8: duplicate keys are errors naming both lines (was: last wins) */
+    asgml_config_create(&c);
+    write_file(yaml, "optim:\n  lr: 0.1\n  momentum: 0.9\n  lr: 0.2\n");
+    ok(asgml_config_load_yaml(c, yaml) == ASGML_EINVAL &&
+           strstr(asgml_last_error(), "bad.yaml:4: key 'optim.lr' given twice (first on line 2)"),
+       "duplicate key in a mapping: %s", asgml_last_error());
+    asgml_config_free(c);
+    asgml_config_create(&c);
+    write_file(yaml, "model:\n  width: 8\noptim:\n  lr: 0.1\nmodel:\n  blocks: [1, 1]\n");
+    ok(asgml_config_load_yaml(c, yaml) == ASGML_EINVAL &&
+           strstr(asgml_last_error(), "bad.yaml:5: key 'model' given twice (first on line 1)"),
+       "a mapping given twice: %s", asgml_last_error());
+    asgml_config_free(c);
+    asgml_config_create(&c);
+    write_file(yaml, "optim:\n  lr: 0.1\noptim.lr: 0.3\n");
+    ok(asgml_config_load_yaml(c, yaml) == ASGML_EINVAL &&
+           strstr(asgml_last_error(), "bad.yaml:3: key 'optim.lr' given twice (first on line 2)"),
+       "nested and dotted spellings of one key collide: %s", asgml_last_error());
+    asgml_config_free(c);
+    asgml_config_create(&c);
+    write_file(yaml, "a:\n  lr: 0.1\nb:\n  lr: 0.2\nc: [1, 2]\nd: 1\n");
+    ok(asgml_config_load_yaml(c, yaml) == ASGML_OK, "the same leaf name under different parents is fine: %s",
+       asgml_last_error());
+    asgml_config_free(c);
 }
 
 static void test_log_record(void)

@@ -48,6 +48,15 @@ static char *path(const char *name)
     return p[k];
 }
 
+/* A store and its per-sample report (STORE.report.tsv). */
+static void rm_store(const char *name)
+{
+    char rep[300];
+    snprintf(rep, sizeof rep, "%s.report.tsv", name);
+    unlink(path(name));
+    unlink(path(rep));
+}
+
 /* entries in dir other than . .. and the inputs (names not ending in .h5) */
 static int count_h5(void)
 {
@@ -281,8 +290,8 @@ int main(void)
         fclose(a); fclose(b);
         ok(diff == 0, "byte-identical stores from 1 and 3 threads");
     }
-    unlink(path("a.h5"));
-    unlink(path("b.h5"));
+    rm_store("a.h5");
+    rm_store("b.h5");
 
     /* ---- broken inputs: stop, name MANIFEST:LINE: FILE, leave nothing ---- */
     static char t[16384];
@@ -361,7 +370,7 @@ int main(void)
     } else {
         ok(0, "skip store opens");
     }
-    unlink(path("skip.h5"));
+    rm_store("skip.h5");
     o.max_bad = 0.1;
     st = asgml_prep_run(&o, &r);
     ok(st == ASGML_EFORMAT && strstr(asgml_last_error(), "not fewer than --max-bad") && count_h5() == 0,
@@ -408,9 +417,9 @@ int main(void)
     o.out = path("deg4.h5");
     ok(asgml_prep_run(&o, &r) == ASGML_EINVAL && strstr(asgml_last_error(), "does not divide"), "--img-down 5 on 28x28 is a usage error");
     asgml_prep_result_free(&r);
-    unlink(path("deg.h5"));
-    unlink(path("deg2.h5"));
-    unlink(path("deg3.h5"));
+    rm_store("deg.h5");
+    rm_store("deg2.h5");
+    rm_store("deg3.h5");
     ok(count_h5() == 0, "no stray files");
 
     if (system(NULL)) {

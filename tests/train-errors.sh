@@ -9,7 +9,7 @@ train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 25
+plan 30
 "$mkstore" "$d/tiny.h5" 64 >/dev/null 2>&1
 base="--store $d/tiny.h5 --epochs 1 --batch-size 16 --quiet --set model.width=4"
 
@@ -68,4 +68,24 @@ check "a typo inside another method's namespace is ignored too (exit 0)" test $r
 run $train $base --method asgml-freq --out "$d/r9"
 check "asgml.eval-freq > batches per epoch: exit 2" test $rc -eq 2
 check "asgml.eval-freq > batches per epoch: says so" grep -q "exceeds the [0-9]* batches of an epoch" "$d/err"
+# issue 13, item 8: data.drop-last with a training split (48) smaller than a
+# batch gave one batch anyway (the flag did nothing); PyTorch's
+# DataLoader(drop_last=True) gives none, and an epoch without batches is an error
+run $train --store "$d/tiny.h5" --epochs 1 --batch-size 64 --quiet --set model.width=4 \
+    --set data.drop-last=true --out "$d/r10"
+check "drop-last with a split smaller than a batch: exit 2 (got $rc)" test $rc -eq 2
+check "... one line naming the split size and the batch: $(head -c 200 "$d/err")" \
+    one_line ".*tiny.h5: the train split has 48 samples, fewer than one batch of 64: data.drop-last would leave no batch"
+run $train $base --set data.drop-last=true --set train.keep-checkpoints=0 --out "$d/r11"
+check "drop-last with 48 = 3 x 16: trains 3 steps (exit $rc)" \
+    sh -c "test $rc -eq 0 && grep -q '\"steps\": 3' '$d/r11/summary.json'"
+run $train --store "$d/tiny.h5" --epochs 1 --batch-size 20 --quiet --set model.width=4 \
+    --set data.drop-last=true --set train.keep-checkpoints=0 --out "$d/r12"
+check "drop-last with 48 = 2 x 20 + 8: 2 steps (exit $rc)" \
+    sh -c "test $rc -eq 0 && grep -q '\"steps\": 2' '$d/r12/summary.json'"
+# issue 13, item 8: a key given twice in the YAML file (was: the last one won)
+printf 'optim:\n  lr: 0.1\nmodel:\n  width: 4\noptim:\n  momentum: 0.5\n' >"$d/dup.yaml"
+run $train $base --config "$d/dup.yaml" --out "$d/r13"
+check "duplicate YAML key: exit 2, file:line and the first line: $(head -c 200 "$d/err")" \
+    sh -c "test $rc -eq 2 && grep -q \"^asgml-train: $d/dup.yaml:5: key 'optim' given twice (first on line 1)\" '$d/err'"
 done_testing

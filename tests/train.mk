@@ -30,3 +30,9 @@ EXTRA_DIST += tests/fixtures/make_plateau_fixtures.py tests/fixtures/sched/plate
 # reliability (issue 13): full disk, run-directory lock, log durability
 TESTS += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh
 EXTRA_DIST += tests/disk-full.sh tests/train-rundir-lock.sh tests/train-log-resume.sh tests/h5-corrupt-chunk.sh
+# non-finite stored features in any split (issue 13, item 5)
+TESTS += tests/nonfinite-data.sh
+EXTRA_DIST += tests/nonfinite-data.sh
+# speed15: backend.conv-algo, recorded per conv shape, pinned on resume
+TESTS += tests/train-conv-algo.sh
+EXTRA_DIST += tests/train-conv-algo.sh

@@ -27,7 +27,7 @@ static void usage(void)
            "  -o, --output=STORE        store to write (temporary file + rename)\n"
            "      --classes=FILE        class names, one a line, in label order\n"
            "      --preset=NAME         avdigits, avdigits-clean, avdigits-vweak,\n"
-           "                            avdigits-aweak, ogmge-stft, fbank-ast\n"
+           "                            avdigits-aweak, ogmge-stft, fbank-ast, vggsound-ogm\n"
            "                            (options given too win)\n"
            "      --dataset=NAME        data set name recorded in the store\n"
            "      --seed=N              seed of every random draw (default 0)\n"
@@ -35,11 +35,18 @@ static void usage(void)
            "      --skip-bad            skip bad samples instead of stopping\n"
            "      --max-bad=F           with --skip-bad, fail unless fewer than this\n"
            "                            fraction of the rows were skipped (default 0.05)\n"
+           "      --keep-bad            keep a sample whose media fail, with zeros and its\n"
+           "                            flags (AUDIO_/VIDEO_MISSING, _DECODE_ERROR)\n"
+           "      --min-frames=N        flag FEW_FRAMES below N frames (default 0: off)\n"
+           "      --av-tolerance=S      flag AV_DURATION_MISMATCH when the audio and the\n"
+           "                            video_seconds column differ by more (default 0.5)\n"
            "      --default-split=NAME  split scheme trainers use by default\n"
            "      --created-utc=SECS    time stamp to record (default SOURCE_DATE_EPOCH or now)\n"
            "  -q, --quiet               no progress line, no summary\n\n"
            "Audio (NAME:audio columns):\n"
            "      --audio-rate=HZ       resample to HZ (0: keep; all clips must agree)\n"
+           "      --resampler=R         soxr (libsoxr SOXR_HQ, librosa's soxr_hq) or src\n"
+           "                            (libsamplerate sinc best) (default soxr)\n"
            "      --fit=MODE            tile, pad_end, pad_center or none (fbank only: the\n"
            "                            clip's own length) (default tile)\n"
            "      --fit-seconds=S       fixed clip length (default 1)\n"
@@ -51,6 +58,8 @@ static void usage(void)
            "      --log-offset=X        spec = ln(|X| + X) (default 1e-7)\n"
            "      --no-wave             do not store the fitted wave\n"
            "      --spec-deflate=N      deflate level of spectrograms, 0-9 (default 1)\n"
+           "      --audio-window=S      store the fitted wave only; the loader cuts S seconds\n"
+           "                            and takes their STFT (default 0: off)\n"
            "      --audio-features=F    spec (STFT, /NAME/spec) or fbank (Kaldi log-mel,\n"
            "                            /NAME/fbank (N, frames, bins)) (default spec)\n"
            "      --fbank-mel-bins=N    mel bins of fbank (default 128)\n"
@@ -67,7 +76,8 @@ static void usage(void)
            "      --deflate=N           deflate level of integer data, 0-9 (default 4)\n\n"
            "Feature sequences (NAME:seq columns):\n"
            "      --seq-dim=D           features per step; NAME=D[,NAME=D]... per modality\n"
-           "      --seq-len=L           fixed number of steps (pad with zeros/truncate)\n"
+           "      --seq-len=L           fixed number of steps (pad with zeros/truncate);\n"
+           "                            NAME=L[,NAME=L]... per modality\n"
            "      --seq-dataset=NAME    dataset inside HDF5 inputs (default features)\n\n"
            "Degradations (seeded per sample; applied mismatch, down, occlude, noise):\n"
            "      --img-mismatch=P      replace the image by one of another class\n"
@@ -92,14 +102,18 @@ enum {
     OPT_IMAGE_CHANNELS, OPT_IMAGE_SIZE, OPT_SHORT_SIDE, OPT_DEFLATE, OPT_SEQ_DIM, OPT_SEQ_LEN,
     OPT_SEQ_DATASET, OPT_IMG_MISMATCH, OPT_IMG_RESERVE, OPT_IMG_NOISE, OPT_IMG_DOWN,
     OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
-    OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM, OPT_SRC, OPT_RESERVE, OPT_HELP, OPT_VERSION
+    OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM,
+    OPT_KEEP_BAD, OPT_MIN_FRAMES, OPT_AV_TOL, OPT_AUDIO_WINDOW, OPT_SRC, OPT_RESERVE, OPT_HELP,
+    OPT_VERSION, OPT_RESAMPLER
 };
 
 static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'}, {"classes", required_argument, NULL, OPT_CLASSES},
     {"preset", required_argument, NULL, OPT_PRESET}, {"dataset", required_argument, NULL, OPT_DATASET},
     {"seed", required_argument, NULL, OPT_SEED}, {"jobs", required_argument, NULL, 'j'},
-    {"skip-bad", no_argument, NULL, OPT_SKIP_BAD}, {"max-bad", required_argument, NULL, OPT_MAX_BAD},
+    {"skip-bad", no_argument, NULL, OPT_SKIP_BAD}, {"keep-bad", no_argument, NULL, OPT_KEEP_BAD},
+    {"min-frames", required_argument, NULL, OPT_MIN_FRAMES}, {"av-tolerance", required_argument, NULL, OPT_AV_TOL},
+    {"audio-window", required_argument, NULL, OPT_AUDIO_WINDOW}, {"max-bad", required_argument, NULL, OPT_MAX_BAD},
     {"default-split", required_argument, NULL, OPT_DEFAULT_SPLIT},
     {"created-utc", required_argument, NULL, OPT_CREATED}, {"quiet", no_argument, NULL, 'q'},
     {"audio-rate", required_argument, NULL, OPT_AUDIO_RATE}, {"fit", required_argument, NULL, OPT_FIT},
@@ -108,6 +122,7 @@ static const struct option longopts[] = {
     {"no-center", no_argument, NULL, OPT_NO_CENTER}, {"pad-mode", required_argument, NULL, OPT_PAD_MODE},
     {"log-offset", required_argument, NULL, OPT_LOG_OFFSET}, {"no-wave", no_argument, NULL, OPT_NO_WAVE},
     {"spec-deflate", required_argument, NULL, OPT_SPEC_DEFLATE},
+    {"resampler", required_argument, NULL, OPT_RESAMPLER},
     {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
     {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
     {"fbank-rows", required_argument, NULL, OPT_FBANK_ROWS},
@@ -247,6 +262,10 @@ int main(int argc, char **argv)
         case OPT_DATASET: o.dataset = optarg; break;
         case OPT_SEED: o.seed = (uint64_t)cli_parse_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
         case OPT_SKIP_BAD: o.skip_bad = 1; break;
+        case OPT_KEEP_BAD: o.keep_bad = 1; break;
+        case OPT_MIN_FRAMES: o.min_frames = (int)cli_parse_long("--min-frames", optarg, 0, 1 << 20); break;
+        case OPT_AV_TOL: o.av_tolerance = cli_parse_double("--av-tolerance", optarg, 0, 1e6); break;
+        case OPT_AUDIO_WINDOW: o.audio_window = cli_parse_double("--audio-window", optarg, 0, 3600); break;
         case OPT_MAX_BAD: o.max_bad = cli_parse_double("--max-bad", optarg, 0, 1); break;
         case OPT_DEFAULT_SPLIT: o.default_split = optarg; break;
         case OPT_CREATED: o.created_utc = cli_parse_long("--created-utc", optarg, 0, 253402300799L); break;
@@ -270,6 +289,11 @@ int main(int argc, char **argv)
         case OPT_LOG_OFFSET: o.log_offset = cli_parse_double("--log-offset", optarg, 1e-30, 1); break;
         case OPT_NO_WAVE: o.keep_wave = 0; break;
         case OPT_SPEC_DEFLATE: o.spec_deflate = (int)cli_parse_long("--spec-deflate", optarg, 0, 9); break;
+        case OPT_RESAMPLER:
+            if (strcmp(optarg, "soxr") && strcmp(optarg, "src"))
+                cli_usage_error("--resampler: '%s' is not soxr or src", optarg);
+            o.resampler = optarg;
+            break;
         case OPT_AUDIO_FEATURES:
             if (strcmp(optarg, "spec") && strcmp(optarg, "fbank"))
                 cli_usage_error("--audio-features: '%s' is not spec or fbank", optarg);
@@ -310,7 +334,17 @@ int main(int argc, char **argv)
                 o.seq_dim = (int)cli_parse_long("--seq-dim", optarg, 1, 1 << 20);
             }
             break;
-        case OPT_SEQ_LEN: o.seq_len = (int)cli_parse_long("--seq-len", optarg, 1, 1 << 20); break;
+        case OPT_SEQ_LEN:
+            if (strchr(optarg, '=')) { /* NAME=L[,NAME=L]... */
+                for (const char *q = optarg; *q; q++)
+                    if (!(*q == '=' || *q == ',' || *q == '_' || *q == '-' || (*q >= '0' && *q <= '9') ||
+                          (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+                        cli_usage_error("--seq-len: '%s' is not L or NAME=L[,NAME=L]...", optarg);
+                o.seq_lens = optarg;
+            } else {
+                o.seq_len = (int)cli_parse_long("--seq-len", optarg, 1, 1 << 20);
+            }
+            break;
         case OPT_SEQ_DATASET: o.seq_dataset = optarg; break;
         case OPT_IMG_MISMATCH: o.img_mismatch = cli_parse_double("--img-mismatch", optarg, 0, 1); break;
         case OPT_IMG_RESERVE: o.img_reserve = optarg; break;
@@ -359,8 +393,19 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     asgml_prep_result r;
+    const char *prof = getenv("ASGML_PREP_PROFILE");   /* asgml-prep(1), ENVIRONMENT */
+    o.profile = prof && *prof && strcmp(prof, "0");
     asgml_status st = asgml_prep_run(&o, &r);
     double secs = since(&pr.t0);
+    if (!st && o.profile) {   /* CPU seconds per stage, all threads; to stderr even with -q */
+        double tot = 0;
+        for (int s = 0; s < ASGML_PREP_NSTAGES; s++) tot += r.stage_cpu[s];
+        fprintf(stderr, "%s: profile: %.3f s CPU in %.3f s (%.2f cores), %.2f ms CPU a sample\n", cli_program_name,
+                tot, secs, secs > 0 ? tot / secs : 0.0, r.kept ? 1e3 * tot / (double)r.kept : 0.0);
+        for (int s = 0; s < ASGML_PREP_NSTAGES; s++)
+            fprintf(stderr, "%s: profile:   %-9s %8.3f s %5.1f %%\n", cli_program_name, asgml_prep_stage_name(s),
+                    r.stage_cpu[s], tot > 0 ? 100.0 * r.stage_cpu[s] / tot : 0.0);
+    }
     if (pr.shown && st) fputc('\n', stderr);
     for (int64_t i = 0; i < r.skipped; i++) cli_error("%s (skipped)", r.skipped_msgs[i]);
     int rc = CLI_EXIT_OK;
@@ -368,8 +413,9 @@ int main(int argc, char **argv)
         cli_error("%s", asgml_last_error());
         rc = st == ASGML_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     } else if (!quiet) {
-        fprintf(stderr, "%s: %s: %lld samples (%lld rows, %lld skipped) in %.2f s, %.1f samples/s\n",
-                cli_program_name, o.out, (long long)r.kept, (long long)r.rows, (long long)r.skipped, secs,
+        fprintf(stderr, "%s: %s: %lld samples (%lld rows, %lld skipped, %lld kept with zeros) in %.2f s, %.1f samples/s\n",
+                cli_program_name, o.out, (long long)r.kept, (long long)r.rows, (long long)r.skipped,
+                (long long)r.kept_bad, secs,
                 secs > 0 ? (double)r.kept / secs : 0.0);
         static const char *flag[16] = {"AUDIO_MISSING", "AUDIO_DECODE_ERROR", "AUDIO_SILENT",
             "AUDIO_CLIPPED_INPUT", "AUDIO_TILED", "AUDIO_TRUNCATED", "VIDEO_MISSING", "VIDEO_DECODE_ERROR",
@@ -382,6 +428,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s:   %-24s %.1f MB raw, %.1f MB stored\n", cli_program_name, r.dsets[d].path,
                     (double)r.dsets[d].raw_bytes / 1e6, (double)r.dsets[d].stored_bytes / 1e6);
         fprintf(stderr, "%s:   content_sha256 %s\n", cli_program_name, r.sha256);
+        fprintf(stderr, "%s:   per-sample report %s.report.tsv\n", cli_program_name, o.out);
     }
     asgml_prep_result_free(&r);
     free(cmd);

@@ -38,6 +38,9 @@ static void usage(void)
            "                       out, store, path, threads, jobs, device, ...)\n"
            "      --vs=GROUP       compare every group with GROUP (its label, or a unique\n"
            "                       part of it): difference and t-test p-value\n"
+           "      --vs-run=RUN     compare every group with the group holding RUN (one of\n"
+           "                       the runs read, named as a run directory or its\n"
+           "                       summary.json)\n"
            "      --test=KIND      auto (default: paired when both groups have the same\n"
            "                       seeds, else Welch), paired or welch\n"
            "  -s, --sort=KEY       order groups by label (default) or by the mean of a\n"
@@ -49,6 +52,13 @@ static void usage(void)
            "      --no-plot        write the curve data and scripts but do not run gnuplot\n"
            "      --tensorboard=DIR  also write every run's log as TensorBoard event\n"
            "                       files into DIR/RUN/ (scalars per step and per epoch)\n"
+           "      --tsne=FILE      t-SNE maps of a features file (asgml-probe --features)\n"
+           "                       instead of the runs table: one map per checkpoint and\n"
+           "                       modality, coloured by class, into the --curves DIR\n"
+           "      --tsne-part=PART the part mapped: test (default) or train\n"
+           "      --perplexity=P   t-SNE perplexity (default 30)\n"
+           "      --tsne-max=N     at most N points per map: every k-th row (default 2000)\n"
+           "      --tsne-seed=N    random initialisation from seed N (default: PCA)\n"
            "      --confusion=FILE per-class table and confusion matrix of a predictions\n"
            "                       file (asgml-eval --predictions, .tsv or .h5) instead of\n"
            "                       the runs table (no RUN is read)\n"
@@ -141,8 +151,9 @@ static int write_confusion(const char *pred, const char *format, const char *pat
  * long by design (coreutils style; the work itself is in the library). */
 int main(int argc, char **argv)
 {
-    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_TEST, OPT_PERCENT, OPT_DIGITS, OPT_NO_PLOT,
-           OPT_TENSORBOARD, OPT_CONFUSION, OPT_HELP, OPT_VERSION };
+    enum { OPT_BY = 256, OPT_IGNORE, OPT_VS, OPT_VS_RUN, OPT_TEST, OPT_PERCENT, OPT_DIGITS,
+           OPT_NO_PLOT, OPT_TENSORBOARD, OPT_CONFUSION, OPT_TSNE, OPT_TSNE_PART, OPT_PERPLEXITY,
+           OPT_TSNE_MAX, OPT_TSNE_SEED, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
@@ -151,6 +162,7 @@ int main(int argc, char **argv)
         {"by", required_argument, NULL, OPT_BY},
         {"ignore", required_argument, NULL, OPT_IGNORE},
         {"vs", required_argument, NULL, OPT_VS},
+        {"vs-run", required_argument, NULL, OPT_VS_RUN},
         {"test", required_argument, NULL, OPT_TEST},
         {"sort", required_argument, NULL, 's'},
         {"percent", no_argument, NULL, OPT_PERCENT},
@@ -159,12 +171,18 @@ int main(int argc, char **argv)
         {"no-plot", no_argument, NULL, OPT_NO_PLOT},
         {"tensorboard", required_argument, NULL, OPT_TENSORBOARD},
         {"confusion", required_argument, NULL, OPT_CONFUSION},
+        {"tsne", required_argument, NULL, OPT_TSNE},
+        {"tsne-part", required_argument, NULL, OPT_TSNE_PART},
+        {"perplexity", required_argument, NULL, OPT_PERPLEXITY},
+        {"tsne-max", required_argument, NULL, OPT_TSNE_MAX},
+        {"tsne-seed", required_argument, NULL, OPT_TSNE_SEED},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0}};
     const char *format = "markdown", *output = NULL, *vs = NULL, *sort = NULL, *curves = NULL;
-    const char *tensorboard = NULL;
-    const char *confusion = NULL;
+    const char *tensorboard = NULL, *vs_run = NULL;
+    const char *confusion = NULL, *tsne = NULL;
+    report_tsne_options tsne_opt = {"test", 30.0, 2000, -1};
     char **by = NULL, **ignore = NULL, **metrics = NULL;
     int n_by = 0, n_ignore = 0, n_metrics = 0, all_metrics = 0, no_plot = 0, c, st = 0;
     report_test_mode test = REPORT_TEST_AUTO;
@@ -206,6 +224,7 @@ int main(int argc, char **argv)
             break;
         case OPT_IGNORE: ignore = split_list(optarg, &n_ignore); break;
         case OPT_VS: vs = optarg; break;
+        case OPT_VS_RUN: vs_run = optarg; break;
         case OPT_TEST:
             if (!strcmp(optarg, "auto"))
                 test = REPORT_TEST_AUTO;
@@ -223,12 +242,39 @@ int main(int argc, char **argv)
         case OPT_TENSORBOARD: tensorboard = optarg; break;
         case OPT_NO_PLOT: no_plot = 1; break;
         case OPT_CONFUSION: confusion = optarg; break;
+        case OPT_TSNE: tsne = optarg; break;
+        case OPT_TSNE_PART:
+            if (strcmp(optarg, "test") && strcmp(optarg, "train"))
+                cli_usage_error("--tsne-part: '%s' is not test or train", optarg);
+            tsne_opt.part = optarg;
+            break;
+        case OPT_PERPLEXITY:
+            tsne_opt.perplexity = cli_parse_double("--perplexity", optarg, 1e-3, 1e6);
+            break;
+        case OPT_TSNE_MAX: tsne_opt.max_points = cli_parse_long("--tsne-max", optarg, 3, 100000);
+            break;
+        case OPT_TSNE_SEED:
+            tsne_opt.seed = cli_parse_long("--tsne-seed", optarg, 0, 2147483647L);
+            break;
         case OPT_HELP: usage(); return CLI_EXIT_OK;
         case OPT_VERSION: cli_version();
         default: cli_try_help();
         }
     }
 
+    if (tsne) {
+        if (confusion)
+            cli_usage_error("--tsne and --confusion are separate modes; give one");
+        if (optind < argc)
+            cli_usage_error("--tsne reads a features file, not runs ('%s')", argv[optind]);
+        if (!curves)
+            cli_usage_error("--tsne needs --curves=DIR, the directory for the maps");
+        st = report_write_tsne(tsne, curves, &tsne_opt, no_plot);
+        free(by);
+        free(ignore);
+        free(metrics);
+        return st == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    }
     if (confusion) {
         if (optind < argc)
             cli_usage_error("--confusion reads a predictions file, not runs ('%s')", argv[optind]);
@@ -282,6 +328,13 @@ int main(int argc, char **argv)
             known |= !strcmp(rep.metrics[m], sort);
         if (!known)
             cli_usage_error("--sort: '%s' is neither 'label' nor a reported metric", sort);
+    }
+    if (vs && vs_run)
+        cli_usage_error("--vs and --vs-run name the reference group twice; give one");
+    if (st == 0 && vs_run) {
+        rep.vs = report_find_run_group(&rep, vs_run);
+        if (rep.vs < 0)
+            cli_usage_error("--vs-run: '%s' is not one of the runs read", vs_run);
     }
     if (st == 0 && vs) {
         rep.vs = report_find_group(&rep, vs);

@@ -35,7 +35,14 @@ typedef struct report_run {
     json_t *epochs;       /* per-epoch objects from log.jsonl (NULL until loaded):
                            * epoch-record numbers plus per-epoch means of the
                            * method signals logged per step */
+    json_t *steps;        /* per optimiser step (index = step; {} when not
+                           * logged): the staleness signals of asgml-freq and
+                           * asgml-stale (report_is_step_key), loaded with epochs */
 } report_run;
+
+/* Per-step keys kept for the steps-* curves: asgml.tau, tau_hat, mask, age,
+ * stale (each .<modality>). */
+int report_is_step_key(const char *key);
 
 typedef struct report_cell {
     int n;                /* runs that have the metric */
@@ -45,6 +52,8 @@ typedef struct report_cell {
     int has_test;         /* a comparison with the --vs group was made */
     const char *test_kind; /* "paired" or "welch" */
     asgml_ttest test;
+    double p_holm;        /* test.p Holm-adjusted over the family of this metric's
+                           * comparisons with the --vs group (NaN: no test) */
 } report_cell;
 
 typedef struct report_group {
@@ -82,6 +91,9 @@ int report_group_runs(report *rep, char **by, int n_by, char **ignore, int n_ign
 int report_default_metrics(report *rep, int all);
 void report_sort_groups(report *rep, const char *sort_key);
 int report_find_group(const report *rep, const char *name);
+/* The group holding run PATH (a run directory or its summary.json, the same
+ * file as one of the runs read, however named), -1 if none. */
+int report_find_run_group(const report *rep, const char *path);
 int report_compute(report *rep, report_test_mode mode);
 void report_note(report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void report_free(report *rep);
@@ -97,6 +109,46 @@ int report_write_table(FILE *f, const report *rep, const char *format);
 /* report_curves.c: data files (and PNGs through gnuplot unless no_plot)
  * into dir, created if missing. */
 int report_write_curves(report *rep, const char *dir, int no_plot);
+
+/* The files of a figure directory (report_curves.c, used by report_tsne.c):
+ * every file is opened under a temporary name in dir (report_open_tmp) and
+ * committed when all are complete; report_run_gnuplot draws a PNG from a
+ * script and a data file given by their temporary names.  Each prints its
+ * error and returns NULL / -1. */
+#include "asgml/atomic_file.h"
+typedef asgml_atomic_file pending;   /* temporary file -> final name */
+typedef struct curve_out {
+    const char *dir;
+    pending *files;
+    int n_files;
+} curve_out;
+FILE *report_open_tmp(curve_out *out, const char *name);
+int report_flush_tmp(FILE *f, const char *name);
+void report_gp_quote(FILE *f, const char *s);
+char *report_find_gnuplot(void);               /* $GNUPLOT or PATH; NULL: none */
+const char *report_base_name(const char *path);
+int report_run_gnuplot(const char *prog, const char *dir, const char *script,
+                       const char *dat_tmp, const char *png_tmp, const char *png_final);
+/* mkdir -p dir, recording the directories it creates in md; release them
+ * with report_release_dirs(md, remove): remove != 0 after a failure rmdirs
+ * them (the empty ones) so that a failed figure run leaves nothing. */
+typedef struct report_made_dirs { char *path[64]; int n; } report_made_dirs;
+int report_make_dir(const char *dir, report_made_dirs *md);
+void report_release_dirs(report_made_dirs *md, int remove);
+/* Commit out's files, then the PNGs (entries without a temporary file are
+ * skipped); if one fails, the ones already committed are removed: 0 / -1. */
+int report_commit_all(curve_out *out, pending *pngs, int n_png);
+
+/* report_tsne.c: --tsne FEATURES: one t-SNE map per checkpoint group and
+ * modality of a features file (asgml-probe --features) into dir. */
+typedef struct report_tsne_options {
+    const char *part;          /* "test" (default) or "train" */
+    double perplexity;         /* 30 */
+    long max_points;           /* 2000: every k-th row above it */
+    long seed;                 /* -1: PCA initialisation, else random from this seed */
+} report_tsne_options;
+int report_write_tsne(const char *features, const char *dir, const report_tsne_options *o,
+                      int no_plot);
 /* --confusion FILE: per-class table and confusion matrix of a predictions
  * file (report_confusion.c) in markdown, csv, tsv or json; -1 after
  * printing the error. */

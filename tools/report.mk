@@ -4,7 +4,7 @@
 ## is set in tools.mk.
 tools_asgml_report_SOURCES += tools/report.h tools/report_runs.c \
 	tools/report_format.c tools/report_curves.c tools/report_confusion.c \
-	tools/report_tensorboard.c tools/tfevents.h tools/tfevents.c
+	tools/report_tensorboard.c tools/report_tsne.c tools/tfevents.h tools/tfevents.c
 # the Event schema, packed by protobuf-c (protoc-c generates the code)
 nodist_tools_asgml_report_SOURCES = tools/tfevent.pb-c.c tools/tfevent.pb-c.h
 BUILT_SOURCES += tools/tfevent.pb-c.c tools/tfevent.pb-c.h

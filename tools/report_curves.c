@@ -10,6 +10,13 @@
  *                           modality suffix removed, e.g. asgml.scale with
  *                           series audio and visual; per-step values are
  *                           averaged over the steps of each epoch.
+ *   grad_energy, grad_energy_post
+ *                           the epoch's mean squared encoder-gradient norm
+ *                           before / after the methods' H2 (train.log-grad-energy)
+ *   steps-<stem>            per optimiser step (x = step): the staleness
+ *                           signals asgml.tau, tau_hat, mask, age, stale of
+ *                           asgml-freq / asgml-stale (report_is_step_key),
+ *                           the mean over the runs of a group at each step.
  * Every file is written to a temporary name in the directory and renamed
  * when all of them are complete. */
 #include "config.h"
@@ -29,15 +36,9 @@
 
 typedef struct curve {      /* one log key, drawn as one series of a plot */
     char *plot, *series, *key;
+    int by_step;            /* x = optimiser step (steps-* plots), else epoch */
 } curve;
 
-typedef asgml_atomic_file pending;   /* temporary file -> final name */
-
-typedef struct curve_out {
-    const char *dir;
-    pending *files;
-    int n_files;
-} curve_out;
 
 static int cmp_curve(const void *a, const void *b)
 {
@@ -77,6 +78,13 @@ static int classify(const char *key, json_t *mods, char *plot, char *series, siz
         }
         return 0;
     }
+    if (!strncmp(key, "grad_energy.", 12) || !strncmp(key, "grad_energy_post.", 17)) {
+        if (!dot || !is_modality(mods, dot + 1))
+            return 0;
+        snprintf(plot, size, "%.*s", (int)(dot - key), key);
+        snprintf(series, size, "%s", dot + 1);
+        return 1;
+    }
     if (strncmp(key, "asgml.", 6) && strncmp(key, "ogm", 3) && strncmp(key, "probe.", 6))
         return 0;
     if (dot && is_modality(mods, dot + 1)) {
@@ -92,7 +100,18 @@ static int classify(const char *key, json_t *mods, char *plot, char *series, siz
 /* Title and y label of a plot, in words. */
 static void describe(const char *plot, char *title, char *ylabel, size_t size)
 {
-    const char *who = "", *rest = plot, *what;
+    const char *who = "", *rest = plot, *what, *per = "epoch";
+    if (!strcmp(plot, "grad_energy") || !strcmp(plot, "grad_energy_post")) {
+        snprintf(title, size, "Gradient energy of each encoder per epoch: mean over the steps "
+                 "of ||g_m||^2, %s the methods' modulation (%s)",
+                 plot[11] ? "after" : "before", plot);
+        snprintf(ylabel, size, "mean squared gradient norm");
+        return;
+    }
+    if (!strncmp(plot, "steps-", 6)) {
+        plot += 6;
+        per = "step";
+    }
     if (!strcmp(plot, "accuracy")) {
         snprintf(title, size, "Accuracy of the fused model per epoch");
         snprintf(ylabel, size, "accuracy");
@@ -111,7 +130,15 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
         who = "OGM-GE";
         rest = strchr(plot, '.') ? strchr(plot, '.') + 1 : plot;
     }
-    if (strstr(rest, "tau"))
+    if (!strcmp(rest, "tau_hat"))
+        what = "update period tau_hat (steps)";
+    else if (!strcmp(rest, "mask"))
+        what = "update mask (1 = the encoder updates)";
+    else if (!strcmp(rest, "age"))
+        what = "gradient age (steps)";
+    else if (!strcmp(rest, "stale"))
+        what = "stale gradient used (1 = yes)";
+    else if (strstr(rest, "tau"))
         what = "update threshold tau";
     else if (strstr(rest, "update_rate") || strstr(rest, "update-rate"))
         what = "encoder update rate (fraction of steps)";
@@ -125,14 +152,15 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
         what = "accuracy";
     else
         what = rest;
-    snprintf(title, size, "%s %s per epoch (%s)", who, what, plot);
+    snprintf(title, size, "%s %s per %s (%s%s)", who, what, per, !strcmp(per, "step") ? "steps-" : "",
+             plot);
     snprintf(ylabel, size, "%s", what);
 }
 
 /* ---------------------------------------------------------------- files */
 
 /* A new temporary file for DIR/NAME; it stays open until the commit. */
-static FILE *open_tmp(curve_out *out, const char *name)
+FILE *report_open_tmp(curve_out *out, const char *name)
 {
     char final[4096];
     pending *grown = realloc(out->files, (out->n_files + 1) * sizeof *grown);
@@ -150,7 +178,7 @@ static FILE *open_tmp(curve_out *out, const char *name)
 }
 
 /* Flushes f (gnuplot reads it by name); asgml_atomic_commit closes it. */
-static int flush_tmp(FILE *f, const char *name)
+int report_flush_tmp(FILE *f, const char *name)
 {
     if ((fflush(f) != 0) | ferror(f)) {
         cli_error("%s: write error: %s", name, strerror(errno ? errno : EIO));
@@ -159,7 +187,7 @@ static int flush_tmp(FILE *f, const char *name)
     return 0;
 }
 
-static void gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string */
+void report_gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string */
 {
     fputc('\'', f);
     for (; *s; s++) {
@@ -171,7 +199,7 @@ static void gp_quote(FILE *f, const char *s)   /* gnuplot single-quoted string *
 }
 
 /* The gnuplot program: $GNUPLOT, else gnuplot on PATH; NULL when none. */
-static char *find_gnuplot(void)
+char *report_find_gnuplot(void)
 {
     const char *env = getenv("GNUPLOT"), *path = getenv("PATH");
     char buf[4096];
@@ -187,21 +215,21 @@ static char *find_gnuplot(void)
     return NULL;
 }
 
-static const char *base_name(const char *path)
+const char *report_base_name(const char *path)
 {
     return strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
 /* Runs `prog -e "datafile='D'; outfile='P'" script` inside dir, on the
  * temporary names of the data file and the PNG (mkstemp names: no quotes). */
-static int run_gnuplot(const char *prog, const char *dir, const char *script, const char *dat_tmp,
-                       const char *png_tmp, const char *png_final)
+int report_run_gnuplot(const char *prog, const char *dir, const char *script,
+                       const char *dat_tmp, const char *png_tmp, const char *png_final)
 {
     char expr[8400];
     int status;
     pid_t pid;
-    snprintf(expr, sizeof expr, "datafile='%s'; outfile='%s'", base_name(dat_tmp),
-             base_name(png_tmp));
+    snprintf(expr, sizeof expr, "datafile='%s'; outfile='%s'", report_base_name(dat_tmp),
+             report_base_name(png_tmp));
     fflush(NULL);
     if ((pid = fork()) < 0) {
         cli_error("fork: %s", strerror(errno));
@@ -229,8 +257,8 @@ static int run_gnuplot(const char *prog, const char *dir, const char *script, co
 
 /* ---------------------------------------------------------------- curves */
 
-/* n, mean, std over the runs of a group at one epoch; n = 0: no value. */
-static int point(const report *rep, const report_group *g, const char *key, int e,
+/* n, mean, std over the runs of a group at one epoch (or step); n = 0: no value. */
+static int point(const report *rep, const report_group *g, const char *key, int e, int by_step,
                  asgml_summary *s)
 {
     double *v = malloc((g->n_runs + 1) * sizeof *v);
@@ -238,7 +266,8 @@ static int point(const report *rep, const report_group *g, const char *key, int 
     if (!v)
         return 0;
     for (int i = 0; i < g->n_runs; i++) {
-        json_t *x = json_object_get(json_array_get(rep->runs[g->runs[i]].epochs, e), key);
+        const report_run *r = &rep->runs[g->runs[i]];
+        json_t *x = json_object_get(json_array_get(by_step ? r->steps : r->epochs, e), key);
         if (json_is_number(x) && isfinite(json_number_value(x)))
             v[n++] = json_number_value(x);
     }
@@ -258,18 +287,19 @@ static void tsv_num(FILE *f, double v)
     fprintf(f, "\t%s", buf);
 }
 
-static int write_plot(curve_out *out, const report *rep, const curve *c, int nc, int max_epoch,
+static int write_plot(curve_out *out, const report *rep, const curve *c, int nc, const int *max_x,
                       FILE *tsv, const char *gnuplot, pending *png)
 {
     char name[512], title[512], ylabel[512];
     FILE *dat, *gp;
     int block = 0, series_no = 0, n_lines = 0;
     const char *prev_series = NULL;
+    int max_epoch = max_x[c[0].by_step];   /* the last epoch, or step */
     snprintf(name, sizeof name, "%s.dat", c[0].plot);
-    if (!(dat = open_tmp(out, name)))
+    if (!(dat = report_open_tmp(out, name)))
         return -1;
     snprintf(name, sizeof name, "%s.gp", c[0].plot);
-    if (!(gp = open_tmp(out, name)))
+    if (!(gp = report_open_tmp(out, name)))
         return -1;
     describe(c[0].plot, title, ylabel, sizeof title);
     fprintf(dat, "# %s.dat - written by asgml-report: %s\n"
@@ -285,7 +315,7 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
         for (int g = 0; g < rep->n_groups; g++)
             for (int e = 0; e <= max_epoch; e++) {
                 asgml_summary s;
-                if (point(rep, &rep->groups[g], c[i].key, e, &s)) {
+                if (point(rep, &rep->groups[g], c[i].key, e, c[i].by_step, &s)) {
                     n_lines++;
                     break;
                 }
@@ -294,12 +324,13 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             "    set terminal pngcairo size 1000,%d noenhanced font \",11\"\n"
             "} else {\n    set terminal png size 1000,%d noenhanced\n}\n"
             "set output outfile\nset title ", 560 + 20 * n_lines, 560 + 20 * n_lines);
-    gp_quote(gp, title);
+    report_gp_quote(gp, title);
     fprintf(gp, " . \"\\nline: mean over the seeds of a group; band: mean +/- sample std\"\n"
-            "set xlabel 'epoch'\nset ylabel ");
-    gp_quote(gp, ylabel);
-    fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\nset xtics 1\n"
-            "set style fill transparent solid 0.18 noborder\nplot \\\n");
+            "set xlabel '%s'\nset ylabel ", c[0].by_step ? "step" : "epoch");
+    report_gp_quote(gp, ylabel);
+    fprintf(gp, "\nset key below left Left reverse maxcols 1 box\nset grid\n%s"
+            "set style fill transparent solid 0.18 noborder\nplot \\\n",
+            c[0].by_step ? "" : "set xtics 1\n");
     for (int i = 0; i < nc; i++) {
         if (!prev_series || strcmp(prev_series, c[i].series))
             series_no++;
@@ -310,7 +341,7 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             int any = 0;
             char legend[1200];
             for (int e = 0; e <= max_epoch; e++) {
-                int n = point(rep, gr, c[i].key, e, &s);
+                int n = point(rep, gr, c[i].key, e, c[i].by_step, &s);
                 if (!n)
                     continue;
                 if (!any)
@@ -331,16 +362,20 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
                 continue;
             snprintf(legend, sizeof legend, "%s: %s", gr->label, c[i].series);
             fprintf(gp, "%s    datafile index %d using 1:3:4 with filledcurves lc %d notitle, \\\n"
-                    "    datafile index %d using 1:2 with linespoints lc %d dt %d pt %d lw 2 title ",
-                    block ? ", \\\n" : "", block, g + 1, block, g + 1, series_no,
-                    series_no + 5);
-            gp_quote(gp, legend);
+                    "    datafile index %d using 1:2 ", block ? ", \\\n" : "", block, g + 1,
+                    block);
+            if (c[0].by_step)   /* per step: a step line (thousands of points) */
+                fprintf(gp, "with steps lc %d dt %d lw 2 title ", g + 1, series_no);
+            else
+                fprintf(gp, "with linespoints lc %d dt %d pt %d lw 2 title ", g + 1, series_no,
+                        series_no + 5);
+            report_gp_quote(gp, legend);
             block++;
         }
     }
     fputc('\n', gp);
-    if (flush_tmp(gp, out->files[out->n_files - 1].tmp) != 0 ||
-        flush_tmp(dat, out->files[out->n_files - 2].tmp) != 0)
+    if (report_flush_tmp(gp, out->files[out->n_files - 1].tmp) != 0 ||
+        report_flush_tmp(dat, out->files[out->n_files - 2].tmp) != 0)
         return -1;
     if (gnuplot && block > 0) {
         char final[4096];
@@ -349,13 +384,17 @@ static int write_plot(curve_out *out, const report *rep, const curve *c, int nc,
             cli_error("%s", asgml_last_error());
             return -1;
         }
-        return run_gnuplot(gnuplot, out->dir, base_name(out->files[out->n_files - 1].tmp),
+        return report_run_gnuplot(gnuplot, out->dir,
+                                  report_base_name(out->files[out->n_files - 1].tmp),
                            out->files[out->n_files - 2].tmp, png->tmp, png->path);
     }
     return 0;
 }
 
-static int make_dir(const char *dir)
+/* mkdir -p DIR; the directories it creates go to md (outermost first, at
+ * most 64) so that a failure can remove them again (issue 13, item 8: a
+ * failed --curves left an empty directory). */
+int report_make_dir(const char *dir, report_made_dirs *md)
 {
     char buf[4096];
     size_t len = strlen(dir);
@@ -368,7 +407,13 @@ static int make_dir(const char *dir)
         if (buf[i] != '/' && buf[i] != '\0')
             continue;
         buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(buf, 0777) == 0) {
+            if (md->n < 64 && !(md->path[md->n++] = strdup(buf))) {
+                md->n--;
+                cli_error("out of memory");
+                return -1;
+            }
+        } else if (errno != EEXIST) {
             cli_error("%s: %s", buf, strerror(errno));
             return -1;
         }
@@ -377,11 +422,74 @@ static int make_dir(const char *dir)
     return 0;
 }
 
-static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
+void report_release_dirs(report_made_dirs *md, int remove)
 {
+    while (md->n > 0) {
+        md->n--;
+        if (remove)
+            rmdir(md->path[md->n]);   /* only if empty: never what was there before */
+        free(md->path[md->n]);
+    }
+}
+
+int report_commit_all(curve_out *out, pending *pngs, int n_png)
+{
+    char **done = calloc((size_t)(out->n_files + n_png) + 1, sizeof *done);
+    int n_done = 0, st = -1;
+    if (!done) {
+        cli_error("out of memory");
+        return -1;
+    }
+    for (int i = 0; i < out->n_files + n_png; i++) {
+        pending *p = i < out->n_files ? &out->files[i] : &pngs[i - out->n_files];
+        if (!p->tmp)
+            continue;
+        if (!(done[n_done] = strdup(p->path))) {
+            cli_error("out of memory");
+            goto out;
+        }
+        if (asgml_atomic_commit(p) != ASGML_OK) {
+            free(done[n_done]);
+            cli_error("%s", asgml_last_error());
+            goto out;
+        }
+        n_done++;
+    }
+    st = 0;
+out:
+    for (int i = 0; i < n_done; i++) {   /* a failure after some commits: remove them */
+        if (st != 0)
+            unlink(done[i]);
+        free(done[i]);
+    }
+    free(done);
+    return st;
+}
+
+/* a new curve; -1 when out of memory */
+static int add_curve(curve **c, int *n, const char *plot, const char *series, const char *key,
+                     int by_step)
+{
+    curve *grown = realloc(*c, (*n + 1) * sizeof **c);
+    if (!grown)
+        return -1;
+    *c = grown;
+    grown[*n].plot = strdup(plot);
+    grown[*n].series = strdup(series);
+    grown[*n].key = strdup(key);
+    grown[*n].by_step = by_step;
+    (*n)++;
+    return 0;
+}
+
+/* max_x[0]: the last epoch, max_x[1]: the last step of any run */
+static int collect_curves(report *rep, curve **out, int *n_out, int *max_x)
+{
+    int *max_epoch = &max_x[0];
     curve *c = NULL;
     int n = 0;
     *max_epoch = -1;
+    max_x[1] = -1;
     for (int r = 0; r < rep->n_runs; r++) {
         report_run *run = &rep->runs[r];
         json_t *mods = json_object_get(run->summary, "modalities");
@@ -396,14 +504,29 @@ static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
                 char plot[256], series[256];
                 int seen = 0;
                 for (int i = 0; i < n && !seen; i++)
-                    seen = !strcmp(c[i].key, k);
+                    seen = !c[i].by_step && !strcmp(c[i].key, k);
                 if (seen || !classify(k, mods, plot, series, sizeof plot))
                     continue;
-                c = realloc(c, (n + 1) * sizeof *c);
-                c[n].plot = strdup(plot);
-                c[n].series = strdup(series);
-                c[n].key = strdup(k);
-                n++;
+                if (add_curve(&c, &n, plot, series, k, 0) != 0)
+                    goto oom;
+            }
+        }
+        if ((int)json_array_size(run->steps) - 1 > max_x[1])
+            max_x[1] = (int)json_array_size(run->steps) - 1;
+        for (size_t t = 0; t < json_array_size(run->steps); t++) {   /* steps-<stem> */
+            const char *k;
+            json_t *v;
+            json_object_foreach(json_array_get(run->steps, t), k, v) {
+                char plot[256];
+                const char *dot = strrchr(k, '.');
+                int seen = 0;
+                for (int i = 0; i < n && !seen; i++)
+                    seen = c[i].by_step && !strcmp(c[i].key, k);
+                if (seen || !dot || !is_modality(mods, dot + 1))
+                    continue;
+                snprintf(plot, sizeof plot, "steps-%.*s", (int)(dot - k), k);
+                if (add_curve(&c, &n, plot, dot + 1, k, 1) != 0)
+                    goto oom;
             }
         }
     }
@@ -411,6 +534,11 @@ static int collect_curves(report *rep, curve **out, int *n_out, int *max_epoch)
     *out = c;
     *n_out = n;
     return 0;
+oom:
+    cli_error("out of memory");
+    *out = c;
+    *n_out = n;
+    return -1;
 }
 
 static void write_readme(FILE *f, const report *rep, const curve *c, int nc, const char *gnuplot)
@@ -427,6 +555,12 @@ static void write_readme(FILE *f, const report *rep, const curve *c, int nc, con
             "Method signals logged per step (asgml.*, ogm*, probe.*) are averaged over\n"
             "the steps of each epoch first.\n\nPlots:\n",
             gnuplot ? "" : "\n(No PNGs were drawn this time.)");
+    for (int i = 0; i < nc; i++)
+        if (c[i].by_step) {
+            fprintf(f, "steps-* plots are per optimiser step (x = step; in curves.tsv the epoch\n"
+                    "column holds the step there), the mean over the runs of a group.\n");
+            break;
+        }
     for (int i = 0; i < nc; i++)
         if (i == 0 || strcmp(c[i].plot, c[i - 1].plot)) {
             char title[512], ylabel[512];
@@ -448,43 +582,36 @@ int report_write_curves(report *rep, const char *dir, int no_plot)
     curve_out out = {dir, NULL, 0};
     curve *c = NULL;
     pending *pngs = NULL;
-    int nc = 0, max_epoch, st = -1, n_png = 0;
-    char *gnuplot = no_plot ? NULL : find_gnuplot();
+    int nc = 0, max_x[2], st = -1, n_png = 0;
+    char *gnuplot = no_plot ? NULL : report_find_gnuplot();
     FILE *tsv = NULL, *readme;
-    if (make_dir(dir) != 0 || collect_curves(rep, &c, &nc, &max_epoch) != 0)
+    report_made_dirs md = {{NULL}, 0};
+    if (collect_curves(rep, &c, &nc, max_x) != 0)
         goto done;
     if (nc == 0) {
         cli_error("no run log has per-epoch curves to draw");
         goto done;
     }
+    if (report_make_dir(dir, &md) != 0)
+        goto done;
     pngs = calloc(nc, sizeof *pngs);
-    if (!pngs || !(tsv = open_tmp(&out, "curves.tsv")))
+    if (!pngs || !(tsv = report_open_tmp(&out, "curves.tsv")))
         goto done;
     fprintf(tsv, "group\tplot\tseries\tkey\tepoch\tn\tmean\tstd\n");
     for (int i = 0; i < nc;) {
         int j = i;
         while (j < nc && !strcmp(c[j].plot, c[i].plot))
             j++;
-        if (write_plot(&out, rep, c + i, j - i, max_epoch, tsv, gnuplot, &pngs[n_png++]) != 0)
+        if (write_plot(&out, rep, c + i, j - i, max_x, tsv, gnuplot, &pngs[n_png++]) != 0)
             goto done;
         i = j;
     }
-    if (!(readme = open_tmp(&out, "README")))
+    if (!(readme = report_open_tmp(&out, "README")))
         goto done;
     write_readme(readme, rep, c, nc, gnuplot);
-    /* every file complete: commit them all (a commit releases its entry) */
-    for (int i = 0; i < out.n_files; i++)
-        if (asgml_atomic_commit(&out.files[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    for (int i = 0; i < n_png; i++)
-        if (pngs[i].tmp && asgml_atomic_commit(&pngs[i]) != ASGML_OK) {
-            cli_error("%s", asgml_last_error());
-            goto done;
-        }
-    st = 0;
+    st = report_commit_all(&out, pngs, n_png);
 done:
+    report_release_dirs(&md, st != 0);
     for (int i = 0; i < out.n_files; i++)   /* a failure leaves nothing behind */
         asgml_atomic_abort(&out.files[i]);
     for (int i = 0; i < n_png; i++)

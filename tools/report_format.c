@@ -104,9 +104,9 @@ static void write_markdown(FILE *f, const report *rep)
     if (rep->vs >= 0) {
         fprintf(f, " Δ vs ");
         md_text(f, vs_label(rep));
-        fprintf(f, " | p | Test |");
+        fprintf(f, " | p | p (Holm) | Test |");
     }
-    fprintf(f, "\n|:--|:--|--:|--:|--:|--:|--:|:--|%s\n", rep->vs >= 0 ? "--:|--:|:--|" : "");
+    fprintf(f, "\n|:--|:--|--:|--:|--:|--:|--:|:--|%s\n", rep->vs >= 0 ? "--:|--:|--:|:--|" : "");
     for (int g = 0; g < rep->n_groups; g++) {
         const report_group *gr = &rep->groups[g];
         for (int m = 0; m < rep->n_metrics; m++) {
@@ -130,12 +130,13 @@ static void write_markdown(FILE *f, const report *rep)
             }
             if (rep->vs >= 0) {
                 if (g == rep->vs)
-                    fprintf(f, " (reference) | | |");
+                    fprintf(f, " (reference) | | | |");
                 else if (!cl->has_test)
-                    fprintf(f, " n/a | n/a | |");
+                    fprintf(f, " n/a | n/a | n/a | |");
                 else {
                     snprintf(a, sizeof a, "%+.*f", dg, cl->test.diff);
-                    fprintf(f, " %s | %s | %s |", a, pvalue(b, sizeof b, cl->test.p),
+                    fprintf(f, " %s | %s |", a, pvalue(b, sizeof b, cl->test.p));
+                    fprintf(f, " %s | %s |", pvalue(b, sizeof b, cl->p_holm),
                             !strcmp(cl->test_kind, "paired") ? "paired t" : "Welch t");
                 }
             }
@@ -278,7 +279,7 @@ static void write_sv(FILE *f, const report *rep, char sep)
 {
     static const char *const head[] = {"group", "status", "record", "metric", "n", "mean",
                                        "std", "min", "max", "ci95_lo", "ci95_hi", "seeds", NULL};
-    static const char *const vs_head[] = {"vs", "diff", "test", "t", "df", "p", NULL};
+    static const char *const vs_head[] = {"vs", "diff", "test", "t", "df", "p", "p_holm", NULL};
     char buf[64], seeds[1024];
     for (int i = 0; head[i]; i++)
         fprintf(f, "%s%s", i ? (sep == ',' ? "," : "\t") : "", head[i]);
@@ -310,6 +311,7 @@ static void write_sv(FILE *f, const report *rep, char sep)
                 fprintf(f, "%c%s", sep, cl->has_test ? cl->test_kind : "");
                 for (int i = 1; i < 4; i++)
                     fprintf(f, "%c%s", sep, cl->has_test ? num(buf, sizeof buf, t[i]) : "");
+                fprintf(f, "%c%s", sep, cl->has_test ? num(buf, sizeof buf, cl->p_holm) : "");
             }
             fputc('\n', f);
         }
@@ -423,6 +425,8 @@ static void write_json(FILE *f, const report *rep)
                 js_num(f, cl->test.df);
                 fputs(", \"p\": ", f);
                 js_num(f, cl->test.p);
+                fputs(", \"p_holm\": ", f);
+                js_num(f, cl->p_holm);
                 fputc('}', f);
             }
             fputc('}', f);

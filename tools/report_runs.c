@@ -29,6 +29,16 @@ static int is_signal_key(const char *k)
     return !strncmp(k, "asgml.", 6) || !strncmp(k, "ogm", 3) || !strncmp(k, "probe.", 6);
 }
 
+int report_is_step_key(const char *k)
+{
+    static const char *const stems[] = {"asgml.tau.", "asgml.tau_hat.", "asgml.mask.",
+                                        "asgml.age.", "asgml.stale.", NULL};
+    for (int i = 0; stems[i]; i++)
+        if (!strncmp(k, stems[i], strlen(stems[i])))
+            return 1;
+    return 0;
+}
+
 void report_format_number(char *buf, size_t size, double v)
 {
     asgml_format_double(buf, size, v);
@@ -192,6 +202,7 @@ int report_load_log(report_run *run)
         return -1;
     }
     run->epochs = json_array();
+    run->steps = json_array();
     sums = json_array();
     while ((len = getline(&line, &cap, f)) > 0) {
         json_error_t err;
@@ -225,7 +236,18 @@ int report_load_log(report_run *run)
                 if (json_is_number(val) && strcmp(key, "epoch"))
                     json_object_set(dst, key, val);
         } else if (!strcmp(type, "step")) {
+            json_t *step = json_object_get(rec, "step");
             dst = epoch_slot(sums, (long)json_integer_value(e));
+            if (json_is_integer(step) && json_integer_value(step) >= 0 &&
+                json_integer_value(step) < 100000000) {
+                json_t *sd = NULL;
+                json_object_foreach(rec, key, val)
+                    if (json_is_number(val) && report_is_step_key(key)) {
+                        if (!sd)
+                            sd = epoch_slot(run->steps, (long)json_integer_value(step));
+                        json_object_set(sd, key, val);
+                    }
+            }
             json_object_foreach(rec, key, val) {
                 json_t *acc;
                 if (!json_is_number(val) || !is_signal_key(key))
@@ -665,6 +687,30 @@ int report_find_group(const report *rep, const char *name)
     return found;
 }
 
+int report_find_run_group(const report *rep, const char *path)
+{
+    char *dir = run_dir_of(path);
+    struct stat want, have;
+    int r = -1;
+    if (!dir)
+        return -1;
+    if (stat(dir, &want) != 0) {
+        free(dir);
+        return -1;
+    }
+    for (int i = 0; i < rep->n_runs && r < 0; i++)
+        if (!strcmp(rep->runs[i].dir, dir) ||
+            (stat(rep->runs[i].dir, &have) == 0 && have.st_dev == want.st_dev &&
+             have.st_ino == want.st_ino))
+            r = i;
+    free(dir);
+    for (int g = 0; r >= 0 && g < rep->n_groups; g++)
+        for (int k = 0; k < rep->groups[g].n_runs; k++)
+            if (rep->groups[g].runs[k] == r)
+                return g;
+    return -1;
+}
+
 static int cmp_long(const void *a, const void *b)
 {
     long x = *(const long *)a, y = *(const long *)b;
@@ -789,6 +835,25 @@ int report_compute(report *rep, report_test_mode mode)
             for (int m = 0; m < rep->n_metrics && g != rep->vs; m++)
                 compare(rep, &rep->groups[g].cells[m], &rep->groups[rep->vs].cells[m], mode,
                         rep->groups[g].label, rep->metrics[m]);
+    /* Holm over the comparisons of each metric (one family per metric:
+     * every group against the --vs group) */
+    for (int m = 0; m < rep->n_metrics && rep->vs >= 0; m++) {
+        double *p = malloc((size_t)rep->n_groups * sizeof *p);
+        if (!p)
+            goto nomem;
+        for (int g = 0; g < rep->n_groups; g++) {
+            const report_cell *c = &rep->groups[g].cells[m];
+            p[g] = g != rep->vs && c->has_test ? c->test.p : NAN;
+        }
+        if (asgml_holm(p, rep->n_groups, p) != ASGML_OK) {
+            free(p);
+            cli_error("%s: Holm adjustment: %s", rep->metrics[m], asgml_last_error());
+            return -1;
+        }
+        for (int g = 0; g < rep->n_groups; g++)
+            rep->groups[g].cells[m].p_holm = p[g];
+        free(p);
+    }
     return 0;
 nomem:
     cli_error("out of memory");
@@ -806,6 +871,7 @@ void report_free(report *rep)
         json_decref(r->summary);
         json_decref(r->record);
         json_decref(r->epochs);
+        json_decref(r->steps);
     }
     for (int g = 0; g < rep->n_groups; g++) {
         report_group *gr = &rep->groups[g];

@@ -19,6 +19,7 @@
 #include "asgml/probe_eval.h"
 #include "asgml/predict.h"
 #include "asgml/stats.h"
+#include "asgml/tsne.h"
 #include "asgml/hooks.h"
 #include "asgml/atomic_file.h"
 #endif

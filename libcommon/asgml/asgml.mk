@@ -7,4 +7,4 @@ asgmlinclude_HEADERS += libcommon/asgml/asgml.h libcommon/asgml/common.h \
 	libcommon/asgml/probe.h libcommon/asgml/checkpoint.h libcommon/asgml/train.h \
 	libcommon/asgml/hooks.h libcommon/asgml/atomic_file.h \
 	libcommon/asgml/prep.h libcommon/asgml/probe_eval.h libcommon/asgml/stats.h \
-	libcommon/asgml/predict.h
+	libcommon/asgml/predict.h libcommon/asgml/tsne.h

@@ -193,6 +193,12 @@ typedef struct asgml_backend_ops {
     asgml_status (*to_host)(asgml_backend *be, void *host_dst, const void *src, size_t bytes);
     asgml_status (*synchronize)(asgml_backend *be);
 
+    /* optional (NULL: one algorithm per conv, nothing to choose or record):
+     * the conv algorithm choice, see asgml_backend_set_conv_algo */
+    asgml_status (*conv_algo_mode)(asgml_backend *be, const char *mode);
+    int (*conv_algo_entry)(asgml_backend *be, int i, const char **key, const char **algo);
+    asgml_status (*conv_algo_pin)(asgml_backend *be, const char *key, const char *algo);
+
     /* the ops, one slot each; NULL = not supported by this backend */
 #define ASGML_OP_SLOT_(ID, name, params) asgml_status(*name) params;
     ASGML_OPS(ASGML_OP_SLOT_)
@@ -226,6 +232,23 @@ int asgml_backend_supports(const asgml_backend *be, asgml_op op);
  * means every op of ASGML_OPS.  Otherwise ASGML_ENOTSUP with
  * "backend 'NAME' does not support op 'OP'" for the first op it lacks. */
 asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops, int n);
+
+/* Convolution algorithms (the CPU backend: im2col + SGEMM or Winograd
+ * F(m x m,3x3), m = 2, 4, 6, for 3x3 stride-1 pad-1 convs).  They differ
+ * in the last bits, so a backend fixes one per conv shape at its first use
+ * and keeps it.  set_conv_algo: the mode for shapes not yet chosen, "auto"
+ * (the backend's rule, the default), "im2col", "winograd" (the rule's
+ * Winograd variant) or "winograd2", "winograd4", "winograd6"; before the
+ * first conv (changing it later is an error).  conv_algo_entry: the i-th
+ * choice so far (0-based), *key "C_IN>C_OUT HxW k3s1p1" and *algo its name;
+ * returns 0 past the end.  conv_algo_pin: fixes the algorithm of a shape
+ * before its first use (an error when it was computed with another).  A
+ * backend without a choice accepts only "auto", lists nothing and refuses
+ * pins (ASGML_ENOTSUP). */
+asgml_status asgml_backend_set_conv_algo(asgml_backend *be, const char *mode);
+int asgml_backend_conv_algo_entry(asgml_backend *be, int i, const char **key,
+                                  const char **algo);
+asgml_status asgml_backend_conv_algo_pin(asgml_backend *be, const char *key, const char *algo);
 
 /* Convenience helpers (shape arithmetic) */
 void asgml_conv2d_desc_init(asgml_conv2d_desc *d, int n, int c_in, int h_in, int w_in,

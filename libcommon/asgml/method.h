@@ -47,7 +47,9 @@ typedef struct asgml_step {
 
     /* H1: set by methods (the loop pre-fills the defaults) */
     float uni_weight[ASGML_MAX_MODALITIES];   /* weight of CE(u_m); heads provider */
-    int encoder_active[ASGML_MAX_MODALITIES]; /* 0: no gradient, no update this step */
+    int encoder_active[ASGML_MAX_MODALITIES]; /* 0: no gradient, no update this step
+                                               * (set in H1; set in H2, the gradient
+                                               * exists but H3 leaves the encoder) */
 
     /* filled by the loop after forward / backward */
     double loss, ce_fused, ce_uni[ASGML_MAX_MODALITIES];

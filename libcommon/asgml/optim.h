@@ -32,6 +32,12 @@ void asgml_optim_free(asgml_optim *o);
 /* One step over every parameter view.  active[m] (NULL = all) == 0 skips
  * encoder m and modality m's unimodal head this step. */
 asgml_status asgml_optim_step(asgml_optim *o, const int *active);
+/* The same with separate masks: enc_active[m] == 0 skips encoder m,
+ * head_active[m] == 0 modality m's unimodal head (a head without gradient
+ * this step is not touched at all: no momentum, no weight decay;
+ * methods.md 1.5).  Either may be NULL (none skipped). */
+asgml_status asgml_optim_step_groups(asgml_optim *o, const int *enc_active,
+                                     const int *head_active);
 void asgml_optim_set_lr(asgml_optim *o, double base_lr);   /* group multipliers apply */
 double asgml_optim_group_lr(const asgml_optim *o, int group);
 /* State for checkpoints: momentum / Adam moments (backend memory, same

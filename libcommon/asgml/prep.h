@@ -16,6 +16,20 @@ ASGML_BEGIN_DECLS
 
 #define ASGML_PREP_MAX_DSETS 32
 
+/* Stages whose CPU time a profiled run reports (asgml_prep_result.stage_cpu):
+ * decode (audio file, JPEG/PNG), resample, stft (STFT or fbank), image
+ * (resize, degradations), compress (shuffle + deflate of the chunks, in the
+ * decoding threads), write (HDF5 calls of the writing thread), checksum
+ * (content_sha256: the chunks read back, inflated, hashed), other (fitting,
+ * statistics, metadata, bookkeeping). */
+enum {
+    ASGML_PREP_STAGE_DECODE, ASGML_PREP_STAGE_RESAMPLE, ASGML_PREP_STAGE_STFT,
+    ASGML_PREP_STAGE_IMAGE, ASGML_PREP_STAGE_COMPRESS, ASGML_PREP_STAGE_WRITE,
+    ASGML_PREP_STAGE_CHECKSUM, ASGML_PREP_STAGE_OTHER, ASGML_PREP_NSTAGES
+};
+/* "decode", "resample", ... ("?" out of range) */
+const char *asgml_prep_stage_name(int stage);
+
 typedef struct asgml_prep_options {
     const char *manifest;       /* manifest path (asgml-prep(1), MANIFEST) */
     const char *classes;        /* class list file or NULL */
@@ -27,8 +41,15 @@ typedef struct asgml_prep_options {
     int64_t created_utc;        /* seconds since 1970; < 0 = now */
     uint64_t seed;
     int jobs;                   /* decoding threads; <= 0 = all cores */
+    int profile;                /* 1: per-thread CPU time of each stage into stage_cpu */
+    const char *resampler;      /* "soxr" (libsoxr SOXR_HQ, default; NULL = soxr) | "src"
+                                   (libsamplerate SRC_SINC_BEST_QUALITY) */
     int skip_bad;               /* skip bad samples instead of stopping */
     double max_bad;             /* with skip_bad: fail unless skipped/rows < max_bad */
+    /* per-sample checks (datasets.md 10) and the report OUT.report.tsv */
+    int keep_bad;               /* a sample whose media fail keeps zeros and its flags */
+    int min_frames;             /* FEW_FRAMES below this many frames; 0 = off */
+    double av_tolerance;        /* AV_DURATION_MISMATCH when |audio - video_seconds| > this */
 
     /* audio modalities: decode, fit to fit_seconds, clamp, STFT */
     int audio_rate;             /* Hz; 0 = the first clip's rate (all must match) */
@@ -45,6 +66,9 @@ typedef struct asgml_prep_options {
                                    /audio/fbank (R, mel_bins) rows + fbank_offset (N+1)) */
     int fbank_mel_bins;         /* 128 */
     int fbank_norm;             /* 1: (x + 4.503877) / (2 * 5.141276) (AST) */
+    double audio_window;        /* > 0: seconds the loader cuts from the stored fitted
+                                   wave and turns into the STFT (VGGSound 5 s, datasets.md 5);
+                                   the wave is the sample dataset, no spectrogram stored */
     int fbank_rows;             /* rows a model sees (attribute target_rows; the loader
                                    appends rows of a zero log-mel frame or cuts); 0 = the
                                    frames of fit_seconds */
@@ -59,6 +83,7 @@ typedef struct asgml_prep_options {
     int seq_dim;                /* features per step D (raw files need it) */
     const char *seq_dims;       /* per modality, "text=300,audio=74"; overrides seq_dim */
     int seq_len;                /* fixed length L: zero-pad or truncate */
+    const char *seq_lens;       /* per modality, "text=50,audio=375"; overrides seq_len */
     const char *seq_dataset;    /* dataset in HDF5 inputs when the cell names none */
 
     /* degradations, applied once, seeded per sample */
@@ -83,12 +108,14 @@ typedef struct asgml_prep_result {
     int64_t rows;               /* manifest data rows */
     int64_t kept;               /* samples in the store */
     int64_t skipped;            /* rows skipped (skip_bad) */
+    int64_t kept_bad;           /* samples kept with zeros (keep_bad) */
     char **skipped_msgs;        /* (skipped,) "MANIFEST:LINE: FILE: what is wrong" */
     int64_t flag_counts[16];    /* samples with status bit 1<<i */
     int64_t mismatched;         /* images replaced by --img-mismatch */
     char sha256[65];            /* content checksum of the store */
     int ndsets;
     struct { char path[96]; int64_t raw_bytes, stored_bytes; } dsets[ASGML_PREP_MAX_DSETS];
+    double stage_cpu[ASGML_PREP_NSTAGES]; /* options.profile: CPU seconds per stage, all threads */
 } asgml_prep_result;
 
 /* Defaults: audio_features "spec" (fbank: 128 bins, normalised), fit tile

@@ -124,5 +124,30 @@ asgml_status asgml_features_writer_add(asgml_features_writer *w, const char *gro
 asgml_status asgml_features_writer_commit(asgml_features_writer *w);
 void asgml_features_writer_abort(asgml_features_writer *w);
 
+/* Reading a features file (report/features_read.c; asgml-report --tsne).
+ * asgml_features_index: its class names and groups, the groups ordered by
+ * epochs_completed, then name.  asgml_features_read: /group/part/modality
+ * as x (n, d) float32 and /group/part/labels (n); free both with free().
+ * A missing object or a shape that does not fit is ASGML_EFORMAT naming
+ * the file and the object. */
+typedef struct asgml_features_group {
+    char name[128], method[64];
+    int epochs_completed;                               /* -1 when absent */
+    int num_modalities;
+    char modalities[ASGML_MAX_MODALITIES][32];
+} asgml_features_group;
+
+typedef struct asgml_features_index {
+    int num_groups, num_classes;
+    asgml_features_group *groups;
+    char **class_names;                                 /* num_classes strings */
+} asgml_features_index;
+
+asgml_status asgml_features_index_read(const char *path, asgml_features_index *out);
+void asgml_features_index_free(asgml_features_index *ix);
+asgml_status asgml_features_read(const char *path, const char *group, const char *part,
+                                 const char *modality, float **x, int32_t **labels,
+                                 int64_t *n, int64_t *d);
+
 ASGML_END_DECLS
 #endif

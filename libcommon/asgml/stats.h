@@ -41,5 +41,13 @@ asgml_status asgml_welch_test(const double *x, int nx, const double *y, int ny,
 /* Paired t-test on the differences x[i] - y[i], n >= 2 pairs (df = n - 1). */
 asgml_status asgml_paired_test(const double *x, const double *y, int n, asgml_ttest *out);
 
+/* Holm's step-down adjustment (Holm 1979, Scand. J. Statist. 6:65-70) of
+ * the family p[0..n-1]: with the m non-NaN p-values sorted ascending,
+ * p_(1) <= ... <= p_(m), adj_(i) = max_{j <= i} min(1, (m - j + 1) p_(j));
+ * reject H_(i) at level a iff adj_(i) <= a (strong FWER control).  NaN
+ * entries (no test) stay NaN in adj and do not count in m.  adj may be p.
+ * ASGML_EINVAL for n < 0 or a value outside [0, 1]; ASGML_ENOMEM. */
+asgml_status asgml_holm(const double *p, int n, double *adj);
+
 ASGML_END_DECLS
 #endif

@@ -58,6 +58,8 @@ const char *asgml_store_id(const asgml_store *s, int64_t i);
 /* Hex SHA-256 of the store's content, as recorded at prep ("content_sha256"). */
 const char *asgml_store_checksum(const asgml_store *s);
 const char *asgml_store_dataset_name(const asgml_store *s);
+/* The path the store was opened with (for messages). */
+const char *asgml_store_path(const asgml_store *s);
 /* Root attribute as a string (numbers formatted), NULL if absent. */
 const char *asgml_store_attr(const asgml_store *s, const char *name);
 
@@ -67,6 +69,13 @@ const char *asgml_store_attr(const asgml_store *s, const char *name);
 asgml_status asgml_store_split(const asgml_store *s, const char *scheme, const char *part,
                                const int32_t **idx, int64_t *n);
 int asgml_store_has_split(const asgml_store *s, const char *scheme, const char *part);
+/* /meta/status (N) flag bits (ASGML_FLAG_*); NULL when the store has none. */
+const uint32_t *asgml_store_status(const asgml_store *s);
+/* From now on asgml_store_split serves only the samples whose status has
+ * no bit of mask (the key data.exclude-flags of asgml-train(1)); 0 serves
+ * every sample again.  *excluded (may be NULL) receives how many split
+ * entries, over all schemes and parts, are left out. */
+asgml_status asgml_store_exclude_flags(asgml_store *s, uint32_t mask, int64_t *excluded);
 
 /* Frame count of sample i for variable-count modalities (1 otherwise). */
 int64_t asgml_store_frame_count(const asgml_store *s, int m, int64_t i);

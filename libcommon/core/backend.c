@@ -84,6 +84,29 @@ asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops,
     return ASGML_OK;
 }
 
+asgml_status asgml_backend_set_conv_algo(asgml_backend *be, const char *mode)
+{
+    if (!be || !be->ops || !mode) return ASGML_ERR(ASGML_EINVAL, "NULL backend or mode");
+    if (be->ops->conv_algo_mode) return be->ops->conv_algo_mode(be, mode);
+    if (strcmp(mode, "auto") == 0) return ASGML_OK;
+    return asgml_error(ASGML_ENOTSUP, "backend '%s' has no conv algorithm '%s' (only auto)",
+                       be->ops->name ? be->ops->name : "?", mode);
+}
+
+int asgml_backend_conv_algo_entry(asgml_backend *be, int i, const char **key, const char **algo)
+{
+    if (!be || !be->ops || !be->ops->conv_algo_entry || !key || !algo) return 0;
+    return be->ops->conv_algo_entry(be, i, key, algo);
+}
+
+asgml_status asgml_backend_conv_algo_pin(asgml_backend *be, const char *key, const char *algo)
+{
+    if (!be || !be->ops || !key || !algo) return ASGML_ERR(ASGML_EINVAL, "NULL argument");
+    if (be->ops->conv_algo_pin) return be->ops->conv_algo_pin(be, key, algo);
+    return asgml_error(ASGML_ENOTSUP, "backend '%s' cannot pin conv algorithm %s for '%s'",
+                       be->ops->name ? be->ops->name : "?", algo, key);
+}
+
 void asgml_conv2d_desc_init(asgml_conv2d_desc *d, int n, int c_in, int h_in, int w_in,
                             int c_out, int k, int stride, int pad)
 {

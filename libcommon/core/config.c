@@ -483,6 +483,8 @@ typedef struct yaml_state {
     char *seq;                    /* joined scalars of an open sequence */
     size_t seq_len;
     int in_seq, seq_line;
+    char **seen;                  /* full keys given so far (mappings included) */
+    int *seen_line, nseen, seen_cap;
 } yaml_state;
 
 static asgml_status full_key(yaml_state *y, char *out, size_t n)
@@ -497,6 +499,36 @@ static asgml_status full_key(yaml_state *y, char *out, size_t n)
     }
     if ((size_t)snprintf(out + len, n - len, "%s", y->key) >= n - len)
         return asgml_error(ASGML_EINVAL, "%s: key too long", y->path);
+    return ASGML_OK;
+}
+
+/* A key given twice in one file is an error naming both lines (YAML 1.2
+ * requires unique mapping keys; libyaml does not check, and "last wins"
+ * hid typos such as two optim: blocks).  The full dotted key is compared,
+ * so "optim: {lr: 1}" and "optim.lr: 2" collide too. */
+static asgml_status yaml_key_once(yaml_state *y, int line)
+{
+    char key[512];
+    asgml_status st = full_key(y, key, sizeof key);
+    if (st != ASGML_OK)
+        return st;
+    for (int i = 0; i < y->nseen; i++)
+        if (!strcmp(y->seen[i], key))
+            return asgml_error(ASGML_EINVAL, "%s:%d: key '%s' given twice (first on line %d)", y->path,
+                               line, key, y->seen_line[i]);
+    if (y->nseen == y->seen_cap) {
+        int ncap = y->seen_cap ? 2 * y->seen_cap : 32;
+        char **ns = realloc(y->seen, (size_t)ncap * sizeof *ns);
+        int *nl = ns ? realloc(y->seen_line, (size_t)ncap * sizeof *nl) : NULL;
+        if (ns) y->seen = ns;
+        if (nl) y->seen_line = nl;
+        if (!ns || !nl)
+            return asgml_error(ASGML_ENOMEM, "%s: out of memory", y->path);
+        y->seen_cap = ncap;
+    }
+    if (!(y->seen[y->nseen] = strdup(key)))
+        return asgml_error(ASGML_ENOMEM, "%s: out of memory", y->path);
+    y->seen_line[y->nseen++] = line;
     return ASGML_OK;
 }
 
@@ -571,7 +603,7 @@ static asgml_status yaml_event(yaml_state *y, const yaml_event_t *ev)
                 return asgml_error(ASGML_EINVAL, "%s:%d: bad key '%s'", y->path, line, v);
             memcpy(y->key, v, vl + 1);
             y->expect_key = 0;
-            return ASGML_OK;
+            return yaml_key_once(y, line);
         }
         y->expect_key = 1;
         return yaml_set(y, v, line);
@@ -612,6 +644,10 @@ asgml_status asgml_config_load_yaml(asgml_config *c, const char *path)
         yaml_event_delete(&ev);
     }
     free(y.seq);
+    for (int i = 0; i < y.nseen; i++)
+        free(y.seen[i]);
+    free(y.seen);
+    free(y.seen_line);
     yaml_parser_delete(&parser);
     fclose(f);
     return st;

@@ -7,11 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nettle/sha2.h>
+
 typedef struct asgml_sha256 {
-    uint32_t h[8];      /* chaining state */
-    uint64_t len;       /* bytes hashed so far */
-    uint8_t buf[64];    /* pending partial block */
-    size_t nbuf;        /* bytes in buf, < 64 */
+    struct sha256_ctx ctx;   /* GNU Nettle's state (sha256.c) */
 } asgml_sha256;
 
 void asgml_sha256_init(asgml_sha256 *c);

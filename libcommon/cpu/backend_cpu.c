@@ -407,7 +407,7 @@ static void cpu_destroy(asgml_backend *be)
 {
     if (!be) return;
     asgml_cpu_impl *impl = be->impl;
-    if (impl) free(impl->work);
+    if (impl) free(impl->work), free(impl->choices);
     free(impl);
     free(be);
 }
@@ -420,6 +420,9 @@ static const asgml_backend_ops cpu_ops = {
     .to_device = cpu_memcpy,
     .to_host = cpu_memcpy,
     .synchronize = cpu_synchronize,
+    .conv_algo_mode = asgml_cpu_conv_algo_mode,
+    .conv_algo_entry = asgml_cpu_conv_algo_entry,
+    .conv_algo_pin = asgml_cpu_conv_algo_pin,
     .conv2d_forward = asgml_cpu_conv2d_forward,
     .conv2d_backward_data = asgml_cpu_conv2d_backward_data,
     .conv2d_backward_filter = asgml_cpu_conv2d_backward_filter,
@@ -473,6 +476,7 @@ asgml_status asgml_cpu_backend_create(const asgml_backend_options *opt, asgml_ba
 #endif
     impl->threads = nt > 0 ? nt : 1;
     impl->conv_budget = ASGML_CPU_CONV_BUDGET;
+    impl->conv_mode = ASGML_CPU_CONV_AUTO;
     be->ops = &cpu_ops;
     be->num_threads = opt->num_threads;
     be->deterministic = opt->deterministic;

@@ -20,9 +20,9 @@
  * whole-sample pieces of small planes are gathered through an offset table
  * (build_table) rather than row by row.
  * 1x1 stride-1 unpadded convolutions skip im2col: each sample is one GEMM
- * on x itself.  3x3 stride-1 pad-1 convolutions go to Winograd F(2x2,3x3)
- * (winograd.c) where asgml_cpu_winograd_auto says so; ASGML_CONV_ALGO=im2col
- * keeps them here, ASGML_CONV_ALGO=winograd sends every eligible one there.
+ * on x itself.  3x3 stride-1 pad-1 convolutions go to Winograd F(m x m,3x3)
+ * (winograd.c) where the algorithm chosen for their shape (conv_algo.c)
+ * says so.
  *
  * Parallelism: when the batch has at least as many samples as threads,
  * each OpenMP thread owns a fixed contiguous range of samples and runs
@@ -73,17 +73,6 @@ static int is_pointwise(const asgml_conv2d_desc *d)
 {
     return d->k_h == 1 && d->k_w == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
            d->pad_w == 0;
-}
-
-/* Winograd (winograd.c) for this conv?  ASGML_CONV_ALGO: im2col (never),
- * winograd (every eligible conv), otherwise the built-in choice. */
-static int use_winograd(const asgml_conv2d_desc *d)
-{
-    if (!asgml_cpu_winograd_eligible(d)) return 0;
-    const char *s = getenv("ASGML_CONV_ALGO");
-    if (s && strcmp(s, "im2col") == 0) return 0;
-    if (s && strcmp(s, "winograd") == 0) return 1;
-    return asgml_cpu_winograd_auto(d);
 }
 
 /* The kernel taps that touch the image for at least one output: rows
@@ -492,7 +481,9 @@ asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc
                         x + (size_t)i * K * P, P, 0.0f, y + (size_t)i * d->c_out * P, P);
         return ASGML_OK;
     }
-    if (use_winograd(d)) return asgml_cpu_winograd_forward(be, d, x, w, y);
+    int algo;
+    if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
+    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_forward(be, d, algo, x, w, y);
     return conv_run(be, d, CONV_FWD, x, w, y);
 }
 
@@ -509,7 +500,9 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
                         dy + (size_t)i * d->c_out * P, P, 1.0f, dx + (size_t)i * K * P, P);
         return ASGML_OK;
     }
-    if (use_winograd(d)) return asgml_cpu_winograd_backward_data(be, d, dy, w, dx);
+    int algo;
+    if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
+    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_backward_data(be, d, algo, dy, w, dx);
     return conv_run(be, d, CONV_BDATA, dy, w, dx);
 }
 
@@ -526,6 +519,8 @@ asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_con
                             x + (size_t)i * K * P, P, 1.0f, dw, K);
         return ASGML_OK;
     }
-    if (use_winograd(d)) return asgml_cpu_winograd_backward_filter(be, d, x, dy, dw);
+    int algo;
+    if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
+    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_backward_filter(be, d, algo, x, dy, dw);
     return conv_run(be, d, CONV_BFILT, x, dy, dw);
 }

@@ -24,6 +24,20 @@
 /* default conv2d scratch limit in floats (64 MiB) */
 #define ASGML_CPU_CONV_BUDGET ((size_t)16 << 20)
 
+/* Convolution algorithms of the CPU backend: im2col + SGEMM (conv2d.c) or
+ * Winograd F(m x m, 3x3) for m = 2, 4, 6 (winograd.c) */
+enum { ASGML_CPU_IM2COL = 0, ASGML_CPU_WINO2 = 2, ASGML_CPU_WINO4 = 4, ASGML_CPU_WINO6 = 6 };
+/* backend.conv-algo modes: AUTO the built-in rule per shape, WINOGRAD the
+ * rule's Winograd variant for every eligible conv, else one algorithm */
+enum { ASGML_CPU_CONV_AUTO = -1, ASGML_CPU_CONV_WINOGRAD = -2 };
+
+/* The algorithm of one conv shape (eligible 3x3 stride-1 pad-1 convs only;
+ * the batch size is not part of it), fixed at its first use or pinned. */
+typedef struct asgml_cpu_conv_choice {
+    int c_in, c_out, h, w, algo;
+    char key[64]; /* "C_IN>C_OUT HxW k3s1p1" */
+} asgml_cpu_conv_choice;
+
 /* Backend-private state.  The workspace is reused by conv2d between calls,
  * so one backend must not be used by two host threads at once. */
 typedef struct asgml_cpu_impl {
@@ -32,6 +46,9 @@ typedef struct asgml_cpu_impl {
     size_t work_floats;
     size_t conv_budget; /* conv2d scratch limit in floats, decides the samples
                            lowered per GEMM; tests lower it to exercise chunking */
+    int conv_mode;      /* ASGML_CPU_CONV_AUTO, _WINOGRAD or an algorithm */
+    asgml_cpu_conv_choice *choices; /* per conv shape, in order of first use */
+    int nchoices, cap_choices;
 } asgml_cpu_impl;
 
 asgml_status asgml_cpu_backend_create(const asgml_backend_options *opt, asgml_backend **out);
@@ -80,19 +97,30 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
 asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
                                               const float *x, const float *dy, float *dw);
 
-/* winograd.c: 3x3 stride-1 pad-1 convolutions by Winograd F(2x2,3x3),
- * same semantics as the conv2d ops (backward ops accumulate).  conv2d.c
- * dispatches to them; ASGML_CONV_ALGO=im2col|winograd|auto (default auto)
- * forces the im2col path, Winograd for every eligible conv, or the
- * built-in choice (asgml_cpu_winograd_auto). */
+/* winograd.c: 3x3 stride-1 pad-1 convolutions by Winograd F(m x m,3x3),
+ * m = 2, 4 or 6, same semantics as the conv2d ops (backward ops
+ * accumulate).  conv2d.c dispatches to them per conv shape (conv_algo.c):
+ * asgml_cpu_winograd_auto is the built-in rule (ASGML_CPU_IM2COL or a
+ * variant m); ASGML_CONV_ALGO=im2col|winograd|winograd4|winograd6 in the
+ * environment overrides every choice (tests, comparisons; winograd is
+ * F(2x2,3x3)). */
 int asgml_cpu_winograd_eligible(const asgml_conv2d_desc *d);
-int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d);
-asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d,
+int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only);
+asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d, int m,
                                         const float *x, const float *w, float *y);
 asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
-                                              const float *dy, const float *w, float *dx);
+                                              int m, const float *dy, const float *w, float *dx);
 asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
-                                                const float *x, const float *dy, float *dw);
+                                                int m, const float *x, const float *dy,
+                                                float *dw);
+
+/* conv_algo.c: the algorithm of conv d (ASGML_CPU_IM2COL or m), chosen at
+ * the first use of its shape and kept (see asgml_cpu_impl.choices) */
+asgml_status asgml_cpu_conv_algo(asgml_backend *be, const asgml_conv2d_desc *d, int *algo);
+const char *asgml_cpu_conv_algo_name(int algo);
+asgml_status asgml_cpu_conv_algo_mode(asgml_backend *be, const char *mode);
+int asgml_cpu_conv_algo_entry(asgml_backend *be, int i, const char **key, const char **algo);
+asgml_status asgml_cpu_conv_algo_pin(asgml_backend *be, const char *key, const char *algo);
 
 /* batchnorm.c */
 asgml_status asgml_cpu_batchnorm_forward_train(asgml_backend *be, const asgml_bn_desc *d,

@@ -4,6 +4,9 @@ libasgml_la_SOURCES += libcommon/cpu/cpu.h \
 	libcommon/cpu/backend_cpu.c \
 	libcommon/cpu/conv2d.c \
 	libcommon/cpu/winograd.c \
+	libcommon/cpu/winograd.h \
+	libcommon/cpu/winograd_fm.c \
+	libcommon/cpu/conv_algo.c \
 	libcommon/cpu/batchnorm.c \
 	libcommon/cpu/pool.c \
 	libcommon/cpu/gemm.c \

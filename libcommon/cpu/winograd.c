@@ -24,9 +24,12 @@
  * chunks run in order and each SGEMM is split over the threads.  The
  * result depends only on the shapes and the thread count. */
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "cpu.h"
+#include "winograd.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -36,7 +39,7 @@
 /* V + M of a chunk: aim for this many floats per thread (L2-sized) */
 #define TILE_TARGET ((size_t)1 << 17)
 #define MIN_TILES 32
-#define MAX_TILES 1024
+#define MAX_TILES WINO_MAX_TILES
 /* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
  * of a transform off a power-of-two stride (cache-set conflicts) */
 #define PT_PAD 16
@@ -54,13 +57,15 @@ int asgml_cpu_winograd_eligible(const asgml_conv2d_desc *d)
            d->pad_w == 1 && d->h_out == d->h_in && d->w_out == d->w_in;
 }
 
-int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d)
+int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
 {
+    if (!asgml_cpu_winograd_eligible(d)) return ASGML_CPU_IM2COL;
     /* measured at ResNet18 shapes (AVX-512, OpenBLAS): a win from 16
      * channels and 4x4 outputs up; below, the transforms and the padding of
      * the tiles cost more than the multiplications saved */
-    return asgml_cpu_winograd_eligible(d) && d->c_in >= 16 && d->c_out >= 16 &&
-           d->h_out * d->w_out >= 16;
+    if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || d->h_out * d->w_out < 16))
+        return ASGML_CPU_IM2COL;
+    return ASGML_CPU_WINO2;
 }
 
 /* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
@@ -84,11 +89,7 @@ static inline __attribute__((always_inline)) void filter_tf(const float *g, int 
     }
 }
 
-/* The tiles of a chunk as runs along tile rows: run k covers tiles
- * [tj0, tj1) of tile row ti of sample n, stored from chunk column j0. */
-typedef struct tiles {
-    int nseg, n[MAX_TILES], ti[MAX_TILES], tj0[MAX_TILES], tj1[MAX_TILES], j0[MAX_TILES];
-} tiles;
+typedef wino_tiles tiles;
 
 static void chunk_tiles(size_t g0, int tc, int th, int tw, tiles *tl)
 {
@@ -325,7 +326,7 @@ static void point_gemm(const asgml_backend *be, int seq, int tb, int m, int n, i
 }
 
 typedef struct wplan {
-    int kind, ci, co, H, W, th, tw, nt;
+    int kind, m, np, ci, co, H, W, th, tw, nt; /* m: output tile m x m, np = (m+2)^2 points */
     size_t T, filt, per, rbf; /* rbf: row scratch floats (end of per) */
     size_t psv, psm, psw; /* point strides of V (ci, T), M (co, T), Dw (co, ci) */
 } wplan;
@@ -338,7 +339,7 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
 {
     const int ci = pl->ci, co = pl->co, H = pl->H, W = pl->W;
     const size_t T = pl->T, tps = (size_t)pl->th * pl->tw;
-    float *V = ws, *M = ws + NP * pl->psv, *Dw = M + NP * pl->psm;
+    float *V = ws, *M = ws + pl->np * pl->psv, *Dw = M + pl->np * pl->psm;
     float *rb = ws + pl->per - pl->rbf; /* row scratch */
     tiles tl;
     if (pl->kind == WG_BFILT) memset(Dw, 0, sizeof(float) * pl->filt);
@@ -346,24 +347,40 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
     for (size_t g0 = (size_t)s0 * tps; g0 < g1; g0 += T) {
         const int tc = (int)(g1 - g0 < T ? g1 - g0 : T);
         chunk_tiles(g0, tc, pl->th, pl->tw, &tl);
-        input_tf(a, ci, H, W, &tl, T, pl->psv, V, rb);
+        const int m = pl->m, np = pl->np;
+        if (m == 2)
+            input_tf(a, ci, H, W, &tl, T, pl->psv, V, rb);
+        else if (m == 4)
+            asgml_cpu_wino4_input(a, ci, H, W, &tl, T, pl->psv, V, rb);
+        else
+            asgml_cpu_wino6_input(a, ci, H, W, &tl, T, pl->psv, V, rb);
         if (pl->kind == WG_BFILT) {
-            grad_tf(b, co, H, W, &tl, T, pl->psm, M, rb);
-            for (int p = 0; p < NP; p++)
+            if (m == 2)
+                grad_tf(b, co, H, W, &tl, T, pl->psm, M, rb);
+            else if (m == 4)
+                asgml_cpu_wino4_grad(b, co, H, W, &tl, T, pl->psm, M, rb);
+            else
+                asgml_cpu_wino6_grad(b, co, H, W, &tl, T, pl->psm, M, rb);
+            for (int p = 0; p < np; p++)
                 point_gemm(be, seq, 1, co, ci, tc, M + p * pl->psm, (int)T, V + p * pl->psv,
                            (int)T, 1.0f, Dw + p * pl->psw, ci);
         } else {
-            for (int p = 0; p < NP; p++)
+            for (int p = 0; p < np; p++)
                 point_gemm(be, seq, 0, co, tc, ci, U + p * pl->psw, ci,
                            V + p * pl->psv, (int)T, 0.0f, M + p * pl->psm, (int)T);
-            output_tf(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+            if (m == 2)
+                output_tf(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+            else if (m == 4)
+                asgml_cpu_wino4_output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+            else
+                asgml_cpu_wino6_output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
         }
     }
 }
 
 /* filter transform into U (16 points of stride ps; co rows of ci) of the
  * rows [r0, r1) of U, from w (c_out, c_in, 3, 3); written in U's order */
-ASGML_CPU_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
+ASGML_CPU_SIMD static void filter_rows2(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
                                 size_t ps, int r0, int r1)
 {
     const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
@@ -376,11 +393,38 @@ ASGML_CPU_SIMD static void filter_rows(const asgml_conv2d_desc *d, int kind, con
         }
 }
 
+static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float *w, float *U,
+                        size_t ps, int r0, int r1)
+{
+    const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
+    if (m == 2)
+        filter_rows2(d, kind, w, U, ps, r0, r1);
+    else if (m == 4)
+        asgml_cpu_wino4_filter_rows(w, d->c_in, kind == WG_BDATA, ci, U, ps, r0, r1);
+    else
+        asgml_cpu_wino6_filter_rows(w, d->c_in, kind == WG_BDATA, ci, U, ps, r0, r1);
+}
+
 /* dw += G^T (sum over threads of Dw) G for pairs [q0, q1) */
 ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, float *dw, size_t q0,
                                      size_t q1)
 {
-    const size_t off = NP * (pl->psv + pl->psm), ps = pl->psw;
+    const size_t off = pl->np * (pl->psv + pl->psm), ps = pl->psw;
+    if (pl->m != 2) {
+        for (size_t q = q0; q < q1; q++) {
+            float wm[64];
+            for (int p = 0; p < pl->np; p++) {
+                float s = ws[off + (size_t)p * ps + q];
+                for (int u = 1; u < pl->nt; u++) s += ws[pl->per * (size_t)u + off + (size_t)p * ps + q];
+                wm[p] = s;
+            }
+            if (pl->m == 4)
+                asgml_cpu_wino4_filter_grad(wm, dw + q * 9);
+            else
+                asgml_cpu_wino6_filter_grad(wm, dw + q * 9);
+        }
+        return;
+    }
 #pragma omp simd
     for (size_t q = q0; q < q1; q++) {
         float w4[NP];
@@ -393,24 +437,28 @@ ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, f
     }
 }
 
-static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int kind,
+static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int m, int kind,
                              const float *a, const float *b, float *out)
 {
     const asgml_cpu_impl *impl = be->impl;
     wplan pl;
+    if (m != 2 && m != 4 && m != 6)
+        return ASGML_ERR(ASGML_EINVAL, "Winograd F(%dx%d,3x3): no such variant (2, 4, 6)", m, m);
     pl.kind = kind;
+    pl.m = m;
+    pl.np = (m + 2) * (m + 2);
     pl.ci = kind == WG_BDATA ? d->c_out : d->c_in;
     pl.co = kind == WG_BDATA ? d->c_in : d->c_out;
     pl.H = d->h_in;
     pl.W = d->w_in;
-    pl.th = (pl.H + 1) / 2;
-    pl.tw = (pl.W + 1) / 2;
+    pl.th = (pl.H + m - 1) / m;
+    pl.tw = (pl.W + m - 1) / m;
     int nt = asgml_cpu_threads(be);
     if (nt > d->n) nt = 1;
     pl.nt = nt;
     pl.psw = (size_t)pl.co * pl.ci + PT_PAD;
-    pl.filt = NP * pl.psw; /* U or Dw */
-    const size_t per_tile = (size_t)NP * (pl.ci + pl.co);
+    pl.filt = pl.np * pl.psw; /* U or Dw */
+    const size_t per_tile = (size_t)pl.np * (pl.ci + pl.co);
     size_t T = TILE_TARGET / per_tile;
     if (T < MIN_TILES) T = MIN_TILES;
     const size_t range = (size_t)((d->n + nt - 1) / nt) * pl.th * pl.tw;
@@ -428,15 +476,15 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     pl.T = T;
     pl.psv = (size_t)pl.ci * T + PT_PAD;
     pl.psm = (size_t)pl.co * T + PT_PAD;
-    pl.rbf = 16 * (size_t)(2 * pl.tw + 2);
-    pl.per = NP * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
+    pl.rbf = m == 2 ? 16 * (size_t)(2 * pl.tw + 2) : asgml_cpu_wino_fm_scratch(m, pl.W);
+    pl.per = pl.np * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
     float *ws;
     asgml_status st = asgml_cpu_workspace(be, (kind == WG_BFILT ? 0 : pl.filt) + pl.per * nt, &ws);
     if (st) return st;
     float *U = ws, *thr = kind == WG_BFILT ? ws : ws + pl.filt;
     const size_t pairs = (size_t)d->c_out * d->c_in;
     if (nt == 1) {
-        if (kind != WG_BFILT) filter_rows(d, kind, b, U, pl.psw, 0, pl.co);
+        if (kind != WG_BFILT) filter_rows(d, m, kind, b, U, pl.psw, 0, pl.co);
         wino_range(be, &pl, 1, 0, d->n, a, b, U, out, thr);
         if (kind == WG_BFILT) filter_grad_pairs(&pl, thr, out, 0, pairs);
         return ASGML_OK;
@@ -451,7 +499,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
 #endif
         const size_t q0 = pairs * t / nt, q1 = pairs * (t + 1) / nt;
         if (kind != WG_BFILT) {
-            filter_rows(d, kind, b, U, pl.psw, pl.co * t / nt, pl.co * (t + 1) / nt);
+            filter_rows(d, m, kind, b, U, pl.psw, pl.co * t / nt, pl.co * (t + 1) / nt);
 #pragma omp barrier
         }
         const int s0 = (int)((int64_t)d->n * t / nt), s1 = (int)((int64_t)d->n * (t + 1) / nt);
@@ -464,20 +512,20 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     return ASGML_OK;
 }
 
-asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d,
+asgml_status asgml_cpu_winograd_forward(asgml_backend *be, const asgml_conv2d_desc *d, int m,
                                         const float *x, const float *w, float *y)
 {
-    return wino_run(be, d, WG_FWD, x, w, y);
+    return wino_run(be, d, m, WG_FWD, x, w, y);
 }
 
-asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
+asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_conv2d_desc *d, int m,
                                               const float *dy, const float *w, float *dx)
 {
-    return wino_run(be, d, WG_BDATA, dy, w, dx);
+    return wino_run(be, d, m, WG_BDATA, dy, w, dx);
 }
 
-asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
+asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d, int m,
                                                 const float *x, const float *dy, float *dw)
 {
-    return wino_run(be, d, WG_BFILT, x, dy, dw);
+    return wino_run(be, d, m, WG_BFILT, x, dy, dw);
 }

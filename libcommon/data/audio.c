@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* audio.c - audio decoding (libsndfile), mono downmix, resampling
- * (libsamplerate SRC_SINC_BEST_QUALITY) and fitting to a fixed length.
+ * (resample.c: libsoxr SOXR_HQ or libsamplerate) and fitting to a fixed length.
  *
  * Samples are float32 in [-1,1] scale: PCM / 2^(bits-1) (libsndfile's
  * normalised float read), float files as stored.  Shapes: the file holds
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <samplerate.h>
 #include <sndfile.h>
 
 #include "asgml/store.h"
@@ -48,47 +47,12 @@ static int log_says_truncated(SNDFILE *sf)
     return strstr(log, "too big") != NULL || strstr(log, "Premature EOF") != NULL;
 }
 
-/* Resample mono x (n samples at rate_in Hz) to rate_out Hz.  Output length
- * ceil(n * rate_out / rate_in), as librosa.resample; libsamplerate's own
- * count can differ by a sample or two at the end (zero-filled / cut). */
-static asgml_status resample(const char *path, const float *x, int64_t n, int rate_in,
-                             int rate_out, float **out, int64_t *n_out)
+asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *out)
 {
-    double ratio = (double)rate_out / (double)rate_in;
-    int64_t want = (int64_t)ceil((double)n * (double)rate_out / (double)rate_in - 1e-9);
-    int64_t cap = want + 64;
-    float *y;
-    SRC_DATA d;
-    int err;
-
-    if (n > (int64_t)0x7fffffff || cap > (int64_t)0x7fffffff)
-        return asgml_error(ASGML_EINVAL, "%s: audio too long to resample (%lld samples)",
-                           path, (long long)n);
-    if (!src_is_valid_ratio(ratio))
-        return asgml_error(ASGML_EINVAL, "%s: cannot resample %d Hz -> %d Hz", path,
-                           rate_in, rate_out);
-    y = calloc((size_t)cap, sizeof *y);
-    if (!y)
-        return asgml_error(ASGML_ENOMEM, "%s: out of memory resampling %lld samples",
-                           path, (long long)n);
-    memset(&d, 0, sizeof d);
-    d.data_in = x;
-    d.input_frames = (long)n;
-    d.data_out = y;
-    d.output_frames = (long)cap;
-    d.src_ratio = ratio;
-    err = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
-    if (err) {
-        free(y);
-        return asgml_error(ASGML_EINTERNAL, "%s: libsamplerate: %s", path, src_strerror(err));
-    }
-    /* samples [output_frames_gen, want) stay zero (calloc) */
-    *out = y;
-    *n_out = want;
-    return ASGML_OK;
+    return asgml_audio_load_rs(path, target_rate, ASGML_RESAMPLER_SOXR, out);
 }
 
-asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *out)
+asgml_status asgml_audio_load_rs(const char *path, int target_rate, asgml_resampler rs, asgml_audio *out)
 {
     SF_INFO info;
     SNDFILE *sf;
@@ -205,7 +169,7 @@ asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *ou
     if (target_rate > 0 && target_rate != info.samplerate) {
         float *y = NULL;
         int64_t m = 0;
-        st = resample(path, mono, n, info.samplerate, target_rate, &y, &m);
+        st = asgml_resample(path, mono, n, info.samplerate, target_rate, rs, &y, &m);
         free(mono);
         if (st != ASGML_OK) {
             memset(out, 0, sizeof *out);

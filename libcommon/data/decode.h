@@ -16,7 +16,21 @@
  * Returns the descriptor (blocking again), or -1 with the error set (*st). */
 int asgml_open_regular(const char *path, const char *what, asgml_status *st);
 
-/* ---- audio (libsndfile + libsamplerate) ---------------------------------- */
+/* ---- audio (libsndfile; libsoxr or libsamplerate) ------------------------- */
+/* Resamplers (resample.c): soxr = libsoxr SOXR_HQ (librosa's "soxr_hq",
+ * the default), src = libsamplerate SRC_SINC_BEST_QUALITY. */
+typedef enum asgml_resampler { ASGML_RESAMPLER_SOXR, ASGML_RESAMPLER_SRC } asgml_resampler;
+
+/* "soxr" | "src" (NULL = soxr); ASGML_EINVAL otherwise. */
+asgml_status asgml_resampler_parse(const char *name, asgml_resampler *rs);
+/* "soxr_hq" | "src_sinc_best" */
+const char *asgml_resampler_name(asgml_resampler rs);
+/* The library and its version, "libsoxr-0.1.3" | "libsamplerate-0.2.2". */
+const char *asgml_resampler_version(asgml_resampler rs);
+/* x: (n,) at rate_in -> *out: (ceil(n * rate_out / rate_in),) malloc'd. */
+asgml_status asgml_resample(const char *path, const float *x, int64_t n, int rate_in, int rate_out,
+                            asgml_resampler rs, float **out, int64_t *n_out);
+
 typedef struct asgml_audio {
     float *samples;     /* mono, [-1,1] scale (PCM / 2^(bits-1)), malloc'd */
     int64_t n;          /* number of samples */
@@ -28,9 +42,10 @@ typedef struct asgml_audio {
 } asgml_audio;
 
 /* Decode any libsndfile format, downmix by the channel mean, resample with
- * libsamplerate SRC_SINC_BEST_QUALITY to target_rate (0 = keep).  An empty
- * clip (n == 0) is an error (ASGML_EFORMAT, "empty audio"). */
+ * libsoxr SOXR_HQ to target_rate (0 = keep).  An empty clip (n == 0) is an
+ * error (ASGML_EFORMAT, "empty audio").  _rs: with the given resampler. */
 asgml_status asgml_audio_load(const char *path, int target_rate, asgml_audio *out);
+asgml_status asgml_audio_load_rs(const char *path, int target_rate, asgml_resampler rs, asgml_audio *out);
 void asgml_audio_free(asgml_audio *a);
 /* Fit to exactly len samples: fit = "tile" (repeat until >= len, truncate),
  * "pad_end" (zeros after), "pad_center" (zeros both sides, extra at end).

@@ -12,13 +12,30 @@
 #include "core/h5util.h"
 #include "data/decode.h"
 #include "data/loader.h"
+#include "data/manifest.h"
 
 #define SHUFFLE_TAG UINT64_C(0x7368756600000000)
 #define AUGMENT_TAG UINT64_C(0x6175670000000000)
 #define FRAMES_TAG UINT64_C(0x6672610000000000)
+#define WINDOW_TAG UINT64_C(0x77696e0000000000)
 static int64_t random_frame(const asgml_loader *l, int m, int64_t i, int64_t cnt, int T, int t);
 
 /* ---- configuration ---------------------------------------------------------- */
+
+asgml_status asgml_loader_exclude_flags(asgml_config *cfg, asgml_store *store)
+{
+    const char *s;
+    uint32_t mask = 0;
+    asgml_status st = asgml_config_get_string(cfg, "data.exclude-flags", ASGML_EXCLUDE_FLAGS_DEFAULT, &s);
+    if (st != ASGML_OK)
+        return st;
+    if (strcmp(s, "none") != 0 && asgml_flags_parse(s, &mask) != ASGML_OK) {
+        char why[256];   /* asgml_last_error() is the buffer asgml_error writes */
+        snprintf(why, sizeof why, "%s", asgml_last_error());
+        return asgml_error(ASGML_EINVAL, "key 'data.exclude-flags': %s", why);
+    }
+    return asgml_store_exclude_flags(store, mask, NULL);
+}
 
 /* Parses "a,b,..." (commas or spaces) into exactly n doubles. */
 static asgml_status get_list(asgml_config *cfg, const char *key, const char *def, int n,
@@ -92,6 +109,80 @@ static asgml_status read_stats(const char *path, asgml_transform *tf)
     }
     H5Fclose(f);
     return st;
+}
+
+/* Attribute name of dataset dpath as a double (numbers) or into str (strings). */
+static int h5_attr(hid_t f, const char *dpath, const char *name, double *num, char *str, size_t n)
+{
+    int ok = 0;
+    hid_t d = H5Oopen(f, dpath, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    if (H5Aexists(d, name) > 0) {
+        hid_t a = H5Aopen(d, name, H5P_DEFAULT), t = H5Aget_type(a);
+        if (num && H5Tget_class(t) != H5T_STRING)
+            ok = H5Aread(a, H5T_NATIVE_DOUBLE, num) >= 0;
+        else if (str && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0) {
+            char *v = NULL;
+            hid_t mt = H5Tcopy(t);
+            if (H5Aread(a, mt, &v) >= 0 && v) {
+                snprintf(str, n, "%s", v);
+                ok = 1;
+            }
+            H5free_memory(v);
+            H5Tclose(mt);
+        }
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    H5Oclose(d);
+    return ok;
+}
+
+/* The window and STFT attributes of /<name>/wave (asgml-prep --audio-window). */
+static asgml_status read_window(const char *path, const asgml_modality_info *info, asgml_transform *tf)
+{
+    char dpath[96], pad[32] = "";
+    double v[8];
+    static const char *const keys[] = { "window_length", "window_test_start", "n_fft", "hop",
+                                        "win_length", "center", "log_offset" };
+    int ok = 1;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return asgml_error(ASGML_EIO, "%s: cannot open", path);
+    snprintf(dpath, sizeof dpath, "/%s/wave", tf->name);
+    for (int k = 0; k < 7; k++)
+        ok &= h5_attr(f, dpath, keys[k], &v[k], NULL, 0);
+    ok &= h5_attr(f, dpath, "pad_mode", NULL, pad, sizeof pad);
+    H5Fclose(f);
+    if (!ok)
+        return asgml_error(ASGML_EFORMAT, "%s: %s: not a windowed wave (attributes window_length, "
+                           "window_test_start, n_fft, hop, win_length, center, pad_mode, "
+                           "log_offset)", path, dpath);
+    tf->win_len = (int64_t)v[0];
+    tf->win_test_start = (int64_t)v[1];
+    tf->n_fft = (int)v[2];
+    tf->hop = (int)v[3];
+    tf->win_length = (int)v[4];
+    tf->center = (int)v[5];
+    tf->log_offset = v[6];
+    tf->pad_reflect = strcmp(pad, "reflect") == 0;
+    if (tf->win_len < 1 || tf->win_len > info->shape[0] || tf->win_test_start < 0 ||
+        tf->win_test_start + tf->win_len > info->shape[0] || tf->n_fft < 2 || tf->hop < 1 ||
+        tf->win_length < 1 || tf->win_length > tf->n_fft)
+        return asgml_error(ASGML_EFORMAT, "%s: %s: window %lld at %lld, n_fft %d, hop %d do not fit "
+                           "a wave of %lld samples", path, dpath, (long long)tf->win_len,
+                           (long long)tf->win_test_start, tf->n_fft, tf->hop,
+                           (long long)info->shape[0]);
+    return ASGML_OK;
+}
+
+static asgml_stft_params window_stft(const asgml_transform *tf)
+{
+    asgml_stft_params p = { tf->n_fft, tf->hop, tf->win_length, tf->center,
+                            tf->pad_reflect ? "reflect" : "constant", "hann_periodic", 1,
+                            tf->log_offset };
+    return p;
 }
 
 asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
@@ -213,6 +304,15 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         }
         return ASGML_OK;
     }
+    if (strcmp(info->dataset, "wave") == 0 && info->dtype == ASGML_I16 && info->ndim == 1) {
+        tf->kind = ASGML_TF_WAVE_WINDOW;
+        if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
+            return st;
+        if (tf->zscore)
+            return asgml_error(ASGML_EINVAL, "key 'data.%s.zscore': %s has no statistics of the "
+                               "window's spectrogram (the loader computes it)", name, store_path);
+        return read_window(store_path, info, tf);
+    }
 #undef KEY
     return asgml_error(ASGML_ENOTSUP, "%s: /%s/%s: the loader cannot read this kind of sample",
                        store_path, name, info->dataset);
@@ -241,6 +341,12 @@ int64_t asgml_transform_sample_size(const asgml_transform *tf, asgml_store *stor
         hh = (int)info->shape[tf->transpose];
         ww = (int)info->shape[!tf->transpose];
         break;
+    case ASGML_TF_WAVE_WINDOW: {
+        asgml_stft_params p = window_stft(tf);
+        hh = tf->n_fft / 2 + 1;
+        ww = (int)asgml_stft_frames(&p, tf->win_len);
+        break;
+    }
     default:
         hh = 1;
         ww = (int)(info->shape[0] * info->shape[1]);
@@ -293,6 +399,7 @@ struct asgml_loader {
     int num_batches, epoch, cursor;
     slot slots[2];
     uint8_t *raw, *crop_buf, *resize_buf;      /* scratch of the producing thread */
+    float *wave_buf;                           /* (longest window) */
     float lut[ASGML_MAX_MODALITIES][3][256];   /* u8 -> normalised float */
 
     pthread_t thread;
@@ -406,6 +513,31 @@ static void zscore(const asgml_transform *tf, const asgml_modality_info *info, f
     }
 }
 
+/* Non-finite stored values (issue 13): x holds `count` float32 samples of
+ * modality m as stored (before transpose and z-score), `per` values each.
+ * asgml-prep never writes NaN/Inf (it replaces them and sets
+ * ASGML_FLAG_NONFINITE_REPLACED), but a store written otherwise may hold
+ * them, and an evaluation split's NaN would otherwise pass unnoticed (only
+ * training samples meet the gradient check).  One pass over data already
+ * in memory; the error names the store, the sample's id, the split part,
+ * the dataset and the element index K (row-major in the stored shape). */
+static asgml_status check_finite(const asgml_loader *l, int sm, const int64_t *samples,
+                                 const float *x, int64_t count, int64_t per)
+{
+    for (int64_t b = 0; b < count; b++)
+        for (int64_t e = 0; e < per; e++) {
+            float v = x[b * per + e];
+            if (isfinite(v))
+                continue;
+            const asgml_modality_info *info = asgml_store_modality(l->store, sm);
+            return asgml_error(ASGML_ENUMERIC, "%s: sample '%s' (%s split): /%s/%s has %s at index %lld",
+                               asgml_store_path(l->store), asgml_store_id(l->store, samples[b]),
+                               l->cfg.part ? l->cfg.part : "?", info->name, info->dataset,
+                               isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", (long long)e);
+        }
+    return ASGML_OK;
+}
+
 /* Fills slot sl with batch k of the current epoch. */
 static asgml_status fill(asgml_loader *l, slot *sl, int k)
 {
@@ -424,13 +556,37 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
         int sm = tf->store_modality, h = (int)info->shape[0], w = (int)info->shape[1];
         size_t sbytes = asgml_store_sample_bytes(l->store, sm);
         int T = tf->frames;
+        if (tf->kind == ASGML_TF_WAVE_WINDOW) {   /* a window of the wave, then its STFT */
+            asgml_stft_params p = window_stft(tf);
+            int64_t L = info->shape[0], W = tf->win_len;
+            st = asgml_store_read(l->store, sm, sl->samples, n, 0, l->raw);
+            for (int64_t b = 0; b < n && st == ASGML_OK; b++) {
+                const int16_t *wv = (const int16_t *)(l->raw + b * sbytes);
+                int64_t s0 = tf->win_test_start, i = sl->samples[b];
+                if (l->cfg.train) {
+                    asgml_splitmix r;
+                    asgml_splitmix_init(&r, l->cfg.seed, WINDOW_TAG ^ ((uint64_t)l->epoch << 32) ^
+                                        ((uint64_t)m << 28) ^ (uint64_t)i);
+                    s0 = (int64_t)asgml_splitmix_below(&r, (uint64_t)(L - W + 1));
+                }
+                for (int64_t q = 0; q < W; q++)
+                    l->wave_buf[q] = (float)wv[s0 + q] / 32768.0f;
+                st = asgml_stft(&p, l->wave_buf, W, sl->x[m] + b * l->per_sample[m]);
+            }
+            continue;
+        }
         if (tf->kind == ASGML_TF_SPEC || tf->kind == ASGML_TF_SEQ) {
+            int64_t per = (int64_t)(sbytes / sizeof(float));
             if (tf->transpose) {
                 st = asgml_store_read(l->store, sm, sl->samples, n, 0, l->raw);
+                if (st == ASGML_OK)
+                    st = check_finite(l, sm, sl->samples, (const float *)l->raw, n, per);
                 if (st == ASGML_OK)
                     transpose(info, (const float *)l->raw, sl->x[m], n);
             } else {
                 st = asgml_store_read(l->store, sm, sl->samples, n, 0, sl->x[m]);
+                if (st == ASGML_OK)
+                    st = check_finite(l, sm, sl->samples, sl->x[m], n, per);
             }
             if (st == ASGML_OK && tf->zscore)
                 zscore(tf, info, sl->x[m], n);
@@ -548,6 +704,13 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     if (n == 0)
         return asgml_error(ASGML_EINVAL, "split %s/%s is empty", cfg->scheme ? cfg->scheme : "default",
                            cfg->part);
+    /* PyTorch's DataLoader(drop_last=True) yields no batch when n < B; an
+     * epoch that trains nothing is refused (issue 13, item 8). */
+    if (cfg->drop_last && n < cfg->batch_size)
+        return asgml_error(ASGML_EINVAL, "%s: the %s split has %lld samples, fewer than one batch of %d: "
+                           "data.drop-last would leave no batch (lower data.batch-size or turn "
+                           "data.drop-last off)", asgml_store_path(store), cfg->part ? cfg->part : "?",
+                           (long long)n, cfg->batch_size);
     l = calloc(1, sizeof *l);
     if (!l)
         return asgml_error(ASGML_ENOMEM, "loader: out of memory");
@@ -556,8 +719,8 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     l->cfg.tf = NULL;
     l->n = l->n_full = n;
     l->all_labels = asgml_store_labels(store);
-    l->num_batches = (int)(cfg->drop_last && n >= cfg->batch_size ? n / cfg->batch_size
-                                                                  : (n + cfg->batch_size - 1) / cfg->batch_size);
+    l->num_batches = (int)(cfg->drop_last ? n / cfg->batch_size
+                                          : (n + cfg->batch_size - 1) / cfg->batch_size);
     if (cfg->drop_last && n >= cfg->batch_size)
         l->n = (int64_t)l->num_batches * cfg->batch_size;   /* served per epoch */
     l->sorted = malloc((size_t)n * sizeof *l->sorted);
@@ -581,9 +744,12 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
         }
     }
     memcpy(l->order, l->sorted, (size_t)n * sizeof *l->order);
+    size_t wave_len = 1;
     for (int m = 0; m < cfg->num_modalities; m++) {
         const asgml_transform *tf = &cfg->tf[m];
         size_t sb = asgml_store_sample_bytes(store, tf->store_modality);
+        if (tf->kind == ASGML_TF_WAVE_WINDOW && (size_t)tf->win_len > wave_len)
+            wave_len = (size_t)tf->win_len;
         const asgml_modality_info *info = asgml_store_modality(store, tf->store_modality);
         l->tf[m] = *tf;     /* stats arrays stay owned by the caller */
         l->per_sample[m] = asgml_transform_sample_size(tf, store, NULL, NULL, NULL);
@@ -604,7 +770,8 @@ asgml_status asgml_loader_create(asgml_store *store, const asgml_loader_config *
     l->raw = malloc(raw_bytes);
     l->crop_buf = malloc(img_bytes);
     l->resize_buf = malloc(img_bytes);
-    if (!l->raw || !l->crop_buf || !l->resize_buf) {
+    l->wave_buf = malloc(wave_len * sizeof *l->wave_buf);
+    if (!l->raw || !l->crop_buf || !l->resize_buf || !l->wave_buf) {
         asgml_loader_free(l);
         return asgml_error(ASGML_ENOMEM, "loader: out of memory");
     }
@@ -659,6 +826,7 @@ void asgml_loader_free(asgml_loader *l)
     free(l->raw);
     free(l->crop_buf);
     free(l->resize_buf);
+    free(l->wave_buf);
     free(l->sorted);
     free(l->order);
     free(l->sorted_labels);

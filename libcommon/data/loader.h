@@ -18,6 +18,13 @@
  *                                 "first" (0..T-1) or "uniform" (i*floor(n/T));
  *                                 a clip with fewer frames repeats its last
  *   seq   (L,D) float32        -> (L*D) flattened (MLP encoders)
+ *   wave  (L) int16 with window attributes (asgml-prep --audio-window,
+ *         datasets.md 5)    -> (1,F,T): x/32768 from start s, W samples,
+ *                                 ln(|STFT| + log_offset) with the stored
+ *                                 STFT parameters; training: s uniform in
+ *                                 [0, L-W] from SplitMix64 stream (seed,
+ *                                 0x77696e0000000000 ^ e << 32 ^ m << 28 ^ i);
+ *                                 evaluation: s = window_test_start
  * Train-time augmentation (images and frames, when enabled): torchvision's
  * RandomResizedCrop (area scale U(s0,s1), log-uniform ratio, 10 tries, else
  * centre crop clamped to the ratio range; PIL bilinear resize to S x S),
@@ -38,7 +45,7 @@
 #include "asgml/store.h"
 
 typedef enum {
-    ASGML_TF_SPEC = 0, ASGML_TF_IMAGE, ASGML_TF_FRAMES, ASGML_TF_SEQ
+    ASGML_TF_SPEC = 0, ASGML_TF_IMAGE, ASGML_TF_FRAMES, ASGML_TF_SEQ, ASGML_TF_WAVE_WINDOW
 } asgml_transform_kind;
 
 typedef struct asgml_transform {
@@ -58,6 +65,9 @@ typedef struct asgml_transform {
     int zscore;                  /* z-score with /stats/<name>: spec/seq per value, images per channel */
     float *stats_mean, *stats_std;   /* (stats_len) when zscore */
     int64_t stats_len;
+    int64_t win_len, win_test_start; /* wave window: W and the evaluation start */
+    int n_fft, hop, win_length, center, pad_reflect;   /* wave window: its STFT */
+    double log_offset;
 } asgml_transform;
 
 /* Reads data.<name>.* keys (every key registered with its default, listed
@@ -73,6 +83,15 @@ int64_t asgml_transform_sample_size(const asgml_transform *tf, asgml_store *stor
 /* Fills an encoder configuration (kind, channels, size, frames, in_dim). */
 void asgml_transform_encoder(const asgml_transform *tf, asgml_store *store,
                              asgml_encoder_config *enc);
+
+/* data.exclude-flags (asgml-train(1)): status flag names joined by ',' or
+ * '|', a number, or "none"; default the mask datasets.md 10 recommends for
+ * new work, AUDIO_MISSING, AUDIO_DECODE_ERROR, AUDIO_SILENT, VIDEO_MISSING,
+ * VIDEO_DECODE_ERROR and KNOWN_BAD (0x4c7).  Applied to the store
+ * (asgml_store_exclude_flags): every split part the loaders, hold-outs and
+ * feature passes serve leaves those samples out. */
+#define ASGML_EXCLUDE_FLAGS_DEFAULT "0x4c7"
+asgml_status asgml_loader_exclude_flags(asgml_config *cfg, asgml_store *store);
 
 typedef struct asgml_loader_config {
     const char *scheme;          /* NULL = the store's default */

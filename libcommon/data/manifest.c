@@ -5,11 +5,13 @@
 #include "data/decode.h"
 #include "asgml/atomic_file.h"
 #include "core/sha256.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,43 @@
 #include <unistd.h>
 
 const char *const asgml_part_names[3] = {"train", "val", "test"};
+
+const char *const asgml_flag_names[16] = {
+    "AUDIO_MISSING", "AUDIO_DECODE_ERROR", "AUDIO_SILENT", "AUDIO_CLIPPED_INPUT", "AUDIO_TILED",
+    "AUDIO_TRUNCATED", "VIDEO_MISSING", "VIDEO_DECODE_ERROR", "FEW_FRAMES", "AV_DURATION_MISMATCH",
+    "KNOWN_BAD", "DUP_CONFLICT", "RESAMPLED_OR_DOWNMIXED", "NONFINITE_REPLACED", "?", "?"};
+
+asgml_status asgml_flags_parse(const char *s, uint32_t *flags)
+{
+    char word[64];
+    uint32_t v = 0;
+    if (*s >= '0' && *s <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(s, &end, 0);
+        if (*end || errno || n > 0x3fff)
+            return asgml_error(ASGML_EINVAL, "'%s' is not a flag mask (0 to 0x3fff)", s);
+        *flags |= (uint32_t)n;
+        return ASGML_OK;
+    }
+    while (*s) {
+        size_t n = strcspn(s, ",|");
+        int b = -1;
+        if (n && n < sizeof word) {
+            memcpy(word, s, n);
+            word[n] = 0;
+            for (int i = 0; i < 14; i++)
+                if (!strcmp(word, asgml_flag_names[i])) b = i;
+        }
+        if (b < 0)
+            return asgml_error(ASGML_EINVAL, "'%.*s' is not a status flag name (asgml-store(5), /meta/status)", (int)n, s);
+        v |= 1u << b;
+        s += n;
+        if (*s) s++;
+    }
+    *flags |= v;
+    return ASGML_OK;
+}
 
 const char *asgml_mod_kind_name(asgml_mod_kind k)
 {
@@ -141,7 +180,11 @@ static asgml_status read_classes_file(const char *path, asgml_manifest *m)
     m->classes = calloc((size_t)nl + 1, sizeof *m->classes);
     for (int i = 0; m->classes && i < nl && !st; i++) {
         if (!lines[i][0] || lines[i][0] == '#') continue;
-        if (find_name(m->classes, m->nclass, lines[i]) >= 0)
+        long bad = asgml_utf8_bad(lines[i]);
+        if (bad >= 0)
+            st = asgml_error(ASGML_EFORMAT, "%s:%d: class name: invalid UTF-8 at byte %ld", path, i + 1,
+                             bad + 1);
+        else if (find_name(m->classes, m->nclass, lines[i]) >= 0)
             st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, lines[i]);
         else
             m->classes[m->nclass++] = strdup(lines[i]);
@@ -173,7 +216,7 @@ static int cmp_rows(const void *a, const void *b)
     return c ? c : x->line - y->line;
 }
 
-enum { COL_ID, COL_LABEL, COL_SPLIT, COL_GROUP, COL_META, COL_MOD };
+enum { COL_ID, COL_LABEL, COL_SPLIT, COL_GROUP, COL_META, COL_MOD, COL_FLAGS, COL_NOTE, COL_VSEC };
 enum { MAXCOL = 64 };
 
 /* State of one asgml_manifest_read: the column layout and the rows' label and group text. */
@@ -197,6 +240,12 @@ static asgml_status read_directive(asgml_manifest *m, mreader *rd, char *l, int 
         if (m->classes) return asgml_error(ASGML_EFORMAT, "%s:%d: second #@classes", path, i + 1);
         m->classes = calloc((size_t)nf, sizeof *m->classes);
         for (int k = 1; k < nf && k < MAXCOL; k++) {
+            long bad = asgml_utf8_bad(f[k]);
+            if (bad >= 0) {
+                st = asgml_error(ASGML_EFORMAT, "%s:%d: #@classes: class %d: invalid UTF-8 at byte %ld",
+                                 path, i + 1, k, bad + 1);
+                break;
+            }
             if (find_name(m->classes, m->nclass, f[k]) >= 0) {
                 st = asgml_error(ASGML_EFORMAT, "%s:%d: class '%s' listed twice", path, i + 1, f[k]);
                 break;
@@ -206,6 +255,10 @@ static asgml_status read_directive(asgml_manifest *m, mreader *rd, char *l, int 
         if (!st && m->nclass == 0) st = asgml_error(ASGML_EFORMAT, "%s:%d: empty #@classes", path, i + 1);
         m->classes_source = strdup("directive");
     } else if (strcmp(f[0], "dataset") == 0 && nf == 2) {
+        long bad = asgml_utf8_bad(f[1]);
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s:%d: #@dataset: invalid UTF-8 at byte %ld", path, i + 1,
+                               bad + 1);
         free(m->dataset);
         m->dataset = strdup(f[1]);
     } else if (strcmp(f[0], "root") == 0 && nf == 2) {
@@ -283,6 +336,9 @@ static asgml_status read_header(asgml_manifest *m, mreader *rd, char *l, int i)
     const char *path = rd->path;
     char **f = rd->f;
     asgml_status st = ASGML_OK;
+    long bad = asgml_utf8_bad(l);   /* column names become HDF5 names and attributes */
+    if (bad >= 0)
+        return asgml_error(ASGML_EFORMAT, "%s:%d: header: invalid UTF-8 at byte %ld", path, i + 1, bad + 1);
     rd->ncol = split_tabs(l, f, MAXCOL);
     if (rd->ncol > MAXCOL) return asgml_error(ASGML_EFORMAT, "%s:%d: more than %d columns", path, i + 1, MAXCOL);
     int have_id = 0, have_label = 0;
@@ -303,6 +359,12 @@ static asgml_status read_header(asgml_manifest *m, mreader *rd, char *l, int i)
             snprintf(m->group_kind, sizeof m->group_kind, "%s", colon && colon[1] ? colon + 1 : "group");
         } else if (strncmp(name, "meta:", 5) == 0 && name[5]) {
             st = read_meta_column(m, rd, c, i);
+        } else if (strcmp(name, "flags") == 0) {
+            rd->coltype[c] = COL_FLAGS;
+        } else if (strcmp(name, "note") == 0) {
+            rd->coltype[c] = COL_NOTE;
+        } else if (strcmp(name, "video_seconds") == 0) {
+            rd->coltype[c] = COL_VSEC;
         } else {
             st = read_modality_column(m, rd, c, i);
         }
@@ -332,8 +394,10 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
     r->line = i + 1;
     r->label = -1;
     r->group = -1;
+    r->video_seconds = -1;
     for (int s = 0; s < ASGML_MANIFEST_MAX_SCHEMES; s++) r->part[s] = ASGML_PART_NONE;
     int nf = split_tabs(l, f, MAXCOL), ncol = rd->ncol;
+    long bad;
     if (nf != ncol) {
         r->id = strdup(nf >= 1 ? f[0] : "");
         row_error(m, r, "%d columns, the header has %d", nf, ncol);
@@ -345,9 +409,15 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
         case COL_ID:
             r->id = strdup(f[c]);
             if (!f[c][0]) row_error(m, r, "empty id");
+            else if ((bad = asgml_ascii_bad(f[c])) >= 0)   /* /meta/id is ASCII (asgml-store(5)) */
+                row_error(m, r, "id: byte %ld (0x%02X) is not ASCII", bad + 1,
+                          (unsigned)(unsigned char)f[c][bad]);
             break;
         case COL_LABEL:
-            rd->ltext[m->nrows - 1] = f[c];
+            if ((bad = asgml_utf8_bad(f[c])) >= 0)
+                row_error(m, r, "label: invalid UTF-8 at byte %ld", bad + 1);
+            else
+                rd->ltext[m->nrows - 1] = f[c];
             break;
         case COL_SPLIT: {
             const char *v = f[c];
@@ -360,7 +430,10 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
             break;
         }
         case COL_GROUP:
-            rd->gtext[m->nrows - 1] = f[c];
+            if ((bad = asgml_utf8_bad(f[c])) >= 0)
+                row_error(m, r, "group: invalid UTF-8 at byte %ld", bad + 1);
+            else
+                rd->gtext[m->nrows - 1] = f[c];
             break;
         case COL_META:
             if (m->meta_is_int[arg]) {
@@ -369,8 +442,26 @@ static asgml_status read_row(asgml_manifest *m, mreader *rd, char *l, int i)
                 long v = strtol(f[c], &end, 10);
                 if (!f[c][0] || *end || errno || v < INT32_MIN || v > INT32_MAX)
                     row_error(m, r, "column meta:%s: '%s' is not an integer", m->meta_names[arg], f[c]);
+            } else if ((bad = asgml_utf8_bad(f[c])) >= 0) {
+                row_error(m, r, "column meta:%s: invalid UTF-8 at byte %ld", m->meta_names[arg], bad + 1);
             }
             r->meta[arg] = strdup(f[c]);
+            break;
+        case COL_FLAGS:
+            if (f[c][0] && strcmp(f[c], "-") && asgml_flags_parse(f[c], &r->flags) != ASGML_OK)
+                row_error(m, r, "column flags: %s", asgml_last_error());
+            break;
+        case COL_NOTE:
+            if (f[c][0] && strcmp(f[c], "-")) r->note = strdup(f[c]);
+            break;
+        case COL_VSEC:
+            if (f[c][0] && strcmp(f[c], "-")) {
+                char *end;
+                double v = strtod(f[c], &end);
+                if (*end || !(v >= 0) || !isfinite(v))
+                    row_error(m, r, "column video_seconds: '%s' is not a duration in seconds", f[c]);
+                else r->video_seconds = v;
+            }
             break;
         case COL_MOD:
             r->cell[arg] = m->mod_kinds[arg] == ASGML_KIND_FRAMES
@@ -504,6 +595,7 @@ void asgml_manifest_free(asgml_manifest *m)
         asgml_manifest_row *r = &m->rows[k];
         free(r->id);
         free(r->err);
+        free(r->note);
         for (int i = 0; i < ASGML_MANIFEST_MAX_META; i++) free(r->meta[i]);
         for (int i = 0; i < ASGML_MANIFEST_MAX_MOD; i++) free(r->cell[i]);
     }

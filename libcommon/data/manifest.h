@@ -6,7 +6,11 @@
  * "#@root" come first; other lines starting with '#' and blank lines are
  * ignored; a BOM and CRs are skipped.  The first other line is the header:
  *   id  label  [split[:SCHEME]]...  [group[:KIND]]  [meta:NAME[:int]]...
+ *   [flags] [note] [video_seconds]
  *   NAME:KIND...            KIND = audio | image | frames | seq
+ * flags: status flag names (asgml_flag_names) or a number, ORed into
+ * /meta/status; note: text for the report; video_seconds: the video's
+ * duration, compared with the audio's (AV_DURATION_MISMATCH).
  * ("audio" alone means audio:audio, "visual" alone visual:image).  Rows are
  * returned sorted bytewise by id, which is the store order. */
 #ifndef ASGML_MANIFEST_H
@@ -38,6 +42,9 @@ typedef struct asgml_manifest_row {
     char *meta[ASGML_MANIFEST_MAX_META];
     char *cell[ASGML_MANIFEST_MAX_MOD]; /* path (resolved against root); frames: raw cell */
     char *err;                      /* NULL, or "MANIFEST:LINE: what is wrong" */
+    uint32_t flags;                 /* flags column: ASGML_FLAG_* set by the manifest's builder */
+    char *note;                     /* note column or NULL */
+    double video_seconds;           /* video_seconds column; < 0 = not given */
 } asgml_manifest_row;
 
 typedef struct asgml_manifest {
@@ -64,6 +71,12 @@ typedef struct asgml_manifest {
     asgml_manifest_row *rows;       /* sorted by id; rows with err included */
     int64_t nbad;                   /* rows with err != NULL */
 } asgml_manifest;
+
+/* The 16 status flag names of bit i ("AUDIO_MISSING", ...; "?" unused). */
+extern const char *const asgml_flag_names[16];
+/* Parses "NAME[,NAME...]" (names of asgml_flag_names, case as listed) or a
+ * number (0x... allowed) into *flags; ASGML_EINVAL naming the bad word. */
+asgml_status asgml_flags_parse(const char *s, uint32_t *flags);
 
 /* Reads and checks a manifest.  classes_path (may be NULL) names a file with
  * one class name per line, which then fixes the class order.  Errors in the

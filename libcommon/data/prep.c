@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* prep.c - the asgml-prep pipeline (prep.h): manifest -> threads decoding
- * samples into a ring of slots -> the calling thread writing them in store
- * order -> metadata, splits, attributes -> checksum, rename. */
+ * samples into a ring of slots and compressing their chunks (store_chunk.h)
+ * -> the calling thread handing the finished chunks to HDF5 in store order
+ * (H5Dwrite_chunk) -> metadata, splits, attributes -> checksum, rename. */
 #define _GNU_SOURCE
 #include "data/prep.h"
 #include "asgml/store.h"
@@ -10,6 +11,7 @@
 #include "data/manifest.h"
 #include "data/store_write.h"
 #include "data/prep_ctx.h"
+#include "data/prep_prof.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -31,10 +33,12 @@ static pthread_mutex_t h5_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t sample_bytes(const prep_ctx *c, int mi)
 {
     switch (c->m->mod_kinds[mi]) {
-    case ASGML_KIND_AUDIO: return (size_t)c->spec_f * (size_t)c->spec_t * sizeof(float);
+    case ASGML_KIND_AUDIO:
+        if (c->window) return (size_t)c->fit_len * sizeof(int16_t);   /* the wave is the sample */
+        return (size_t)c->spec_f * (size_t)c->spec_t * sizeof(float);
     case ASGML_KIND_IMAGE:
     case ASGML_KIND_FRAMES: return (size_t)c->img_h * (size_t)c->img_w * (size_t)c->img_c;
-    case ASGML_KIND_SEQ: return (size_t)c->o->seq_len * (size_t)c->seq_dim[mi] * sizeof(float);
+    case ASGML_KIND_SEQ: return (size_t)c->seq_len[mi] * (size_t)c->seq_dim[mi] * sizeof(float);
     }
     return 0;
 }
@@ -52,7 +56,9 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
     const asgml_prep_options *o = c->o;
     asgml_manifest_row *r = &c->m->rows[k];
     asgml_audio a = {0};
-    asgml_status st = asgml_audio_load(r->cell[mi], o->audio_rate, &a);
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_DECODE);
+    asgml_status st = asgml_audio_load_rs(r->cell[mi], o->audio_rate, c->rs, &a);
+    prep_prof_switch(prev);
     if (st) { sl->flags |= ASGML_FLAG_AUDIO_DECODE_ERROR; return st; }
     if (a.sample_rate != c->rate) {
         asgml_audio_free(&a);
@@ -60,6 +66,7 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
                            r->cell[mi], a.sample_rate, c->rate);
     }
     sl->flags |= a.flags;
+    sl->audio_seconds = a.sample_rate > 0 ? (double)a.n / a.sample_rate : -1;
     /* input level: silent below peak 1e-4.  Clipped: a PCM file that touches
      * full scale (|x| >= 32767/32768) at all; after resampling, >= 0.1 % of
      * the samples at or beyond +-1 (asgml-store(5), Metadata (/meta/status)). */
@@ -84,13 +91,13 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         if (!isfinite(x[i])) { x[i] = 0; sl->flags |= ASGML_FLAG_NONFINITE_REPLACED; }
         x[i] = x[i] > 1.f ? 1.f : x[i] < -1.f ? -1.f : x[i];
     }
-    if (!st && o->keep_wave && (size_t)len * 2 > sl->aux_cap[mi]) {   /* native waves grow */
+    if (!st && !c->window && o->keep_wave && (size_t)len * 2 > sl->aux_cap[mi]) {   /* native waves grow */
         void *nb = realloc(sl->aux[mi], (size_t)len * 2);
         if (!nb) st = asgml_error(ASGML_ENOMEM, "out of memory");
         else { sl->aux[mi] = nb; sl->aux_cap[mi] = (size_t)len * 2; }
     }
-    if (!st && o->keep_wave) { /* clean (fitted) wave, int16 = round(x * 32768) clamped */
-        int16_t *w = sl->aux[mi];
+    if (!st && (o->keep_wave || c->window)) { /* clean (fitted) wave, int16 = round(x * 32768) clamped */
+        int16_t *w = c->window ? sl->data[mi] : sl->aux[mi];   /* window: the sample itself */
         for (int64_t i = 0; i < len; i++) {
             long v = lrint((double)x[i] * 32768.0);
             w[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
@@ -102,6 +109,7 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         asgml_splitmix_init(&rng, o->seed, 1000000 + (uint64_t)k);
         st = asgml_corrupt_aud_snr(x, len, o->aud_snr_db, &rng, &sl->flags);
     }
+    prev = prep_prof_switch(ASGML_PREP_STAGE_STFT);
     if (!st && c->use_fbank) {   /* unpadded rows (datasets.md 7.2) */
         int64_t rows = asgml_fbank_frames(&c->fbank, len);
         size_t need = (size_t)(rows > 0 ? rows : 1) * (size_t)c->spec_t * sizeof(float);
@@ -112,24 +120,87 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         }
         sl->count[mi] = rows;
         if (!st && rows > 0) st = asgml_fbank(&c->fbank, x, len, sl->data[mi]);
-    } else if (!st) {
+    } else if (!st && !c->window) {
         st = asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
     }
+    prep_prof_switch(prev);
     free(x);
     return st;
+}
+
+/* --keep-bad: modality mi of a sample that failed becomes zeros: the
+ * features of a silent fitted clip (spec ln(1e-7) everywhere), no rows
+ * with --fit none, a black image or one black frame, a zero sequence of
+ * length 0 (datasets.md 10). */
+static asgml_status zero_fill(prep_ctx *c, int mi, slot *sl)
+{
+    asgml_status st = ASGML_OK;
+    size_t b = sample_bytes(c, mi);
+    switch (c->m->mod_kinds[mi]) {
+    case ASGML_KIND_AUDIO: {
+        sl->aux_count[mi] = 0;
+        sl->count[mi] = 0;
+        if (c->native) return ASGML_OK;
+        float *z = calloc((size_t)c->fit_len, sizeof *z);
+        if (!z) return asgml_error(ASGML_ENOMEM, "out of memory");
+        if (c->window) memset(sl->data[mi], 0, b);
+        else if (c->use_fbank) {
+            int64_t rows = asgml_fbank_frames(&c->fbank, c->fit_len);
+            size_t need = (size_t)(rows > 0 ? rows : 1) * (size_t)c->spec_t * sizeof(float);
+            void *nb = need > sl->cap[mi] ? realloc(sl->data[mi], need) : sl->data[mi];
+            if (!nb) st = asgml_error(ASGML_ENOMEM, "out of memory");
+            else {
+                sl->data[mi] = nb;
+                if (need > sl->cap[mi]) sl->cap[mi] = need;
+                sl->count[mi] = rows;
+                if (rows > 0) st = asgml_fbank(&c->fbank, z, c->fit_len, sl->data[mi]);
+            }
+        } else {
+            st = asgml_stft(&c->stft, z, c->fit_len, sl->data[mi]);
+        }
+        if (!st && c->o->keep_wave && !c->window) {
+            memset(sl->aux[mi], 0, (size_t)c->fit_len * 2);
+            sl->aux_count[mi] = c->fit_len;
+        }
+        free(z);
+        return st;
+    }
+    case ASGML_KIND_IMAGE:
+        memset(sl->data[mi], 0, b);
+        if (sl->aux[mi]) memset(sl->aux[mi], 0, b);
+        return ASGML_OK;
+    case ASGML_KIND_FRAMES:
+        if (b > sl->cap[mi]) {
+            void *nb = realloc(sl->data[mi], b);
+            if (!nb) return asgml_error(ASGML_ENOMEM, "out of memory");
+            sl->data[mi] = nb;
+            sl->cap[mi] = b;
+        }
+        memset(sl->data[mi], 0, b);
+        sl->count[mi] = 1;
+        return ASGML_OK;
+    case ASGML_KIND_SEQ:
+        memset(sl->data[mi], 0, b);
+        sl->count[mi] = 0;
+        return ASGML_OK;
+    }
+    return ASGML_OK;
 }
 
 /* Loads path as img_c channels resized to (img_h, img_w) into out. */
 static asgml_status load_image(prep_ctx *c, const char *path, uint8_t *out)
 {
     asgml_image im = {0};
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_DECODE);
     asgml_status st = asgml_image_load(path, c->img_c, &im);
-    if (st) return st;
-    if (im.h == c->img_h && im.w == c->img_w)
+    prep_prof_switch(ASGML_PREP_STAGE_IMAGE);
+    if (st) {
+    } else if (im.h == c->img_h && im.w == c->img_w)
         memcpy(out, im.pixels, (size_t)im.h * (size_t)im.w * (size_t)c->img_c);
     else
         st = asgml_image_resize(im.pixels, im.h, im.w, c->img_c, out, c->img_h, c->img_w);
     asgml_image_free(&im);
+    prep_prof_switch(prev);
     return st;
 }
 
@@ -189,7 +260,7 @@ static asgml_status do_seq(prep_ctx *c, int64_t k, int mi, slot *sl)
 {
     const asgml_prep_options *o = c->o;
     const char *cell = c->m->rows[k].cell[mi];
-    int D = c->seq_dim[mi], L = o->seq_len;
+    int D = c->seq_dim[mi], L = c->seq_len[mi];
     float *out = sl->data[mi], *tmp = NULL;
     int64_t rows = 0;
     asgml_status st = ASGML_OK;
@@ -279,7 +350,9 @@ static int row_train(const prep_ctx *c, const asgml_manifest_row *r)
 static int stats_dim(const prep_ctx *c, int mi, int a)
 {
     switch (c->m->mod_kinds[mi]) {
-    case ASGML_KIND_AUDIO: return a ? (c->o->keep_wave ? 1 : 0) : c->use_fbank ? c->spec_t : c->spec_f;
+    case ASGML_KIND_AUDIO:
+        if (c->window) return a ? 0 : 1;   /* the wave is the sample dataset */
+        return a ? (c->o->keep_wave ? 1 : 0) : c->use_fbank ? c->spec_t : c->spec_f;
     case ASGML_KIND_IMAGE: return a && !c->corrupt_img ? 0 : c->img_c;
     case ASGML_KIND_FRAMES: return a ? 0 : c->img_c;
     case ASGML_KIND_SEQ: return a ? 0 : c->seq_dim[mi];
@@ -294,7 +367,8 @@ static void sample_moments(const prep_ctx *c, slot *sl)
         int64_t px = (int64_t)c->img_h * c->img_w;
         switch (c->m->mod_kinds[mi]) {
         case ASGML_KIND_AUDIO:
-            if (c->use_fbank) prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
+            if (c->window) prep_moments_of(&sl->mom[mi][0], PREP_STATS_I16_WAVE, sl->data[mi], c->fit_len);
+            else if (c->use_fbank) prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
             else prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_ROWS_BY_FIRST, sl->data[mi], c->spec_t);
             if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_I16_WAVE, sl->aux[mi], sl->aux_count[mi]);
             break;
@@ -315,42 +389,114 @@ static void sample_moments(const prep_ctx *c, slot *sl)
 static void process_row(prep_ctx *c, int64_t k, slot *sl)
 {
     asgml_manifest_row *r = &c->m->rows[k];
-    sl->flags = 0;
+    const asgml_prep_options *o = c->o;
+    sl->flags = r->flags;   /* the manifest's flags column (KNOWN_BAD, DUP_CONFLICT, ...) */
     sl->mismatched = 0;
+    sl->audio_seconds = -1;
     free(sl->err);
-    sl->err = NULL;
+    free(sl->kept_err);
+    sl->err = sl->kept_err = NULL;
     asgml_status st = ASGML_OK;
     for (int mi = 0; mi < c->m->nmod && !st; mi++) {
+        asgml_mod_kind kind = c->m->mod_kinds[mi];
         if (!r->cell[mi]) {
-            sl->flags |= c->m->mod_kinds[mi] == ASGML_KIND_AUDIO ? ASGML_FLAG_AUDIO_MISSING : ASGML_FLAG_VIDEO_MISSING;
+            sl->flags |= kind == ASGML_KIND_AUDIO ? ASGML_FLAG_AUDIO_MISSING : ASGML_FLAG_VIDEO_MISSING;
             st = asgml_error(ASGML_EFORMAT, "no file for modality '%s'", c->m->mod_names[mi]);
-            break;
+        } else {
+            switch (kind) {
+            case ASGML_KIND_AUDIO: st = do_audio(c, k, mi, sl); break;
+            case ASGML_KIND_IMAGE: st = do_image(c, k, mi, sl); break;
+            case ASGML_KIND_FRAMES: st = do_frames(c, k, mi, sl); break;
+            case ASGML_KIND_SEQ: st = do_seq(c, k, mi, sl); break;
+            }
         }
-        switch (c->m->mod_kinds[mi]) {
-        case ASGML_KIND_AUDIO: st = do_audio(c, k, mi, sl); break;
-        case ASGML_KIND_IMAGE: st = do_image(c, k, mi, sl); break;
-        case ASGML_KIND_FRAMES: st = do_frames(c, k, mi, sl); break;
-        case ASGML_KIND_SEQ: st = do_seq(c, k, mi, sl); break;
+        if (st && o->keep_bad && st != ASGML_ENOMEM && kind != ASGML_KIND_SEQ) {   /* zeros and the flag; the other modalities go on */
+            int missing = !r->cell[mi] || (kind != ASGML_KIND_FRAMES && access(r->cell[mi], F_OK) != 0);
+            char *msg = NULL;
+            if (asprintf(&msg, "%s%s%s: %s", sl->kept_err ? sl->kept_err : "", sl->kept_err ? "; " : "",
+                         c->m->mod_names[mi], asgml_last_error()) < 0) msg = NULL;
+            free(sl->kept_err);
+            sl->kept_err = msg;
+            if (kind == ASGML_KIND_AUDIO)
+                sl->flags = (sl->flags & ~(uint32_t)ASGML_FLAG_AUDIO_DECODE_ERROR) |
+                            (missing ? ASGML_FLAG_AUDIO_MISSING : ASGML_FLAG_AUDIO_DECODE_ERROR);
+            else if (!(sl->flags & ASGML_FLAG_VIDEO_MISSING))
+                sl->flags = (sl->flags & ~(uint32_t)ASGML_FLAG_VIDEO_DECODE_ERROR) |
+                            (missing ? ASGML_FLAG_VIDEO_MISSING : ASGML_FLAG_VIDEO_DECODE_ERROR);
+            st = zero_fill(c, mi, sl);
+            if (!msg && !st) st = asgml_error(ASGML_ENOMEM, "out of memory");
         }
+        /* FEW_FRAMES: fewer frames than a loader takes (--min-frames, datasets.md 2.8) */
+        if (!st && kind == ASGML_KIND_FRAMES && o->min_frames > 0 && sl->count[mi] < o->min_frames)
+            sl->flags |= ASGML_FLAG_FEW_FRAMES;
     }
-    if (!st && row_train(c, r)) sample_moments(c, sl);
+    /* AV_DURATION_MISMATCH: the decoded audio against the manifest's video_seconds (datasets.md 10) */
+    if (!st && r->video_seconds >= 0 && sl->audio_seconds >= 0 &&
+        fabs(sl->audio_seconds - r->video_seconds) > o->av_tolerance)
+        sl->flags |= ASGML_FLAG_AV_DURATION_MISMATCH;
+    if (!st && row_train(c, r)) {
+        if (!sl->kept_err) sample_moments(c, sl);
+        else   /* zeros do not enter /stats */
+            for (int mi = 0; mi < c->m->nmod; mi++) sl->mom[mi][0].n = sl->mom[mi][1].n = 0;
+    }
     if (st && asprintf(&sl->err, "%s:%d: %s", c->m->path, r->line, asgml_last_error()) < 0)
         sl->err = NULL;
     if (st && !sl->err) sl->err = strdup("out of memory");
 }
 
+/* The decoded sample's chunks for the direct datasets, compressed here in
+ * the decoding thread (store_chunk.h); frames: one chunk per frame. */
+static asgml_status encode_slot(prep_ctx *c, asgml_sw_encoder *e, slot *sl)
+{
+    asgml_status st = ASGML_OK;
+    int prev = prep_prof_switch(ASGML_PREP_STAGE_COMPRESS);
+    for (int mi = 0; mi < c->m->nmod && !st; mi++)
+        for (int a = 0; a < 2 && !st; a++) {
+            sl->nenc[mi][a] = 0;
+            if (!c->direct[mi][a]) continue;
+            int64_t n = c->m->mod_kinds[mi] == ASGML_KIND_FRAMES ? sl->count[mi] : 1;
+            if (n > sl->enc_cap[mi][a]) {
+                asgml_sw_chunk *nb = realloc(sl->enc[mi][a], (size_t)n * sizeof *nb);
+                if (!nb) { st = asgml_error(ASGML_ENOMEM, "out of memory"); break; }
+                memset(nb + sl->enc_cap[mi][a], 0, (size_t)(n - sl->enc_cap[mi][a]) * sizeof *nb);
+                sl->enc[mi][a] = nb;
+                sl->enc_cap[mi][a] = n;
+            }
+            const uint8_t *src = a ? sl->aux[mi] : sl->data[mi];
+            for (int64_t f = 0; f < n && !st; f++)
+                st = asgml_sw_encode(e, &c->codec[mi][a], src + (size_t)f * c->codec[mi][a].bytes, &sl->enc[mi][a][f]);
+            sl->nenc[mi][a] = n;
+        }
+    prep_prof_switch(prev);
+    return st;
+}
+
 static void *worker(void *arg)
 {
     prep_ctx *c = arg;
+    asgml_sw_encoder *enc = NULL;
+    asgml_status est = asgml_sw_encoder_new(&enc);
+    prep_prof_switch(ASGML_PREP_STAGE_OTHER);
     for (;;) {
         pthread_mutex_lock(&c->mu);
         while (!c->stop && c->next < c->ncand && c->next >= c->written + c->nslots)
             pthread_cond_wait(&c->cv_work, &c->mu);
-        if (c->stop || c->next >= c->ncand) { pthread_mutex_unlock(&c->mu); return NULL; }
+        if (c->stop || c->next >= c->ncand) {
+            prep_prof_collect(c->prof);
+            pthread_mutex_unlock(&c->mu);
+            asgml_sw_encoder_free(enc);
+            return NULL;
+        }
         int64_t j = c->next++;
         pthread_mutex_unlock(&c->mu);
         slot *sl = &c->slots[j % c->nslots];
+        sl->fatal = 0;
         process_row(c, c->cand[j], sl);
+        if (!sl->err && (est || (est = encode_slot(c, enc, sl)))) {
+            if (asprintf(&sl->err, "%s: %s", c->m->path, asgml_last_error()) < 0) sl->err = NULL;
+            if (!sl->err) sl->err = strdup("out of memory");
+            sl->fatal = 1;
+        }
         pthread_mutex_lock(&c->mu);
         sl->ready = 1;
         pthread_cond_broadcast(&c->cv_ready);
@@ -378,6 +524,15 @@ static asgml_status check_options(const asgml_prep_options *o)
     if (o->audio_features && strcmp(o->audio_features, "spec") && strcmp(o->audio_features, "fbank"))
         return asgml_error(ASGML_EINVAL, "--audio-features must be spec or fbank, not '%s'", o->audio_features);
     if (o->fbank_mel_bins < 3 || o->fbank_mel_bins > 4096) return asgml_error(ASGML_EINVAL, "--fbank-mel-bins must be 3-4096");
+    if (o->min_frames < 0) return asgml_error(ASGML_EINVAL, "--min-frames must be >= 0");
+    if (!(o->av_tolerance >= 0)) return asgml_error(ASGML_EINVAL, "--av-tolerance must be >= 0");
+    if (o->audio_window < 0) return asgml_error(ASGML_EINVAL, "--audio-window must be >= 0");
+    if (o->audio_window > 0 && (!strcmp(o->fit, "none") || (o->audio_features && strcmp(o->audio_features, "spec"))))
+        return asgml_error(ASGML_EINVAL, "--audio-window needs --audio-features spec and a fixed length (--fit tile, pad_end or pad_center)");
+    if (o->audio_window > o->fit_seconds)
+        return asgml_error(ASGML_EINVAL, "--audio-window %g s is longer than --fit-seconds %g s", o->audio_window, o->fit_seconds);
+    if (o->audio_window > 0 && o->aud_snr_on)
+        return asgml_error(ASGML_EINVAL, "--aud-snr-db does not apply with --audio-window (the loader computes the spectrogram from the clean wave)");
     return ASGML_OK;
 }
 
@@ -397,14 +552,18 @@ static asgml_status probe_shapes(prep_ctx *c)
             need_img = 1;
         if (c->m->mod_kinds[mi] != ASGML_KIND_SEQ) continue;
         c->seq_dim[mi] = o->seq_dim;
-        const char *p = o->seq_dims;
+        c->seq_len[mi] = o->seq_len;
         size_t nl = strlen(c->m->mod_names[mi]);
-        while (p && *p) { /* NAME=D[,NAME=D]... */
-            if (!strncmp(p, c->m->mod_names[mi], nl) && p[nl] == '=') c->seq_dim[mi] = atoi(p + nl + 1);
-            p = strchr(p, ',');
-            if (p) p++;
+        for (int which = 0; which < 2; which++) { /* NAME=N[,NAME=N]... */
+            const char *p = which ? o->seq_lens : o->seq_dims;
+            while (p && *p) {
+                if (!strncmp(p, c->m->mod_names[mi], nl) && p[nl] == '=')
+                    *(which ? &c->seq_len[mi] : &c->seq_dim[mi]) = atoi(p + nl + 1);
+                p = strchr(p, ',');
+                if (p) p++;
+            }
         }
-        if (c->seq_dim[mi] < 1 || o->seq_len < 1)
+        if (c->seq_dim[mi] < 1 || c->seq_len[mi] < 1)
             return asgml_error(ASGML_EINVAL, "modality '%s' (seq) needs --seq-dim and --seq-len", c->m->mod_names[mi]);
     }
     for (int64_t j = 0; j < c->ncand && (need_rate || need_img); j++) {
@@ -454,6 +613,9 @@ static asgml_status probe_shapes(prep_ctx *c)
     c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
     if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
     c->native = !strcmp(o->fit, "none");
+    c->window = has_audio && o->audio_window > 0 ? lround(o->audio_window * c->rate) : 0;
+    if (c->window && asgml_stft_frames(&c->stft, c->window) < 1)
+        return asgml_error(ASGML_EINVAL, "--audio-window is shorter than --n-fft");
     if (c->native && !c->use_fbank) return asgml_error(ASGML_EINVAL, "--fit none needs --audio-features fbank");
     if (c->use_fbank) { /* (frames, mel bins) in the spec slot */
         asgml_fbank_defaults(&c->fbank, c->rate);
@@ -530,6 +692,11 @@ static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t 
         case ASGML_KIND_AUDIO: {
             int64_t sh[2] = {c->spec_f, c->spec_t}, wl = c->fit_len;
             snprintf(path, sizeof path, "/%s/%s", name, c->use_fbank ? "fbank" : "spec");
+            if (c->window) {   /* the fitted wave is the sample dataset; no spectrogram */
+                snprintf(path, sizeof path, "/%s/wave", name);
+                st = asgml_sw_sample_dataset(w, path, ASGML_SW_I16, 1, &wl, n, o->deflate, o->deflate > 0, &h[mi][0]);
+                break;
+            }
             if (c->use_fbank)   /* (R, M) rows + fbank_offset; 1024 rows (512 KiB at 128 bins) a chunk */
                 st = asgml_sw_rows_dataset(w, path, ASGML_SW_F32, c->spec_t, 1024, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
             else
@@ -558,7 +725,7 @@ static asgml_status create_datasets(prep_ctx *c, asgml_store_writer *w, int64_t 
             break;
         }
         case ASGML_KIND_SEQ: {
-            int64_t sh[2] = {o->seq_len, c->seq_dim[mi]};
+            int64_t sh[2] = {c->seq_len[mi], c->seq_dim[mi]};
             snprintf(path, sizeof path, "/%s/seq", name);
             st = asgml_sw_sample_dataset(w, path, ASGML_SW_F32, 2, sh, n, o->spec_deflate, o->spec_deflate > 0, &h[mi][0]);
             break;
@@ -604,7 +771,7 @@ static asgml_status select_rows(prep_ctx *c, asgml_prep_result *res)
         st = asgml_error(ASGML_EFORMAT, "%s", first->err);
     }
     for (int64_t k = 0; !st && k < m->nrows; k++) {
-        if (m->rows[k].err) st = add_skipped(res, m->rows[k].err);
+        if (m->rows[k].err) { st = add_skipped(res, m->rows[k].err); prep_report_row(c, k, NULL, m->rows[k].err); }
         else c->cand[c->ncand++] = k;
     }
     if (!st && o->img_mismatch > 0 && c->corrupt_img) st = assign_mismatch(c, res);
@@ -626,17 +793,21 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
         pthread_mutex_lock(&c->mu);
         while (!sl->ready) pthread_cond_wait(&c->cv_ready, &c->mu);
         pthread_mutex_unlock(&c->mu);
+        prep_report_row(c, c->cand[j], sl, NULL);
         if (sl->err) {
-            if (!o->skip_bad) st = asgml_error(ASGML_EFORMAT, "%s", sl->err);
+            if (!o->skip_bad || sl->fatal) st = asgml_error(sl->fatal ? ASGML_ENOMEM : ASGML_EFORMAT, "%s", sl->err);
             else st = add_skipped(res, sl->err);
         } else {
+            res->kept_bad += sl->kept_err != NULL;
+            int prev = prep_prof_switch(ASGML_PREP_STAGE_WRITE);
             pthread_mutex_lock(&h5_lock);
             for (int mi = 0; mi < m->nmod && !st; mi++) {
                 asgml_mod_kind k = m->mod_kinds[mi];
                 if (k == ASGML_KIND_FRAMES) {
                     size_t fb = sample_bytes(c, mi);
                     for (int64_t f = 0; f < sl->count[mi] && !st; f++)
-                        st = asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
+                        st = c->direct[mi][0] ? asgml_sw_write_chunk(w, h[mi][0], nframes + f, &sl->enc[mi][0][f])
+                                              : asgml_sw_write_sample(w, h[mi][0], nframes + f, (uint8_t *)sl->data[mi] + fb * (size_t)f);
                     nframes += sl->count[mi];
                     frame_off[kn + 1] = nframes;
                     continue;
@@ -644,6 +815,8 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                 if (c->rows_ds[mi][0]) {
                     st = asgml_sw_append_rows(w, h[mi][0], sl->count[mi], sl->data[mi]);
                     c->row_off[mi][0][kn + 1] = c->row_off[mi][0][kn] + sl->count[mi];
+                } else if (c->direct[mi][0]) {
+                    st = asgml_sw_write_chunk(w, h[mi][0], kn, &sl->enc[mi][0][0]);
                 } else {
                     st = asgml_sw_write_sample(w, h[mi][0], kn, sl->data[mi]);
                 }
@@ -651,11 +824,13 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
                     st = asgml_sw_append_rows(w, h[mi][1], sl->aux_count[mi], sl->aux[mi]);
                     c->row_off[mi][1][kn + 1] = c->row_off[mi][1][kn] + sl->aux_count[mi];
                 } else if (!st && h[mi][1] >= 0) {
-                    st = asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
+                    st = c->direct[mi][1] ? asgml_sw_write_chunk(w, h[mi][1], kn, &sl->enc[mi][1][0])
+                                          : asgml_sw_write_sample(w, h[mi][1], kn, sl->aux[mi]);
                 }
                 if (k == ASGML_KIND_SEQ) seq_len[mi][kn] = (int32_t)sl->count[mi];
             }
             pthread_mutex_unlock(&h5_lock);
+            prep_prof_switch(prev);
             if (row_train(c, &m->rows[c->cand[j]]))   /* store order: --jobs does not matter */
                 for (int mi = 0; mi < m->nmod; mi++)
                     for (int a = 0; a < 2; a++)
@@ -687,11 +862,11 @@ static asgml_status write_stats(prep_ctx *c, asgml_store_writer *w)
     snprintf(split, sizeof split, "%s/train", c->default_scheme >= 0 ? m->schemes[c->default_scheme] : "all");
     for (int mi = 0; mi < m->nmod && !st; mi++) {
         asgml_mod_kind k = m->mod_kinds[mi];
-        const char *main_ds = k == ASGML_KIND_AUDIO ? (c->use_fbank ? "fbank" : "spec")
+        const char *main_ds = k == ASGML_KIND_AUDIO ? (c->window ? "wave" : c->use_fbank ? "fbank" : "spec")
                             : k == ASGML_KIND_IMAGE ? "image" : k == ASGML_KIND_FRAMES ? "frames" : "seq";
         const char *units = k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES ? "x/255 per channel"
                           : k == ASGML_KIND_SEQ ? "stored value per feature, valid steps (seq_len) only"
-                          : c->use_fbank ? "stored value per mel bin" : "stored value per frequency bin";
+                          : c->window ? "x/32768" : c->use_fbank ? "stored value per mel bin" : "stored value per frequency bin";
         snprintf(group, sizeof group, "/stats/%s", m->mod_names[mi]);
         if (c->stats[mi][0].dim) st = prep_moments_write(w, &c->stats[mi][0], group, split, main_ds, units);
         if (st || !c->stats[mi][1].dim) continue;
@@ -735,10 +910,15 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     asgml_status st = check_options(o);
     if (st) return st;
     prep_ctx c = {.o = o, .default_scheme = -1};
-    st = asgml_manifest_read(o->manifest, o->classes, &c.m);
+    st = asgml_resampler_parse(o->resampler, &c.rs);
     if (st) return st;
+    prep_prof_on = o->profile != 0;
+    prep_prof_switch(ASGML_PREP_STAGE_OTHER);
+    st = asgml_manifest_read(o->manifest, o->classes, &c.m);
+    if (st) { prep_prof_on = 0; return st; }
     asgml_manifest *m = c.m;
-    st = select_rows(&c, res);
+    st = prep_report_init(&c);
+    if (!st) st = select_rows(&c, res);
 
     asgml_store_writer *w = NULL;
     int h[MAXM][2];
@@ -751,6 +931,12 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (!st) st = asgml_sw_create(o->out, &w);
     if (!st) note_temp(o, asgml_sw_temp_path(w));
     if (!st) st = create_datasets(&c, w, c.ncand ? c.ncand : 1, h);
+    for (int mi = 0; !st && mi < m->nmod; mi++)   /* per-sample datasets: chunks from the workers */
+        for (int a = 0; a < 2 && !st; a++)
+            if (h[mi][a] >= 0 && !c.rows_ds[mi][a]) {
+                st = asgml_sw_sample_codec(w, h[mi][a], &c.codec[mi][a]);
+                c.direct[mi][a] = 1;
+            }
     if (!st) {
         kept = malloc((size_t)(c.ncand + 1) * sizeof *kept);
         status = calloc((size_t)c.ncand + 1, sizeof *status);
@@ -837,21 +1023,30 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (!st) st = write_stats(&c, w);
     if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
+        prep_prof_switch(ASGML_PREP_STAGE_CHECKSUM);
         pthread_mutex_lock(&h5_lock);
         st = asgml_sw_commit(w, res->sha256);
         pthread_mutex_unlock(&h5_lock);
+        prep_prof_switch(ASGML_PREP_STAGE_OTHER);
         w = NULL;
+        if (!st && (st = prep_report_write(&c, o->out)) != ASGML_OK)
+            unlink(o->out);   /* a store without its report would be a partial output */
     }
     if (w) asgml_sw_abort(w);
     note_temp(o, NULL);
     if (c.slots)
         for (int s = 0; s < c.nslots; s++) {
             free(c.slots[s].err);
+            free(c.slots[s].kept_err);
             for (int mi = 0; mi < MAXM; mi++) {
                 free(c.slots[s].data[mi]);
                 free(c.slots[s].aux[mi]);
                 prep_moments_free(&c.slots[s].mom[mi][0]);
                 prep_moments_free(&c.slots[s].mom[mi][1]);
+                for (int a = 0; a < 2; a++) {
+                    for (int64_t f = 0; f < c.slots[s].enc_cap[mi][a]; f++) asgml_sw_chunk_free(&c.slots[s].enc[mi][a][f]);
+                    free(c.slots[s].enc[mi][a]);
+                }
             }
         }
     for (int mi = 0; mi < MAXM; mi++) {
@@ -870,7 +1065,12 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
     if (c.mismatch_path) for (int64_t k = 0; k < m->nrows; k++) free(c.mismatch_path[k]);
     free(c.mismatch_path);
     free(c.cand);
+    prep_report_free(&c);
     asgml_manifest_free(m);
+    prep_prof_collect(c.prof);   /* this thread: write, checksum, other */
+    prep_prof_take(c.prof);      /* the checksum's decoding thread */
+    memcpy(res->stage_cpu, c.prof, sizeof res->stage_cpu);
+    prep_prof_on = 0;
     return st;
 }
 

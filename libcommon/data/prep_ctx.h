@@ -11,6 +11,7 @@
 #include "data/manifest.h"
 #include "asgml/prep.h"
 #include "data/store_write.h"
+#include "data/store_chunk.h"
 #include "data/prep_stats.h"
 
 #define MAXM ASGML_MANIFEST_MAX_MOD
@@ -22,6 +23,9 @@ typedef struct slot {
     char *err;                   /* NULL or the reason the sample is bad */
     uint32_t flags;              /* ASGML_FLAG_* */
     int mismatched;
+    char *kept_err;              /* keep_bad: why the zeros (err is then NULL) */
+    double audio_seconds;        /* decoded clip length; < 0 = no audio decoded */
+    int fatal;                   /* err is not the sample's fault (encoding ran out of memory) */
     void *data[MAXM];            /* spec (F,T) f32 | image (H,W[,C]) u8 | frames (n,H,W,C) u8 | seq (L,D) f32 */
     void *aux[MAXM];             /* wave (L,) i16 | clean image | - | - */
     int64_t count[MAXM];         /* frames: n; seq: valid steps */
@@ -29,7 +33,17 @@ typedef struct slot {
     size_t aux_cap[MAXM];        /* bytes allocated in aux (native-length waves grow) */
     int64_t aux_count[MAXM];     /* native wave: samples */
     prep_moments mom[MAXM][2];   /* training rows: moments of data, aux (prep_stats.h) */
+    asgml_sw_chunk *enc[MAXM][2]; /* direct datasets: the sample's chunks encoded by the worker
+                                    (frames: one per frame), written as they are */
+    int64_t nenc[MAXM][2], enc_cap[MAXM][2];
 } slot;
+
+typedef struct prep_report {
+    uint32_t *status;            /* (nrows) */
+    double *seconds;             /* (nrows) audio seconds, < 0 none */
+    int64_t *frames;             /* (nrows) frames, -1 none */
+    char **what;                 /* (nrows) malloc'd; NULL = not reached */
+} prep_report;
 
 typedef struct prep_ctx {
     const asgml_prep_options *o;
@@ -44,6 +58,8 @@ typedef struct prep_ctx {
     int spec_f, spec_t;
     int img_h, img_w, img_c;
     int seq_dim[MAXM];           /* D per seq modality */
+    int seq_len[MAXM];           /* L per seq modality */
+    int64_t window;              /* audio_window in samples (> 0: the wave is the sample dataset) */
     int corrupt_img, corrupt_aud;
     asgml_stft_params stft;
     int use_fbank;               /* audio features: Kaldi fbank rows + fbank_offset (spec_f = frames
@@ -54,6 +70,11 @@ typedef struct prep_ctx {
     int64_t *row_off[MAXM][2];   /* (N+1) offsets of those datasets */
     asgml_fbank_params fbank;
     prep_moments stats[MAXM][2]; /* /stats: training rows merged in store order */
+    prep_report rep;             /* per manifest row: what happened (prep_report.c) */
+    asgml_resampler rs;          /* --resampler */
+    int direct[MAXM][2];         /* 1: that dataset's chunks are encoded by the workers */
+    asgml_sw_codec codec[MAXM][2];
+    double prof[ASGML_PREP_NSTAGES]; /* options.profile: the workers' CPU seconds per stage */
     /* ring */
     slot *slots;
     int nslots;
@@ -62,6 +83,17 @@ typedef struct prep_ctx {
     int64_t next, written;
     int stop;
 } prep_ctx;
+
+/* The per-sample report OUT.report.tsv (prep_report.c): one line per
+ * manifest row in store order: id, status (hex), flag names, audio
+ * seconds, frames, what happened (stored, stored with zeros, skipped) and
+ * the manifest's note. */
+asgml_status prep_report_init(prep_ctx *c);
+/* Row k: decoded into slot sl (sl NULL: skipped before decoding with msg). */
+void prep_report_row(prep_ctx *c, int64_t k, const slot *sl, const char *skipped_msg);
+/* Writes OUT.report.tsv through a temporary file (asgml/atomic_file.h). */
+asgml_status prep_report_write(prep_ctx *c, const char *store_path);
+void prep_report_free(prep_ctx *c);
 
 /* Writes meta, splits and attributes for the kept samples kept[0..n)
  * (prep_metadata.c). */

@@ -33,7 +33,9 @@ static void pa_audio_decoding(params *p, const char *d, const prep_ctx *c)
 {
     const asgml_prep_options *o = c->o;
     pa_i64(p, d, "sample_rate", c->rate);
-    pa_str(p, d, "resampler", o->audio_rate > 0 ? "libsamplerate-sinc-best (only when the file rate differs)" : "none");
+    /* the resampler chosen (used only where a file's rate differs) and its library */
+    pa_str(p, d, "resampler", o->audio_rate > 0 ? asgml_resampler_name(c->rs) : "none");
+    pa_str(p, d, "resampler_library", o->audio_rate > 0 ? asgml_resampler_version(c->rs) : "none");
     pa_str(p, d, "downmix", "channel mean");
     pa_str(p, d, "fit", o->fit);
     pa_i64(p, d, "fit_length", c->fit_len);
@@ -151,7 +153,30 @@ asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64
         snprintf(g, sizeof g, "/%s", m->mod_names[mi]);
         asgml_mod_kind k = m->mod_kinds[mi];
         pa_str(&p, g, "kind", asgml_mod_kind_name(k));
-        if (k == ASGML_KIND_AUDIO) {
+        if (k == ASGML_KIND_AUDIO && c->window) {
+            /* the loader cuts a window of the fitted wave and takes its STFT (datasets.md 5) */
+            pa_str(&p, g, "sample_dataset", "wave");
+            snprintf(d, sizeof d, "%s/wave", g);
+            pa_str(&p, d, "kind", "wave_window_stft");
+            pa_audio_decoding(&p, d, c);
+            pa_str(&p, d, "content", "clean fitted wave, round(x*32768) clamped to int16");
+            pa_i64(&p, d, "window_length", c->window);
+            pa_f64(&p, d, "window_seconds", o->audio_window);
+            pa_str(&p, d, "window_train", "start uniform in [0, fit_length - window_length] per sample and epoch");
+            pa_i64(&p, d, "window_test_start", (c->fit_len - c->window) / 2);
+            pa_str(&p, d, "window_test", "fixed start window_test_start (OGM draws it at test time too)");
+            pa_i64(&p, d, "n_fft", o->n_fft);
+            pa_i64(&p, d, "hop", o->hop);
+            pa_i64(&p, d, "win_length", c->stft.win_length);
+            pa_str(&p, d, "window", "hann_periodic");
+            pa_i64(&p, d, "center", o->center);
+            pa_str(&p, d, "pad_mode", o->pad_mode);
+            pa_f64(&p, d, "log_offset", o->log_offset);
+            pa_str(&p, d, "value", "loader: ln(|STFT(x[start:start+window_length])| + log_offset), x = wave/32768");
+            pa_i64(&p, d, "frames", asgml_stft_frames(&c->stft, c->window));
+            pa_str(&p, d, "layout", "freq_time");
+            pa_i64(&p, d, "deflate", o->deflate);
+        } else if (k == ASGML_KIND_AUDIO) {
             if (c->use_fbank) {
                 const asgml_fbank_params *fb = &c->fbank;
                 pa_str(&p, g, "sample_dataset", "fbank");
@@ -246,7 +271,7 @@ asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64
             pa_str(&p, g, "sample_dataset", "seq");
             snprintf(d, sizeof d, "%s/seq", g);
             pa_i64(&p, d, "dim", c->seq_dim[mi]);
-            pa_i64(&p, d, "length", o->seq_len);
+            pa_i64(&p, d, "length", c->seq_len[mi]);
             pa_str(&p, d, "fit", "zero pad at the end or truncate; true length in seq_len");
             pa_str(&p, d, "hdf5_dataset", o->seq_dataset);
         }

@@ -12,6 +12,7 @@ void asgml_prep_defaults(asgml_prep_options *o)
     memset(o, 0, sizeof *o);
     o->created_utc = -1;
     o->max_bad = 0.05;
+    o->av_tolerance = 0.5;
     o->fit = "tile";
     o->fit_seconds = 1.0;
     o->n_fft = 512;
@@ -31,7 +32,7 @@ void asgml_prep_defaults(asgml_prep_options *o)
 
 const char *asgml_prep_preset_names(void)
 {
-    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft fbank-ast";
+    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft fbank-ast vggsound-ogm";
 }
 
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
@@ -82,6 +83,26 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         o->audio_features = "fbank";
         o->fbank_mel_bins = 128;
         o->fbank_norm = 1;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
+    } else if (!strcmp(name, "vggsound-ogm")) {
+        /* datasets.md 5 ([OGM] dataset/VGGSoundDataset.py): 16 kHz, tiled to 10 s (OGM doubles
+         * the clip until >= 10 s: the same samples), clamped; the loader cuts a 5 s window
+         * (train: start uniform in [0, 80000]; test: 40000) and takes the STFT 256/128,
+         * centred -> (129, 626), ln(|X| + 1e-7); frames RGB, short side 224 */
+        o->audio_rate = 16000;
+        o->fit = "tile";
+        o->fit_seconds = 10.0;
+        o->audio_window = 5.0;
+        o->n_fft = 256;
+        o->hop = 128;
+        o->win_length = 256;
+        o->center = 1;
+        o->pad_mode = "reflect";
+        o->log_offset = 1e-7;
+        o->audio_features = "spec";
         o->image_channels = 3;
         o->image_h = o->image_w = 0;
         o->short_side = 224;

@@ -40,9 +40,37 @@ static double value(prep_stats_kind kind, const void *data, int D, int64_t rows,
     return 0;
 }
 
+/* One loop per kind (the value's expression hoisted out of the loops; u8 by
+ * a table of x / 255.0), the same sums in the same order as value(). */
+#define MOMENTS_LOOP(EXPR)                                              \
+    for (int d = 0; d < s->dim; d++) {                                  \
+        double sum = 0, m2 = 0, mean;                                   \
+        for (int64_t j = 0; j < s->n; j++) sum += (EXPR);               \
+        mean = s->n ? sum / (double)s->n : 0;                           \
+        for (int64_t j = 0; j < s->n; j++) {                            \
+            double e = (EXPR) - mean;                                   \
+            m2 += e * e;                                                \
+        }                                                               \
+        s->mean[d] = mean;                                              \
+        s->m2[d] = m2;                                                  \
+    }
+
 void prep_moments_of(prep_moments *s, prep_stats_kind kind, const void *data, int64_t rows)
 {
     s->n = rows > 0 ? rows : 0;
+    const int64_t D = s->dim;
+    if (kind == PREP_STATS_U8_CHANNELS) {
+        double tab[256];
+        const uint8_t *u = data;
+        for (int v = 0; v < 256; v++) tab[v] = (double)v / 255.0;
+        MOMENTS_LOOP(tab[u[j * D + d]])
+        return;
+    }
+    if (kind == PREP_STATS_F32_ROWS_BY_FIRST) {
+        const float *f = data;
+        MOMENTS_LOOP((double)f[(int64_t)d * rows + j])
+        return;
+    }
     for (int d = 0; d < s->dim; d++) {
         double sum = 0, m2 = 0, mean;
         for (int64_t j = 0; j < s->n; j++)

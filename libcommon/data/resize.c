@@ -81,7 +81,10 @@ static int make_coeffs(int in_size, int out_size, struct coeffs *c)
     return 0;
 }
 
-static uint8_t clip8(int64_t v)
+/* Sums fit in int32 as in PIL (ImagingResample uses int): the triangle
+ * weights are >= 0 and sum to 2^22 (+ rounding, < n/2), so a sum is at most
+ * 2^21 + 255 * (2^22 + 4) < 2^31. */
+static uint8_t clip8(int32_t v)
 {
     if (v <= 0)
         return 0;
@@ -89,7 +92,8 @@ static uint8_t clip8(int64_t v)
     return v > 255 ? 255 : (uint8_t)v;
 }
 
-/* (h, w, ch) -> (h, ow, ch) */
+/* (h, w, ch) -> (h, ow, ch); RGB has its own loop (the three channels of
+ * a tap share its weight), same sums. */
 static void pass_h(const uint8_t *in, int h, int w, int ch, uint8_t *out, int ow,
                    const struct coeffs *c)
 {
@@ -99,10 +103,23 @@ static void pass_h(const uint8_t *in, int h, int w, int ch, uint8_t *out, int ow
         for (int o = 0; o < ow; o++) {
             int xmin = c->bounds[2 * o], n = c->bounds[2 * o + 1];
             const int32_t *k = c->k + (size_t)o * c->ksize;
+            if (ch == 3) {
+                int32_t s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
+                const uint8_t *p = src + (size_t)xmin * 3;
+                for (int x = 0; x < n; x++, p += 3) {
+                    s0 += (int32_t)p[0] * k[x];
+                    s1 += (int32_t)p[1] * k[x];
+                    s2 += (int32_t)p[2] * k[x];
+                }
+                dst[(size_t)o * 3] = clip8(s0);
+                dst[(size_t)o * 3 + 1] = clip8(s1);
+                dst[(size_t)o * 3 + 2] = clip8(s2);
+                continue;
+            }
             for (int b = 0; b < ch; b++) {
-                int64_t ss = 1 << (PRECISION_BITS - 1);
+                int32_t ss = 1 << (PRECISION_BITS - 1);
                 for (int x = 0; x < n; x++)
-                    ss += (int64_t)src[(size_t)(xmin + x) * ch + b] * k[x];
+                    ss += (int32_t)src[(size_t)(xmin + x) * ch + b] * k[x];
                 dst[(size_t)o * ch + b] = clip8(ss);
             }
         }
@@ -118,11 +135,16 @@ static void pass_v(const uint8_t *in, int w, int ch, uint8_t *out, int oh,
         int ymin = c->bounds[2 * o], n = c->bounds[2 * o + 1];
         const int32_t *k = c->k + (size_t)o * c->ksize;
         uint8_t *dst = out + (size_t)o * stride;
-        for (size_t i = 0; i < stride; i++) {
-            int64_t ss = 1 << (PRECISION_BITS - 1);
-            for (int y = 0; y < n; y++)
-                ss += (int64_t)in[(size_t)(ymin + y) * stride + i] * k[y];
-            dst[i] = clip8(ss);
+        for (size_t i0 = 0; i0 < stride; i0 += 256) {   /* rows of taps summed in a block (vectorised) */
+            int32_t ss[256];
+            size_t m = stride - i0 < 256 ? stride - i0 : 256;
+            for (size_t i = 0; i < m; i++) ss[i] = 1 << (PRECISION_BITS - 1);
+            for (int y = 0; y < n; y++) {
+                const uint8_t *row = in + (size_t)(ymin + y) * stride + i0;
+                int32_t ky = k[y];
+                for (size_t i = 0; i < m; i++) ss[i] += (int32_t)row[i] * ky;
+            }
+            for (size_t i = 0; i < m; i++) dst[i0 + i] = clip8(ss[i]);
         }
     }
 }

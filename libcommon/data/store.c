@@ -8,6 +8,7 @@
 #include "asgml/store.h"
 #include "data/store_write.h"
 #include "core/h5util.h"
+#include "core/text.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -20,8 +21,10 @@
 
 typedef struct store_split {
     char scheme[64], part[32];
-    int32_t *idx;              /* (n,) sorted indices into N */
+    int32_t *idx;              /* (n,) sorted indices into N, flagged samples excluded */
     int64_t n;
+    int32_t *all;              /* (n_all,) as stored; idx == all when nothing is excluded */
+    int64_t n_all;
 } store_split;
 
 typedef struct store_attr { char *name, *value; } store_attr;
@@ -44,6 +47,7 @@ struct asgml_store {
     size_t id_stride;          /* bytes per id in ids, NUL included */
     char *ids;                 /* (N, id_stride) NUL-terminated */
     int32_t *labels;           /* (N,) */
+    uint32_t *status;          /* (N,) /meta/status or NULL */
     int nclass;
     char **class_names;        /* (C,) */
     store_attr *attrs;
@@ -291,7 +295,8 @@ static herr_t part_cb(hid_t g, const char *name, const H5L_info_t *info, void *d
     void *buf;
     it->st = read_1d(s, path, H5T_NATIVE_INT32, 4, &buf, &sp->n);
     if (it->st) return -1;
-    sp->idx = buf;
+    sp->idx = sp->all = buf;
+    sp->n_all = sp->n;
     for (int64_t i = 0; i < sp->n; i++)
         if (sp->idx[i] < 0 || sp->idx[i] >= s->n) {
             free(buf);
@@ -494,6 +499,15 @@ asgml_status asgml_store_open(const char *path, asgml_store **out)
         if (s->labels[i] < -1 || s->labels[i] >= s->nclass)
             st = asgml_error(ASGML_EFORMAT, "%s: /meta/label[%lld] = %d out of range", path,
                              (long long)i, (int)s->labels[i]);
+    if (!st && H5Lexists(s->file, "/meta/status", H5P_DEFAULT) > 0) {
+        void *buf;
+        int64_t n;
+        st = read_1d(s, "/meta/status", H5T_NATIVE_UINT32, 4, &buf, &n);
+        s->status = buf;
+        if (!st && n != s->n)
+            st = asgml_error(ASGML_EFORMAT, "%s: /meta/status has %lld entries, /meta/id %lld",
+                             path, (long long)n, (long long)s->n);
+    }
     if (!st) st = load_splits(s);
     if (!st) st = load_modalities(s);
     if (st) { asgml_store_close(s); return st; }
@@ -514,7 +528,11 @@ void asgml_store_close(asgml_store *s)
         free(s->mod[s->nmod].frame_offset);
         free(s->mod[s->nmod].row_offset);
     }
-    for (int i = 0; i < s->nsplits; i++) free(s->splits[i].idx);
+    for (int i = 0; i < s->nsplits; i++) {
+        if (s->splits[i].idx != s->splits[i].all) free(s->splits[i].idx);
+        free(s->splits[i].all);
+    }
+    free(s->status);
     free(s->splits);
     for (int i = 0; i < s->nattrs; i++) { free(s->attrs[i].name); free(s->attrs[i].value); }
     free(s->attrs);
@@ -560,6 +578,7 @@ const char *asgml_store_attr(const asgml_store *s, const char *name)
 }
 const char *asgml_store_checksum(const asgml_store *s) { return asgml_store_attr(s, "content_sha256"); }
 const char *asgml_store_dataset_name(const asgml_store *s) { return asgml_store_attr(s, "dataset"); }
+const char *asgml_store_path(const asgml_store *s) { return s->path; }
 
 asgml_status asgml_store_split(const asgml_store *s, const char *scheme, const char *part,
                                const int32_t **idx, int64_t *n)
@@ -583,6 +602,30 @@ int asgml_store_has_split(const asgml_store *s, const char *scheme, const char *
         if (strcmp(s->splits[i].scheme, scheme) == 0 && strcmp(s->splits[i].part, part) == 0)
             return 1;
     return 0;
+}
+
+const uint32_t *asgml_store_status(const asgml_store *s) { return s->status; }
+
+asgml_status asgml_store_exclude_flags(asgml_store *s, uint32_t mask, int64_t *excluded)
+{
+    int64_t out = 0;
+    for (int i = 0; i < s->nsplits; i++) {
+        store_split *sp = &s->splits[i];
+        if (sp->idx != sp->all) free(sp->idx);
+        sp->idx = sp->all;
+        sp->n = sp->n_all;
+        if (!mask || !s->status) continue;
+        int32_t *keep = malloc((size_t)(sp->n_all > 0 ? sp->n_all : 1) * sizeof *keep);
+        if (!keep) return asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        int64_t k = 0;
+        for (int64_t j = 0; j < sp->n_all; j++)
+            if (!(s->status[sp->all[j]] & mask)) keep[k++] = sp->all[j];
+        out += sp->n_all - k;
+        sp->idx = keep;
+        sp->n = k;
+    }
+    if (excluded) *excluded = out;
+    return ASGML_OK;
 }
 
 int64_t asgml_store_frame_count(const asgml_store *s, int m, int64_t i)
@@ -660,6 +703,65 @@ asgml_status asgml_store_read(asgml_store *s, int m, const int64_t *idx, int64_t
 
 /* ---- verify (asgml-prep verify) ------------------------------------------------ */
 
+/* The strings' encodings (asgml-store(5)): /meta/id ASCII; every other string
+ * dataset under /meta (class_names, group_names, meta:NAME:str values) and
+ * every string root attribute UTF-8 (h5py decodes them as str and raises
+ * on anything else).  An older asgml-prep stored a manifest's bytes as they
+ * were (issue 13, item 6). */
+typedef struct text_iter { asgml_store *s; asgml_status st; } text_iter;
+
+static herr_t meta_text_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    text_iter *it = data;
+    asgml_store *s = it->s;
+    char path[160], **v = NULL;
+    int64_t n = 0;
+    (void)info;
+    if (!strcmp(name, "id")) return 0;   /* checked as ASCII */
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return 0;                 /* a group, not a dataset */
+    hid_t t = H5Dget_type(d);
+    int is_str = H5Tget_class(t) == H5T_STRING;
+    H5Tclose(t);
+    H5Dclose(d);
+    if (!is_str) return 0;
+    snprintf(path, sizeof path, "/meta/%s", name);
+    it->st = read_strings(s, path, &v, &n);
+    for (int64_t i = 0; !it->st && i < n; i++) {
+        long bad = asgml_utf8_bad(v[i]);
+        if (bad >= 0)
+            it->st = asgml_error(ASGML_EFORMAT, "%s: %s[%lld]: invalid UTF-8 at byte %ld", s->path, path,
+                                 (long long)i, bad + 1);
+    }
+    for (int64_t i = 0; v && i < n; i++) free(v[i]);
+    free(v);
+    return it->st ? 1 : 0;
+}
+
+static asgml_status verify_text(asgml_store *s)
+{
+    for (int64_t i = 0; i < s->n; i++) {
+        long bad = asgml_ascii_bad(asgml_store_id(s, i));
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s: /meta/id[%lld]: byte %ld (0x%02X) is not ASCII", s->path,
+                               (long long)i, bad + 1, (unsigned)(unsigned char)asgml_store_id(s, i)[bad]);
+    }
+    for (int a = 0; a < s->nattrs; a++) {
+        long bad = asgml_utf8_bad(s->attrs[a].value);
+        if (bad >= 0)
+            return asgml_error(ASGML_EFORMAT, "%s: root attribute %s: invalid UTF-8 at byte %ld", s->path,
+                               s->attrs[a].name, bad + 1);
+    }
+    text_iter it = {s, ASGML_OK};
+    hsize_t pos = 0;
+    pthread_mutex_lock(&s->mu);
+    if (H5Literate_by_name(s->file, "/meta", H5_INDEX_NAME, H5_ITER_INC, &pos, meta_text_cb, &it,
+                           H5P_DEFAULT) < 0 && !it.st)
+        it.st = asgml_error(ASGML_EFORMAT, "%s: /meta: unreadable", s->path);
+    pthread_mutex_unlock(&s->mu);
+    return it.st;
+}
+
 asgml_status asgml_store_verify(const char *path)
 {
     asgml_store *s;
@@ -679,6 +781,8 @@ asgml_status asgml_store_verify(const char *path)
     for (int64_t i = 1; !st && i < s->n; i++)
         if (strcmp(asgml_store_id(s, i - 1), asgml_store_id(s, i)) >= 0)
             st = asgml_error(ASGML_EFORMAT, "%s: /meta/id not strictly ascending at %lld", path, (long long)i);
+    if (!st)
+        st = verify_text(s);
     unsigned char *seen = st ? NULL : calloc((size_t)s->n + 1, 1);
     if (!st && !seen) st = asgml_error(ASGML_ENOMEM, "out of memory");
     for (int a = 0; !st && a < s->nsplits; a++) {

@@ -4,11 +4,14 @@
 #include "asgml/atomic_file.h"
 #include "core/h5util.h"
 #include "core/sha256.h"
+#include "data/store_chunk.h"
+#include "data/prep_prof.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +19,12 @@
 #include <unistd.h>
 
 #define MAX_SAMPLE_DSETS 32
+#define HASH_BATCH 8   /* chunks read, decoded and hashed together (content checksum) */
 
 typedef struct sample_dset {
     hid_t dset, mspace, fspace, memtype;
     int ndim;                  /* rank in the file: 1 + sample rank */
+    asgml_sw_codec codec;      /* per-sample datasets: how a chunk (one sample) is coded */
     hsize_t dims[5];           /* (n, sample shape...) */
     char path[128];
 } sample_dset;
@@ -290,6 +295,9 @@ asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, as
     for (int i = 1; i < s->ndim; i++) one[i] = s->dims[i];
     s->mspace = H5Screate_simple(s->ndim, one, NULL);
     s->memtype = mem_type(t);
+    s->codec = (asgml_sw_codec){deflate > 0 ? deflate : 0, shuffle ? 1 : 0, asgml_sw_type_size(t),
+                                asgml_sw_type_size(t), (shuffle ? 1 : 0) + (deflate > 0)};
+    for (int i = 0; i < ndim; i++) s->codec.bytes *= (size_t)shape[i];
     s->dset = H5Dcreate2(w->file, path, file_type(t), s->fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
     if (s->dset < 0) {
@@ -300,16 +308,47 @@ asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, as
     return ASGML_OK;
 }
 
+asgml_status asgml_sw_sample_codec(asgml_store_writer *w, int handle, asgml_sw_codec *codec)
+{
+    if (handle < 0 || handle >= w->nsd || !w->sd[handle].codec.bytes)
+        return asgml_error(ASGML_EINVAL, "bad dataset handle %d", handle);
+    *codec = w->sd[handle].codec;
+    return ASGML_OK;
+}
+
+/* Grows the first dimension to hold sample i. */
+static asgml_status make_room(asgml_store_writer *w, int handle, int64_t i)
+{
+    sample_dset *s = &w->sd[handle];
+    if (i < 0) return asgml_error(ASGML_EINVAL, "%s: sample %lld out of range", s->path, (long long)i);
+    if ((hsize_t)i < s->dims[0]) return ASGML_OK;
+    hsize_t n = s->dims[0] * 2 > (hsize_t)i + 1 ? s->dims[0] * 2 : (hsize_t)i + 1;
+    return asgml_sw_set_count(w, handle, (int64_t)n);
+}
+
+asgml_status asgml_sw_write_chunk(asgml_store_writer *w, int handle, int64_t i, const asgml_sw_chunk *c)
+{
+    if (handle < 0 || handle >= w->nsd || !w->sd[handle].codec.bytes)
+        return asgml_error(ASGML_EINVAL, "bad dataset handle %d", handle);
+    sample_dset *s = &w->sd[handle];
+    asgml_status st = make_room(w, handle, i);
+    if (st) return st;
+    hsize_t off[5] = {(hsize_t)i, 0, 0, 0, 0};
+    if (H5Dwrite_chunk(s->dset, H5P_DEFAULT, c->mask, off, c->size, c->buf) < 0) {
+        char why[256];
+        asgml_h5_message(why, sizeof why);
+        return asgml_error(ASGML_EIO, "%s: cannot write sample %lld%s%s", s->path, (long long)i,
+                           *why ? ": " : "", why);
+    }
+    return ASGML_OK;
+}
+
 asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i, const void *data)
 {
     if (handle < 0 || handle >= w->nsd) return asgml_error(ASGML_EINVAL, "bad dataset handle %d", handle);
     sample_dset *s = &w->sd[handle];
-    if (i < 0) return asgml_error(ASGML_EINVAL, "%s: sample %lld out of range", s->path, (long long)i);
-    if ((hsize_t)i >= s->dims[0]) {
-        hsize_t n = s->dims[0] * 2 > (hsize_t)i + 1 ? s->dims[0] * 2 : (hsize_t)i + 1;
-        asgml_status st = asgml_sw_set_count(w, handle, (int64_t)n);
-        if (st) return st;
-    }
+    asgml_status st = make_room(w, handle, i);
+    if (st) return st;
     hsize_t start[5] = {(hsize_t)i}, count[5];
     count[0] = 1;
     for (int k = 1; k < s->ndim; k++) count[k] = s->dims[k];
@@ -563,11 +602,195 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The codec of a dataset chunked one row per chunk, (1, dims[1..]), with
+ * at most shuffle and deflate, a default (zero) fill value and a
+ * little-endian integer or float type: 1 and *codec, else 0 (the generic
+ * path reads it through HDF5). */
+static int row_chunked(hid_t d, hid_t ft, int rank, const hsize_t *dims, asgml_sw_codec *codec)
+{
+    H5T_class_t cls = H5Tget_class(ft);
+    if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Tget_order(ft) != H5T_ORDER_LE || rank < 2) return 0;
+    hid_t dcpl = H5Dget_create_plist(d);
+    int ok = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+    hsize_t ch[32];
+    H5D_fill_value_t fv = H5D_FILL_VALUE_ERROR;
+    ok = ok && H5Pget_chunk(dcpl, rank, ch) == rank && ch[0] == 1 && H5Pfill_value_defined(dcpl, &fv) >= 0 &&
+         fv == H5D_FILL_VALUE_DEFAULT;
+    memset(codec, 0, sizeof *codec);
+    codec->esize = H5Tget_size(ft);
+    codec->bytes = codec->esize;
+    for (int i = 1; ok && i < rank; i++) {
+        ok = ch[i] == dims[i];
+        codec->bytes *= (size_t)dims[i];
+    }
+    int nf = ok ? H5Pget_nfilters(dcpl) : 0;
+    for (int k = 0; ok && k < nf; k++) {
+        unsigned flags, cd[8];
+        size_t ncd = 8;
+        H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)k, &flags, &ncd, cd, 0, NULL, NULL);
+        if (f == H5Z_FILTER_SHUFFLE && k == 0) codec->shuffle = 1;
+        else if (f == H5Z_FILTER_DEFLATE && k == nf - 1 && ncd >= 1) codec->deflate = cd[0] > 0 ? (int)cd[0] : 1;
+        else ok = 0;
+    }
+    codec->nfilters = nf;
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return ok && codec->bytes > 0;
+}
+
+/* Hashes a row-chunked dataset chunk by chunk: raw chunks read with
+ * H5Dread_chunk (this thread: HDF5 is not thread-safe), decoded by
+ * store_chunk.c on a helper thread one batch ahead, hashed here in order
+ * (an unwritten chunk is zeros).  Batches alternate between two buffers:
+ * while batch b is hashed, batch b + 1 is decoded and batch b + 2 read. */
+typedef struct hash_batch {
+    uint8_t *raw[HASH_BATCH];
+    size_t raw_cap[HASH_BATCH], raw_n[HASH_BATCH];
+    uint32_t mask[HASH_BATCH];
+    int present[HASH_BATCH];
+    int n;                  /* chunks in the batch */
+    uint8_t *out;           /* (HASH_BATCH, bytes) decoded */
+    asgml_status st;
+    char err[200];
+} hash_batch;
+
+typedef struct hash_pipe {
+    const asgml_sw_codec *codec;
+    asgml_sw_decoder *dec;
+    hash_batch bt[2];
+    int64_t nb, read_n, dec_n;
+    int abort;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} hash_pipe;
+
+static void decode_batch(hash_pipe *p, hash_batch *bt)
+{
+    bt->st = ASGML_OK;
+    for (int i = 0; i < bt->n && !bt->st; i++) {
+        uint8_t *o = bt->out + (size_t)i * p->codec->bytes;
+        if (!bt->present[i]) memset(o, 0, p->codec->bytes);
+        else if ((bt->st = asgml_sw_decode(p->dec, p->codec, bt->raw[i], bt->raw_n[i], bt->mask[i], o)))
+            snprintf(bt->err, sizeof bt->err, "%s", asgml_last_error());
+    }
+}
+
+static void *hash_helper(void *arg)
+{
+    hash_pipe *p = arg;
+    prep_prof_switch(ASGML_PREP_STAGE_CHECKSUM);
+    for (int64_t b = 0; b < p->nb; b++) {
+        pthread_mutex_lock(&p->mu);
+        while (p->read_n <= b && !p->abort) pthread_cond_wait(&p->cv, &p->mu);
+        int stop = p->abort;
+        pthread_mutex_unlock(&p->mu);
+        if (stop) break;
+        decode_batch(p, &p->bt[b % 2]);
+        pthread_mutex_lock(&p->mu);
+        p->dec_n = b + 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    prep_prof_collect_shared();
+    return NULL;
+}
+
+/* Reads the raw chunks of batch b (rows b * HASH_BATCH ...) into bt. */
+static asgml_status read_batch(hid_t d, const char *path, const hsize_t *dims, int64_t b, hash_batch *bt)
+{
+    hsize_t r0 = (hsize_t)b * HASH_BATCH;
+    bt->n = (int)(dims[0] - r0 < HASH_BATCH ? dims[0] - r0 : HASH_BATCH);
+    for (int i = 0; i < bt->n; i++) {
+        hsize_t off[32] = {r0 + (hsize_t)i};
+        hsize_t sz = 0;
+        herr_t e;
+        H5E_BEGIN_TRY { e = H5Dget_chunk_storage_size(d, off, &sz); } H5E_END_TRY;
+        bt->present[i] = e >= 0 && sz > 0;
+        if (!bt->present[i]) continue;
+        if (sz > bt->raw_cap[i]) {
+            void *nb = realloc(bt->raw[i], (size_t)sz);
+            if (!nb) return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+            bt->raw[i] = nb;
+            bt->raw_cap[i] = (size_t)sz;
+        }
+        bt->raw_n[i] = (size_t)sz;
+        if (H5Dread_chunk(d, H5P_DEFAULT, off, &bt->mask[i], bt->raw[i]) < 0)
+            return asgml_error(ASGML_EIO, "%s: cannot read chunk %llu", path, (unsigned long long)off[0]);
+    }
+    return ASGML_OK;
+}
+
+static asgml_status hash_rows(hid_t d, const char *path, const hsize_t *dims, const asgml_sw_codec *codec,
+                              asgml_sha256 *c)
+{
+    hash_pipe p;
+    memset(&p, 0, sizeof p);
+    p.codec = codec;
+    p.nb = (int64_t)((dims[0] + HASH_BATCH - 1) / HASH_BATCH);
+    asgml_status st = asgml_sw_decoder_new(&p.dec);
+    for (int k = 0; k < 2 && !st; k++)
+        if (!(p.bt[k].out = malloc(HASH_BATCH * codec->bytes))) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    pthread_t th;
+    int threaded = !st && p.nb > 1 && pthread_create(&th, NULL, hash_helper, &p) == 0;
+    if (!st && p.nb > 0) st = read_batch(d, path, dims, 0, &p.bt[0]);
+    pthread_mutex_lock(&p.mu);
+    p.read_n = st ? 0 : 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    for (int64_t b = 0; !st && b < p.nb; b++) {
+        asgml_status rs = b + 1 < p.nb ? read_batch(d, path, dims, b + 1, &p.bt[(b + 1) % 2]) : ASGML_OK;
+        hash_batch *bt = &p.bt[b % 2];
+        if (threaded) {
+            pthread_mutex_lock(&p.mu);
+            if (!rs) p.read_n = b + 2;
+            pthread_cond_broadcast(&p.cv);
+            while (p.dec_n <= b) pthread_cond_wait(&p.cv, &p.mu);
+            pthread_mutex_unlock(&p.mu);
+        } else {
+            decode_batch(&p, bt);
+        }
+        if (bt->st) st = asgml_error(ASGML_EFORMAT, "%s: %s", path, bt->err);
+        else if (rs) st = rs;
+        else asgml_sha256_update(c, bt->out, (size_t)bt->n * codec->bytes);
+    }
+    if (threaded) {
+        pthread_mutex_lock(&p.mu);
+        p.abort = 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        pthread_join(th, NULL);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < HASH_BATCH; i++) free(p.bt[k].raw[i]);
+        free(p.bt[k].out);
+    }
+    asgml_sw_decoder_free(p.dec);
+    return st;
+}
+
 /* Hashes one dataset's elements, reading ~8 MiB of rows at a time. */
 static asgml_status hash_dataset(hid_t file, const char *path, asgml_sha256 *c)
 {
     hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
     if (d < 0) return asgml_error(ASGML_EIO, "%s: cannot open dataset", path);
+    {
+        hid_t ft0 = H5Dget_type(d), fs0 = H5Dget_space(d);
+        int rank0 = H5Sget_simple_extent_ndims(fs0);
+        hsize_t dims0[32] = {0};
+        asgml_sw_codec codec;
+        if (rank0 >= 2 && rank0 <= 32) H5Sget_simple_extent_dims(fs0, dims0, NULL);
+        int fast = rank0 >= 2 && rank0 <= 32 && row_chunked(d, ft0, rank0, dims0, &codec);
+        H5Tclose(ft0);
+        H5Sclose(fs0);
+        if (fast) {
+            asgml_status st = hash_rows(d, path, dims0, &codec, c);
+            H5Dclose(d);
+            return st;
+        }
+    }
     hid_t ft = H5Dget_type(d), fs = H5Dget_space(d);
     int rank = H5Sget_simple_extent_ndims(fs);
     hsize_t dims[32] = {1};

@@ -77,6 +77,16 @@ asgml_status asgml_sw_sample_dataset(asgml_store_writer *w, const char *path, as
 asgml_status asgml_sw_write_sample(asgml_store_writer *w, int handle, int64_t i,
                                    const void *data);
 asgml_status asgml_sw_set_count(asgml_store_writer *w, int handle, int64_t n);
+/* Direct chunk write (store_chunk.h): the codec of a per-sample dataset
+ * (one sample a chunk), so that any thread can encode its samples with
+ * asgml_sw_encode(), and the write of such an encoded sample i by
+ * H5Dwrite_chunk (the chunk goes to the file as it is, no filter runs in
+ * the writer).  Not thread-safe: call from one thread. */
+struct asgml_sw_codec;
+struct asgml_sw_chunk;
+asgml_status asgml_sw_sample_codec(asgml_store_writer *w, int handle, struct asgml_sw_codec *codec);
+asgml_status asgml_sw_write_chunk(asgml_store_writer *w, int handle, int64_t i,
+                                  const struct asgml_sw_chunk *c);
 /* A flat row dataset for variable-length data stored as rows plus an
  * offset array (datasets.md 7.2): shape (0, ncols), or (0,) when ncols = 0,
  * extendible, chunked chunk_rows rows per chunk.  asgml_sw_append_rows()

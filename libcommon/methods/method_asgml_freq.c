@@ -7,10 +7,20 @@
  *               round_he(tau_eff)); M_m = [t mod tau_hat_m == 0]
  *     fixed:    the dominant encoder updates iff t mod fixed_ratio == 0,
  *               the others always
- *     uni_weight[m] = gamma M_m; skip-mode freeze: encoder_active[m] = M_m.
+ *     uni_weight[m] = gamma M_m.
  * H2 (after OGM-GE): updating encoder with tau_hat > 1: gradient x
  *     (1 + lambda tau_hat) (comp mul) or / (1 + lambda tau_hat) (div);
- *     skipped encoder: zero -> gradient 0, soft -> x soft-scale.
+ *     skipped encoder: zero -> gradient 0, soft -> x soft-scale, freeze ->
+ *     gradient 0 and encoder_active[m] = 0 (H3 leaves encoder m, its
+ *     momentum and its unimodal head untouched).  Freeze acts in H2, not
+ *     in H1, so that the loop's backward still reaches the skipped encoder
+ *     and g_m (grad_norm_pre, the v1 scheduler's gradient signal) is the
+ *     norm of its gradient of the whole loss, as the reference code
+ *     computes it for every encoder every step (VuVoCodes/
+ *     AsynchronousFunction scripts/train.py train_epoch:
+ *     compute_gradient_norms before the frequency mask); an H1 freeze
+ *     made g_m = 0 and biased G_m down for the throttled encoder
+ *     (asgml-methods(7), ASGML-FREQ).
  * H4: the v1 scheduler (signals, probes, tau at the eval_freq cadence).
  * H5 epoch_end: fraction of the epoch's steps each encoder was updated.
  *
@@ -19,6 +29,8 @@
  * asgml-freq.adapt adaptive|fixed, asgml-freq.fixed-ratio 2,
  * asgml-freq.dominant (modality name, default the first modality).
  * Log: asgml.tau.<m>, asgml.tau_hat.<m>, asgml.mask.<m>, asgml.comp.<m>,
+ * asgml.age.<m> (steps since encoder m last updated: t - t_last when
+ * M_m = 0, 0 when it updates at t; t + 1 before its first update),
  * asgml.gbar.<m>; at recomputation asgml.S/G/D/tau_new.<m>; per epoch
  * asgml.update_frac.<m>. */
 #include <stdlib.h>
@@ -62,6 +74,8 @@ typedef struct freq_state {
     int hat[ASGML_MAX_MODALITIES], mask[ASGML_MAX_MODALITIES];
     /* this epoch */
     double updates[ASGML_MAX_MODALITIES], steps;
+    /* the step of each encoder's last update (-1: none yet; checkpointed) */
+    int64_t last[ASGML_MAX_MODALITIES];
 } freq_state;
 
 static void freq_destroy(void *state)
@@ -120,6 +134,8 @@ static asgml_status freq_create(asgml_config *cfg, const asgml_model_config *mc,
         freq_destroy(st);
         return rc;
     }
+    for (int m = 0; m < ASGML_MAX_MODALITIES; m++)
+        st->last[m] = -1;
     *state = st;
     return ASGML_OK;
 }
@@ -156,13 +172,15 @@ static asgml_status freq_before_backward(void *state, asgml_step *s)
     }
     for (int m = 0; m < n; m++) {
         s->uni_weight[m] = (float)(st->sc.gamma * st->mask[m]);
-        if (st->skip == SKIP_FREEZE && !st->mask[m])
-            s->encoder_active[m] = 0;
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.tau", s, m), tau_eff[m]);
         asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.tau_hat", s, m),
                       st->hat[m]);
         asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.mask", s, m),
                       st->mask[m]);
+        asgml_log_int(s->log, asgml_method_key(key, sizeof key, "asgml.age", s, m),
+                      st->mask[m] ? 0 : t - st->last[m]);
+        if (st->mask[m])
+            st->last[m] = t;
     }
     asgml_v1_sched_before_backward(&st->sc, s);   /* asgml.grad-signal */
     return ASGML_OK;
@@ -183,8 +201,10 @@ static asgml_status freq_modulate(void *state, asgml_step *s)
         else
             f = st->skip == SKIP_SOFT ? st->soft_scale : 0.0;
         asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.comp", s, m), f);
-        if (!s->encoder_active[m] || f == 1.0)
-            continue;   /* frozen: no gradient exists */
+        if (!st->mask[m] && st->skip == SKIP_FREEZE)
+            s->encoder_active[m] = 0;   /* H3: no step, no momentum, no decay */
+        if (f == 1.0)
+            continue;
         asgml_model_group_span(s->model, m, &off, &cnt);
         if (f == 0.0)
             CK(be->ops->fill(be, cnt, 0.0f, grads + off));
@@ -222,6 +242,9 @@ static asgml_status freq_save(void *state, asgml_state_io *io)
         v[m] = st->updates[m];
     v[st->sc.n] = st->steps;
     CK(asgml_state_put(io, "asgml-freq.epoch_counts", v, st->sc.n + 1));
+    for (int m = 0; m < st->sc.n; m++)
+        v[m] = (double)st->last[m];
+    CK(asgml_state_put(io, "asgml-freq.last_update", v, st->sc.n));
     return asgml_v1_sched_save(&st->sc, io);
 }
 
@@ -233,6 +256,9 @@ static asgml_status freq_load(void *state, asgml_state_io *io)
     for (int m = 0; m < st->sc.n; m++)
         st->updates[m] = v[m];
     st->steps = v[st->sc.n];
+    CK(asgml_state_get(io, "asgml-freq.last_update", v, st->sc.n));
+    for (int m = 0; m < st->sc.n; m++)
+        st->last[m] = (int64_t)v[m];
     return asgml_v1_sched_load(&st->sc, io);
 }
 

@@ -20,7 +20,8 @@ void asgml_v1_signals_init(asgml_v1_signals *sg, int n, int window)
 void asgml_v1_signals_update(asgml_v1_signals *sg, const double *g, const double *ce)
 {
     for (int m = 0; m < sg->n; m++)
-        sg->gbar[m] = 0.1 * g[m] + 0.9 * sg->gbar[m];
+        if (!isnan(g[m]))   /* NaN: no g_m this step, gbar_m held */
+            sg->gbar[m] = 0.1 * g[m] + 0.9 * sg->gbar[m];
     if (sg->fifo_len == sg->window) {
         for (int m = 0; m < sg->n; m++)
             memmove(&sg->fifo[m][0], &sg->fifo[m][1], (size_t)(sg->window - 1) * sizeof(double));

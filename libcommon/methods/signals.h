@@ -22,7 +22,8 @@ typedef struct asgml_v1_signals {
 } asgml_v1_signals;
 
 void asgml_v1_signals_init(asgml_v1_signals *sg, int n, int window);
-/* H4: g (N) = ||encoder-m grad|| before H2; ce (N) = CE(u_m) of the step. */
+/* H4: g (N) = ||encoder-m grad|| before H2 (NaN: no g_m this step, gbar_m
+ * is held); ce (N) = CE(u_m) of the step. */
 void asgml_v1_signals_update(asgml_v1_signals *sg, const double *g, const double *ce);
 /* S_m = beta G_m + (1-beta) D_m (all 1 while tracked < 2); G, D may be NULL. */
 void asgml_v1_score(const asgml_v1_signals *sg, double beta, double *S, double *G, double *D);

@@ -91,10 +91,13 @@ void asgml_v1_sched_before_backward(const asgml_v1_sched *sc, asgml_step *s)
     if (sc->grad_uni) s->separate_terms = 1;
 }
 
-/* g_m of the step: ||encoder-m grad of the whole loss|| (total) or of
- * CE(u_m) alone, ||term_grads[1+m] on encoder m|| / uni_weight[m]
- * (unimodal; 0 where CE(u_m) had weight 0 this step, as an encoder that
- * takes no gradient under total) */
+/* g_m of the step: ||encoder-m grad of the whole loss|| (total; the loop
+ * computes it for every encoder, a skipped one included, as the reference
+ * code's compute_gradient_norms does) or of CE(u_m) alone,
+ * ||term_grads[1+m] on encoder m|| / uni_weight[m] (unimodal).  Where
+ * CE(u_m) had weight 0 this step (asgml-freq skipped m) the unimodal
+ * gradient does not exist: g_m = NaN, which asgml_v1_signals_update
+ * excludes (gbar_m is held) instead of averaging a 0 into G_m. */
 static asgml_status grad_signal(asgml_v1_sched *sc, asgml_step *s, double *g)
 {
     char key[96];
@@ -109,8 +112,9 @@ static asgml_status grad_signal(asgml_v1_sched *sc, asgml_step *s, double *g)
         asgml_model_group_span(s->model, m, &off, &cnt);
         if (s->uni_weight[m] != 0.0f && cnt > 0)
             CK(s->be->ops->sumsq(s->be, cnt, s->term_grads[1 + m] + off, &ss));
-        g[m] = s->uni_weight[m] != 0.0f ? sqrt(ss) / fabs((double)s->uni_weight[m]) : 0.0;
-        asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.g_uni", s, m), g[m]);
+        g[m] = s->uni_weight[m] != 0.0f ? sqrt(ss) / fabs((double)s->uni_weight[m]) : NAN;
+        if (!isnan(g[m]))
+            asgml_log_num(s->log, asgml_method_key(key, sizeof key, "asgml.g_uni", s, m), g[m]);
     }
     return ASGML_OK;
 }

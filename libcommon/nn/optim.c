@@ -135,13 +135,17 @@ asgml_status asgml_optim_clone(const asgml_optim *src, asgml_model *model, asgml
     return ASGML_OK;
 }
 
-/* is view v skipped this step (its owner modality inactive)? */
-static int view_skipped(const asgml_model *m, int v, const int *active)
+/* is view v skipped this step?  Encoder m's views when enc[m] == 0, the
+ * unimodal head of modality m (heads provider, head_of = m) when
+ * head[m] == 0; either array may be NULL (nothing skipped). */
+static int view_skipped(const asgml_model *m, int v, const int *enc, const int *head)
 {
     const asgml_param_view *pv = &m->reg.views[v];
-    int owner = pv->group < ASGML_MAX_MODALITIES ? pv->group
-                : pv->group == ASGML_GROUP_HEADS ? pv->head_of : -1;
-    return active && owner >= 0 && !active[owner];
+    if (pv->group < ASGML_MAX_MODALITIES)
+        return enc && !enc[pv->group];
+    if (pv->group == ASGML_GROUP_HEADS && pv->head_of >= 0)
+        return head && !head[pv->head_of];
+    return 0;
 }
 
 /* Views are updated in runs: consecutive views that are adjacent in the
@@ -150,12 +154,18 @@ static int view_skipped(const asgml_model *m, int v, const int *active)
  * same as one call per view; a ResNet18 pair has 122 views and few runs). */
 asgml_status asgml_optim_step(asgml_optim *o, const int *active)
 {
+    return asgml_optim_step_groups(o, active, active);
+}
+
+asgml_status asgml_optim_step_groups(asgml_optim *o, const int *enc_active,
+                                     const int *head_active)
+{
     asgml_model *m = o->model;
     asgml_backend *be = m->be;
     const asgml_optim_config *c = &o->cfg;
     for (int v = 0; v < o->nviews;) {
         const asgml_param_view *pv = &m->reg.views[v];
-        if (view_skipped(m, v, active)) {
+        if (view_skipped(m, v, enc_active, head_active)) {
             v++;
             continue;
         }
@@ -163,7 +173,7 @@ asgml_status asgml_optim_step(asgml_optim *o, const int *active)
         int64_t step = ++o->steps[v];
         int64_t numel = pv->numel;
         int u = v + 1;
-        while (u < o->nviews && !view_skipped(m, u, active) &&
+        while (u < o->nviews && !view_skipped(m, u, enc_active, head_active) &&
                m->reg.views[u].offset == pv->offset + numel &&
                (float)asgml_optim_group_lr(o, m->reg.views[u].group) == lr &&
                o->steps[u] + 1 == step) {

@@ -15,6 +15,7 @@
 #include "asgml/method.h"
 #include "train/metrics.h"
 #include "report/probe_eval.h"
+#include "data/loader.h"
 #include "report/shapley.h"
 
 
@@ -498,6 +499,7 @@ static asgml_status model_from_config(asgml_config *c, asgml_store *store,
 
     CK(asgml_config_get_string(c, "data.scheme", "", &s));
     snprintf(ps->scheme, sizeof ps->scheme, "%s", s);
+    CK(asgml_loader_exclude_flags(c, store));   /* the run's data.exclude-flags */
     CK(asgml_config_get_string(c, "method", "baseline", &spec));
     snprintf(ps->method, sizeof ps->method, "%s", spec);
     snprintf(buf, sizeof buf, "%s", spec);

@@ -5,4 +5,5 @@
 libasgml_la_SOURCES += libcommon/report/report_stats.c libcommon/report/report_stats.h \
 	libcommon/report/shapley.c libcommon/report/shapley.h \
 	libcommon/report/probe_eval.c libcommon/report/probe_eval.h \
-	libcommon/report/predict.c
+	libcommon/report/predict.c \
+	libcommon/report/tsne.c libcommon/report/features_read.c

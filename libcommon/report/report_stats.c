@@ -11,6 +11,7 @@
  * neither loses digits to cancellation. */
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "report/report_stats.h"
 
@@ -261,6 +262,51 @@ asgml_status asgml_welch_test(const double *x, int nx, const double *y, int ny,
     out->df = ax + ay > 0.0 ? (ax + ay) * (ax + ay) / (ax * ax / (nx - 1) + ay * ay / (ny - 1))
                             : NAN;
     finish_test(out);
+    return ASGML_OK;
+}
+
+asgml_status asgml_holm(const double *p, int n, double *adj)
+{
+    int *ix, m = 0;
+    double run = 0.0, *tmp;
+    if (n < 0)
+        return asgml_error(ASGML_EINVAL, "report_stats: Holm: %d p-values", n);
+    for (int i = 0; i < n; i++)
+        if (!isnan(p[i]) && !(p[i] >= 0.0 && p[i] <= 1.0))
+            return asgml_error(ASGML_EINVAL, "report_stats: Holm: p[%d] = %g is not in [0, 1]",
+                               i, p[i]);
+    ix = malloc((size_t)(n > 0 ? n : 1) * sizeof *ix);
+    tmp = malloc((size_t)(n > 0 ? n : 1) * sizeof *tmp);
+    if (!ix || !tmp) {
+        free(ix);
+        free(tmp);
+        return asgml_error(ASGML_ENOMEM, "report_stats: Holm: out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        tmp[i] = p[i];
+        if (!isnan(p[i]))
+            ix[m++] = i;
+    }
+    /* ascending p, ties by index: a stable insertion sort (families are
+     * small, and qsort would need the p-values in a global) */
+    for (int k = 1; k < m; k++) {
+        int v = ix[k], j = k;
+        for (; j > 0 && tmp[ix[j - 1]] > tmp[v]; j--)
+            ix[j] = ix[j - 1];
+        ix[j] = v;
+    }
+    for (int i = 0; i < n; i++)
+        adj[i] = NAN;
+    for (int k = 0; k < m; k++) {   /* k = i - 1 (0-based rank) */
+        double v = (double)(m - k) * tmp[ix[k]];
+        if (v > 1.0)
+            v = 1.0;
+        if (v > run)
+            run = v;            /* monotone: max over the smaller p-values */
+        adj[ix[k]] = run;
+    }
+    free(ix);
+    free(tmp);
     return ASGML_OK;
 }
 

@@ -55,9 +55,11 @@ static asgml_status setup(asgml_train *t)
     long frames;
     asgml_backend_options bo;
     asgml_loader_config lc;
+    asgml_status st;
     int C;
     CK(asgml_train_read_run_config(t));
     CK(asgml_store_open(t->store_path, &t->store));
+    CK(asgml_loader_exclude_flags(t->cfg, t->store));   /* data.exclude-flags: every part */
     sch = *t->scheme ? t->scheme : NULL;
     if (t->needs & ASGML_SINGLE_MODALITY) {
         const char *name;
@@ -96,6 +98,11 @@ static asgml_status setup(asgml_train *t)
     bo.deterministic = t->deterministic;
     bo.tf32 = -1;
     CK(asgml_backend_create(t->device, &bo, &t->be));
+    /* backend.conv-algo: the algorithm of each conv shape is fixed at its
+     * first use; the choices go into checkpoints and summary.json, and a
+     * resumed run pins the recorded ones (train_rundir.c) */
+    if ((st = asgml_backend_set_conv_algo(t->be, t->conv_algo)) != ASGML_OK)
+        return asgml_error_prefix(st, "key 'backend.conv-algo'");
     CK(asgml_model_create(t->be, &t->mc, &t->model));
     CK(asgml_model_init_params(t->model, t->seed));
     /* train.init: the file's tensors replace the fresh ones, unless a
@@ -157,7 +164,9 @@ static asgml_status setup(asgml_train *t)
     t->epoch_rec = asgml_log_record_create();
     t->best_rec = asgml_log_record_create();
     t->last_rec = asgml_log_record_create();
-    if (!t->logits_host || !t->pred || !t->rec || !t->epoch_rec || !t->best_rec || !t->last_rec)
+    t->best_test_rec = asgml_log_record_create();
+    if (!t->logits_host || !t->pred || !t->rec || !t->epoch_rec || !t->best_rec || !t->last_rec ||
+        !t->best_test_rec)
         return asgml_error(ASGML_ENOMEM, "train: out of memory");
     for (int m = 0; m < t->nmod; m++) {
         t->step_info.modality_names[m] = t->mod_names[m];
@@ -165,6 +174,7 @@ static asgml_status setup(asgml_train *t)
                             ? (float)t->uni_gamma : 0.0f;
     }
     t->best_epoch = -1;
+    t->best_test_epoch = -1;
     t->step_info.train = t;
     return ASGML_OK;
 }
@@ -228,6 +238,7 @@ void asgml_train_free(asgml_train *t)
     asgml_log_record_free(t->epoch_rec);
     asgml_log_record_free(t->best_rec);
     asgml_log_record_free(t->last_rec);
+    asgml_log_record_free(t->best_test_rec);
     if (t->log)
         fclose(t->log);
     if (t->lock_fd > 0)
@@ -395,6 +406,7 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
     int B = b->size, C = t->mc.num_classes;
     const float *inputs[ASGML_MAX_MODALITIES];
     const float *duni[ASGML_MAX_MODALITIES] = { 0 };
+    int head_active[ASGML_MAX_MODALITIES];
     double sum, loss;
     char key[64];
 
@@ -441,6 +453,14 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
         s->grad_norm_pre[m] = group_norm(t, m);
     CK(HOOK(t, modulate, "modulate"));
     CK(check_gradients(t));
+    if (t->log_grad_energy) {   /* train.log-grad-energy: sums of ||g_m||^2, pre and post H2 */
+        for (int m = 0; m < t->nmod; m++) {
+            double post = group_norm(t, m);
+            t->ge_pre[m] += s->grad_norm_pre[m] * s->grad_norm_pre[m];
+            t->ge_post[m] += post * post;
+        }
+        t->ge_steps += 1.0;
+    }
     if (logging)
         for (int m = 0; m < t->nmod; m++) {
             snprintf(key, sizeof key, "grad_norm_post.%s", t->mod_names[m]);
@@ -450,7 +470,14 @@ static asgml_status train_substep(asgml_train *t, const asgml_batch *b, int logg
                 asgml_log_num(t->rec, key, asgml_model_feature_raw_norm(t->model, m));
             }
         }
-    CK(asgml_optim_step(t->optim, s->encoder_active));
+    /* H3: a frozen encoder and its head are left alone; so is the own head
+     * of a modality whose CE(u_m) had weight 0 (nothing else reaches a
+     * head, so it has no gradient this step: asgml-freq zero/soft
+     * skipping, model.uni-gamma 0).  methods.md 1.5: a parameter without a
+     * gradient is not touched (no momentum, no weight decay). */
+    for (int m = 0; m < t->nmod; m++)
+        head_active[m] = s->encoder_active[m] && s->uni_weight[m] != 0.0f;
+    CK(asgml_optim_step_groups(t->optim, s->encoder_active, head_active));
     CK(HOOK(t, after_step, "after_step"));
     CK(asgml_train_services_end_step(t));
     *loss_out = loss;
@@ -624,6 +651,9 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     asgml_train_log_group_lr(t, t->epoch_rec);
     asgml_log_num(t->epoch_rec, "train.loss", 0);
     asgml_log_num(t->epoch_rec, "train.acc", 0);
+    memset(t->ge_pre, 0, sizeof t->ge_pre);
+    memset(t->ge_post, 0, sizeof t->ge_post);
+    t->ge_steps = 0.0;
     for (;;) {
         asgml_batch b;
         double loss = 0;
@@ -650,6 +680,14 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
     t->samples_seen += seen;
     asgml_log_num(t->epoch_rec, "train.loss", loss_sum / (double)seen);
     asgml_log_num(t->epoch_rec, "train.acc", (double)correct / (double)seen);
+    for (int m = 0; m < t->nmod && t->log_grad_energy; m++) {
+        char key[64];   /* the epoch's mean squared encoder-gradient norm (prime-window curves) */
+        double n = t->ge_steps > 0.0 ? t->ge_steps : 1.0;
+        snprintf(key, sizeof key, "grad_energy.%s", t->mod_names[m]);
+        asgml_log_num(t->epoch_rec, key, t->ge_pre[m] / n);
+        snprintf(key, sizeof key, "grad_energy_post.%s", t->mod_names[m]);
+        asgml_log_num(t->epoch_rec, key, t->ge_post[m] / n);
+    }
     CK(asgml_train_evaluate(t, t->model, t->test_ld, "test", t->epoch_rec, &test_acc,
                             &s->test_loss));
     s->test_acc = test_acc;
@@ -680,6 +718,12 @@ static asgml_status run_epoch(asgml_train *t, int e, int *interrupted)
         t->best_epoch = e;
         t->best_metric = sel;
         CK(asgml_train_copy_record(t->best_rec, t->epoch_rec));
+    }
+    /* best on test, whatever best_* is selected on (ties: earliest epoch) */
+    if (t->best_test_epoch != -2 && (t->best_test_epoch < 0 || test_acc > t->best_test_metric)) {
+        t->best_test_epoch = e;
+        t->best_test_metric = test_acc;
+        CK(asgml_train_copy_record(t->best_test_rec, t->epoch_rec));
     }
     CK(asgml_train_log_write(t, t->epoch_rec));
     t->epochs_completed = e + 1;

@@ -338,6 +338,7 @@ asgml_status asgml_train_read_run_config(asgml_train *t)
     CK(asgml_config_get_int(c, "train.checkpoint-every", 1, &t->ckpt_every));
     CK(asgml_config_get_int(c, "train.keep-checkpoints", 1, &t->keep_ckpt));
     CK(asgml_config_get_int(c, "train.interrupt-after-epochs", 0, &t->interrupt_after));
+    CK(asgml_config_get_bool(c, "train.log-grad-energy", 0, &t->log_grad_energy));
     if (t->epochs < 1 || t->epochs > 100000)
         return asgml_error(ASGML_EINVAL, "key 'train.epochs': %ld is out of range 1..100000",
                            t->epochs);
@@ -350,6 +351,7 @@ asgml_status asgml_train_read_run_config(asgml_train *t)
     CK(asgml_config_get_string(c, "backend.device", "cpu", &t->device));
     CK(asgml_config_get_int(c, "backend.threads", 0, &t->threads));
     CK(asgml_config_get_bool(c, "backend.deterministic", 1, &t->deterministic));
+    CK(asgml_config_get_string(c, "backend.conv-algo", "auto", &t->conv_algo));
     CK(asgml_config_get_bool(c, "data.drop-last", 0, &t->drop_last));
     CK(asgml_config_get_bool(c, "data.prefetch", 1, &t->prefetch));
     CK(asgml_config_get_string(c, "data.scheme", "", &t->scheme));

@@ -32,7 +32,13 @@ struct asgml_train {
     uint64_t seed;
     long epochs, batch, log_every, ckpt_every, keep_ckpt, interrupt_after, threads;
     const char *device, *scheme;
+    const char *conv_algo;          /* backend.conv-algo: the mode for new conv shapes */
     int deterministic, drop_last, prefetch;
+    /* train.log-grad-energy: per epoch, the mean over the (sub-)steps of
+     * ||g_m||^2 before H2 (grad_energy.<m>) and after it (grad_energy_post.<m>);
+     * sums of the current epoch (reset at every epoch start) */
+    int log_grad_energy;
+    double ge_pre[ASGML_MAX_MODALITIES], ge_post[ASGML_MAX_MODALITIES], ge_steps;
     /* train.init (asgml-train --init, init_file.c): FILE, strictness, and
      * what the load did (init_sha256 "" when no file was read) */
     const char *init_path;
@@ -74,6 +80,13 @@ struct asgml_train {
     asgml_log_record *rec, *epoch_rec, *best_rec, *last_rec;
     int best_epoch;
     double best_metric;
+    /* the epoch of highest test.acc (methods.md 1.7, the sources'
+     * best-over-epochs protocol), kept also when best_* is selected on
+     * val; best_test_epoch -2: unknown (resumed from a checkpoint written
+     * before it was kept), never reported */
+    asgml_log_record *best_test_rec;
+    int best_test_epoch;
+    double best_test_metric;
 
     /* method services (train/services.c, train/validation.c) */
     model_shadow *shadow[4];                      /* extra forward passes */

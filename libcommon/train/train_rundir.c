@@ -127,15 +127,30 @@ asgml_status asgml_train_copy_record(asgml_log_record *dst, asgml_log_record *sr
 
 /* ---- checkpoints ------------------------------------------------------------------ */
 
+/* {"C_IN>C_OUT HxW k3s1p1": "ALGO", ...}: the conv algorithm the backend
+ * fixed for each shape so far (backend.conv-algo); NULL when it has none */
+static json_t *conv_algos_json(asgml_train *t)
+{
+    const char *key, *algo;
+    json_t *o;
+    if (!asgml_backend_conv_algo_entry(t->be, 0, &key, &algo))
+        return NULL;
+    o = json_object();
+    for (int i = 0; o && asgml_backend_conv_algo_entry(t->be, i, &key, &algo); i++)
+        json_object_set_new(o, key, json_string(algo));
+    return o;
+}
+
 static asgml_status train_state_json(asgml_train *t, char **out)
 {
     const char *best = asgml_log_record_json(t->best_rec), *last = asgml_log_record_json(t->last_rec);
+    const char *bt = asgml_log_record_json(t->best_test_rec);
     char bm[40];
     size_t n;
-    if (!best || !last)
+    if (!best || !last || !bt)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
     asgml_format_double(bm, sizeof bm, t->best_metric);
-    n = strlen(best) + strlen(last) + 2048;
+    n = strlen(best) + strlen(last) + strlen(bt) + 2048;
     *out = malloc(n);
     if (!*out)
         return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
@@ -144,6 +159,13 @@ static asgml_status train_state_json(asgml_train *t, char **out)
              "\"best\":%s,\"last\":%s}", t->best_epoch, isfinite(t->best_metric) ? bm : "null",
              t->log_bytes, (long long)t->samples_seen, t->train_seconds, t->wall_seconds +
              0.0, best, last);
+    if (t->best_test_epoch >= 0) {   /* summary.json best_test (methods.md 1.7) */
+        size_t len = strlen(*out);
+        char tm[40];
+        asgml_format_double(tm, sizeof tm, t->best_test_metric);
+        snprintf(*out + len - 1, n - len + 1, ",\"best_test_epoch\":%d,\"best_test_metric\":%s,"
+                 "\"best_test\":%s}", t->best_test_epoch, tm, bt);
+    }
     if (t->group_lr_set) {   /* per-group lr multipliers set by methods (services.c) */
         size_t len = strlen(*out);
         (*out)[len - 1] = 0;
@@ -157,6 +179,28 @@ static asgml_status train_state_json(asgml_train *t, char **out)
         size_t len = strlen(*out);
         snprintf(*out + len - 1, n - len + 1, ",\"init\":{\"sha256\":\"%s\",\"loaded\":%d,"
                  "\"missing\":%d}}", t->init_sha256, t->init_loaded, t->init_missing);
+    }
+    json_t *ca = conv_algos_json(t);
+    if (ca) {   /* the conv algorithm per shape: a resume pins them (resume()) */
+        char *txt = json_dumps(ca, JSON_COMPACT | JSON_SORT_KEYS);
+        size_t len = strlen(*out);
+        json_decref(ca);
+        if (!txt) {
+            free(*out);
+            *out = NULL;
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        }
+        char *grown = realloc(*out, len + strlen(txt) + 32 + n);
+        if (!grown) {
+            free(txt);
+            free(*out);
+            *out = NULL;
+            return asgml_error(ASGML_ENOMEM, "checkpoint: out of memory");
+        }
+        *out = grown;
+        n += strlen(txt) + 32;
+        snprintf(*out + len - 1, n - len + 1, ",\"conv_algos\":%s}", txt);
+        free(txt);
     }
     if (t->sched.kind == ASGML_SCHED_PLATEAU) {   /* ReduceLROnPlateau state */
         size_t len = strlen(*out);
@@ -357,8 +401,40 @@ static asgml_status resume(asgml_train *t, const char *ckpt)
                 t->plateau.last_epoch = (int)json_integer_value(json_object_get(pl, "last_epoch"));
             }
         }
+        if ((v = json_object_get(js, "conv_algos")) && json_is_object(v)) {
+            /* the interrupted run's conv algorithms: the same bits */
+            const char *key;
+            json_t *a;
+            json_object_foreach(v, key, a) {
+                if (st != ASGML_OK)
+                    break;
+                if (!json_is_string(a))
+                    st = asgml_error(ASGML_EFORMAT, "%s: conv_algos: '%s' is not a string",
+                                     ckpt, key);
+                else if ((st = asgml_backend_conv_algo_pin(t->be, key, json_string_value(a))) !=
+                         ASGML_OK)
+                    st = asgml_error_prefix(st, "%s: conv_algos", ckpt);
+            }
+        }
         if ((v = json_object_get(js, "best")) && json_is_object(v))
             record_from_json(t->best_rec, v);
+        /* best on test: absent from checkpoints written before it was kept
+         * (or before any epoch); then it equals best when that was selected
+         * on test, else it is unknown and not reported */
+        v = json_object_get(js, "best_test");
+        if (v && json_is_object(v)) {
+            record_from_json(t->best_test_rec, v);
+            t->best_test_epoch = (int)json_integer_value(json_object_get(js, "best_test_epoch"));
+            t->best_test_metric = json_number_value(json_object_get(js, "best_test_metric"));
+        } else if (t->best_epoch < 0) {
+            t->best_test_epoch = -1;
+        } else if (!t->val_ld) {
+            t->best_test_epoch = t->best_epoch;
+            t->best_test_metric = t->best_metric;
+            st = asgml_train_copy_record(t->best_test_rec, t->best_rec);
+        } else {
+            t->best_test_epoch = -2;
+        }
         if ((v = json_object_get(js, "last")) && json_is_object(v))
             record_from_json(t->last_rec, v);
         if (t->epochs_completed > t->epochs)
@@ -561,6 +637,11 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
         json_object_set_new(root, "init", in);
     }
     json_object_set_new(root, "device", json_string(t->be->ops->name));
+    {
+        json_t *ca = conv_algos_json(t);   /* the conv algorithm per shape */
+        if (ca)
+            json_object_set_new(root, "conv_algos", ca);
+    }
     json_object_set_new(root, "epochs", json_integer(t->epochs));
     json_object_set_new(root, "epochs_completed", json_integer(t->epochs_completed));
     json_object_set_new(root, "steps", json_integer(t->step));
@@ -572,6 +653,27 @@ asgml_status asgml_train_write_summary(asgml_train *t, asgml_run_status status,
         json_object_update(best, bm);
         json_decref(bm);
         json_object_set_new(root, "best", best);
+        /* the three named records (methods.md 1.7): best_val (the epoch of
+         * highest val.acc, with a validation split), best_test (highest
+         * test.acc: the sources' best-over-epochs protocol, optimistic) and
+         * last; "best" above stays the one selected on val when there is
+         * one, else on test */
+        if (t->val_ld) {
+            best = json_object();
+            json_object_set_new(best, "selected_on", json_string("val"));
+            bm = metrics_of(t->best_rec);
+            json_object_update(best, bm);
+            json_decref(bm);
+            json_object_set_new(root, "best_val", best);
+        }
+        if (t->best_test_epoch >= 0) {
+            best = json_object();
+            json_object_set_new(best, "selected_on", json_string("test"));
+            bm = metrics_of(t->best_test_rec);
+            json_object_update(best, bm);
+            json_decref(bm);
+            json_object_set_new(root, "best_test", best);
+        }
     }
     if (t->hold_val) {      /* the seeded hold-out that served as validation split */
         json_t *h = json_object(), *ix = json_array();

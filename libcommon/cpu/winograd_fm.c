@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/* cpu/winograd_fm.c - the transforms of Winograd F(4x4,3x3) and F(6x6,3x3)
+ * for cpu/winograd.c (which holds the tiling, the GEMMs and F(2x2,3x3)).
+ *
+ * F(m x m, 3x3) with a = m + 2 (Lavin & Gray, "Fast Algorithms for
+ * Convolutional Neural Networks", CVPR 2016; the matrices are those of
+ * wincnn / NNPACK, interpolation points 0, +-1, +-2 (m = 4) and 0, +-1,
+ * +-2, +-1/2 (m = 6), and infinity):
+ *   input   V = B^T d B   d: the a x a input patch of a tile
+ *   filter  U = G g G^T   g: 3x3
+ *   output  y = A^T M A   M = U . V summed over input channels (a x a),
+ *                         y: the m x m output tile
+ *   filter gradient: Dw = sum over tiles of (A dy A^T) . V, dw += G^T Dw G
+ * Layouts as in winograd.c: point p = a*r + s of a transform lives at
+ * X + p*ps (ps: the point stride), row c of T tile columns, column j0 + j
+ * for the j-th tile of a run.
+ *
+ * The matrices are constant tables and every loop over them is unrolled
+ * with the table entries known at compile time: zero entries vanish, ones
+ * become plain adds (no -ffast-math needed), so one generic body serves
+ * both sizes.  The loops over the tiles of a run (j) are contiguous and
+ * vectorise; the input and the output rows are (de-)interleaved through
+ * row scratch first, as in winograd.c. */
+#include <string.h>
+
+#include "cpu.h"
+#include "winograd.h"
+
+static const float BT4[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+static const float G4[6][3] = {{1.0f / 4, 0, 0},
+                               {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                               {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                               {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                               {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                               {0, 0, 1}};
+static const float AT4[4][6] = {
+    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
+static const float BT6[8][8] = {
+    {1, 0, -21.0f / 4, 0, 21.0f / 4, 0, -1, 0},
+    {0, 1, 1, -17.0f / 4, -17.0f / 4, 1, 1, 0},
+    {0, -1, 1, 17.0f / 4, -17.0f / 4, -1, 1, 0},
+    {0, 1.0f / 2, 1.0f / 4, -5.0f / 2, -5.0f / 4, 2, 1, 0},
+    {0, -1.0f / 2, 1.0f / 4, 5.0f / 2, -5.0f / 4, -2, 1, 0},
+    {0, 2, 4, -5.0f / 2, -5, 1.0f / 2, 1, 0},
+    {0, -2, 4, 5.0f / 2, -5, -1.0f / 2, 1, 0},
+    {0, -1, 0, 21.0f / 4, 0, -21.0f / 4, 0, 1}};
+static const float G6[8][3] = {{1, 0, 0},
+                               {-2.0f / 9, -2.0f / 9, -2.0f / 9},
+                               {-2.0f / 9, 2.0f / 9, -2.0f / 9},
+                               {1.0f / 90, 1.0f / 45, 2.0f / 45},
+                               {1.0f / 90, -1.0f / 45, 2.0f / 45},
+                               {32.0f / 45, 16.0f / 45, 8.0f / 45},
+                               {32.0f / 45, -16.0f / 45, 8.0f / 45},
+                               {0, 0, 1}};
+static const float AT6[6][8] = {{1, 1, 1, 1, 1, 1, 1, 0},
+                                {0, 1, -1, 2, -2, 1.0f / 2, -1.0f / 2, 0},
+                                {0, 1, 1, 4, 4, 1.0f / 4, 1.0f / 4, 0},
+                                {0, 1, -1, 8, -8, 1.0f / 8, -1.0f / 8, 0},
+                                {0, 1, 1, 16, 16, 1.0f / 16, 1.0f / 16, 0},
+                                {0, 1, -1, 32, -32, 1.0f / 32, -1.0f / 32, 1}};
+
+/* entries of the tables by (m, row, column); m is a compile-time constant
+ * at every call (always_inline), so these fold to constants */
+#define BT(m, r, c) ((m) == 4 ? BT4[r][c] : BT6[r][c])
+#define GM(m, r, c) ((m) == 4 ? G4[r][c] : G6[r][c])
+#define AT(m, r, c) ((m) == 4 ? AT4[r][c] : AT6[r][c])
+#define INL static inline __attribute__((always_inline))
+
+/* acc (+)= k * v for a constant k, skipping zeros; *first marks an empty acc */
+#define MAC(acc, first, k, v)                                                                 \
+    do {                                                                                       \
+        const float k_ = (k);                                                                  \
+        if (k_ != 0.0f) {                                                                      \
+            const float t_ = k_ == 1.0f ? (v) : k_ == -1.0f ? -(v) : k_ * (v);                 \
+            (acc) = (first) ? t_ : (acc) + t_;                                                 \
+            (first) = 0;                                                                       \
+        }                                                                                      \
+    } while (0)
+
+size_t asgml_cpu_wino_fm_scratch(int m, int W)
+{
+    const int a = m + 2, tw = (W + m - 1) / m;
+    const size_t wp = (size_t)m * tw + 2 + 16;
+    /* input: zero row + a rows t + a rows e; output: m rows; grad: m*m rows */
+    const size_t in = (size_t)(2 * a + 1) * wp, out = (size_t)m * wp, gr = (size_t)m * m * wp;
+    size_t r = in > out ? in : out;
+    return r > gr ? r : gr;
+}
+
+/* V (a*a points of stride ps; C rows of T) <- B^T d B of the chunk's tiles
+ * of in (N, C, H, W): rows first (t_r over the padded columns x, image
+ * column x - 1), then the a phases e_k[j] = t_r[x_a + m j + k] and the
+ * column transform over j. */
+INL void input_tf_gen(const int m, const float *in, int C, int H, int W, const wino_tiles *tl,
+                      size_t T, size_t ps, float *V, float *rb)
+{
+    enum { AMAX = 8 };
+    const int a = m + 2;
+    const size_t HW = (size_t)H * W;
+    const int tw = (W + m - 1) / m;
+    const size_t wp = (size_t)m * tw + 2 + 16;
+    float *zero = rb, *t = rb + wp, *e = rb + (size_t)(a + 1) * wp;
+    memset(zero, 0, sizeof(float) * wp);
+    for (int k = 0; k < tl->nseg; k++) {
+        const int y0 = m * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        const int xa = m * tj0, xb = m * tj1 + 2;
+        const int xl = xa > 1 ? xa : 1, xh = xb < W + 1 ? xb : W + 1;
+        const int n = tj1 - tj0;
+        for (int c = 0; c < C; c++) {
+            const float *src = in + ((size_t)tl->n[k] * C + c) * HW;
+            const float *rows[AMAX];
+            for (int i = 0; i < a; i++) {
+                const int yy = y0 + i;
+                rows[i] = yy >= 0 && yy < H ? src + (size_t)yy * W : zero;
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < a; r++) {
+                float *tr = t + (size_t)r * wp;
+                for (int x = xa; x < xl; x++) tr[x] = 0.0f;
+#pragma omp simd
+                for (int x = xl; x < xh; x++) {
+                    float acc = 0.0f;
+                    int first = 1;
+#pragma GCC unroll 8
+                    for (int i = 0; i < a; i++) MAC(acc, first, BT(m, r, i), rows[i][x - 1]);
+                    tr[x] = acc;
+                }
+                for (int x = xh; x < xb; x++) tr[x] = 0.0f;
+            }
+            for (int r = 0; r < a; r++) {
+                const float *tr = t + (size_t)r * wp + xa;
+#pragma GCC unroll 8
+                for (int q = 0; q < a; q++) {
+                    float *eq = e + (size_t)q * wp;
+#pragma omp simd
+                    for (int j = 0; j < n; j++) eq[j] = tr[m * j + q];
+                }
+                float *v = V + (size_t)c * T + tl->j0[k] + (size_t)(a * r) * ps;
+#pragma GCC unroll 8
+                for (int s = 0; s < a; s++) {
+                    float *vs = v + (size_t)s * ps;
+#pragma omp simd
+                    for (int j = 0; j < n; j++) {
+                        float acc = 0.0f;
+                        int first = 1;
+#pragma GCC unroll 8
+                        for (int q = 0; q < a; q++) MAC(acc, first, BT(m, s, q), e[(size_t)q * wp + j]);
+                        vs[j] = acc;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* out (N, C, H, W) (+)= A^T M A of the chunk's tiles, M (a*a points of
+ * stride ps; C rows of T): per tile the a x m column products, then the
+ * m x m outputs, written interleaved into m rows of scratch and from there
+ * (the part inside the image) into out. */
+INL void output_tf_gen(const int m, const float *M, int C, int H, int W, const wino_tiles *tl,
+                       size_t T, size_t ps, float *out, int acc_out, float *rb)
+{
+    enum { AMAX = 8, MMAX = 6 };
+    const int a = m + 2;
+    const size_t HW = (size_t)H * W;
+    const int tw = (W + m - 1) / m;
+    const size_t wp = (size_t)m * tw + 2 + 16;
+    for (int k = 0; k < tl->nseg; k++) {
+        const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        const int x0 = m * tj0, x1 = m * tj1 < W ? m * tj1 : W;
+        const int n = tj1 - tj0;
+        const int nrow = H - oy < m ? H - oy : m;
+        for (int c = 0; c < C; c++) {
+            const float *mc = M + (size_t)c * T + tl->j0[k];
+#pragma omp simd
+            for (int j = 0; j < n; j++) {
+                float q[AMAX][MMAX]; /* q[r][v] = sum_s M[r][s] A[s][v] */
+#pragma GCC unroll 8
+                for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+                    for (int v = 0; v < m; v++) {
+                        float acc = 0.0f;
+                        int first = 1;
+#pragma GCC unroll 8
+                        for (int s = 0; s < a; s++)
+                            MAC(acc, first, AT(m, v, s), mc[(size_t)(a * r + s) * ps + j]);
+                        q[r][v] = acc;
+                    }
+#pragma GCC unroll 8
+                for (int u = 0; u < m; u++)
+#pragma GCC unroll 8
+                    for (int v = 0; v < m; v++) {
+                        float acc = 0.0f;
+                        int first = 1;
+#pragma GCC unroll 8
+                        for (int r = 0; r < a; r++) MAC(acc, first, AT(m, u, r), q[r][v]);
+                        rb[(size_t)u * wp + x0 + m * j + v] = acc;
+                    }
+            }
+            float *dst = out + ((size_t)tl->n[k] * C + c) * HW + (size_t)oy * W;
+            for (int u = 0; u < nrow; u++) {
+                const float *o = rb + (size_t)u * wp;
+                float *d = dst + (size_t)u * W;
+                if (acc_out) {
+#pragma omp simd
+                    for (int x = x0; x < x1; x++) d[x] += o[x];
+                } else {
+                    memcpy(d + x0, o + x0, sizeof(float) * (size_t)(x1 - x0));
+                }
+            }
+        }
+    }
+}
+
+/* D (a*a points of stride ps; C rows of T) <- A g A^T of the chunk's m x m
+ * tiles g of dy (N, C, H, W), zeros outside the image */
+INL void grad_tf_gen(const int m, const float *dy, int C, int H, int W, const wino_tiles *tl,
+                     size_t T, size_t ps, float *D, float *rb)
+{
+    enum { AMAX = 8, MMAX = 6 };
+    const int a = m + 2;
+    const size_t HW = (size_t)H * W;
+    const int tw = (W + m - 1) / m;
+    const size_t wp = (size_t)m * tw + 2 + 16;
+    for (int k = 0; k < tl->nseg; k++) {
+        const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+        const int n = tj1 - tj0;
+        for (int c = 0; c < C; c++) {
+            const float *src = dy + ((size_t)tl->n[k] * C + c) * HW;
+            /* g[u][v][j] = dy row oy+u, column m(tj0+j)+v, zero outside */
+            for (int u = 0; u < m; u++) {
+                const int y = oy + u;
+                for (int v = 0; v < m; v++) {
+                    float *g = rb + (size_t)(m * u + v) * wp;
+                    if (y >= H) {
+                        memset(g, 0, sizeof(float) * (size_t)n);
+                        continue;
+                    }
+                    const float *row = src + (size_t)y * W;
+                    /* tiles whose column m(tj0+j)+v is inside: j < full */
+                    int full = (W - v - m * tj0 + m - 1) / m;
+                    if (full > n) full = n;
+                    if (full < 0) full = 0;
+#pragma omp simd
+                    for (int j = 0; j < full; j++) g[j] = row[m * (tj0 + j) + v];
+                    for (int j = full; j < n; j++) g[j] = 0.0f;
+                }
+            }
+            float *d = D + (size_t)c * T + tl->j0[k];
+#pragma omp simd
+            for (int j = 0; j < n; j++) {
+                float h[MMAX][AMAX]; /* h[u][s] = sum_v g[u][v] A^T[v][s] */
+#pragma GCC unroll 8
+                for (int u = 0; u < m; u++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++) {
+                        float acc = 0.0f;
+                        int first = 1;
+#pragma GCC unroll 8
+                        for (int v = 0; v < m; v++)
+                            MAC(acc, first, AT(m, v, s), rb[(size_t)(m * u + v) * wp + j]);
+                        h[u][s] = acc;
+                    }
+#pragma GCC unroll 8
+                for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++) {
+                        float acc = 0.0f;
+                        int first = 1;
+#pragma GCC unroll 8
+                        for (int u = 0; u < m; u++) MAC(acc, first, AT(m, u, r), h[u][s]);
+                        d[(size_t)(a * r + s) * ps + j] = acc;
+                    }
+            }
+        }
+    }
+}
+
+/* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
+INL void filter_tf_gen(const int m, const float *g, int rot, float *u, size_t ps)
+{
+    enum { AMAX = 8 };
+    const int a = m + 2;
+    float kf[9], t[AMAX][3];
+    for (int i = 0; i < 9; i++) kf[i] = rot ? g[8 - i] : g[i];
+#pragma GCC unroll 8
+    for (int r = 0; r < a; r++)
+        for (int s = 0; s < 3; s++) {
+            float acc = 0.0f;
+            int first = 1;
+            for (int i = 0; i < 3; i++) MAC(acc, first, GM(m, r, i), kf[3 * i + s]);
+            t[r][s] = acc;
+        }
+#pragma GCC unroll 8
+    for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+        for (int s = 0; s < a; s++) {
+            float acc = 0.0f;
+            int first = 1;
+            for (int i = 0; i < 3; i++) MAC(acc, first, GM(m, s, i), t[r][i]);
+            u[(size_t)(a * r + s) * ps] = acc;
+        }
+}
+
+/* dw (3x3) += G^T w G, w (a x a) */
+INL void filter_grad_tf_gen(const int m, const float *w, float *dw)
+{
+    enum { AMAX = 8 };
+    const int a = m + 2;
+    float q[3][AMAX];
+#pragma GCC unroll 8
+    for (int s = 0; s < a; s++)
+        for (int i = 0; i < 3; i++) {
+            float acc = 0.0f;
+            int first = 1;
+#pragma GCC unroll 8
+            for (int r = 0; r < a; r++) MAC(acc, first, GM(m, r, i), w[a * r + s]);
+            q[i][s] = acc;
+        }
+    for (int i = 0; i < 3; i++)
+        for (int l = 0; l < 3; l++) {
+            float acc = 0.0f;
+            int first = 1;
+#pragma GCC unroll 8
+            for (int s = 0; s < a; s++) MAC(acc, first, GM(m, s, l), q[i][s]);
+            dw[3 * i + l] += acc;
+        }
+}
+
+/* ---- the instances: static AVX2 clones next to the baseline (cpu.h;
+ * static, as target_clones would export the resolver of a global
+ * function), called through plain library-internal functions ---- */
+
+#define INSTANCES(M)                                                                           \
+    ASGML_CPU_SIMD static void input##M(const float *in, int C, int H, int W,                 \
+                                        const wino_tiles *tl, size_t T, size_t ps, float *V,   \
+                                        float *rb)                                             \
+    {                                                                                          \
+        input_tf_gen(M, in, C, H, W, tl, T, ps, V, rb);                                        \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_input(const float *in, int C, int H, int W, const wino_tiles *tl, \
+                                   size_t T, size_t ps, float *V, float *rb)                   \
+    {                                                                                          \
+        input##M(in, C, H, W, tl, T, ps, V, rb);                                               \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void output##M(const float *Mx, int C, int H, int W,                \
+                                         const wino_tiles *tl, size_t T, size_t ps,            \
+                                         float *out, int acc, float *rb)                       \
+    {                                                                                          \
+        output_tf_gen(M, Mx, C, H, W, tl, T, ps, out, acc, rb);                                \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_output(const float *Mx, int C, int H, int W,                     \
+                                    const wino_tiles *tl, size_t T, size_t ps, float *out,     \
+                                    int acc, float *rb)                                        \
+    {                                                                                          \
+        output##M(Mx, C, H, W, tl, T, ps, out, acc, rb);                                       \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void grad##M(const float *dy, int C, int H, int W,                  \
+                                       const wino_tiles *tl, size_t T, size_t ps, float *D,    \
+                                       float *rb)                                              \
+    {                                                                                          \
+        grad_tf_gen(M, dy, C, H, W, tl, T, ps, D, rb);                                         \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W, const wino_tiles *tl,  \
+                                  size_t T, size_t ps, float *D, float *rb)                    \
+    {                                                                                          \
+        grad##M(dy, C, H, W, tl, T, ps, D, rb);                                                \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void filter_rows##M(const float *w, int c_in, int rot, int ci,      \
+                                              float *U, size_t ps, int r0, int r1)             \
+    {                                                                                          \
+        for (int r = r0; r < r1; r++)                                                          \
+            for (int c = 0; c < ci; c++) {                                                     \
+                const size_t src = rot ? (size_t)c * c_in + r : (size_t)r * ci + c;            \
+                filter_tf_gen(M, w + src * 9, rot, U + (size_t)r * ci + c, ps);                \
+            }                                                                                  \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_filter_rows(const float *w, int c_in, int rot, int ci, float *U,  \
+                                         size_t ps, int r0, int r1)                            \
+    {                                                                                          \
+        filter_rows##M(w, c_in, rot, ci, U, ps, r0, r1);                                       \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_filter_grad(const float *w, float *dw)                           \
+    {                                                                                          \
+        filter_grad_tf_gen(M, w, dw);                                                          \
+    }
+
+INSTANCES(4)
+INSTANCES(6)
