@@ -30,7 +30,7 @@ fuzz_fuzz_jpeg_LDFLAGS = $(FUZZ_LDFLAGS)
 fuzz_fuzz_store_LDFLAGS = $(FUZZ_LDFLAGS)
 fuzz_fuzz_checkpoint_LDFLAGS = $(FUZZ_LDFLAGS)
 CLEANFILES += $(FUZZ_PROGS)
-EXTRA_DIST += fuzz/run.sh fuzz/lsan.supp fuzz/corpus fuzz/dict fuzz/known
+EXTRA_DIST += fuzz/README fuzz/run.sh fuzz/lsan.supp fuzz/corpus fuzz/dict fuzz/known fuzz/untriaged
 
 # FUZZ_TARGETS: which harnesses fuzz-run runs (default all), e.g.
 # `make fuzz-run FUZZ_SECONDS=600 FUZZ_TARGETS="wav flac"`
