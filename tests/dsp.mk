@@ -120,6 +120,10 @@ EXTRA_DIST += tests/fixtures/make_fbank_fixtures.py \
 	tests/fixtures/dsp/fbank_sig.f32 tests/fixtures/dsp/fbank_ref.f32 \
 	tests/fixtures/dsp/fbank_norm.f32 tests/fixtures/dsp/fbank_8k.f32 \
 	tests/fixtures/dsp/fbank_7_jackson_32.f32
+# a header's frame count is not allocated up front (issue 13, fuzz/fuzz_flac)
+check_PROGRAMS += tests/test-audio-claims
+tests_test_audio_claims_SOURCES = tests/test-audio-claims.c tests/tap.h
+TESTS += tests/test-audio-claims
 # the resamplers (issue 14 item 4): libsoxr SOXR_HQ and libsamplerate against
 # numpy's band-limited signals (tests/fixtures/make_resample_fixtures.py)
 check_PROGRAMS += tests/test-resample

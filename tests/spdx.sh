@@ -4,14 +4,14 @@
 # (README, Licence): C and CUDA sources and headers, shell, make and Python
 # files, the man pages, configure.ac and the protobuf schema.  Generated
 # files (config.h, tools/tfevent.pb-c.*) and third-party autotools files
-# (build-aux/, m4/) are not ours to tag.
+# (build-aux/, m4/) are not ours to tag, nor are fuzzer seeds (fuzz/corpus/).
 . "$top_srcdir/tests/lib.sh"
 cd "$top_srcdir" || exit 1
 plan 2
-list=$(find libcommon tools tests bench man data-recipes python \
+list=$(find libcommon tools tests bench man data-recipes python fuzz \
             \( -name '*.c' -o -name '*.h' -o -name '*.cu' -o -name '*.sh' -o -name '*.mk' \
                -o -name '*.py' -o -name '*.proto' -o -name '*.[157]' -o -name '*.yaml' \) \
-            -type f 2>/dev/null | grep -v -e '^tests/fixtures/.*[^y]$' -e 'tfevent\.pb-c\.' -e '/config\.h$' \
+            -type f 2>/dev/null | grep -v -e '^tests/fixtures/.*[^y]$' -e '^fuzz/corpus/' -e 'tfevent\.pb-c\.' -e '/config\.h$' \
             | sort)
 nfiles=$(echo "$list" | wc -l)
 missing=

@@ -4,10 +4,13 @@
 #define _GNU_SOURCE   /* memfd_create */
 #include "config.h"
 #include "core/h5util.h"
+#include "asgml/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -156,4 +159,100 @@ int asgml_h5_close(hid_t file, int discard, char *msg, size_t n)
         close(fd);
     }
     return complete ? 0 : -1;
+}
+
+/* ---- continuation lengths before H5Fopen (asgml_h5_check_file) ---------------- */
+
+static uint64_t le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Walks the version-1 object header at addr (header, then every
+ * continuation chunk it names, at most 64) of a file of fsize bytes held
+ * in fd; returns 0, or 1 with *bad_addr / *bad_len set for a chunk that
+ * lies beyond the end of the file. */
+static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, int so, int sl,
+                          uint64_t *bad_addr, uint64_t *bad_len)
+{
+    uint64_t chunk_addr[64], chunk_len[64];
+    int nchunks = 0, next = 0;
+    unsigned char h[16];
+    if (pread(fd, h, 16, (off_t)(base + addr)) != 16 || h[0] != 1)
+        return 0;   /* not a version-1 header: HDF5 judges it */
+    chunk_addr[nchunks] = base + addr + 16;
+    chunk_len[nchunks++] = le(h + 8, 4);
+    while (next < nchunks) {
+        uint64_t a = chunk_addr[next], n = chunk_len[next++], p = 0;
+        if (a > fsize || n > fsize - a) {
+            *bad_addr = a;
+            *bad_len = n;
+            return 1;
+        }
+        unsigned char *c = malloc(n ? n : 1);
+        if (!c || pread(fd, c, n, (off_t)a) != (ssize_t)n) {
+            free(c);
+            return 0;
+        }
+        while (p + 8 <= n) {   /* message: type 2, size 2, flags 1, reserved 3, data */
+            unsigned type = (unsigned)le(c + p, 2), size = (unsigned)le(c + p + 2, 2);
+            if (size > n - p - 8)
+                break;
+            if (type == 0x10 && size >= (unsigned)(so + sl) && nchunks < 64) {
+                chunk_addr[nchunks] = base + le(c + p + 8, so);
+                chunk_len[nchunks++] = le(c + p + 8 + so, sl);
+                if (chunk_addr[nchunks - 1] < base) {   /* wrapped around */
+                    *bad_addr = chunk_addr[nchunks - 1];
+                    *bad_len = chunk_len[nchunks - 1];
+                    free(c);
+                    return 1;
+                }
+            }
+            p += 8 + size;
+        }
+        free(c);
+    }
+    return 0;
+}
+
+asgml_status asgml_h5_check_file(const char *path)
+{
+    static const uint64_t at[] = { 0, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536 };
+    unsigned char sb[96];
+    struct stat stt;
+    uint64_t bad_addr = 0, bad_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), bad = 0;
+    if (fd < 0)
+        return ASGML_OK;   /* H5Fopen reports it */
+    if (fstat(fd, &stt) == 0) {
+        uint64_t fsize = (uint64_t)stt.st_size;
+        for (size_t i = 0; i < sizeof at / sizeof *at && at[i] + sizeof sb <= fsize; i++) {
+            if (pread(fd, sb, sizeof sb, (off_t)at[i]) != (ssize_t)sizeof sb ||
+                memcmp(sb, "\211HDF\r\n\032\n", 8) != 0)
+                continue;
+            /* superblock version 0 or 1: sizes of offsets and lengths at
+             * 13, 14; base address at 24 (v1: 28), then free-space, end of
+             * file and driver addresses, then the root group's symbol
+             * table entry (link name offset, object header address) */
+            int ver = sb[8], so = sb[13], sl = sb[14];
+            if ((ver == 0 || ver == 1) && (so == 2 || so == 4 || so == 8) &&
+                (sl == 2 || sl == 4 || sl == 8)) {
+                size_t o = ver == 0 ? 24 : 28;
+                uint64_t base = le(sb + o, so), root = le(sb + o + 5 * so, so);
+                if (o + 6 * (size_t)so <= sizeof sb && base <= fsize && root < fsize - base)
+                    bad = walk_v1_header(fd, fsize, base, root, so, sl, &bad_addr, &bad_len);
+            }
+            break;
+        }
+    }
+    close(fd);
+    if (bad)
+        return asgml_error(ASGML_EFORMAT,
+                           "%s: damaged HDF5 file: the root group's header continues at byte %llu "
+                           "for %llu bytes, beyond the end of the file",
+                           path, (unsigned long long)bad_addr, (unsigned long long)bad_len);
+    return ASGML_OK;
 }

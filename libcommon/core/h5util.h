@@ -22,7 +22,17 @@
  *                             closing writes cannot fail.  Returns 0 when the
  *                             file on disk is complete, -1 otherwise (the
  *                             caller reports the error, with HDF5's message
- *                             left in msg, and removes the file). */
+ *                             left in msg, and removes the file).
+ *   asgml_h5_check_file(path) before H5Fopen of a file asgml reads:
+ *                             ASGML_EFORMAT when the root group's object
+ *                             header (superblock 0/1, header version 1, as
+ *                             asgml writes them) names a continuation chunk
+ *                             beyond the end of the file.  HDF5 1.10.8
+ *                             allocates a continuation's length as read,
+ *                             before any check (2^62 bytes in
+ *                             fuzz/known/checkpoint-hdf5-ohdr-size-4e18.h5,
+ *                             malloc inside H5Fopen).  Anything it does not
+ *                             recognise is left to HDF5 (ASGML_OK). */
 #ifndef ASGML_CORE_H5UTIL_H
 #define ASGML_CORE_H5UTIL_H
 
@@ -30,8 +40,11 @@
 
 #include <hdf5.h>
 
+#include "asgml/common.h"
+
 void asgml_h5_quiet(void);
 const char *asgml_h5_message(char *buf, size_t n);
 int asgml_h5_close(hid_t file, int discard, char *msg, size_t n);
+asgml_status asgml_h5_check_file(const char *path);
 
 #endif

@@ -57,7 +57,7 @@ asgml_status asgml_audio_load_rs(const char *path, int target_rate, asgml_resamp
     SF_INFO info;
     SNDFILE *sf;
     float *buf = NULL, *mono = NULL;
-    int64_t n, got;
+    int64_t n, got, cap;
     int ch;
     asgml_status st = ASGML_OK;
 
@@ -98,13 +98,37 @@ asgml_status asgml_audio_load_rs(const char *path, int target_rate, asgml_resamp
         sf_close(sf);
         return asgml_error(ASGML_EFORMAT, "%s: audio too long (%lld frames)", path, (long long)n);
     }
-    buf = malloc((size_t)n * (size_t)ch * sizeof *buf);
+    /* The header's frame count is a claim: a 139-byte FLAC can announce
+     * 1.9e9 frames.  The buffer grows with what is really decoded (blocks
+     * of up to 2^16 frames, doubling), so a lying header costs nothing
+     * before the read falls short (found by fuzz/fuzz_flac). */
+    cap = n < ((int64_t)1 << 16) ? n : ((int64_t)1 << 16);
+    buf = malloc((size_t)cap * (size_t)ch * sizeof *buf);
     if (!buf) {
         sf_close(sf);
         return asgml_error(ASGML_ENOMEM, "%s: out of memory for %lld frames", path, (long long)n);
     }
     sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
-    got = (int64_t)sf_readf_float(sf, buf, (sf_count_t)n);
+    got = 0;
+    while (got < n) {
+        sf_count_t r;
+        if (got == cap) {
+            int64_t ncap = 2 * cap < n ? 2 * cap : n;
+            float *nb = realloc(buf, (size_t)ncap * (size_t)ch * sizeof *buf);
+            if (!nb) {
+                sf_close(sf);
+                free(buf);
+                return asgml_error(ASGML_ENOMEM, "%s: out of memory for %lld frames", path,
+                                   (long long)n);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        r = sf_readf_float(sf, buf + got * ch, (sf_count_t)(cap - got));
+        if (r <= 0)
+            break;
+        got += (int64_t)r;
+    }
     if (got != n || sf_error(sf) != SF_ERR_NO_ERROR) {
         st = asgml_error(ASGML_EFORMAT, "%s: truncated or corrupt audio (read %lld of %lld frames%s%s)",
                          path, (long long)(got < 0 ? 0 : got), (long long)n,

@@ -514,7 +514,8 @@ static void resolve_classes(asgml_manifest *m, mreader *rd)
 /* Store order (by id), repeated ids marked, bad rows counted. */
 static void sort_rows(asgml_manifest *m)
 {
-    qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
+    if (m->nrows > 1)   /* qsort's base must not be NULL, even for 0 rows */
+        qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
     for (int64_t k = 1; k < m->nrows; k++) {
         asgml_manifest_row *a = &m->rows[k - 1], *b = &m->rows[k];
         if (b->id && a->id && b->id[0] && strcmp(a->id, b->id) == 0) {

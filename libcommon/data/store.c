@@ -129,25 +129,6 @@ static char *attr_to_string(hid_t a)
     return out;
 }
 
-static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data)
-{
-    (void)info;
-    asgml_store *s = data;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0) return 0;
-    char *v = attr_to_string(a);
-    H5Aclose(a);
-    if (!v) return 0; /* unsupported type: not listed */
-    store_attr *na = realloc(s->attrs, (size_t)(s->nattrs + 1) * sizeof *na);
-    if (!na) { free(v); return -1; }
-    s->attrs = na;
-    s->attrs[s->nattrs].name = strdup(name);
-    s->attrs[s->nattrs].value = v;
-    if (!s->attrs[s->nattrs].name) { free(v); return -1; }
-    s->nattrs++;
-    return 0;
-}
-
 /* String attribute `name` of object obj as a malloc'd string, NULL if absent. */
 static char *obj_attr_string(hid_t file, const char *obj, const char *name)
 {
@@ -156,6 +137,60 @@ static char *obj_attr_string(hid_t file, const char *obj, const char *name)
     hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
     if (a >= 0) { v = attr_to_string(a); H5Aclose(a); }
     return v;
+}
+
+/* Root attributes are read one by one, by name (H5Aexists_by_name,
+ * H5Aopen_by_name), never by iterating over all of them: HDF5 1.10.8
+ * (Debian 12) builds an attribute table for H5Aiterate2 and, when one
+ * attribute message of a damaged file does not decode, frees the half-built
+ * table including entries it never filled (H5A__attr_release_table ->
+ * H5A__close on garbage; SEGV, found by fuzz/fuzz_store, input
+ * fuzz/known/store-hdf5-attr-table-segv.h5).  The by-name calls walk the
+ * header messages without that table.  These are the root attributes of
+ * asgml-store(5); they are read and checked at open, any other name when
+ * asgml_store_attr asks for it. */
+static const char *const root_attr_names[] = {
+    "format", "format_version", "dataset", "preset", "tool_version", "created_utc",
+    "command_line", "manifest", "manifest_sha256", "source_root", "seed", "num_samples",
+    "num_classes", "modalities", "default_split", "num_skipped", "skipped", "max_bad",
+    "params_json", "content_sha256",
+};
+
+/* Reads root attribute `name` into the cache s->attrs (value NULL: absent).
+ * Returns the entry, or NULL with *st set when the attribute exists but
+ * cannot be read (damaged message, unsupported type) or memory runs out.
+ * The caller holds s->mu or is asgml_store_open. */
+static store_attr *root_attr_load(asgml_store *s, const char *name, asgml_status *st)
+{
+    for (int i = 0; i < s->nattrs; i++)
+        if (strcmp(s->attrs[i].name, name) == 0) return &s->attrs[i];
+    htri_t ex = H5Aexists_by_name(s->file, "/", name, H5P_DEFAULT);
+    char *v = NULL;
+    if (ex < 0) {
+        *st = asgml_error(ASGML_EFORMAT, "%s: root attribute %s: unreadable (damaged file?)", s->path, name);
+        return NULL;
+    }
+    if (ex > 0) {
+        hid_t a = H5Aopen_by_name(s->file, "/", name, H5P_DEFAULT, H5P_DEFAULT);
+        if (a >= 0) { v = attr_to_string(a); H5Aclose(a); }
+        if (!v) {
+            *st = asgml_error(ASGML_EFORMAT, "%s: root attribute %s: unreadable or of an unsupported type",
+                              s->path, name);
+            return NULL;
+        }
+    }
+    store_attr *na = realloc(s->attrs, (size_t)(s->nattrs + 1) * sizeof *na);
+    char *nm = strdup(name);
+    if (na) s->attrs = na;
+    if (!na || !nm) {
+        free(v);
+        free(nm);
+        *st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        return NULL;
+    }
+    s->attrs[s->nattrs].name = nm;
+    s->attrs[s->nattrs].value = v;
+    return &s->attrs[s->nattrs++];
 }
 
 /* ---- dataset helpers ------------------------------------------------------ */
@@ -459,8 +494,13 @@ asgml_status asgml_store_open(const char *path, asgml_store **out)
     if (!s) return asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
     pthread_mutex_init(&s->mu, NULL);
     s->path = strdup(path);
+    asgml_status st = asgml_h5_check_file(path);   /* before H5Fopen (core/h5util.h) */
+    if (st) {
+        s->file = -1;
+        asgml_store_close(s);
+        return st;
+    }
     s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    asgml_status st = ASGML_OK;
     if (s->file < 0) {
         st = asgml_error(ASGML_EIO, "%s: cannot open (missing, unreadable or not HDF5)", path);
         asgml_store_close(s);
@@ -475,11 +515,8 @@ asgml_status asgml_store_open(const char *path, asgml_store **out)
         st = asgml_error(ASGML_ENOTSUP, "%s: store format_version %s not supported (want 1)",
                          path, ver ? ver : "(none)");
     free(ver);
-    if (!st) {
-        hsize_t pos = 0;
-        if (H5Aiterate2(s->file, H5_INDEX_NAME, H5_ITER_INC, &pos, attr_cb, s) < 0)
-            st = asgml_error(ASGML_EIO, "%s: cannot read root attributes", path);
-    }
+    for (size_t a = 0; !st && a < sizeof root_attr_names / sizeof *root_attr_names; a++)
+        (void)root_attr_load(s, root_attr_names[a], &st);
     if (!st) st = load_ids(s);
     if (!st) {
         void *buf;
@@ -570,11 +607,16 @@ const char *asgml_store_id(const asgml_store *s, int64_t i)
 {
     return i >= 0 && i < s->n ? s->ids + (size_t)i * s->id_stride : NULL;
 }
-const char *asgml_store_attr(const asgml_store *s, const char *name)
+const char *asgml_store_attr(const asgml_store *cs, const char *name)
 {
-    for (int i = 0; i < s->nattrs; i++)
-        if (strcmp(s->attrs[i].name, name) == 0) return s->attrs[i].value;
-    return NULL;
+    /* the cache of root attributes grows on a name not read at open; the
+     * store was allocated non-const by asgml_store_open */
+    asgml_store *s = (asgml_store *)cs;
+    asgml_status st = ASGML_OK;
+    pthread_mutex_lock(&s->mu);
+    store_attr *a = root_attr_load(s, name, &st);
+    pthread_mutex_unlock(&s->mu);
+    return a ? a->value : NULL;
 }
 const char *asgml_store_checksum(const asgml_store *s) { return asgml_store_attr(s, "content_sha256"); }
 const char *asgml_store_dataset_name(const asgml_store *s) { return asgml_store_attr(s, "dataset"); }
@@ -746,8 +788,8 @@ static asgml_status verify_text(asgml_store *s)
             return asgml_error(ASGML_EFORMAT, "%s: /meta/id[%lld]: byte %ld (0x%02X) is not ASCII", s->path,
                                (long long)i, bad + 1, (unsigned)(unsigned char)asgml_store_id(s, i)[bad]);
     }
-    for (int a = 0; a < s->nattrs; a++) {
-        long bad = asgml_utf8_bad(s->attrs[a].value);
+    for (int a = 0; a < s->nattrs; a++) {   /* root_attr_names, read at open */
+        long bad = s->attrs[a].value ? asgml_utf8_bad(s->attrs[a].value) : -1;
         if (bad >= 0)
             return asgml_error(ASGML_EFORMAT, "%s: root attribute %s: invalid UTF-8 at byte %ld", s->path,
                                s->attrs[a].name, bad + 1);

@@ -47,16 +47,35 @@ static int attr_scalar(hid_t loc, const char *name, hid_t ftype, hid_t mtype, co
     return ok ? 0 : -1;
 }
 
-/* malloc'd string value of a string attribute (fixed or variable length). */
-static char *read_attr_string(hid_t loc, const char *name)
+/* Sizes in a checkpoint come from the file and are checked before anything
+ * is allocated or read (issue 13, fuzz/fuzz_checkpoint): an attribute asgml
+ * reads is one value (a dataspace of more elements made H5Aread write past
+ * the variable), a string is no longer than the file, and a dataset's
+ * elements times their stored size fit in the file (asgml writes
+ * checkpoints uncompressed) and match the model's shapes where it has
+ * them.  file_bytes is H5Fget_filesize of the open file. */
+static int attr_is_one_value(hid_t a)
+{
+    hid_t sp = H5Aget_space(a);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    return n == 1;
+}
+
+/* malloc'd string value of a string attribute (fixed or variable length);
+ * NULL if absent, not one string or longer than the file. */
+static char *read_attr_string(hid_t loc, const char *name, hsize_t file_bytes)
 {
     hid_t a, t, mt;
     char *out = NULL;
     if (H5Aexists(loc, name) <= 0)
         return NULL;
     a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0)
+        return NULL;
     t = H5Aget_type(a);
-    if (H5Tget_class(t) == H5T_STRING) {
+    if (H5Tget_class(t) == H5T_STRING && attr_is_one_value(a)) {
         if (H5Tis_variable_str(t) > 0) {
             char *tmp = NULL;
             mt = H5Tcopy(H5T_C_S1);
@@ -68,7 +87,7 @@ static char *read_attr_string(hid_t loc, const char *name)
             H5Tclose(mt);
         } else {
             size_t n = H5Tget_size(t);
-            out = calloc(n + 1, 1);
+            out = n > 0 && n <= file_bytes ? calloc(n + 1, 1) : NULL;
             mt = H5Tcopy(t);     /* same size and character set: no conversion */
             if (out && H5Aread(a, mt, out) < 0) {
                 free(out);
@@ -89,9 +108,46 @@ static int read_attr_scalar(hid_t loc, const char *name, hid_t mtype, void *v)
     if (H5Aexists(loc, name) <= 0)
         return -1;
     a = H5Aopen(loc, name, H5P_DEFAULT);
-    ok = H5Aread(a, mtype, v) >= 0;
+    if (a < 0)
+        return -1;
+    ok = attr_is_one_value(a) && H5Aread(a, mtype, v) >= 0;
     H5Aclose(a);
     return ok ? 0 : -1;
+}
+
+/* Elements of dataset d if it is 1-D (rank <= max_rank) and its elements
+ * at their stored size fit in the file; else -1 with an ASGML_EFORMAT
+ * error naming it. */
+static int64_t dataset_elements(hid_t d, const char *path, const char *name, int max_rank,
+                                hsize_t file_bytes, asgml_status *st)
+{
+    hid_t sp = d >= 0 ? H5Dget_space(d) : -1, t = d >= 0 ? H5Dget_type(d) : -1;
+    int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t esize = t >= 0 ? H5Tget_size(t) : 0;
+    int64_t out = -1;
+    if (d < 0 || sp < 0 || t < 0 || rank < 0 || n < 0 || esize == 0)
+        *st = asgml_error(ASGML_EFORMAT, "%s: %s: unreadable (damaged file?)", path, name);
+    else if (rank > max_rank)
+        *st = asgml_error(ASGML_EFORMAT, "%s: %s has %d dimensions, expected %d", path, name,
+                          rank, max_rank);
+    else if ((hsize_t)n > file_bytes / esize)
+        *st = asgml_error(ASGML_EFORMAT,
+                          "%s: %s claims %lld elements of %zu bytes, more than the file's %llu bytes hold",
+                          path, name, (long long)n, esize, (unsigned long long)file_bytes);
+    else
+        out = (int64_t)n;
+    if (t >= 0)
+        H5Tclose(t);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return out;
+}
+
+static hsize_t file_size(hid_t f)
+{
+    hsize_t n = 0;
+    return H5Fget_filesize(f, &n) >= 0 ? n : 0;
 }
 
 /* ---- datasets ------------------------------------------------------------------- */
@@ -314,7 +370,8 @@ void asgml_checkpoint_loaded_free(asgml_checkpoint_loaded *l)
 
 static asgml_status read_info(hid_t f, const char *path, asgml_checkpoint_loaded *l)
 {
-    char *magic = read_attr_string(f, "magic");
+    hsize_t fb = file_size(f);
+    char *magic = read_attr_string(f, "magic", fb);
     int fmt = 0;
     memset(l, 0, sizeof *l);
     if (!magic || strcmp(magic, ASGML_CHECKPOINT_MAGIC) != 0) {
@@ -327,11 +384,11 @@ static asgml_status read_info(hid_t f, const char *path, asgml_checkpoint_loaded
         fmt != ASGML_CHECKPOINT_FORMAT)
         return asgml_error(ASGML_EFORMAT, "%s: checkpoint format %d, this asgml reads %d", path,
                            fmt, ASGML_CHECKPOINT_FORMAT);
-    l->asgml_version = read_attr_string(f, "asgml_version");
-    l->method = read_attr_string(f, "method");
-    l->store_checksum = read_attr_string(f, "store_checksum");
-    l->config_json = read_attr_string(f, "config_json");
-    l->train_state_json = read_attr_string(f, "train_state_json");
+    l->asgml_version = read_attr_string(f, "asgml_version", fb);
+    l->method = read_attr_string(f, "method", fb);
+    l->store_checksum = read_attr_string(f, "store_checksum", fb);
+    l->config_json = read_attr_string(f, "config_json", fb);
+    l->train_state_json = read_attr_string(f, "train_state_json", fb);
     if (read_attr_scalar(f, "seed", H5T_NATIVE_UINT64, &l->seed) ||
         read_attr_scalar(f, "epochs_completed", H5T_NATIVE_INT, &l->epochs_completed) ||
         read_attr_scalar(f, "step", H5T_NATIVE_INT64, &l->step) ||
@@ -341,13 +398,22 @@ static asgml_status read_info(hid_t f, const char *path, asgml_checkpoint_loaded
         return asgml_error(ASGML_EFORMAT, "%s: checkpoint attributes are incomplete", path);
     }
     if (H5Lexists(f, "/data", H5P_DEFAULT) > 0 && H5Lexists(f, "/data/order", H5P_DEFAULT) > 0) {
-        hid_t d = H5Dopen2(f, "/data/order", H5P_DEFAULT), sp = H5Dget_space(d);
-        int64_t n = H5Sget_simple_extent_npoints(sp);
-        l->order = malloc((size_t)(n > 0 ? n : 1) * sizeof *l->order);
-        if (l->order && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, l->order) >= 0)
+        asgml_status st = ASGML_OK;
+        hid_t d = H5Dopen2(f, "/data/order", H5P_DEFAULT);
+        int64_t n = dataset_elements(d, path, "/data/order", 1, fb, &st);
+        if (st == ASGML_OK && !(l->order = malloc((size_t)(n > 0 ? n : 1) * sizeof *l->order)))
+            st = asgml_error(ASGML_ENOMEM, "%s: out of memory", path);
+        if (st == ASGML_OK && n > 0 &&
+            H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, l->order) < 0)
+            st = asgml_error(ASGML_EFORMAT, "%s: cannot read /data/order", path);
+        if (st == ASGML_OK)
             l->order_len = n;
-        H5Sclose(sp);
-        H5Dclose(d);
+        if (d >= 0)
+            H5Dclose(d);
+        if (st != ASGML_OK) {
+            asgml_checkpoint_loaded_free(l);
+            return st;
+        }
     }
     return ASGML_OK;
 }
@@ -355,35 +421,42 @@ static asgml_status read_info(hid_t f, const char *path, asgml_checkpoint_loaded
 typedef struct visit_ctx {
     asgml_state_io *io;
     const char *path;
+    hsize_t file_bytes;
     asgml_status st;
 } visit_ctx;
 
 static herr_t visit_method(hid_t g, const char *name, const H5O_info_t *oi, void *data)
 {
     visit_ctx *v = data;
-    hid_t d, t, sp;
+    char what[300];
+    hid_t d, t;
     int64_t n;
     int f32;
     void *buf;
     if (oi->type != H5O_TYPE_DATASET)
         return 0;
+    snprintf(what, sizeof what, "/method/%s", name);
     d = H5Dopen2(g, name, H5P_DEFAULT);
-    t = H5Dget_type(d);
-    sp = H5Dget_space(d);
-    n = H5Sget_simple_extent_npoints(sp);
-    f32 = H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 4;
-    buf = malloc((size_t)(n > 0 ? n : 1) * (f32 ? sizeof(float) : sizeof(double)));
-    if (!buf)
+    n = dataset_elements(d, v->path, what, 1, v->file_bytes, &v->st);
+    t = d >= 0 ? H5Dget_type(d) : -1;
+    if (v->st == ASGML_OK && H5Tget_class(t) != H5T_FLOAT)
+        v->st = asgml_error(ASGML_EFORMAT, "%s: %s is not floating-point", v->path, what);
+    f32 = H5Tget_size(t) == 4;
+    buf = v->st == ASGML_OK ? malloc((size_t)(n > 0 ? n : 1) * (f32 ? sizeof(float) : sizeof(double)))
+                            : NULL;
+    if (v->st == ASGML_OK && !buf)
         v->st = asgml_error(ASGML_ENOMEM, "%s: out of memory", v->path);
-    else if (n > 0 && H5Dread(d, f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-                              H5P_DEFAULT, buf) < 0)
-        v->st = asgml_error(ASGML_EIO, "%s: cannot read /method/%s", v->path, name);
-    else
+    else if (v->st == ASGML_OK && n > 0 &&
+             H5Dread(d, f32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                     H5P_DEFAULT, buf) < 0)
+        v->st = asgml_error(ASGML_EIO, "%s: cannot read %s", v->path, what);
+    else if (v->st == ASGML_OK)
         v->st = asgml_state_io_put_host(v->io, name, f32, buf, n);
     free(buf);
-    H5Sclose(sp);
-    H5Tclose(t);
-    H5Dclose(d);
+    if (t >= 0)
+        H5Tclose(t);
+    if (d >= 0)
+        H5Dclose(d);
     return v->st == ASGML_OK ? 0 : -1;
 }
 
@@ -392,6 +465,8 @@ asgml_status asgml_checkpoint_read_info(const char *path, asgml_checkpoint_loade
     hid_t f;
     asgml_status st;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if ((st = asgml_h5_check_file(path)) != ASGML_OK)
+        return st;
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return asgml_error(ASGML_EIO, "%s: cannot open (missing, unreadable or not HDF5)", path);
@@ -414,6 +489,8 @@ asgml_status asgml_checkpoint_load(const char *path, asgml_backend *be, asgml_mo
     asgml_status st;
     hid_t f;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if ((st = asgml_h5_check_file(path)) != ASGML_OK)
+        return st;
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return asgml_error(ASGML_EIO, "%s: cannot open (missing, unreadable or not HDF5)", path);
@@ -475,7 +552,7 @@ asgml_status asgml_checkpoint_load(const char *path, asgml_backend *be, asgml_mo
         }
     }
     if (method_state && st == ASGML_OK && H5Lexists(f, "/method", H5P_DEFAULT) > 0) {
-        visit_ctx v = { method_state, path, ASGML_OK };
+        visit_ctx v = { method_state, path, file_size(f), ASGML_OK };
         hid_t g = H5Gopen2(f, "/method", H5P_DEFAULT);
         if (H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, visit_method, &v) < 0 && v.st == ASGML_OK)
             v.st = asgml_error(ASGML_EIO, "%s: cannot read /method", path);
