@@ -112,7 +112,7 @@ enum {
     OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
     OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM,
     OPT_KEEP_BAD, OPT_MIN_FRAMES, OPT_AV_TOL, OPT_AUDIO_WINDOW, OPT_SRC, OPT_RESERVE, OPT_HELP,
-    OPT_VERSION, OPT_RESAMPLER, OPT_MEL_SIZE
+    OPT_VERSION, OPT_RESAMPLER, OPT_MEL_SIZE, OPT_MEL_BINS
 };
 
 static const struct option longopts[] = {
@@ -133,7 +133,7 @@ static const struct option longopts[] = {
     {"resampler", required_argument, NULL, OPT_RESAMPLER},
     {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
     {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
-    {"mel-bins", required_argument, NULL, OPT_FBANK_BINS}, {"mel-size", required_argument, NULL, OPT_MEL_SIZE},
+    {"mel-bins", required_argument, NULL, OPT_MEL_BINS}, {"mel-size", required_argument, NULL, OPT_MEL_SIZE},
     {"fbank-rows", required_argument, NULL, OPT_FBANK_ROWS},
     {"fbank-norm", no_argument, NULL, OPT_FBANK_NORM}, {"no-fbank-norm", no_argument, NULL, OPT_NO_FBANK_NORM},
     {"image-channels", required_argument, NULL, OPT_IMAGE_CHANNELS},
@@ -309,6 +309,7 @@ int main(int argc, char **argv)
             o.audio_features = optarg;
             break;
         case OPT_FBANK_BINS: o.fbank_mel_bins = (int)cli_parse_long("--fbank-mel-bins", optarg, 3, 4096); break;
+        case OPT_MEL_BINS: o.fbank_mel_bins = (int)cli_parse_long("--mel-bins", optarg, 3, 4096); break;
         case OPT_MEL_SIZE: {
             int h, w;
             char tail;
