@@ -11,9 +11,10 @@
 #            lines "Category&VideoID&Quality&StartTime&EndTime", no header;
 #            checked against the SHA-256 sums of datasets.md 9 (SHA256_CHECK)
 #   PRESET   fbank-ast (default, AF's audio: Kaldi fbank of the 16 kHz clip,
-#            998 rows for 10 s, padded to 1,024 by the loader); the paper's
-#            scipy spectrogram (ogmge-paper, 257 x 1,004) is not an
-#            asgml-prep preset
+#            998 rows for 10 s, padded to 1,024 by the loader) or
+#            ogmge-paper (the paper's scipy spectrogram of the whole clip
+#            tiled to 10 s, PMR's z-score; the recipe adds --fit-seconds 10:
+#            257 x 1,004; PMR's event-segment "SE" variant is not made)
 #   DEFAULT_SPLIT  ave (default) or ogm: the scheme readers use unless
 #            data.scheme names the other
 #   MIN_FRAMES  FEW_FRAMES below this many frames (default 3, T of the
@@ -35,7 +36,11 @@
 . "$(dirname "$0")/common.sh"
 SRC=${1:?usage: OUT=dir sh ave.sh SRC}
 : "${OUT:?set OUT}" "${LISTS:=$SRC}" "${PRESET:=fbank-ast}" "${DEFAULT_SPLIT:=ave}" "${MIN_FRAMES:=3}"
-case $PRESET in fbank-ast) ;; *) die "PRESET=$PRESET: fbank-ast (the only AVE audio variant asgml-prep has)" ;; esac
+case $PRESET in
+    fbank-ast) FIT= ;;
+    ogmge-paper) FIT="--fit-seconds 10" ;;   # the 10 s sets: (257, 1004)
+    *) die "PRESET=$PRESET: fbank-ast or ogmge-paper" ;;
+esac
 case $DEFAULT_SPLIT in ave|ogm) ;; *) die "DEFAULT_SPLIT=$DEFAULT_SPLIT: ave or ogm" ;; esac
 [ -d "$SRC/AVE" ] || die "$SRC/AVE: missing"
 check_sha256 "$LISTS/trainSet.txt" 4f6c37aff56d4a3407f8beff47ca59dcefb8e94b3e02bbc34b0c89b5cdad6945 "PMR data/AVE/trainSet.txt"
@@ -74,5 +79,5 @@ awk -F'\t' -v ogmfirst="$([ "$DEFAULT_SPLIT" = ogm ] && echo 1)" '
 mv "$man.tmp" "$man"
 present_check "$(wc -l <"$lines")" "$(( $(grep -vc '^#' "$man") - 1 ))"
 [ "$STAGE" = manifest ] && exit 0
-exec "$ASGML_PREP" --preset "$PRESET" --classes "$OUT/ave/classes.txt" --seed "$SEED" $(jobs_opt) --skip-bad $(keep_bad_opt) \
+exec "$ASGML_PREP" --preset "$PRESET" $FIT --classes "$OUT/ave/classes.txt" --seed "$SEED" $(jobs_opt) --skip-bad $(keep_bad_opt) \
     --min-frames "$MIN_FRAMES" "$man" -o "$OUT/ave.$PRESET.h5"

@@ -13,10 +13,10 @@
 #            ids YTID_S) -> split scheme ogm (a clip in neither list: "-");
 #            checked against the SHA-256 sums of datasets.md 9
 #   PRESET   fbank-ast (default; BB/OGM: Kaldi fbank of the 16 kHz clip,
-#            998 rows for 10 s, padded to 1,024 by the loader).  The other
-#            variants of datasets.md 3 (AF's 128x128 librosa mel, the
-#            paper's scipy spectrogram 257 x 1,004) are not asgml-prep
-#            presets.
+#            998 rows for 10 s, padded to 1,024 by the loader), af-mel
+#            (AF: librosa mel of the whole clip, dB, min-max, 128 x 128) or
+#            ogmge-paper (the paper's scipy spectrogram, z-scored; the
+#            recipe adds --fit-seconds 10: 257 x 1,004) (datasets.md 3)
 #   MIN_FRAMES  FEW_FRAMES below this many frames (default 3, the loaders' T)
 #   plus OUT, ASGML_PREP, FFMPEG, FFPROBE, JOBS, SEED, STAGE, SHA256_CHECK,
 #   KEEP_BAD (common.sh)
@@ -29,7 +29,11 @@
 . "$(dirname "$0")/common.sh"
 SRC=${1:?usage: OUT=dir sh kinetics-sounds.sh SRC}
 : "${OUT:?set OUT}" "${LISTS:=}" "${PRESET:=fbank-ast}" "${MIN_FRAMES:=3}"
-case $PRESET in fbank-ast) ;; *) die "PRESET=$PRESET: fbank-ast (the only Kinetics-Sounds audio variant asgml-prep has)" ;; esac
+case $PRESET in
+    fbank-ast|af-mel) FIT= ;;
+    ogmge-paper) FIT="--fit-seconds 10" ;;   # the 10 s sets: (257, 1004)
+    *) die "PRESET=$PRESET: fbank-ast, af-mel or ogmge-paper" ;;
+esac
 mkdir -p "$OUT/ks"
 ogm="$OUT/ks/ogm.tsv"   # id<TAB>part from OGM's lists, ids normalised to YTID_S
 : >"$ogm"
@@ -81,5 +85,5 @@ done
 [ "$n" -gt 0 ] || die "$SRC: no {split}/{class}/*.mp4"
 mv "$man.tmp" "$man"
 [ "$STAGE" = manifest ] && exit 0
-exec "$ASGML_PREP" --preset "$PRESET" --seed "$SEED" $(jobs_opt) --skip-bad $(keep_bad_opt) --min-frames "$MIN_FRAMES" \
+exec "$ASGML_PREP" --preset "$PRESET" $FIT --seed "$SEED" $(jobs_opt) --skip-bad $(keep_bad_opt) --min-frames "$MIN_FRAMES" \
     "$man" -o "$OUT/ks.$PRESET.h5"

@@ -132,3 +132,12 @@ TESTS += tests/test-resample
 EXTRA_DIST += tests/fixtures/make_resample_fixtures.py \
 	tests/fixtures/resample/sines44k.wav tests/fixtures/resample/sines44k_22k.f32 \
 	tests/fixtures/resample/sine8k.wav tests/fixtures/resample/sine8k_22k.f32
+# issue 14 item 3: presets ogmge-paper (scipy PSD + PMR z-score) and af-mel
+# (librosa mel, AF's scaling and resize) against tests/fixtures/make_spectral_fixtures.py
+check_PROGRAMS += tests/test-spectral
+tests_test_spectral_SOURCES = tests/test-spectral.c tests/tap.h tests/fixture.h
+TESTS += tests/test-spectral
+EXTRA_DIST += tests/fixtures/make_spectral_fixtures.py \
+	tests/fixtures/dsp/spec_sig16k.f32 tests/fixtures/dsp/psd_ref.f32 \
+	tests/fixtures/dsp/psd_raw.f32 tests/fixtures/dsp/mel_ref.f32 \
+	tests/fixtures/dsp/mel_noresize.f32 tests/fixtures/dsp/mel_small.f32

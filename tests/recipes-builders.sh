@@ -13,7 +13,7 @@ prep=$(cd "$top_builddir/tools" && pwd)/asgml-prep
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
 command -v h5dump >/dev/null 2>&1 || skip_all "h5dump not installed"
-plan 44
+plan 47
 
 # fake ffmpeg: "-i IN ... OUT": OUT/%05d.jpg -> two JPEG frames (none when IN
 # holds "BAD": exit 1), OUT.wav -> a WAV (silent zeros when IN holds "SILENT")
@@ -137,6 +137,16 @@ check "ks: a clip in no OGM list is - in scheme ogm" grep -q '^Zz9_-Zz9_-Z_30	pl
 check "ks: OGM test id YTID_S" grep -q '^Xy-_z0123AB_5	tickling	test	test	' "$m"
 check "ks: preset fbank-ast (1024 target rows), not a 257 x 1001 spectrogram" \
     sh -c "h5dump -a /audio/fbank/target_rows '$t/o3/ks.fbank-ast.h5' | grep -q '(0): 1024' && ! h5dump -H -d /audio/spec '$t/o3/ks.fbank-ast.h5' >/dev/null"
+# issue 14 item 3: the other audio variants of datasets.md 3 and 4 as PRESET
+SHA256_CHECK=0 OUT="$t/o3m" PRESET=af-mel sh "$r/kinetics-sounds.sh" "$s" 2>"$t/err"
+check "ks: PRESET=af-mel makes ks.af-mel.h5, AF's (3, 128, 128) mel" \
+    sh -c "test $? -eq 0 && h5dump -H -d /audio/spec '$t/o3m/ks.af-mel.h5' | grep -q '( 3, 128, 128 )'"
+SHA256_CHECK=0 OUT="$t/o3p" PRESET=ogmge-paper sh "$r/kinetics-sounds.sh" "$s" 2>"$t/err"
+check "ks: PRESET=ogmge-paper makes the paper's (3, 257, 1004)" \
+    sh -c "test $? -eq 0 && h5dump -H -d /audio/spec '$t/o3p/ks.ogmge-paper.h5' | grep -q '( 3, 257, 1004 )'"
+SHA256_CHECK=0 OUT="$t/o2p" PRESET=ogmge-paper sh "$r/ave.sh" "$t/ave" 2>"$t/err"
+check "ave: PRESET=ogmge-paper makes the paper's (6, 257, 1004)" \
+    sh -c "test $? -eq 0 && h5dump -H -d /audio/spec '$t/o2p/ave.ogmge-paper.h5' | grep -q '( 6, 257, 1004 )'"
 mkdir -p "$s/train/typing"; printf 'MP4' >"$s/train/typing/aaaaaaaaaaa_1_11.mp4"
 OUT="$t/o3b" sh "$r/kinetics-sounds.sh" "$s" 2>/dev/null
 check "ks: a class outside the 31 is refused" test $? -ne 0

@@ -37,3 +37,6 @@ EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh
 check_PROGRAMS += tests/test-prep-direct
 tests_test_prep_direct_SOURCES = tests/test-prep-direct.c tests/tap.h
 TESTS += tests/test-prep-direct
+# issue 14 item 3: presets ogmge-paper and af-mel end to end (asgml-prep, asgml-train)
+TESTS += tests/prep-paper-mel.sh
+EXTRA_DIST += tests/prep-paper-mel.sh

@@ -27,7 +27,8 @@ static void usage(void)
            "  -o, --output=STORE        store to write (temporary file + rename)\n"
            "      --classes=FILE        class names, one a line, in label order\n"
            "      --preset=NAME         avdigits, avdigits-clean, avdigits-vweak,\n"
-           "                            avdigits-aweak, ogmge-stft, fbank-ast, vggsound-ogm\n"
+           "                            avdigits-aweak, ogmge-stft, ogmge-paper, fbank-ast,\n"
+           "                            af-mel, vggsound-ogm\n"
            "                            (options given too win)\n"
            "      --dataset=NAME        data set name recorded in the store\n"
            "      --seed=N              seed of every random draw (default 0)\n"
@@ -47,8 +48,8 @@ static void usage(void)
            "      --audio-rate=HZ       resample to HZ (0: keep; all clips must agree)\n"
            "      --resampler=R         soxr (libsoxr SOXR_HQ, librosa's soxr_hq) or src\n"
            "                            (libsamplerate sinc best) (default soxr)\n"
-           "      --fit=MODE            tile, pad_end, pad_center or none (fbank only: the\n"
-           "                            clip's own length) (default tile)\n"
+           "      --fit=MODE            tile, pad_end, pad_center or none (fbank, or mel\n"
+           "                            with --mel-size: the clip's own length) (default tile)\n"
            "      --fit-seconds=S       fixed clip length (default 1)\n"
            "      --n-fft=N             FFT size (default 512)\n"
            "      --hop=N               hop in samples (default 128)\n"
@@ -60,9 +61,16 @@ static void usage(void)
            "      --spec-deflate=N      deflate level of spectrograms, 0-9 (default 1)\n"
            "      --audio-window=S      store the fitted wave only; the loader cuts S seconds\n"
            "                            and takes their STFT (default 0: off)\n"
-           "      --audio-features=F    spec (STFT, /NAME/spec) or fbank (Kaldi log-mel,\n"
-           "                            /NAME/fbank (N, frames, bins)) (default spec)\n"
-           "      --fbank-mel-bins=N    mel bins of fbank (default 128)\n"
+           "      --audio-features=F    spec (STFT, /NAME/spec), fbank (Kaldi log-mel,\n"
+           "                            /NAME/fbank (N, frames, bins)), psd (scipy\n"
+           "                            spectrogram, nperseg n-fft, noverlap n-fft - hop,\n"
+           "                            ln(PSD + log-offset), per-clip z-score) or mel\n"
+           "                            (librosa mel, dB re max, top 80 dB, min-max to [0,1],\n"
+           "                            bilinear to --mel-size) (default spec)\n"
+           "      --fbank-mel-bins=N, --mel-bins=N\n"
+           "                            mel bins of fbank and mel (default 128)\n"
+           "      --mel-size=HxW        mel: bilinear output size, 0 = none (default 0;\n"
+           "                            af-mel 128x128)\n"
            "      --fbank-rows=N        rows the model sees: the loader appends rows of a\n"
            "                            zero log-mel frame or cuts (default: the frames of\n"
            "                            --fit-seconds; fbank-ast 1024)\n"
@@ -104,7 +112,7 @@ enum {
     OPT_IMG_OCCLUDE, OPT_AUD_SNR, OPT_CORRUPT_SPLITS, OPT_AUDIO_FEATURES,
     OPT_FBANK_BINS, OPT_FBANK_ROWS, OPT_FBANK_NORM, OPT_NO_FBANK_NORM,
     OPT_KEEP_BAD, OPT_MIN_FRAMES, OPT_AV_TOL, OPT_AUDIO_WINDOW, OPT_SRC, OPT_RESERVE, OPT_HELP,
-    OPT_VERSION, OPT_RESAMPLER
+    OPT_VERSION, OPT_RESAMPLER, OPT_MEL_SIZE, OPT_MEL_BINS
 };
 
 static const struct option longopts[] = {
@@ -125,6 +133,7 @@ static const struct option longopts[] = {
     {"resampler", required_argument, NULL, OPT_RESAMPLER},
     {"audio-features", required_argument, NULL, OPT_AUDIO_FEATURES},
     {"fbank-mel-bins", required_argument, NULL, OPT_FBANK_BINS},
+    {"mel-bins", required_argument, NULL, OPT_MEL_BINS}, {"mel-size", required_argument, NULL, OPT_MEL_SIZE},
     {"fbank-rows", required_argument, NULL, OPT_FBANK_ROWS},
     {"fbank-norm", no_argument, NULL, OPT_FBANK_NORM}, {"no-fbank-norm", no_argument, NULL, OPT_NO_FBANK_NORM},
     {"image-channels", required_argument, NULL, OPT_IMAGE_CHANNELS},
@@ -335,11 +344,22 @@ int main(int argc, char **argv)
             o.resampler = optarg;
             break;
         case OPT_AUDIO_FEATURES:
-            if (strcmp(optarg, "spec") && strcmp(optarg, "fbank"))
-                cli_usage_error("--audio-features: '%s' is not spec or fbank", optarg);
+            if (strcmp(optarg, "spec") && strcmp(optarg, "fbank") && strcmp(optarg, "psd") && strcmp(optarg, "mel"))
+                cli_usage_error("--audio-features: '%s' is not spec, fbank, psd or mel", optarg);
             o.audio_features = optarg;
             break;
         case OPT_FBANK_BINS: o.fbank_mel_bins = (int)cli_parse_long("--fbank-mel-bins", optarg, 3, 4096); break;
+        case OPT_MEL_BINS: o.fbank_mel_bins = (int)cli_parse_long("--mel-bins", optarg, 3, 4096); break;
+        case OPT_MEL_SIZE: {
+            int h, w;
+            char tail;
+            if (!strcmp(optarg, "0")) h = w = 0;
+            else if (sscanf(optarg, "%dx%d%c", &h, &w, &tail) != 2 || h < 1 || w < 1 || h > 16384 || w > 16384)
+                cli_usage_error("--mel-size: '%s' is not HxW (1-16384 each) or 0", optarg);
+            o.mel_h = h;
+            o.mel_w = w;
+            break;
+        }
         case OPT_FBANK_ROWS: o.fbank_rows = (int)cli_parse_long("--fbank-rows", optarg, 1, 1 << 20); break;
         case OPT_FBANK_NORM: o.fbank_norm = 1; break;
         case OPT_NO_FBANK_NORM: o.fbank_norm = 0; break;

@@ -63,8 +63,16 @@ typedef struct asgml_prep_options {
     int keep_wave;              /* also store the clean fitted wave as int16 (N,L) */
     int spec_deflate;           /* 0-9 for spectrograms (with shuffle); 0 = none */
     const char *audio_features; /* "spec" (STFT, /audio/spec) | "fbank" (Kaldi log-mel,
-                                   /audio/fbank (R, mel_bins) rows + fbank_offset (N+1)) */
-    int fbank_mel_bins;         /* 128 */
+                                   /audio/fbank (R, mel_bins) rows + fbank_offset (N+1)) |
+                                   "psd" (scipy.signal.spectrogram PSD, nperseg n_fft,
+                                   noverlap n_fft - hop, ln(PSD + log_offset), per-clip
+                                   z-score: preset ogmge-paper, datasets.md 2.6) |
+                                   "mel" (librosa mel power spectrogram, dB re max with
+                                   top 80 dB, min-max to [0,1], bilinear resize to
+                                   mel_h x mel_w: preset af-mel, datasets.md 3) */
+    int fbank_mel_bins;         /* 128; also the mel bins of "mel" */
+    int mel_h, mel_w;           /* "mel": output size (torch bilinear, align_corners
+                                   False); 0 x 0 = (mel bins, frames), no resize */
     int fbank_norm;             /* 1: (x + 4.503877) / (2 * 5.141276) (AST) */
     double audio_window;        /* > 0: seconds the loader cuts from the stored fitted
                                    wave and turns into the STFT (VGGSound 5 s, datasets.md 5);
@@ -126,7 +134,7 @@ typedef struct asgml_prep_result {
 void asgml_prep_defaults(asgml_prep_options *o);
 /* Applies a named preset over the current options: "avdigits" (=
  * "avdigits-clean"), "avdigits-vweak", "avdigits-aweak", "ogmge-stft",
- * "fbank-ast".
+ * "ogmge-paper", "fbank-ast", "af-mel", "vggsound-ogm".
  * ASGML_EINVAL for an unknown name. */
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name);
 asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *r);

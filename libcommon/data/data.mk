@@ -4,7 +4,7 @@
 ## pipeline and the training data loader.  Needs sndfile, samplerate,
 ## fftw3f, libpng, libjpeg, hdf5 (serial) and -pthread.
 libasgml_la_SOURCES += libcommon/data/audio.c libcommon/data/resample.c libcommon/data/stft.c \
-	libcommon/data/fbank.c libcommon/data/image.c libcommon/data/resize.c \
+	libcommon/data/fbank.c libcommon/data/spectral.c libcommon/data/image.c libcommon/data/resize.c \
 	libcommon/data/corrupt.c libcommon/data/corrupt.h libcommon/data/decode.h \
 	libcommon/data/store.c libcommon/data/store_write.c libcommon/data/store_write.h \
 	libcommon/data/store_chunk.c libcommon/data/store_chunk.h \

@@ -102,6 +102,45 @@ int64_t asgml_fbank_frames(const asgml_fbank_params *p, int64_t n);
 /* out: (frames, num_mel_bins) float32 row-major, time x mel.  Thread-safe. */
 asgml_status asgml_fbank(const asgml_fbank_params *p, const float *x, int64_t n, float *out);
 
+/* ---- scipy PSD spectrogram and librosa mel (spectral.c) ---------------------------- */
+/* scipy.signal.spectrogram(x, fs, nperseg, noverlap = nperseg - hop) with
+ * its defaults (Tukey(0.25) periodic window, detrend 'constant', one-sided
+ * density), ln(PSD + log_offset), then PMR's per-clip z-score
+ * (asgml-prep(1), DATA SETS, CREMA-D, preset ogmge-paper). */
+typedef struct asgml_psd_params {
+    int sample_rate;       /* fs, Hz (the density scaling) */
+    int nperseg;           /* N, even (512) */
+    int hop;               /* N - noverlap (159) */
+    double tukey_alpha;    /* 0.25 */
+    double log_offset;     /* > 0: v = ln(PSD + log_offset) (1e-7) */
+    int zscore;            /* 1: (v - mean) / (std + zscore_eps) over the matrix */
+    double zscore_eps;     /* 1e-9 */
+} asgml_psd_params;
+/* (n - (N - hop)) / hop; 0 when n < N or the parameters are bad. */
+int64_t asgml_psd_frames(const asgml_psd_params *p, int64_t n);
+/* out: (N/2+1, frames) float32 row-major, freq x time.  Thread-safe. */
+asgml_status asgml_psd(const asgml_psd_params *p, const float *x, int64_t n, float *out);
+
+/* librosa.feature.melspectrogram (power 2, Slaney mel filters with slaney
+ * norm), power_to_db(ref=max, amin, top_db), AF's min-max scaling to [0,1]
+ * and torch bilinear resize (align_corners=False) (asgml-prep(1), DATA SETS,
+ * Kinetics-Sounds, preset af-mel). */
+typedef struct asgml_mel_params {
+    int sample_rate;            /* Hz */
+    int n_fft, hop, win_length; /* 2048, 512, 2048 (0 = n_fft) */
+    int center;                 /* 1: librosa center=True */
+    const char *pad_mode;       /* "constant" (librosa >= 0.9) | "reflect" */
+    int n_mels;                 /* 128 */
+    double fmin, fmax;          /* 0; fmax <= 0 means sr/2 */
+    double top_db, amin;        /* 80, 1e-10 */
+    int out_h, out_w;           /* 128 x 128; 0 x 0 = no resize: (n_mels, frames) */
+} asgml_mel_params;
+/* STFT frames 1 + (n + (center ? 2*(n_fft/2) : 0) - n_fft) / hop. */
+int64_t asgml_melspec_frames(const asgml_mel_params *p, int64_t n);
+/* out: (out_h, out_w) or (n_mels, frames) float32 row-major, mel x time,
+ * values in [0, 1].  Thread-safe. */
+asgml_status asgml_melspec(const asgml_mel_params *p, const float *x, int64_t n, float *out);
+
 /* ---- images (libpng, libjpeg-turbo) --------------------------------------- */
 typedef struct asgml_image {
     uint8_t *pixels;  /* H*W*C row-major, interleaved, malloc'd */

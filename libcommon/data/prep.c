@@ -120,6 +120,10 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
         }
         sl->count[mi] = rows;
         if (!st && rows > 0) st = asgml_fbank(&c->fbank, x, len, sl->data[mi]);
+    } else if (!st && c->use_psd) {   /* (F, T) scipy PSD, z-scored (datasets.md 2.6) */
+        st = asgml_psd(&c->psd, x, c->fit_len, sl->data[mi]);
+    } else if (!st && c->use_mel) {   /* (mel_h, mel_w) at the fitted or, fit none, own length */
+        st = asgml_melspec(&c->mel, x, len, sl->data[mi]);
     } else if (!st && !c->window) {
         st = asgml_stft(&c->stft, x, c->fit_len, sl->data[mi]);
     }
@@ -129,8 +133,9 @@ static asgml_status do_audio(prep_ctx *c, int64_t k, int mi, slot *sl)
 }
 
 /* --keep-bad: modality mi of a sample that failed becomes zeros: the
- * features of a silent fitted clip (spec ln(1e-7) everywhere), no rows
- * with --fit none, a black image or one black frame, a zero sequence of
+ * features of a silent fitted clip (spec ln(1e-7) everywhere, psd and mel
+ * 0), no rows with fbank and --fit none (mel: a silent clip of
+ * --fit-seconds), a black image or one black frame, a zero sequence of
  * length 0 (datasets.md 10). */
 static asgml_status zero_fill(prep_ctx *c, int mi, slot *sl)
 {
@@ -140,7 +145,7 @@ static asgml_status zero_fill(prep_ctx *c, int mi, slot *sl)
     case ASGML_KIND_AUDIO: {
         sl->aux_count[mi] = 0;
         sl->count[mi] = 0;
-        if (c->native) return ASGML_OK;
+        if (c->native && !c->use_mel) return ASGML_OK;
         float *z = calloc((size_t)c->fit_len, sizeof *z);
         if (!z) return asgml_error(ASGML_ENOMEM, "out of memory");
         if (c->window) memset(sl->data[mi], 0, b);
@@ -155,10 +160,14 @@ static asgml_status zero_fill(prep_ctx *c, int mi, slot *sl)
                 sl->count[mi] = rows;
                 if (rows > 0) st = asgml_fbank(&c->fbank, z, c->fit_len, sl->data[mi]);
             }
+        } else if (c->use_psd) {
+            st = asgml_psd(&c->psd, z, c->fit_len, sl->data[mi]);
+        } else if (c->use_mel) {
+            st = asgml_melspec(&c->mel, z, c->fit_len, sl->data[mi]);
         } else {
             st = asgml_stft(&c->stft, z, c->fit_len, sl->data[mi]);
         }
-        if (!st && c->o->keep_wave && !c->window) {
+        if (!st && c->o->keep_wave && !c->window && !c->native) {
             memset(sl->aux[mi], 0, (size_t)c->fit_len * 2);
             sl->aux_count[mi] = c->fit_len;
         }
@@ -521,8 +530,14 @@ static asgml_status check_options(const asgml_prep_options *o)
     if (o->deflate < 0 || o->deflate > 9 || o->spec_deflate < 0 || o->spec_deflate > 9)
         return asgml_error(ASGML_EINVAL, "deflate levels are 0-9");
     if (o->max_bad < 0 || o->max_bad > 1) return asgml_error(ASGML_EINVAL, "--max-bad must be in [0,1]");
-    if (o->audio_features && strcmp(o->audio_features, "spec") && strcmp(o->audio_features, "fbank"))
-        return asgml_error(ASGML_EINVAL, "--audio-features must be spec or fbank, not '%s'", o->audio_features);
+    if (o->audio_features && strcmp(o->audio_features, "spec") && strcmp(o->audio_features, "fbank") &&
+        strcmp(o->audio_features, "psd") && strcmp(o->audio_features, "mel"))
+        return asgml_error(ASGML_EINVAL, "--audio-features must be spec, fbank, psd or mel, not '%s'", o->audio_features);
+    if (o->audio_features && !strcmp(o->audio_features, "psd") &&
+        (o->n_fft % 2 || (o->win_length && o->win_length != o->n_fft)))
+        return asgml_error(ASGML_EINVAL, "--audio-features psd needs an even --n-fft (scipy's nperseg) and no other --win-length");
+    if (o->mel_h < 0 || o->mel_w < 0 || (o->mel_h > 0) != (o->mel_w > 0) || o->mel_h > 16384 || o->mel_w > 16384)
+        return asgml_error(ASGML_EINVAL, "--mel-size must be HxW (1-16384 each) or 0");
     if (o->fbank_mel_bins < 3 || o->fbank_mel_bins > 4096) return asgml_error(ASGML_EINVAL, "--fbank-mel-bins must be 3-4096");
     if (o->min_frames < 0) return asgml_error(ASGML_EINVAL, "--min-frames must be >= 0");
     if (!(o->av_tolerance >= 0)) return asgml_error(ASGML_EINVAL, "--av-tolerance must be >= 0");
@@ -542,6 +557,8 @@ static asgml_status probe_shapes(prep_ctx *c)
     const asgml_prep_options *o = c->o;
     c->rate = o->audio_rate;
     c->use_fbank = o->audio_features && !strcmp(o->audio_features, "fbank");
+    c->use_psd = o->audio_features && !strcmp(o->audio_features, "psd");
+    c->use_mel = o->audio_features && !strcmp(o->audio_features, "mel");
     c->img_h = o->image_h;
     c->img_w = o->image_w;
     c->img_c = o->image_channels;
@@ -611,12 +628,22 @@ static asgml_status probe_shapes(prep_ctx *c)
                                   o->center, o->pad_mode, "hann_periodic", 1, o->log_offset};
     c->spec_f = o->n_fft / 2 + 1;
     c->spec_t = (int)asgml_stft_frames(&c->stft, c->fit_len);
-    if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
     c->native = !strcmp(o->fit, "none");
+    if (c->use_psd) {   /* scipy nperseg = n_fft, noverlap = n_fft - hop; no centring */
+        c->psd = (asgml_psd_params){c->rate, o->n_fft, o->hop, 0.25, o->log_offset, 1, 1e-9};
+        c->spec_t = (int)asgml_psd_frames(&c->psd, c->fit_len);
+    } else if (c->use_mel) {
+        c->mel = (asgml_mel_params){c->rate, o->n_fft, o->hop, o->win_length > 0 ? o->win_length : o->n_fft,
+                                    o->center, o->pad_mode, o->fbank_mel_bins, 0, 0, 80, 1e-10, o->mel_h, o->mel_w};
+        c->spec_f = o->mel_h > 0 ? o->mel_h : o->fbank_mel_bins;
+        c->spec_t = o->mel_h > 0 ? o->mel_w : (int)asgml_melspec_frames(&c->mel, c->fit_len);
+        if (c->native && o->mel_h <= 0) return asgml_error(ASGML_EINVAL, "--fit none with --audio-features mel needs --mel-size");
+    }
+    if (has_audio && !c->use_fbank && c->spec_t < 1) return asgml_error(ASGML_EINVAL, "the fitted clip is shorter than --n-fft");
     c->window = has_audio && o->audio_window > 0 ? lround(o->audio_window * c->rate) : 0;
     if (c->window && asgml_stft_frames(&c->stft, c->window) < 1)
         return asgml_error(ASGML_EINVAL, "--audio-window is shorter than --n-fft");
-    if (c->native && !c->use_fbank) return asgml_error(ASGML_EINVAL, "--fit none needs --audio-features fbank");
+    if (c->native && !c->use_fbank && !c->use_mel) return asgml_error(ASGML_EINVAL, "--fit none needs --audio-features fbank or mel");
     if (c->use_fbank) { /* (frames, mel bins) in the spec slot */
         asgml_fbank_defaults(&c->fbank, c->rate);
         c->fbank.num_mel_bins = o->fbank_mel_bins;
@@ -866,7 +893,7 @@ static asgml_status write_stats(prep_ctx *c, asgml_store_writer *w)
                             : k == ASGML_KIND_IMAGE ? "image" : k == ASGML_KIND_FRAMES ? "frames" : "seq";
         const char *units = k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES ? "x/255 per channel"
                           : k == ASGML_KIND_SEQ ? "stored value per feature, valid steps (seq_len) only"
-                          : c->window ? "x/32768" : c->use_fbank ? "stored value per mel bin" : "stored value per frequency bin";
+                          : c->window ? "x/32768" : c->use_fbank || c->use_mel ? "stored value per mel bin" : "stored value per frequency bin";
         snprintf(group, sizeof group, "/stats/%s", m->mod_names[mi]);
         if (c->stats[mi][0].dim) st = prep_moments_write(w, &c->stats[mi][0], group, split, main_ds, units);
         if (st || !c->stats[mi][1].dim) continue;

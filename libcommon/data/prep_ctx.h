@@ -69,6 +69,10 @@ typedef struct prep_ctx {
     int rows_ds[MAXM][2];        /* 1: that dataset is rows + offsets (fbank, native wave) */
     int64_t *row_off[MAXM][2];   /* (N+1) offsets of those datasets */
     asgml_fbank_params fbank;
+    int use_psd;                 /* audio features "psd" (spectral.c; spec_f x spec_t in /spec) */
+    int use_mel;                 /* audio features "mel" (spectral.c; mel_h x mel_w in /spec) */
+    asgml_psd_params psd;
+    asgml_mel_params mel;
     prep_moments stats[MAXM][2]; /* /stats: training rows merged in store order */
     prep_report rep;             /* per manifest row: what happened (prep_report.c) */
     asgml_resampler rs;          /* --resampler */

@@ -213,6 +213,63 @@ asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64
                 pa_f64(&p, d, "pad_value", fb->normalize ? (0.0 - fb->norm_mean) / (2.0 * fb->norm_std) : 0.0);
                 pa_str(&p, d, "padding", "loader: rows of pad_value appended up to target_rows, longer samples cut");
                 pa_i64(&p, d, "deflate", o->spec_deflate);
+            } else if (c->use_psd) {
+                /* datasets.md 2.6: scipy.signal.spectrogram defaults, PMR's ln and z-score */
+                pa_str(&p, g, "sample_dataset", "spec");
+                snprintf(d, sizeof d, "%s/spec", g);
+                pa_str(&p, d, "kind", "scipy_psd_zscore");
+                pa_str(&p, d, "semantics", "scipy.signal.spectrogram(x, fs, nperseg, noverlap) defaults; "
+                                           "PMR data/AVE/video_preprocessing.py normalisation (datasets.md 2.6)");
+                pa_audio_decoding(&p, d, c);
+                pa_i64(&p, d, "nperseg", c->psd.nperseg);
+                pa_i64(&p, d, "noverlap", c->psd.nperseg - c->psd.hop);
+                pa_i64(&p, d, "n_fft", c->psd.nperseg);
+                pa_i64(&p, d, "hop", c->psd.hop);
+                pa_i64(&p, d, "win_length", c->psd.nperseg);
+                pa_str(&p, d, "window", "tukey_periodic");
+                pa_f64(&p, d, "tukey_alpha", c->psd.tukey_alpha);
+                pa_str(&p, d, "detrend", "constant");
+                pa_str(&p, d, "scaling", "density: |X|^2 / (fs sum w^2), bins 0 < f < nperseg/2 doubled");
+                pa_i64(&p, d, "center", 0);
+                pa_str(&p, d, "pad_mode", "none");
+                pa_f64(&p, d, "log_offset", c->psd.log_offset);
+                pa_str(&p, d, "value", "ln(PSD + log_offset)");
+                pa_str(&p, d, "norm", "per-clip z-score over (F, T): (v - mean) / (std + zscore_eps), population std");
+                pa_f64(&p, d, "zscore_eps", c->psd.zscore_eps);
+                pa_i64(&p, d, "frames", c->spec_t);
+                pa_str(&p, d, "layout", "freq_time");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
+            } else if (c->use_mel) {
+                /* datasets.md 3, Audio variants: AF src/datasets/kinetics_sounds.py */
+                const asgml_mel_params *mp = &c->mel;
+                pa_str(&p, g, "sample_dataset", "spec");
+                snprintf(d, sizeof d, "%s/spec", g);
+                pa_str(&p, d, "kind", "librosa_mel_db_minmax");
+                pa_str(&p, d, "semantics", "librosa.feature.melspectrogram, power_to_db(ref=np.max), "
+                                           "min-max, F.interpolate bilinear (AF kinetics_sounds.py; datasets.md 3)");
+                pa_audio_decoding(&p, d, c);
+                pa_i64(&p, d, "n_fft", mp->n_fft);
+                pa_i64(&p, d, "hop", mp->hop);
+                pa_i64(&p, d, "win_length", mp->win_length);
+                pa_str(&p, d, "window", "hann_periodic");
+                pa_i64(&p, d, "center", mp->center);
+                pa_str(&p, d, "pad_mode", mp->pad_mode);
+                pa_i64(&p, d, "power", 2);
+                pa_i64(&p, d, "num_mel_bins", mp->n_mels);
+                pa_f64(&p, d, "fmin", mp->fmin);
+                pa_f64(&p, d, "fmax", 0.5 * c->rate);
+                pa_str(&p, d, "mel_scale", "slaney (htk=False)");
+                pa_str(&p, d, "mel_norm", "slaney");
+                pa_str(&p, d, "db_ref", "max");
+                pa_f64(&p, d, "amin", mp->amin);
+                pa_f64(&p, d, "top_db", mp->top_db);
+                pa_str(&p, d, "value", "(dB - min) / (max - min + 1e-8), dB = 10 log10(max(amin, mel power)) re the clip's max");
+                pa_i64(&p, d, "frames", c->native ? 0 : asgml_melspec_frames(mp, c->fit_len));
+                pa_str(&p, d, "resize", mp->out_h > 0 ? "bilinear, torch F.interpolate align_corners=False, no antialias" : "none");
+                pa_i64(&p, d, "height", c->spec_f);
+                pa_i64(&p, d, "width", c->spec_t);
+                pa_str(&p, d, "layout", "mel_time");
+                pa_i64(&p, d, "deflate", o->spec_deflate);
             } else {
                 pa_str(&p, g, "sample_dataset", "spec");
                 snprintf(d, sizeof d, "%s/spec", g);

@@ -32,7 +32,8 @@ void asgml_prep_defaults(asgml_prep_options *o)
 
 const char *asgml_prep_preset_names(void)
 {
-    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft fbank-ast vggsound-ogm";
+    return "avdigits avdigits-clean avdigits-vweak avdigits-aweak ogmge-stft ogmge-paper fbank-ast af-mel "
+           "vggsound-ogm";
 }
 
 asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
@@ -68,6 +69,46 @@ asgml_status asgml_prep_preset(asgml_prep_options *o, const char *name)
         o->center = 1;
         o->pad_mode = "reflect";
         o->log_offset = 1e-7;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
+    } else if (!strcmp(name, "ogmge-paper")) {
+        /* datasets.md 2.6 (OGM-GE paper 4.2: 257x299 for CREMA-D, 257x1,004 for 10 s sets):
+         * 16 kHz, tiled to 3 s (CREMA-D; --fit-seconds 10 for KS/AVE, as PMR's np.tile then cut),
+         * clamped; scipy.signal.spectrogram nperseg 512, noverlap 353 (hop 159, not centred,
+         * Tukey(0.25), detrend, one-sided PSD), ln(PSD + 1e-7), per-clip z-score -> (257, 299);
+         * frames RGB, short side 224 */
+        o->audio_rate = 16000;
+        o->fit = "tile";
+        o->fit_seconds = 3.0;
+        o->audio_features = "psd";
+        o->n_fft = 512;
+        o->hop = 159;
+        o->win_length = 512;
+        o->center = 0;
+        o->log_offset = 1e-7;
+        o->image_channels = 3;
+        o->image_h = o->image_w = 0;
+        o->short_side = 224;
+        return ASGML_OK;
+    } else if (!strcmp(name, "af-mel")) {
+        /* datasets.md 3, Audio variants (AF src/datasets/kinetics_sounds.py): the 16 kHz clip at
+         * its own length (librosa.load, no fit), librosa melspectrogram n_fft 2048, hop 512,
+         * centred with zeros (librosa >= 0.9), 128 Slaney mels, power_to_db(ref=max, top_db=80),
+         * min-max to [0,1], bilinear 128x128 (torch, align_corners=False); frames RGB, short
+         * side 224 */
+        o->audio_rate = 16000;
+        o->fit = "none";
+        o->fit_seconds = 10.0;
+        o->audio_features = "mel";
+        o->n_fft = 2048;
+        o->hop = 512;
+        o->win_length = 2048;
+        o->center = 1;
+        o->pad_mode = "constant";
+        o->fbank_mel_bins = 128;
+        o->mel_h = o->mel_w = 128;
         o->image_channels = 3;
         o->image_h = o->image_w = 0;
         o->short_side = 224;
