@@ -182,7 +182,7 @@ section() {
 {
     echo "# AV-Digits imbalance study: results"
     echo
-    echo "Generated from the runs present by \`$RESULTS_CMD\` (data-recipes/results-page.sh; every table and curve is asgml-report's output). Do not edit: run the command again."
+    echo "Generated from the runs present by the command below (data-recipes/results-page.sh): every table and curve is asgml-report's output, and only the findings file is written by hand. Do not edit this page; run the command again."
     echo
     echo "- made by: $made_by"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
