@@ -173,7 +173,7 @@ fi
 
 # ---- a failure leaves the previous page and no temporary files ----
 cp "$page" "$t/page.before"; ls -R "$cv" >"$t/cv.before"
-f="$t/g/study-clean/ogm-ge_ogm-ge.end-1_seed-2/summary.json"
+f="$t/g/study-vweak/ogm-ge_ogm-ge.end-1_seed-2/summary.json"   # the first regime: fails early
 cp "$f" "$t/keep.json" && echo '{' >"$f"
 gm -s results >"$t/log3" 2>&1; st=$?
 check "a malformed summary.json: make results fails (exit $st)" test $st -ne 0
