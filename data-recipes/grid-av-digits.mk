@@ -105,3 +105,12 @@ GRID_CELLS += $(call grid_cells,gblend,$(SEEDS),gblend.epochs=$(GBLEND_N) gblend
 # Last: grid.mk fixes the cell list (GRID_CELLS :=) and makes the rules
 # when it is read; cells added after this line would be listed but never run.
 include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
+
+# The imbalance study's results page (issue 16), doc/results-av-digits.md:
+# made by grid-study.mk from the study's runs (STUDY_ROOT/study-<regime>/,
+# default grids/study-*), not from this grid's; variables on the command
+# line (STUDY_ROOT, RESULTS_PAGE, ...) pass through.  See grid-study.mk.
+.PHONY: results
+results:
+	@$(MAKE) --no-print-directory -f '$(dir $(lastword $(filter %grid-av-digits.mk,$(MAKEFILE_LIST))))grid-study.mk' \
+	  results RESULTS_VIA='$(firstword $(MAKEFILE_LIST))'

@@ -36,12 +36,33 @@
 #   rest: 60 cells x 4 regimes x ~2 x 13.8 s     = ~110 min
 #   all:  ~2 h 50 min: over the 2 h budget; SUBSET=core fits with room,
 #         SUBSET=rest is the second sitting (about 1 h 50 min).
+#
+# The results page (issue 16):
+#     make -f data-recipes/grid-study.mk results   (grid-av-digits.mk results
+#                                                   is the same)
+# writes RESULTS_PAGE (doc/results-av-digits.md) and its curves (the
+# directory of the same name without .md) from the runs present in
+# STUDY_ROOT/study-<regime>/ for every regime; it trains nothing (run `study`
+# first) and always regenerates.  data-recipes/results-page.sh composes
+# asgml-report's output: per regime three tables (last epoch, best epoch on
+# validation when the runs have a validation split, best epoch on test),
+# every group against the baseline's by a paired t-test over the seeds
+# with Holm's correction, and asgml-report --curves of baseline with each
+# method (per-modality accuracy, OGM-GE k_m, ASGML tau and boost scales,
+# probe accuracies: whatever the runs logged); a regime without runs is
+# listed as "not run".  Header: commit (git describe, else the version),
+# date and the command.  RESULTS_FINDINGS (default
+# doc/results-av-digits-findings.md), hand-written, is included verbatim
+# between markers when it exists; the page itself is never edited by hand.
 
+STUDY_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 REGIMES = vweak vhard aweak clean
 REGIME ?= vweak
 STORES ?= stores
 SUBSET ?= all
 GRID_NAME = study-$(REGIME)
+STUDY_ROOT ?= grids
+GRID_DIR ?= $(STUDY_ROOT)/study-$(REGIME)
 STORE ?= $(STORES)/avdigits-$(REGIME).h5
 SEEDS ?= 1 2 3 4 5
 EPOCHS ?= 6
@@ -86,7 +107,7 @@ GRID_CELLS += $(call grid_cells,dnr,$(SEEDS),dnr.period=$(DNR_PERIOD))
 GRID_CELLS += $(call grid_cells,gblend,$(SEEDS),gblend.epochs=$(GBLEND_N) gblend.every=$(GBLEND_N))
 endif
 
-include $(dir $(lastword $(MAKEFILE_LIST)))grid.mk
+include $(STUDY_MK_DIR)grid.mk
 
 # every regime, one after the other (each with this make's -j)
 .PHONY: study study-list
@@ -96,3 +117,26 @@ study:
 study-list:
 	@for r in $(REGIMES); do \
 	  $(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) REGIME=$$r SUBSET=$(SUBSET) list || exit 1; done
+
+# The results page (see the top).  RESULTS_VIA: the grid file a forwarding
+# make was started with (grid-av-digits.mk), for the page's command line.
+RESULTS_PAGE ?= doc/results-av-digits.md
+RESULTS_FINDINGS ?= $(patsubst %.md,%-findings.md,$(RESULTS_PAGE))
+RESULTS_REF ?= baseline
+regime_doc_vweak = vweak: 40 % of the images swapped for images of another class (all splits): a noisy, mislabelled weak visual modality (av-digits.mk).
+regime_doc_vhard = vhard: images 4x4 average-pooled plus N(0, 40^2) noise, labels correct: an informative but hard visual modality (av-digits.mk).
+regime_doc_aweak = aweak: audio with white noise at -5 dB SNR, clean images: a weak audio modality (av-digits.mk).
+regime_doc_clean = clean: both modalities clean, the ceiling (av-digits.mk).
+_results_cmd = make -f $(or $(RESULTS_VIA),$(firstword $(MAKEFILE_LIST))) results$(if $(filter-out RESULTS_VIA=%,$(MAKEOVERRIDES)), $(filter-out RESULTS_VIA=%,$(MAKEOVERRIDES)))
+_results_set1 = - grid: $(STUDY_MK_DIR)grid-study.mk, SUBSET=$(SUBSET) ($(words $(GRID_CELLS)) cells per regime), SEEDS $(SEEDS), stores $(STORES)/avdigits-REGIME.h5
+_results_set2 = - options of every cell: `$(TRAIN_ARGS)$(if $(EXTRA_ARGS), $(EXTRA_ARGS))` (the settings of this make; those of each run are in its config.json)
+_results_set3 = - epoch windows scaled from the 100-epoch defaults of the spec to EPOCHS=$(EPOCHS) (grid-study.mk, top): ogm-ge.end=$(OGM_END); bmm variant ogm-ge.start=$(BMM_START), end=$(BMM_END); pmr.end=$(PMR_END); dnr.period=$(DNR_PERIOD); gblend.epochs=gblend.every=$(GBLEND_N); arl.es=0, opm.warmup=0
+
+.PHONY: results
+results:
+	@ASGML_REPORT='$(ASGML_REPORT)' REPORT_ARGS='$(REPORT_ARGS)' RESULTS_PAGE='$(RESULTS_PAGE)' \
+	  STUDY_ROOT='$(STUDY_ROOT)' RESULTS_REF='$(RESULTS_REF)' RESULTS_FINDINGS='$(RESULTS_FINDINGS)' \
+	  RESULTS_CELLS='$(foreach c,$(GRID_CELLS),$(call grid_name,$(c)))' \
+	  RESULTS_CMD='$(_results_cmd)' RESULTS_SETTINGS="$$(printf '%s\n' '$(_results_set1)' '$(_results_set2)' '$(_results_set3)')" \
+	  $(foreach r,$(REGIMES),RESULTS_DOC_$(r)='$(regime_doc_$(r))') \
+	  sh '$(STUDY_MK_DIR)results-page.sh' $(REGIMES)

@@ -5,7 +5,8 @@
 # cell names, make -j2 running every cell, an interrupted cell resumed from
 # its checkpoint, only missing or incomplete cells rerun, the GNU parallel
 # list and the Slurm array script carrying the same commands as make, make
-# report, and the shipped grids expanding to the documented cells.
+# report, and the shipped grids expanding to the documented cells
+# (grid-study.mk too).
 . "$top_srcdir/tests/lib.sh"
 command -v "${MAKE:-make}" >/dev/null 2>&1 || skip_all "make not installed"
 MAKE=${MAKE:-make}
@@ -16,7 +17,7 @@ src=$(cd "$top_srcdir" && pwd)
 build=$(cd "$top_builddir" && pwd)
 t=$(tmpdir) || exit 1
 trap 'rm -rf "$t"' EXIT
-plan 28
+plan 31
 
 "$build/tests/probe-mkstore" "$t/toy.h5" 96 || { echo "Bail out! probe-mkstore failed"; exit 1; }
 cat >"$t/toy.mk" <<EOF
@@ -129,4 +130,15 @@ for gf in grid-av-digits grid-cremad; do
 done
 m=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-cremad.mk" STORE=x.h5 list 2>/dev/null | wc -l)
 check "grid-cremad expands ($m cells)" test "$m" -gt 50
+# grid-study.mk (issue 16): every listed cell of a regime is trained by
+# `make all`, for each SUBSET; the counts its top documents (13 and 12
+# configurations x 5 seeds)
+for sub in core rest all; do
+    nl=$("$MAKE" --no-print-directory -f "$src/data-recipes/grid-study.mk" REGIME=vhard SUBSET=$sub list 2>/dev/null | wc -l)
+    nr=$("$MAKE" --no-print-directory -n -s -f "$src/data-recipes/grid-study.mk" REGIME=vhard SUBSET=$sub all 2>/dev/null |
+         grep -c -- ' --seed ')
+    case $sub in core) want=65 ;; rest) want=60 ;; all) want=125 ;; esac
+    check "grid-study SUBSET=$sub: make all trains every listed cell ($nr of $nl, documented $want)" \
+        test "$nr" -eq "$nl" -a "$nl" -eq "$want"
+done
 done_testing

@@ -19,3 +19,7 @@ TESTS += tests/ablation.sh tests/grid-cremad.sh
 EXTRA_DIST += tests/ablation.sh tests/grid-cremad.sh data-recipes/ablation.mk \
 	data-recipes/ablation-v1.mk data-recipes/ablation-v2.mk \
 	tests/fixtures/grid/cremad-f1.commands tests/fixtures/grid/cremad-f3.commands
+# The AV-Digits results page (issue 16 item 3): grid-study.mk results on a
+# toy study, checked against asgml-report.
+TESTS += tests/results-page.sh
+EXTRA_DIST += tests/results-page.sh data-recipes/results-page.sh

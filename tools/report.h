@@ -40,6 +40,11 @@ typedef struct report_run {
                            * asgml-stale (report_is_step_key), loaded with epochs */
 } report_run;
 
+/* Method signals drawn by --curves (per-step values averaged over each
+ * epoch): asgml.* (ASGML v1 taus, masks, update rates), boost.* (asgml-boost's
+ * scales and probe accuracies, asgml-methods(7)), ogm* (OGM-GE) and probe.*. */
+int report_is_signal_key(const char *key);
+
 /* Per-step keys kept for the steps-* curves: asgml.tau, tau_hat, mask, age,
  * stale (each .<modality>). */
 int report_is_step_key(const char *key);

@@ -6,7 +6,8 @@
  * be run.  Plots:
  *   accuracy                train.acc, val.acc, test.acc (fused)
  *   accuracy-per-modality   <split>.acc.<modality>
- *   <stem>                  method signals (asgml.*, ogm*, probe.*) with the
+ *   <stem>                  method signals (asgml.*, boost.*, ogm*, probe.*:
+ *                           report_is_signal_key) with the
  *                           modality suffix removed, e.g. asgml.scale with
  *                           series audio and visual; per-step values are
  *                           averaged over the steps of each epoch.
@@ -85,7 +86,7 @@ static int classify(const char *key, json_t *mods, char *plot, char *series, siz
         snprintf(series, size, "%s", dot + 1);
         return 1;
     }
-    if (strncmp(key, "asgml.", 6) && strncmp(key, "ogm", 3) && strncmp(key, "probe.", 6))
+    if (!report_is_signal_key(key))
         return 0;
     if (dot && is_modality(mods, dot + 1)) {
         snprintf(plot, size, "%.*s", (int)(dot - key), key);
@@ -124,13 +125,25 @@ static void describe(const char *plot, char *title, char *ylabel, size_t size)
     }
     if (!strncmp(plot, "asgml.", 6))
         who = "ASGML", rest = plot + 6;
+    else if (!strncmp(plot, "boost.", 6))
+        who = "ASGML boost", rest = plot + 6;
     else if (!strncmp(plot, "probe.", 6))
         who = "Probe", rest = plot + 6;
     else if (!strncmp(plot, "ogm", 3)) {
         who = "OGM-GE";
         rest = strchr(plot, '.') ? strchr(plot, '.') + 1 : plot;
     }
-    if (!strcmp(rest, "tau_hat"))
+    if (!strcmp(who, "ASGML boost") && !strcmp(rest, "acc"))
+        what = "probe accuracy";
+    else if (!strcmp(who, "ASGML boost") && !strcmp(rest, "ema"))
+        what = "probe accuracy (EMA)";
+    else if (!strcmp(who, "ASGML boost") && !strcmp(rest, "loss"))
+        what = "probe loss";
+    else if (!strcmp(who, "ASGML boost") && !strcmp(rest, "scale"))
+        what = "encoder gradient scale c_m";
+    else if (!strcmp(who, "ASGML boost") && !strcmp(rest, "target"))
+        what = "target scale s_m";
+    else if (!strcmp(rest, "tau_hat"))
         what = "update period tau_hat (steps)";
     else if (!strcmp(rest, "mask"))
         what = "update mask (1 = the encoder updates)";
@@ -552,8 +565,8 @@ static void write_readme(FILE *f, const report *rep, const curve *c, int nc, con
             "To draw the PNGs: install gnuplot (Debian: apt-get install gnuplot-nox) and run\n"
             "`gnuplot PLOT.gp` in this directory; asgml-report draws them itself when\n"
             "gnuplot is on PATH (or named by $GNUPLOT) and --no-plot is not given.%s\n\n"
-            "Method signals logged per step (asgml.*, ogm*, probe.*) are averaged over\n"
-            "the steps of each epoch first.\n\nPlots:\n",
+            "Method signals logged per step (asgml.*, boost.*, ogm*, probe.*) are\n"
+            "averaged over the steps of each epoch first.\n\nPlots:\n",
             gnuplot ? "" : "\n(No PNGs were drawn this time.)");
     for (int i = 0; i < nc; i++)
         if (c[i].by_step) {

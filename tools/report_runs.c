@@ -24,9 +24,10 @@ static const char *const never_grouped[] = {
     "threads", "num-threads", "jobs", "device", "devices", "gpu", "resume", NULL};
 
 /* Per-step keys averaged into per-epoch curve points (method signals). */
-static int is_signal_key(const char *k)
+int report_is_signal_key(const char *k)
 {
-    return !strncmp(k, "asgml.", 6) || !strncmp(k, "ogm", 3) || !strncmp(k, "probe.", 6);
+    return !strncmp(k, "asgml.", 6) || !strncmp(k, "boost.", 6) || !strncmp(k, "ogm", 3) ||
+           !strncmp(k, "probe.", 6);
 }
 
 int report_is_step_key(const char *k)
@@ -250,7 +251,7 @@ int report_load_log(report_run *run)
             }
             json_object_foreach(rec, key, val) {
                 json_t *acc;
-                if (!json_is_number(val) || !is_signal_key(key))
+                if (!json_is_number(val) || !report_is_signal_key(key))
                     continue;
                 if (!(acc = json_object_get(dst, key)))
                     json_object_set_new(dst, key, acc = json_pack("[ff]", 0.0, 0.0));
