@@ -32,6 +32,7 @@ EXTRA_DIST += tests/prep-jobs-identical.sh
 TESTS += tests/prep-flags.sh tests/train-flags.sh tests/test-loader-window
 check_PROGRAMS += tests/test-loader-window
 tests_test_loader_window_SOURCES = tests/test-loader-window.c tests/tap.h
+tests_test_loader_window_LDADD = $(LDADD) $(HDF5_LIBS)
 EXTRA_DIST += tests/prep-flags.sh tests/train-flags.sh
 # chunks compressed by the decoding threads, H5Dwrite_chunk (issue 14 item 4)
 check_PROGRAMS += tests/test-prep-direct

@@ -5,13 +5,17 @@
  * = (L - W)/2 exactly; training serves the STFT of some window x[s:s+W],
  * 0 <= s <= L - W, found by trying every start, and not always the same
  * start over epochs; data.exclude-flags leaves a KNOWN_BAD sample out of
- * the split the loader serves. */
+ * the split the loader serves; /stats/audio/window holds the per-bin mean
+ * and population std of the STFT of the training waves (two-pass, double,
+ * here) and data.audio.zscore serves (STFT - mean) / std per bin. */
 #include "asgml/config.h"
 #include "asgml/prep.h"
 #include "asgml/store.h"
 #include "data/decode.h"
 #include "data/loader.h"
 #include "tap.h"
+
+#include <hdf5.h>
 
 #include <limits.h>
 
@@ -44,7 +48,7 @@ int main(void)
     char *abs = realpath(fx, NULL);   /* manifest paths resolve against the manifest's directory */
     if (abs) { snprintf(fx, sizeof fx, "%s", abs); free(abs); }
     if (!mkdtemp(dir)) { printf("Bail out! mkdtemp\n"); return 1; }
-    tap_plan(9);
+    tap_plan(12);
     snprintf(man, sizeof man, "%s/m.tsv", dir);
     snprintf(out, sizeof out, "%s/w.h5", dir);
     FILE *f = fopen(man, "w");
@@ -113,6 +117,71 @@ int main(void)
     float d = maxdiff(b.x[0], ref, (size_t)per);
     ok(d == 0.0f, "evaluation: the STFT of x[500:1500] exactly (max |diff| %g)", d);
     asgml_loader_free(ld);
+
+    /* /stats/audio/window: the training waves a, b (c, d are test rows) */
+    enum { F = NFFT / 2 + 1 };
+    double smean[F], sstd[F], rmean[F] = {0}, rvar[F] = {0};
+    hid_t hf = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT), hd;
+    int have = hf >= 0;
+    have = have && (hd = H5Dopen2(hf, "/stats/audio/window/mean", H5P_DEFAULT)) >= 0 &&
+           H5Dread(hd, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, smean) >= 0 && H5Dclose(hd) >= 0;
+    have = have && (hd = H5Dopen2(hf, "/stats/audio/window/std", H5P_DEFAULT)) >= 0 &&
+           H5Dread(hd, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sstd) >= 0 && H5Dclose(hd) >= 0;
+    if (hf >= 0) H5Fclose(hf);
+    int64_t TL = asgml_stft_frames(&p, L), nv = 2 * TL;
+    float xl[L], *spec = malloc((size_t)F * (size_t)TL * 2 * sizeof *spec);
+    for (int i = 0; i < 2; i++) {
+        for (int q = 0; q < L; q++) xl[q] = (float)wave[i][q] / 32768.0f;
+        asgml_stft(&p, xl, L, spec + (size_t)i * F * (size_t)TL);
+    }
+    for (int fb = 0; fb < F; fb++) {
+        for (int i = 0; i < 2; i++)
+            for (int64_t t = 0; t < TL; t++) rmean[fb] += spec[((size_t)i * F + fb) * (size_t)TL + t];
+        rmean[fb] /= (double)nv;
+        for (int i = 0; i < 2; i++)
+            for (int64_t t = 0; t < TL; t++) {
+                double e = spec[((size_t)i * F + fb) * (size_t)TL + t] - rmean[fb];
+                rvar[fb] += e * e;
+            }
+        rvar[fb] /= (double)nv;
+    }
+    double rel = 0;
+    for (int fb = 0; have && fb < F; fb++) {
+        double dm = fabs(smean[fb] - rmean[fb]) / fmax(fabs(rmean[fb]), 1e-12);
+        double ds = fabs(sstd[fb] - sqrt(rvar[fb])) / fmax(sqrt(rvar[fb]), 1e-12);
+        rel = fmax(rel, fmax(dm, ds));
+    }
+    ok(have && rel < 1e-9, "/stats/audio/window: per-bin mean and std of the training waves' STFT "
+       "(max rel. diff %.2g)", rel);
+    free(spec);
+
+    /* data.audio.zscore = true: the evaluation window, standardised per bin */
+    asgml_config *zc = NULL;
+    asgml_transform tz;
+    good = asgml_config_create(&zc) == ASGML_OK && asgml_config_set(zc, "data.audio.zscore", "true", "test") == ASGML_OK &&
+           asgml_loader_exclude_flags(zc, s) == ASGML_OK &&
+           asgml_transform_from_config(zc, s, out, "audio", 1, &tz) == ASGML_OK;
+    ok(good && tz.zscore && tz.stats_len == F, "data.audio.zscore on a windowed wave (%s)",
+       good ? "ok" : asgml_last_error());
+    if (good) {
+        lc.tf = &tz;
+        lc.batch_size = 4;
+        ld = NULL;
+        good = asgml_loader_create(s, &lc, &ld) == ASGML_OK && asgml_loader_start_epoch(ld, 0) == ASGML_OK &&
+               asgml_loader_next(ld, &b, &done) == ASGML_OK && !done && b.size == 1;
+        for (int q = 0; q < W; q++) x[q] = (float)wave[2][(L - W) / 2 + q] / 32768.0f;
+        asgml_stft(&p, x, W, ref);
+        int64_t nt = per / F;
+        for (int fb = 0; fb < F; fb++)
+            for (int64_t t = 0; t < nt; t++)
+                ref[fb * nt + t] = (ref[fb * nt + t] - (float)smean[fb]) / (float)sstd[fb];
+        d = good ? maxdiff(b.x[0], ref, (size_t)per) : 1.0f;
+        asgml_loader_free(ld);
+        asgml_transform_release(&tz);
+        lc.tf = &tf;
+    }
+    ok(good && d == 0.0f, "zscore: (STFT(x[500:1500]) - mean) / std per bin (max |diff| %g)", d);
+    asgml_config_free(zc);
 
     lc.part = "train";
     lc.train = 1;

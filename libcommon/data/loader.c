@@ -66,8 +66,9 @@ static asgml_status get_list(asgml_config *cfg, const char *key, const char *def
     return ASGML_OK;
 }
 
-/* /stats/<name>/{mean,std} (float64 (D,)) of the store file, if present. */
-static asgml_status read_stats(const char *path, asgml_transform *tf)
+/* /stats/<name><sub>/{mean,std} (float64 (D,)) of the store file, if
+ * present; sub is "" or "/window" (a windowed wave's spectrogram). */
+static asgml_status read_stats(const char *path, const char *sub, asgml_transform *tf)
 {
     char dpath[96];
     asgml_status st = ASGML_OK;
@@ -79,7 +80,7 @@ static asgml_status read_stats(const char *path, asgml_transform *tf)
         int64_t n;
         double *tmp;
         float **dst = which ? &tf->stats_std : &tf->stats_mean;
-        snprintf(dpath, sizeof dpath, "/stats/%s/%s", tf->name, which ? "std" : "mean");
+        snprintf(dpath, sizeof dpath, "/stats/%s%s/%s", tf->name, sub, which ? "std" : "mean");
         if (H5Lexists(f, "/stats", H5P_DEFAULT) <= 0 ||
             H5Lexists(f, dpath, H5P_DEFAULT) <= 0) {
             st = asgml_error(ASGML_EFORMAT, "%s: data.%s.zscore is set but %s is absent", path,
@@ -240,7 +241,7 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
             return st;
         if (tf->zscore) {
-            if ((st = read_stats(store_path, tf)) != ASGML_OK) {
+            if ((st = read_stats(store_path, "", tf)) != ASGML_OK) {
                 asgml_transform_release(tf);
                 return st;
             }
@@ -289,7 +290,7 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
             return st;
         if (tf->zscore) {
             int64_t a = info->shape[tf->transpose], b = info->shape[!tf->transpose], len;
-            if ((st = read_stats(store_path, tf)) != ASGML_OK) {
+            if ((st = read_stats(store_path, "", tf)) != ASGML_OK) {
                 asgml_transform_release(tf);
                 return st;
             }
@@ -308,10 +309,22 @@ asgml_status asgml_transform_from_config(asgml_config *cfg, asgml_store *store,
         tf->kind = ASGML_TF_WAVE_WINDOW;
         if ((st = asgml_config_get_bool(cfg, KEY("zscore"), 0, &tf->zscore)))
             return st;
-        if (tf->zscore)
-            return asgml_error(ASGML_EINVAL, "key 'data.%s.zscore': %s has no statistics of the "
-                               "window's spectrogram (the loader computes it)", name, store_path);
-        return read_window(store_path, info, tf);
+        if ((st = read_window(store_path, info, tf)) != ASGML_OK)
+            return st;
+        if (tf->zscore) {   /* per frequency bin of the spectrogram (asgml-prep's /stats/<m>/window) */
+            if ((st = read_stats(store_path, "/window", tf)) != ASGML_OK) {
+                asgml_transform_release(tf);
+                return st;
+            }
+            if (tf->stats_len != tf->n_fft / 2 + 1) {
+                int64_t len = tf->stats_len;
+                asgml_transform_release(tf);
+                return asgml_error(ASGML_EFORMAT, "%s: /stats/%s/window has %lld values; expected "
+                                   "%d (one per frequency bin)", store_path, name, (long long)len,
+                                   tf->n_fft / 2 + 1);
+            }
+        }
+        return ASGML_OK;
     }
 #undef KEY
     return asgml_error(ASGML_ENOTSUP, "%s: /%s/%s: the loader cannot read this kind of sample",
@@ -572,6 +585,13 @@ static asgml_status fill(asgml_loader *l, slot *sl, int k)
                 for (int64_t q = 0; q < W; q++)
                     l->wave_buf[q] = (float)wv[s0 + q] / 32768.0f;
                 st = asgml_stft(&p, l->wave_buf, W, sl->x[m] + b * l->per_sample[m]);
+                if (st == ASGML_OK && tf->zscore) {   /* (F, T): per frequency bin */
+                    float *v = sl->x[m] + b * l->per_sample[m];
+                    int64_t F = tf->stats_len, nt = l->per_sample[m] / F;
+                    for (int64_t r = 0; r < F; r++)
+                        for (int64_t t = 0; t < nt; t++)
+                            v[r * nt + t] = (v[r * nt + t] - tf->stats_mean[r]) / tf->stats_std[r];
+                }
             }
             continue;
         }
