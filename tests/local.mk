@@ -36,3 +36,6 @@ TESTS += tests/test-atomic-file
 check_PROGRAMS += tests/test-core-errors
 tests_test_core_errors_SOURCES = tests/test-core-errors.c tests/tap.h
 TESTS += tests/test-core-errors
+check_PROGRAMS += tests/test-h5-check
+tests_test_h5_check_SOURCES = tests/test-h5-check.c tests/tap.h
+TESTS += tests/test-h5-check

@@ -31,8 +31,18 @@
  *                             allocates a continuation's length as read,
  *                             before any check (2^62 bytes in
  *                             fuzz/known/checkpoint-hdf5-ohdr-size-4e18.h5,
- *                             malloc inside H5Fopen).  Anything it does not
- *                             recognise is left to HDF5 (ASGML_OK). */
+ *                             malloc inside H5Fopen); or when an attribute
+ *                             message of that header declares more data
+ *                             than it holds (HDF5 1.10.8 copies the declared
+ *                             size out of the message: a heap overflow,
+ *                             fuzz/known/checkpoint-hdf5-attr-data-overflow.h5);
+ *                             or when a global heap collection that those
+ *                             attributes' strings live in has an object of
+ *                             size 0 or one past its end (HDF5 1.10.8 loops
+ *                             forever on the first,
+ *                             fuzz/known/store-hdf5-gheap-free-size-0.h5).
+ *                             Anything it does not recognise is left to
+ *                             HDF5 (ASGML_OK). */
 #ifndef ASGML_CORE_H5UTIL_H
 #define ASGML_CORE_H5UTIL_H
 
