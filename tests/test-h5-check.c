@@ -7,7 +7,12 @@
  * collection whose free space was given size 0 are refused with
  * ASGML_EFORMAT before HDF5 decodes them (HDF5 1.10.8 copies an attribute's
  * declared data size out of its message, a heap overflow under ASan, and
- * loops forever on a free-space object of size 0). */
+ * loops forever on a free-space object of size 0); so are a string of a
+ * dataset that names an absent heap object or one of another length
+ * (asgml_h5_check_strings: HDF5 read past its object table, SEGV) and a
+ * group whose own attribute was enlarged (asgml_h5_check_object, and the
+ * whole file's walk from the root), and a group whose local heap claims
+ * 4.3 GB (HDF5 allocated it). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +58,25 @@ static int write_file(const char *path)
             H5Aclose(at);
         H5Sclose(a[i].space);
     }
+    /* a group with an attribute of its own, and a dataset of strings */
+    hid_t g = H5Gcreate2(f, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), gs = H5Screate_simple(1, &d4, NULL);
+    hid_t ga = g >= 0 ? H5Acreate2(g, "zzzgatt", H5T_NATIVE_UINT8, gs, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (ga < 0 || H5Awrite(ga, H5T_NATIVE_UINT8, four) < 0)
+        rc = -1;
+    const char *names[3] = { "alpha", "beta", "gamma" };
+    hsize_t d3 = 3;
+    hid_t ns = H5Screate_simple(1, &d3, NULL);
+    hid_t nd = H5Dcreate2(f, "names", vlen, ns, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (nd < 0 || H5Dwrite(nd, vlen, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) < 0)
+        rc = -1;
+    if (ga >= 0)
+        H5Aclose(ga);
+    if (g >= 0)
+        H5Gclose(g);
+    if (nd >= 0)
+        H5Dclose(nd);
+    H5Sclose(gs);
+    H5Sclose(ns);
     H5Tclose(fixed);
     H5Tclose(vlen);
     if (H5Fclose(f) < 0)
@@ -89,13 +113,13 @@ static int spit(const char *path, const unsigned char *b, size_t n)
  * (version 1) holds the name at its data + 8, then the datatype and the
  * dataspace, each padded to 8 bytes; a version-1 dataspace keeps its
  * dimensions from its byte 8 (8 bytes each here) */
-static int damage(const char *in, const char *out, uint64_t dim)
+static int damage_attr(const char *in, const char *out, const char *attr, uint64_t dim)
 {
     size_t n, at;
     unsigned char *b = slurp(in, &n);
     int rc = -1;
     for (at = 8; b && at + 8 <= n; at++)
-        if (memcmp(b + at, "zzzattr", 8) == 0)
+        if (memcmp(b + at, attr, 8) == 0)
             break;
     if (b && at + 8 <= n && b[at - 8] == 1) {
         size_t data = at - 8, tlen = (size_t)(b[data + 4] | b[data + 5] << 8);
@@ -141,6 +165,40 @@ static int empty_free_space(const char *in, const char *out)
     return rc;
 }
 
+/* sets a field of element k of the contiguous string dataset "names":
+ * length (4 bytes at 0) or object index (4 bytes at 12) */
+static int damage_string(const char *in, const char *out, int k, int field_at, uint32_t value)
+{
+    hid_t f = H5Fopen(in, H5F_ACC_RDONLY, H5P_DEFAULT), d = f >= 0 ? H5Dopen2(f, "names", H5P_DEFAULT) : -1;
+    haddr_t off = d >= 0 ? H5Dget_offset(d) : HADDR_UNDEF;
+    if (d >= 0)
+        H5Dclose(d);
+    if (f >= 0)
+        H5Fclose(f);
+    size_t n;
+    unsigned char *b = slurp(in, &n);
+    int rc = -1;
+    if (b && off != HADDR_UNDEF && off + 16 * (size_t)(k + 1) <= n) {
+        for (int i = 0; i < 4; i++)
+            b[off + 16 * (size_t)k + (size_t)field_at + (size_t)i] = (unsigned char)(value >> (8 * i));
+        rc = spit(out, b, n);
+    }
+    free(b);
+    return rc;
+}
+
+/* asgml_h5_check_strings, or _check_object, on dataset or object name of file */
+static asgml_status check_in(const char *file, const char *name, int strings)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT), o = f >= 0 ? H5Oopen(f, name, H5P_DEFAULT) : -1;
+    asgml_status st = o < 0 ? ASGML_EIO : strings ? asgml_h5_check_strings(o) : asgml_h5_check_object(o);
+    if (o >= 0)
+        H5Oclose(o);
+    if (f >= 0)
+        H5Fclose(f);
+    return st;
+}
+
 static void check_known(const char *srcdir, const char *name, const char *want)
 {
     char path[4096];
@@ -154,7 +212,7 @@ int main(void)
 {
     const char *srcdir = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
     char good[4096], bad[4096], path[4096];
-    tap_plan(11);
+    tap_plan(17);
     asgml_h5_quiet();
     if (!mkdtemp(dir)) {
         printf("Bail out! mkdtemp: cannot make %s\n", dir);
@@ -167,15 +225,15 @@ int main(void)
     asgml_status st = made ? asgml_h5_check_file(good) : ASGML_EIO;
     ok(made && st == ASGML_OK, "a file with scalar, array, 2-D, string, vlen and null attributes passes%s%s",
        st == ASGML_OK ? "" : ": ", st == ASGML_OK ? "" : asgml_last_error());
-    made = damage(good, bad, 4) == 0;
+    made = damage_attr(good, bad, "zzzattr", 4) == 0;
     st = made ? asgml_h5_check_file(bad) : ASGML_EIO;
     ok(made && st == ASGML_OK, "the same file rewritten with the attribute's own size passes (the damage helper finds it)");
-    made = damage(good, bad, 1u << 20) == 0;
+    made = damage_attr(good, bad, "zzzattr", 1u << 20) == 0;
     st = made ? asgml_h5_check_file(bad) : ASGML_OK;
     ok(made && st == ASGML_EFORMAT &&
            strstr(asgml_last_error(), "damaged HDF5 file: an attribute declares 1048576 elements of 1 bytes"),
        "an attribute enlarged to 2^20 elements in place is refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
-    made = damage(good, bad, UINT64_MAX) == 0;
+    made = damage_attr(good, bad, "zzzattr", UINT64_MAX) == 0;
     st = made ? asgml_h5_check_file(bad) : ASGML_OK;
     ok(made && st == ASGML_EFORMAT, "an attribute of 2^64 - 1 elements is refused (no overflow in the product): %s",
        st == ASGML_OK ? "(accepted)" : asgml_last_error());
@@ -185,6 +243,27 @@ int main(void)
        "a global heap collection whose free space has size 0 is refused: %s",
        st == ASGML_OK ? "(accepted)" : asgml_last_error());
     check_known(srcdir, "store-hdf5-gheap-free-size-0.h5", "has object 0 of 0 bytes");
+    st = check_in(good, "names", 1);
+    ok(st == ASGML_OK, "a dataset of strings HDF5 wrote passes%s%s", st ? ": " : "", st ? asgml_last_error() : "");
+    made = damage_string(good, bad, 1, 12, 999) == 0;
+    st = made ? check_in(bad, "names", 1) : ASGML_OK;
+    ok(made && st == ASGML_EFORMAT && strstr(asgml_last_error(), "a string names object 999, absent"),
+       "a string naming an absent heap object is refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    made = damage_string(good, bad, 1, 0, 7) == 0;
+    st = made ? check_in(bad, "names", 1) : ASGML_OK;
+    ok(made && st == ASGML_EFORMAT && strstr(asgml_last_error(), "a string of 7 bytes names object"),
+       "a string longer than its heap object is refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    snprintf(path, sizeof path, "%s/fuzz/known/store-hdf5-gheap-index-absent.h5", srcdir);
+    st = check_in(path, "/meta/class_names", 1);
+    ok(st == ASGML_EFORMAT && strstr(asgml_last_error(), "absent from the global heap collection"),
+       "fuzz/known/store-hdf5-gheap-index-absent.h5 refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    made = damage_attr(good, bad, "zzzgatt", 1u << 20) == 0;
+    asgml_status root_st = made ? asgml_h5_check_file(bad) : ASGML_EIO;
+    st = made ? check_in(bad, "g", 0) : ASGML_OK;
+    ok(made && root_st == ASGML_EFORMAT && st == ASGML_EFORMAT && strstr(asgml_last_error(), "an attribute declares 1048576"),
+       "a group's enlarged attribute: the file (walked from the root) and the group are refused: %s",
+       st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    check_known(srcdir, "checkpoint-hdf5-local-heap-4g.h5", "local heap at byte 12016 declares 4328587352 bytes");
     check_known(srcdir, "checkpoint-hdf5-attr-data-overflow.h5", "damaged HDF5 file: an attribute message of 72 bytes");
     check_known(srcdir, "checkpoint-hdf5-ohdr-size-4e18.h5", "beyond the end of the file");
     static const char *seeds[] = { "checkpoint/ckpt_mlp.h5", "store/store_av_nowave.h5", "store/store_frames.h5" };

@@ -24,25 +24,27 @@
  *                             caller reports the error, with HDF5's message
  *                             left in msg, and removes the file).
  *   asgml_h5_check_file(path) before H5Fopen of a file asgml reads:
- *                             ASGML_EFORMAT when the root group's object
- *                             header (superblock 0/1, header version 1, as
- *                             asgml writes them) names a continuation chunk
- *                             beyond the end of the file.  HDF5 1.10.8
- *                             allocates a continuation's length as read,
- *                             before any check (2^62 bytes in
- *                             fuzz/known/checkpoint-hdf5-ohdr-size-4e18.h5,
- *                             malloc inside H5Fopen); or when an attribute
- *                             message of that header declares more data
- *                             than it holds (HDF5 1.10.8 copies the declared
- *                             size out of the message: a heap overflow,
- *                             fuzz/known/checkpoint-hdf5-attr-data-overflow.h5);
- *                             or when a global heap collection that those
- *                             attributes' strings live in has an object of
- *                             size 0 or one past its end (HDF5 1.10.8 loops
- *                             forever on the first,
- *                             fuzz/known/store-hdf5-gheap-free-size-0.h5).
- *                             Anything it does not recognise is left to
- *                             HDF5 (ASGML_OK). */
+ *                             ASGML_EFORMAT (and the error) when the root
+ *                             group's object header is damaged in a way
+ *                             HDF5 1.10.8 does not survive: a continuation
+ *                             chunk beyond the end of the file (HDF5
+ *                             allocated its length, 2^62 bytes), an
+ *                             attribute message that declares more than it
+ *                             holds (HDF5 copies past it), or a string
+ *                             of its attributes that names a missing,
+ *                             shorter or longer object of a global heap
+ *                             collection, or a collection whose objects do
+ *                             not add up (HDF5 looped forever, read past
+ *                             its tables).  fuzz/known/README has an input
+ *                             for each.  Superblock 0/1 and header version
+ *                             1, as asgml writes them; anything else is
+ *                             left to HDF5 (ASGML_OK).
+ *   asgml_h5_check_object(obj) the same for the header of an open object
+ *                             (group, dataset), before its attributes are
+ *                             read.
+ *   asgml_h5_check_strings(dset) before H5Dread of a contiguous dataset of
+ *                             variable-length strings: every element names
+ *                             an existing object of its length. */
 #ifndef ASGML_CORE_H5UTIL_H
 #define ASGML_CORE_H5UTIL_H
 
@@ -56,5 +58,7 @@ void asgml_h5_quiet(void);
 const char *asgml_h5_message(char *buf, size_t n);
 int asgml_h5_close(hid_t file, int discard, char *msg, size_t n);
 asgml_status asgml_h5_check_file(const char *path);
+asgml_status asgml_h5_check_object(hid_t obj);
+asgml_status asgml_h5_check_strings(hid_t dset);
 
 #endif

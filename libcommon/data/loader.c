@@ -152,6 +152,15 @@ static asgml_status read_window(const char *path, const asgml_modality_info *inf
     if (f < 0)
         return asgml_error(ASGML_EIO, "%s: cannot open", path);
     snprintf(dpath, sizeof dpath, "/%s/wave", tf->name);
+    hid_t o = H5Oopen(f, dpath, H5P_DEFAULT);
+    if (o >= 0) {   /* its header before its attributes (core/h5util.h) */
+        asgml_status st = asgml_h5_check_object(o);
+        H5Oclose(o);
+        if (st) {
+            H5Fclose(f);
+            return st;
+        }
+    }
     for (int k = 0; k < 7; k++)
         ok &= h5_attr(f, dpath, keys[k], &v[k], NULL, 0);
     ok &= h5_attr(f, dpath, "pad_mode", NULL, pad, sizeof pad);

@@ -129,6 +129,19 @@ static char *attr_to_string(hid_t a)
     return out;
 }
 
+/* Object obj's header and the strings its attributes name, before any of
+ * them is read (core/h5util.h: HDF5 1.10.8 does not survive some damage). */
+static asgml_status check_obj(hid_t file, const char *obj)
+{
+    hid_t o = H5Oopen(file, obj, H5P_DEFAULT);
+    asgml_status st = ASGML_OK;
+    if (o >= 0) {
+        st = asgml_h5_check_object(o);
+        H5Oclose(o);
+    }
+    return st;
+}
+
 /* String attribute `name` of object obj as a malloc'd string, NULL if absent. */
 static char *obj_attr_string(hid_t file, const char *obj, const char *name)
 {
@@ -238,6 +251,8 @@ static asgml_status read_strings(asgml_store *s, const char *path, char ***out, 
         *n = (int64_t)dim;
         char **v = calloc((size_t)dim + 1, sizeof *v);
         if (!v) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        if (!st && H5Tis_variable_str(t) > 0)
+            st = asgml_h5_check_strings(d);
         if (!st && H5Tis_variable_str(t) > 0) {
             char **tmp = calloc((size_t)dim + 1, sizeof *tmp);
             hid_t mt = H5Tcopy(t);
@@ -375,6 +390,8 @@ static asgml_status load_modality(asgml_store *s, const char *name)
     m->dset = H5I_INVALID_HID;
     char grp[80], path[160];
     snprintf(grp, sizeof grp, "/%s", name);
+    asgml_status cst = check_obj(s->file, grp);
+    if (cst) return cst;
     char *sd = obj_attr_string(s->file, grp, "sample_dataset");
     if (!sd) return asgml_error(ASGML_EFORMAT, "%s: %s: no attribute sample_dataset", s->path, grp);
     snprintf(m->info.name, sizeof m->info.name, "%s", name);
@@ -412,6 +429,7 @@ static asgml_status load_modality(asgml_store *s, const char *name)
     m->sample_bytes = elems * sz;
     m->info.variable_count = strcmp(m->info.dataset, "frames") == 0;
     if (rows) {   /* a sample is target_rows rows: its own, then pad_value rows (or cut) */
+        if ((st = check_obj(s->file, path)) != ASGML_OK) return st;
         char *tr = obj_attr_string(s->file, path, "target_rows");
         char *pv = obj_attr_string(s->file, path, "pad_value");
         int64_t target = tr ? strtoll(tr, NULL, 10) : 0;
