@@ -11,7 +11,10 @@
  * h5fix_need(file, path, type, &n): the same for a full path, but a dataset
  * that is missing or unreadable ends the test ("Bail out!", exit 1).
  * h5fix_rel_err(a, b, n): max |a - b| / max(max |b|, 1e-12) of n floats,
- * b the reference - the error the fixture tests report and bound. */
+ * b the reference - the error the fixture tests report and bound.
+ * h5fix_keep(p) returns p and remembers it; h5fix_release() frees every
+ * buffer kept, for tests that read fixtures inline as arguments (the
+ * sanitizer build's leak check runs over the tests too). */
 #ifndef ASGML_TEST_H5FIXTURE_H
 #define ASGML_TEST_H5FIXTURE_H
 #include <hdf5.h>
@@ -41,6 +44,32 @@ static void *h5fix_read(hid_t file, const char *group, const char *name, hid_t t
     H5Dclose(ds);
     if (n) *n = (size_t)count;
     return buf;
+}
+
+static void **h5fix_kept_;
+static size_t h5fix_nkept_;
+
+__attribute__((unused))
+static void *h5fix_keep(void *p)
+{
+    void **k = realloc(h5fix_kept_, (h5fix_nkept_ + 1) * sizeof *k);
+    if (!k) {
+        printf("Bail out! out of memory\n");
+        exit(1);
+    }
+    h5fix_kept_ = k;
+    h5fix_kept_[h5fix_nkept_++] = p;
+    return p;
+}
+
+__attribute__((unused))
+static void h5fix_release(void)
+{
+    for (size_t i = 0; i < h5fix_nkept_; i++)
+        free(h5fix_kept_[i]);
+    free(h5fix_kept_);
+    h5fix_kept_ = NULL;
+    h5fix_nkept_ = 0;
 }
 
 __attribute__((unused))

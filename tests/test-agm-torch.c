@@ -332,6 +332,14 @@ int main(void)
     asgml_optim_free(opt);
     asgml_model_free(model);
     asgml_backend_destroy(be);
+    for (int m = 0; m < 2; m++) {
+        free(inputs[m]);
+        free(zeros[m]);
+    }
+    free(labels);
+    free(f);
+    free(o);
+    free(dl);
     H5Fclose(model_file);
     H5Fclose(agm_file);
     return tap_done();

@@ -452,6 +452,7 @@ int main(void)
     asgml_model_free(model);
     free(labels_dev);
     free(dlogits);
+    asgml_backend_destroy(be);
     H5Fclose(fx);
     return tap_done();
 }

@@ -36,7 +36,7 @@ static void *rd(const char *name, hid_t type)
         printf("Bail out! %s missing from the fixture\n", name);
         exit(1);
     }
-    return buf;
+    return h5fix_keep(buf);   /* freed by h5fix_release */
 }
 #define RDF(name) ((float *)rd(name, H5T_NATIVE_FLOAT))
 #define RDD(name) ((double *)rd(name, H5T_NATIVE_DOUBLE))
@@ -283,7 +283,6 @@ int main(void)
                 ref = RDF(name);
                 e = h5fix_rel_err(nt.p[q], ref + (size_t)s * psize[q], (size_t)psize[q]);
                 es = e > es ? e : es;
-                free(ref);
             }
         }
         worst = es > worst ? es : worst;
@@ -292,5 +291,6 @@ int main(void)
     }
     tap_diag("worst relative error %.3g", worst);
     H5Fclose(file);
+    h5fix_release();
     return tap_done();
 }

@@ -34,7 +34,7 @@ static void *rd(const char *name, hid_t type, size_t *n)
         printf("Bail out! %s missing from the fixture\n", name);
         exit(1);
     }
-    return buf;
+    return h5fix_keep(buf);   /* freed by h5fix_release */
 }
 #define RDF(name) ((float *)rd(name, H5T_NATIVE_FLOAT, NULL))
 #define RDD(name, n) ((double *)rd(name, H5T_NATIVE_DOUBLE, n))
@@ -243,5 +243,10 @@ int main(void)
     ok(efus < TOL, "fusion and head parameters after each step (rel %.2g)", efus);
     tap_diag("worst relative error %.3g", eenc > efus ? eenc : efus);
     H5Fclose(file);
+    for (int i = 0; i < NP; i++) {
+        free(g[i]);
+        free(v[i]);
+    }
+    h5fix_release();
     return tap_done();
 }

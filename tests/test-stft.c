@@ -83,6 +83,7 @@ int main(void)
     FILE *man;
     float *first_out = NULL;
     asgml_stft_params first_p;
+    static char first_pad[32];
     int64_t first_n = 0, first_cells = 0;
 
     snprintf(fixdir, sizeof fixdir, "%s/tests/fixtures/dsp", top ? top : ".");
@@ -131,6 +132,10 @@ int main(void)
         if (!first_out) {
             first_out = out;
             first_p = p;
+            /* p.pad_mode points into this iteration's pad[]: keep a copy
+             * that outlives the loop (ASan: stack-use-after-scope) */
+            snprintf(first_pad, sizeof first_pad, "%s", pad);
+            first_p.pad_mode = first_pad;
             first_n = nsamp;
             first_cells = (int64_t)nf * nt;
         } else {

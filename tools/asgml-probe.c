@@ -129,7 +129,7 @@ static int add_rundir(strlist *out, const char *dir)
             return -1;
         }
     }
-    qsort(found.v, (size_t)found.n, sizeof *found.v, cmp_str);
+    if ((size_t)found.n > 1) qsort(found.v, (size_t)found.n, sizeof *found.v, cmp_str);
     for (int i = 0; i < found.n; i++)
         if (strlist_add(out, found.v[i]) != 0) {
             strlist_free(&found);

@@ -543,7 +543,7 @@ static int collect_curves(report *rep, curve **out, int *n_out, int *max_x)
             }
         }
     }
-    qsort(c, n, sizeof *c, cmp_curve);
+    if (n > 1) qsort(c, n, sizeof *c, cmp_curve);
     *out = c;
     *n_out = n;
     return 0;

@@ -485,7 +485,8 @@ static int make_labels(report *rep, int by_mode)
             keys[nk++] = (char *)k;
         }
     }
-    qsort(keys, nk, sizeof *keys, cmp_str);
+    if (nk > 1)   /* qsort(NULL, 0) is undefined (UBSan) */
+        qsort(keys, nk, sizeof *keys, cmp_str);
     for (int g = 0; g < rep->n_groups; g++) {
         report_group *gr = &rep->groups[g];
         char label[4096] = "";
@@ -632,7 +633,7 @@ int report_default_metrics(report *rep, int all)
             }
         }
     }
-    qsort(rest, nrest, sizeof *rest, cmp_str);
+    if (nrest > 1) qsort(rest, nrest, sizeof *rest, cmp_str);
     for (int i = 0; i < nrest && !st; i++)
         st = add_metric(rep, rest[i]);
     free(rest);
@@ -666,7 +667,7 @@ void report_sort_groups(report *rep, const char *sort_key)
     for (int m = 0; sort_key && m < rep->n_metrics; m++)
         if (!strcmp(rep->metrics[m], sort_key))
             sort_metric = m;
-    qsort(rep->groups, rep->n_groups, sizeof *rep->groups, cmp_groups);
+    if (rep->n_groups > 1) qsort(rep->groups, rep->n_groups, sizeof *rep->groups, cmp_groups);
     for (int g = 0; vs_label && g < rep->n_groups; g++)
         if (rep->groups[g].label == vs_label)
             rep->vs = g;
@@ -734,8 +735,8 @@ static int same_seeds(const report_cell *a, const report_cell *b)
     }
     memcpy(sa, a->seeds, a->n * sizeof *sa);
     memcpy(sb, b->seeds, b->n * sizeof *sb);
-    qsort(sa, a->n, sizeof *sa, cmp_long);
-    qsort(sb, b->n, sizeof *sb, cmp_long);
+    if (a->n > 1) qsort(sa, a->n, sizeof *sa, cmp_long);
+    if (b->n > 1) qsort(sb, b->n, sizeof *sb, cmp_long);
     for (int i = 0; i < a->n && same; i++)
         same = sa[i] >= 0 && sa[i] == sb[i] && (i == 0 || sa[i] != sa[i - 1]);
     free(sa);

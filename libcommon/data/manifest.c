@@ -505,7 +505,7 @@ static void resolve_classes(asgml_manifest *m, mreader *rd)
             if (g && g[0] && strcmp(g, "-") && find_name(m->group_names, m->ngroup, g) < 0)
                 m->group_names[m->ngroup++] = strdup(g);
         }
-        qsort(m->group_names, (size_t)m->ngroup, sizeof *m->group_names, cmp_strp);
+        if ((size_t)m->ngroup > 1) qsort(m->group_names, (size_t)m->ngroup, sizeof *m->group_names, cmp_strp);
         for (int64_t k = 0; k < m->nrows; k++)
             if (gtext[k]) m->rows[k].group = find_name(m->group_names, m->ngroup, gtext[k]);
     }
@@ -515,7 +515,7 @@ static void resolve_classes(asgml_manifest *m, mreader *rd)
 static void sort_rows(asgml_manifest *m)
 {
     if (m->nrows > 1)   /* qsort's base must not be NULL, even for 0 rows */
-        qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
+        if ((size_t)m->nrows > 1) qsort(m->rows, (size_t)m->nrows, sizeof *m->rows, cmp_rows);
     for (int64_t k = 1; k < m->nrows; k++) {
         asgml_manifest_row *a = &m->rows[k - 1], *b = &m->rows[k];
         if (b->id && a->id && b->id[0] && strcmp(a->id, b->id) == 0) {
@@ -661,7 +661,7 @@ asgml_status asgml_manifest_frame_list(const char *root, const char *cell, char 
                 for (size_t k = 0; k < g.gl_pathc && !st; k++)
                     if (push(paths, n, &cap, strdup(g.gl_pathv[k])) != 0)
                         st = asgml_error(ASGML_ENOMEM, "out of memory");
-                if (!st) qsort(*paths + first, (size_t)(*n - first), sizeof **paths, cmp_strp);
+                if (!st && (size_t)(*n - first) > 1) qsort(*paths + first, (size_t)(*n - first), sizeof **paths, cmp_strp);
             }
             if (e == 0) globfree(&g);
             free(full);
@@ -843,7 +843,7 @@ asgml_status asgml_avdigits_manifest(const char *src, uint64_t seed, const char 
         nclip++;
     }
     if (!st && nclip == 0) st = asgml_error(ASGML_EFORMAT, "%s: no .wav files", fdir ? fdir : src);
-    if (!st) qsort(clips, (size_t)nclip, sizeof *clips, cmp_clip_take);
+    if (!st && (size_t)nclip > 1) qsort(clips, (size_t)nclip, sizeof *clips, cmp_clip_take);
     av_row *rows = st ? NULL : calloc((size_t)nclip, sizeof *rows);
     if (!st && !rows) st = asgml_error(ASGML_ENOMEM, "out of memory");
     strbuf res = {0};
@@ -888,7 +888,7 @@ asgml_status asgml_avdigits_manifest(const char *src, uint64_t seed, const char 
     }
     strbuf man = {0};
     if (!st) {
-        qsort(rows, (size_t)nrow, sizeof *rows, cmp_avrow);
+        if ((size_t)nrow > 1) qsort(rows, (size_t)nrow, sizeof *rows, cmp_avrow);
         sb_printf(&man, "# AV-Digits manifest: FSDD clips paired with distinct MNIST images of the same\n"
                         "# digit (datasets.md 8.3), seed %llu.  Built by asgml-prep avdigits-manifest.\n"
                         "#@dataset\tavdigits\n#@classes\t0\t1\t2\t3\t4\t5\t6\t7\t8\t9\n#@root\t%s\n"

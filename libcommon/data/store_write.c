@@ -846,7 +846,7 @@ asgml_status asgml_store_content_sha256_file(int64_t file_id, char hex[65])
     asgml_status st = ASGML_OK;
     if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_cb, &pl) < 0)
         st = asgml_error(ASGML_EIO, "cannot list the HDF5 file");
-    if (!st) qsort(pl.p, pl.n, sizeof *pl.p, cmp_str);
+    if (!st && pl.n > 1) qsort(pl.p, pl.n, sizeof *pl.p, cmp_str);   /* not qsort(NULL, 0) */
     asgml_sha256 c;
     asgml_sha256_init(&c);
     for (size_t i = 0; !st && i < pl.n; i++) {

@@ -184,7 +184,7 @@ static asgml_status relocate(const double *X, int64_t n, int d, int k, const dou
         f[i].dist = sqdist(X + (size_t)i * d, old + (size_t)labels[i] * d, d);
         f[i].i = i;
     }
-    qsort(f, (size_t)n, sizeof *f, far_cmp);
+    if ((size_t)n > 1) qsort(f, (size_t)n, sizeof *f, far_cmp);
     for (int c = 0; c < k; c++) {
         if (count[c] != 0.0)
             continue;

@@ -167,7 +167,7 @@ asgml_status asgml_features_index_read(const char *path, asgml_features_index *o
         asgml_features_index_free(out);
         return asgml_error(ASGML_EFORMAT, "%s: no checkpoint group with features", path);
     }
-    qsort(out->groups, (size_t)out->num_groups, sizeof *out->groups, cmp_group);
+    if ((size_t)out->num_groups > 1) qsort(out->groups, (size_t)out->num_groups, sizeof *out->groups, cmp_group);
     return ASGML_OK;
 }
 

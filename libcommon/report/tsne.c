@@ -424,8 +424,8 @@ asgml_status asgml_trustworthiness(const float *x, int64_t n, int64_t d, const d
                 out[j].d = j == i ? INFINITY : b;
                 in[j].j = out[j].j = j;
             }
-            qsort(in, (size_t)n, sizeof *in, cmp_nb);
-            qsort(out, (size_t)n, sizeof *out, cmp_nb);
+            if ((size_t)n > 1) qsort(in, (size_t)n, sizeof *in, cmp_nb);
+            if ((size_t)n > 1) qsort(out, (size_t)n, sizeof *out, cmp_nb);
             for (int64_t r = 0; r < n; r++)
                 rank[in[r].j] = r + 1;
             for (int q = 0; q < k; q++) {
