@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "asgml/checkpoint.h"
 #include "tap.h"
 
@@ -51,6 +53,14 @@ static asgml_status fake_steps(asgml_backend *be, asgml_model *m, asgml_optim *o
             return st;
     }
     return ASGML_OK;
+}
+
+static herr_t first_link(hid_t g, const char *name, const H5L_info_t *info, void *out)
+{
+    (void)g;
+    (void)info;
+    snprintf(out, 256, "%s", name);
+    return 1;   /* stop at the first */
 }
 
 static int same_floats(asgml_backend *be, const float *a, const float *b, int64_t n)
@@ -180,6 +190,40 @@ int main(void)
     }
     snprintf(bad, sizeof bad, "%s/nodir/x.h5", dir);
     ok(asgml_checkpoint_save(bad, be, m1, o1, io, &info) == ASGML_EIO, "unwritable path: EIO");
+
+    /* a parameter stored as float64 instead of float32: refused by type
+     * (HDF5 would convert it; a damaged element size made it allocate
+     * 4.2 GB, fuzz/known/checkpoint-hdf5-float-size-4g.h5) */
+    {
+        char cmd[4200], pname[256] = "";
+        snprintf(bad, sizeof bad, "%s/f64.h5", dir);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, bad);
+        int made = system(cmd) == 0;
+        hid_t f = made ? H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT) : -1;
+        hid_t g = f >= 0 ? H5Gopen2(f, "/params", H5P_DEFAULT) : -1;
+        made = g >= 0 && H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, first_link, pname) >= 0 && pname[0];
+        hid_t d = made ? H5Dopen2(g, pname, H5P_DEFAULT) : -1, sp = d >= 0 ? H5Dget_space(d) : -1;
+        hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+        double *v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
+        made = v && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+        if (d >= 0)
+            H5Dclose(d);
+        made = made && H5Ldelete(g, pname, H5P_DEFAULT) >= 0;
+        d = made ? H5Dcreate2(g, pname, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+        made = d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+        if (d >= 0)
+            H5Dclose(d);
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (g >= 0)
+            H5Gclose(g);
+        if (f >= 0 && H5Fclose(f) < 0)
+            made = 0;
+        free(v);
+        st = made ? asgml_checkpoint_load(bad, be, m2, o2, NULL, NULL) : ASGML_OK;
+        ok(made && st == ASGML_EFORMAT && strstr(asgml_last_error(), "another shape or type"),
+           "a float64 parameter is refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    }
 
     asgml_state_io_free(io);
     asgml_state_io_free(io2);

@@ -73,6 +73,16 @@ static int append(char **buf, size_t *len, const char *s)
     return 0;
 }
 
+/* the memory type of variable-length C strings, for reading and reclaiming
+ * them: a copy of a damaged file's type made H5Dvlen_reclaim leave a
+ * string HDF5 had allocated (fuzz_store, LeakSanitizer) */
+static hid_t vstring_type(void)
+{
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    return mt;
+}
+
 /* Value of an attribute as text: strings as they are, numbers with %lld or
  * %.17g, arrays joined by ','. */
 static char *attr_to_string(hid_t a)
@@ -84,14 +94,17 @@ static char *attr_to_string(hid_t a)
     size_t len = 0;
     if (n < 1) n = 1;
     if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
-        hid_t mt = H5Tcopy(t);
+        hid_t mt = vstring_type();   /* not the file's type (it may be damaged) */
         char **v = calloc((size_t)n, sizeof *v);
         if (v && H5Aread(a, mt, v) >= 0) {
             out = calloc(1, 1);
             for (hssize_t i = 0; out && i < n; i++)
                 if (append(&out, &len, v[i] ? v[i] : "") != 0) { free(out); out = NULL; }
-            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
         }
+        /* also after a failed read: HDF5 leaves the strings it had read
+         * (v is zeroed, so the rest are NULL) */
+        if (v)
+            H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
         free(v);
         H5Tclose(mt);
     } else if (cls == H5T_STRING) {
@@ -255,13 +268,14 @@ static asgml_status read_strings(asgml_store *s, const char *path, char ***out, 
             st = asgml_h5_check_strings(d);
         if (!st && H5Tis_variable_str(t) > 0) {
             char **tmp = calloc((size_t)dim + 1, sizeof *tmp);
-            hid_t mt = H5Tcopy(t);
+            hid_t mt = vstring_type();   /* not the file's type (it may be damaged) */
             if (!tmp || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
                 st = asgml_error(ASGML_EIO, "%s: %s: read error", s->path, path);
             } else {
                 for (hsize_t i = 0; i < dim; i++) v[i] = strdup(tmp[i] ? tmp[i] : "");
-                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, tmp);
             }
+            if (tmp)   /* also the strings a failed read left (tmp is zeroed) */
+                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, tmp);
             free(tmp);
             H5Tclose(mt);
         } else if (!st) {
@@ -488,9 +502,11 @@ static asgml_status load_modalities(asgml_store *s)
         st = asgml_error(ASGML_EFORMAT, "%s: attribute 'modalities' is not a string list", s->path);
     } else {
         char **v = calloc((size_t)n + 1, sizeof *v);
-        hid_t mt = H5Tcopy(t);
+        hid_t mt = vstring_type();
         if (!v || H5Aread(a, mt, v) < 0) {
             st = asgml_error(ASGML_EIO, "%s: cannot read attribute 'modalities'", s->path);
+            if (v)   /* what a failed read left (v is zeroed) */
+                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
         } else {
             for (hssize_t i = 0; !st && i < n; i++) st = load_modality(s, v[i] ? v[i] : "");
             H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
