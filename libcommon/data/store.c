@@ -73,13 +73,16 @@ static int append(char **buf, size_t *len, const char *s)
     return 0;
 }
 
-/* the memory type of variable-length C strings, for reading and reclaiming
- * them: a copy of a damaged file's type made H5Dvlen_reclaim leave a
- * string HDF5 had allocated (fuzz_store, LeakSanitizer) */
-static hid_t vstring_type(void)
+/* the memory type of variable-length C strings in the character set of
+ * the file's type ft (HDF5 converts no string between character sets),
+ * for reading and reclaiming them: a copy of a damaged file's type made
+ * H5Dvlen_reclaim leave a string HDF5 had allocated (fuzz_store,
+ * LeakSanitizer) */
+static hid_t vstring_type(hid_t ft)
 {
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft) == H5T_CSET_UTF8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
     return mt;
 }
 
@@ -94,7 +97,7 @@ static char *attr_to_string(hid_t a)
     size_t len = 0;
     if (n < 1) n = 1;
     if (cls == H5T_STRING && H5Tis_variable_str(t) > 0) {
-        hid_t mt = vstring_type();   /* not the file's type (it may be damaged) */
+        hid_t mt = vstring_type(t);   /* not the file's type (it may be damaged) */
         char **v = calloc((size_t)n, sizeof *v);
         if (v && H5Aread(a, mt, v) >= 0) {
             out = calloc(1, 1);
@@ -268,7 +271,7 @@ static asgml_status read_strings(asgml_store *s, const char *path, char ***out, 
             st = asgml_h5_check_strings(d);
         if (!st && H5Tis_variable_str(t) > 0) {
             char **tmp = calloc((size_t)dim + 1, sizeof *tmp);
-            hid_t mt = vstring_type();   /* not the file's type (it may be damaged) */
+            hid_t mt = vstring_type(t);   /* not the file's type (it may be damaged) */
             if (!tmp || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
                 st = asgml_error(ASGML_EIO, "%s: %s: read error", s->path, path);
             } else {
@@ -502,7 +505,7 @@ static asgml_status load_modalities(asgml_store *s)
         st = asgml_error(ASGML_EFORMAT, "%s: attribute 'modalities' is not a string list", s->path);
     } else {
         char **v = calloc((size_t)n + 1, sizeof *v);
-        hid_t mt = vstring_type();
+        hid_t mt = vstring_type(t);
         if (!v || H5Aread(a, mt, v) < 0) {
             st = asgml_error(ASGML_EIO, "%s: cannot read attribute 'modalities'", s->path);
             if (v)   /* what a failed read left (v is zeroed) */
