@@ -220,6 +220,21 @@ int main(void)
     snprintf(junk, sizeof junk, "%s/absent.h5", dir);
     ok(asgml_store_open(junk, &s) == ASGML_EIO, "missing file: EIO");
 
+    /* a split whose extent claims 2^58 entries in a 33 kB file (fuzz_store):
+     * refused by size before anything is allocated (was malloc(2^60 B)) */
+    {
+        const char *src = getenv("top_srcdir");
+        char fx[1024];
+        snprintf(fx, sizeof fx, "%s/tests/fixtures/fuzz/store/split-claims-2e60.h5", src ? src : ".");
+        asgml_status cst = asgml_store_open(fx, &s);
+        ok(cst == ASGML_EFORMAT && strstr(asgml_last_error(), "/splits/default/val claims 288230376151711745 "
+                                                           "elements, more than its 33213 bytes can hold"),
+           "a split claiming 2^58 entries: EFORMAT before allocating: %s",
+           cst == ASGML_OK ? "(opened)" : asgml_last_error());
+        if (cst == ASGML_OK)
+            asgml_store_close(s);
+    }
+
     /* an HDF5 file that is not a store */
     asgml_store_writer *w;
     snprintf(junk, sizeof junk, "%s/plain.h5", dir);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_MODALITIES 8
 
@@ -43,6 +44,7 @@ struct asgml_store {
     hid_t file;
     pthread_mutex_t mu;
     char *path;
+    uint64_t file_bytes;       /* the file's size at open, bounds what it can hold */
     int64_t n;
     size_t id_stride;          /* bytes per id in ids, NUL included */
     char *ids;                 /* (N, id_stride) NUL-terminated */
@@ -224,6 +226,22 @@ static store_attr *root_attr_load(asgml_store *s, const char *name, asgml_status
 
 /* ---- dataset helpers ------------------------------------------------------ */
 
+/* Whether n elements of esize bytes could come from this file even
+ * compressed (deflate expands at most 1032:1): a damaged extent claiming
+ * 2^60 elements was allocated as claimed (fuzz_store, ASan
+ * allocation-size-too-big, tests/fixtures/fuzz/store/split-claims-2e60.h5). */
+static int fits_file(const asgml_store *s, uint64_t n, uint64_t esize)
+{
+    uint64_t cap = (s->file_bytes ? s->file_bytes : 1) * 1100;
+    return esize == 0 || n <= cap / esize;
+}
+
+static asgml_status too_many(const asgml_store *s, const char *path, uint64_t n)
+{
+    return asgml_error(ASGML_EFORMAT, "%s: %s claims %llu elements, more than its %llu bytes can hold",
+                       s->path, path, (unsigned long long)n, (unsigned long long)s->file_bytes);
+}
+
 /* Reads a whole 1-D dataset of N elements with memory type mt into a
  * malloc'd buffer; *n gets the length. */
 static asgml_status read_1d(asgml_store *s, const char *path, hid_t mt, size_t esize,
@@ -240,8 +258,9 @@ static asgml_status read_1d(asgml_store *s, const char *path, hid_t mt, size_t e
         st = asgml_error(ASGML_EFORMAT, "%s: %s: expected a 1-D dataset", s->path, path);
     } else {
         H5Sget_simple_extent_dims(sp, dims, NULL);
-        *out = malloc((size_t)dims[0] * esize + 1);
-        if (!*out) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        *out = fits_file(s, dims[0], esize) ? malloc((size_t)dims[0] * esize + 1) : NULL;
+        if (!fits_file(s, dims[0], esize)) st = too_many(s, path, dims[0]);
+        else if (!*out) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
         else if (dims[0] && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
             st = asgml_error(ASGML_EIO, "%s: %s: read error", s->path, path);
         *n = (int64_t)dims[0];
@@ -265,8 +284,9 @@ static asgml_status read_strings(asgml_store *s, const char *path, char ***out, 
     } else {
         H5Sget_simple_extent_dims(sp, &dim, NULL);
         *n = (int64_t)dim;
-        char **v = calloc((size_t)dim + 1, sizeof *v);
-        if (!v) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        char **v = fits_file(s, dim, 1) ? calloc((size_t)dim + 1, sizeof *v) : NULL;
+        if (!fits_file(s, dim, 1)) st = too_many(s, path, dim);
+        else if (!v) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
         if (!st && H5Tis_variable_str(t) > 0)
             st = asgml_h5_check_strings(d);
         if (!st && H5Tis_variable_str(t) > 0) {
@@ -324,6 +344,12 @@ static asgml_status load_ids(asgml_store *s)
     } else {
         H5Sget_simple_extent_dims(sp, &dim, NULL);
         size_t sz = H5Tget_size(t);
+        if (!fits_file(s, dim, sz)) {
+            H5Tclose(t);
+            H5Sclose(sp);
+            H5Dclose(d);
+            return too_many(s, "/meta/id", dim);
+        }
         s->n = (int64_t)dim;
         s->id_stride = sz + 1;
         hid_t mt = H5Tcopy(H5T_C_S1);
@@ -537,6 +563,8 @@ asgml_status asgml_store_open(const char *path, asgml_store **out)
         asgml_store_close(s);
         return st;
     }
+    struct stat fst;
+    s->file_bytes = stat(path, &fst) == 0 ? (uint64_t)fst.st_size : 0;
     s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (s->file < 0) {
         st = asgml_error(ASGML_EIO, "%s: cannot open (missing, unreadable or not HDF5)", path);
