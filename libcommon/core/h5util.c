@@ -213,7 +213,7 @@ static int read_superblock(int fd, uint64_t fsize, int *so, int *sl, uint64_t *b
 typedef struct vref {
     uint64_t addr;
     uint32_t idx, len;
-    int string;   /* a string: the object holds exactly len bytes */
+    uint32_t base;   /* bytes per element of the sequence (1 for a string's characters) */
 } vref;
 
 typedef struct vrefs {
@@ -223,7 +223,7 @@ typedef struct vrefs {
 
 #define MAX_VREFS (1u << 22)
 
-static int vrefs_add(vrefs *r, const unsigned char *e, int so, int string)
+static int vrefs_add(vrefs *r, const unsigned char *e, int so, uint32_t base)
 {
     uint32_t len = (uint32_t)le(e, 4);
     if (len == 0)
@@ -236,7 +236,7 @@ static int vrefs_add(vrefs *r, const unsigned char *e, int so, int string)
         r->v = v;
         r->cap = cap;
     }
-    r->v[r->n++] = (vref){ le(e + 4, so), (uint32_t)le(e + 4 + so, 4), len, string };
+    r->v[r->n++] = (vref){ le(e + 4, so), (uint32_t)le(e + 4 + so, 4), len, base };
     return 0;
 }
 
@@ -297,8 +297,11 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
                  (unsigned long long)nelem, (unsigned long long)esize, (unsigned long long)room);
         return 1;
     }
+    /* a variable-length type's base type follows its 8 bytes, with its
+     * element size at its byte 4: HDF5 allocates length x that size */
+    uint32_t base = tlen >= 16 ? (uint32_t)le(t + 12, 4) : 1;
     for (uint64_t i = 0; vlen && i < nelem; i++)
-        if (vrefs_add(refs, d + data_at + i * esize, so, (t[1] & 0x0f) == 1) != 0)
+        if (vrefs_add(refs, d + data_at + i * esize, so, base) != 0)
             return 0;   /* out of memory: HDF5 judges the rest */
     return 0;
 }
@@ -311,7 +314,7 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
  * attributes are added to refs; a group's symbol table message (IV.A.2.r)
  * sets stab to its B-tree and local heap addresses. */
 static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, int so, int sl, vrefs *refs,
-                          uint64_t stab[2], char *why, size_t whyn)
+                          uint64_t stab[2], uint32_t *vbase, char *why, size_t whyn)
 {
     uint64_t chunk_addr[64], chunk_len[64];
     int nchunks = 0, next = 0;
@@ -346,6 +349,8 @@ static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, 
                     return 1;
                 }
             }
+            if (type == 0x03 && vbase && size >= 16 && (c[p + 8] & 0x0f) == 9)   /* a dataset's vlen type */
+                *vbase = (uint32_t)le(c + p + 8 + 12, 4);
             if (type == 0x11 && size >= 2u * (unsigned)so && stab) {   /* symbol table: B-tree, local heap */
                 stab[0] = le(c + p + 8, so);
                 stab[1] = le(c + p + 8 + so, so);
@@ -376,8 +381,9 @@ static int by_addr(const void *a, const void *b)
  * object as long as it says into a buffer as long as the element says,
  * and looks an element's index up without checking that the object exists
  * (SEGV in H5HG_read, fuzz/known/store-hdf5-gheap-index-absent.h5).
- * Returns 1 with a description in why for any of these; collections that
- * do not start with the signature are left to HDF5, which refuses them. */
+ * Returns 1 with a description in why for any of these, and for an
+ * element that names no collection at all (HDF5 refuses it, but only
+ * after allocating the element's declared length). */
 static int vrefs_bad(int fd, uint64_t fsize, uint64_t base, int sl, vrefs *refs, char *why, size_t whyn)
 {
     uint64_t hdr = 8 + (uint64_t)sl, objhdr = 8 + (uint64_t)sl;
@@ -421,14 +427,31 @@ static int vrefs_bad(int fd, uint64_t fsize, uint64_t base, int sl, vrefs *refs,
                     snprintf(why, whyn, "a string names object %u, absent from the global heap collection at byte %llu",
                              (unsigned)r->idx, (unsigned long long)at);
                     bad = 1;
-                } else if (r->string ? sizes[r->idx] - 1 != r->len : sizes[r->idx] - 1 < r->len) {
-                    snprintf(why, whyn,
-                             "a string of %u bytes names object %u of %llu bytes in the global heap collection at byte %llu",
-                             (unsigned)r->len, (unsigned)r->idx, (unsigned long long)(sizes[r->idx] - 1),
-                             (unsigned long long)at);
+                } else if (sizes[r->idx] - 1 != (uint64_t)r->len * r->base) {
+                    /* HDF5 allocates length x base bytes and copies the object into them */
+                    if (r->base == 1)
+                        snprintf(why, whyn,
+                                 "a string of %u bytes names object %u of %llu bytes in the global heap "
+                                 "collection at byte %llu",
+                                 (unsigned)r->len, (unsigned)r->idx, (unsigned long long)(sizes[r->idx] - 1),
+                                 (unsigned long long)at);
+                    else
+                        snprintf(why, whyn,
+                                 "a sequence of %u elements of %u bytes names object %u of %llu bytes in the "
+                                 "global heap collection at byte %llu",
+                                 (unsigned)r->len, (unsigned)r->base, (unsigned)r->idx,
+                                 (unsigned long long)(sizes[r->idx] - 1), (unsigned long long)at);
                     bad = 1;
                 }
             }
+        }
+        else if (!bad) {
+            /* not a collection: HDF5 would refuse it, but only after
+             * allocating the element's declared length (4.1 GB,
+             * fuzz/known/store-hdf5-vlen-length-4g.h5) */
+            snprintf(why, whyn, "a string of %u bytes names a global heap collection at byte %llu, which is not one",
+                     (unsigned)refs->v[i].len, (unsigned long long)at);
+            bad = 1;
         }
         free(c);
         i = j;
@@ -552,7 +575,7 @@ static int walk_object(walk *w, uint64_t addr, int depth)
     uint64_t stab[2] = { UINT64_MAX, UINT64_MAX };
     if (depth > 32 || visit(w, addr) || addr >= w->fsize - w->base)
         return 0;
-    if (walk_v1_header(w->fd, w->fsize, w->base, addr, w->so, w->sl, &w->refs, stab, w->why, w->whyn))
+    if (walk_v1_header(w->fd, w->fsize, w->base, addr, w->so, w->sl, &w->refs, stab, NULL, w->why, w->whyn))
         return 1;
     if (stab[0] == UINT64_MAX)
         return 0;   /* not a group */
@@ -659,12 +682,19 @@ asgml_status asgml_h5_check_strings(hid_t dset)
         uint64_t fsize = (uint64_t)stt.st_size, esize = 4 + (uint64_t)so + 4, at = (uint64_t)off;
         uint64_t bytes = (uint64_t)n <= (64u << 20) / esize ? (uint64_t)n * esize : 0;
         unsigned char *raw = bytes && at <= fsize && bytes <= fsize - at ? malloc(bytes) : NULL;
-        if (raw && pread(fd, raw, bytes, (off_t)at) == (ssize_t)bytes) {
+        uint32_t vbase = 1;   /* the element size of the string's base type, from its header */
+        H5O_info_t info;
+        if (H5Oget_info2(dset, &info, H5O_INFO_BASIC) >= 0 && info.addr != HADDR_UNDEF &&
+            (uint64_t)info.addr < fsize - base)
+            bad = walk_v1_header(fd, fsize, base, (uint64_t)info.addr, so, sl, &refs, NULL, &vbase, why,
+                                 sizeof why);
+        if (!bad && raw && pread(fd, raw, bytes, (off_t)at) == (ssize_t)bytes) {
             for (uint64_t i = 0; i < (uint64_t)n; i++)
-                if (vrefs_add(&refs, raw + i * esize, so, 1) != 0)
+                if (vrefs_add(&refs, raw + i * esize, so, vbase) != 0)
                     break;
-            bad = vrefs_bad(fd, fsize, base, sl, &refs, why, sizeof why);
         }
+        if (!bad)
+            bad = vrefs_bad(fd, fsize, base, sl, &refs, why, sizeof why);
         free(raw);
     }
     if (fd >= 0)
