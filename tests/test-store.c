@@ -220,8 +220,10 @@ int main(void)
     snprintf(junk, sizeof junk, "%s/absent.h5", dir);
     ok(asgml_store_open(junk, &s) == ASGML_EIO, "missing file: EIO");
 
-    /* a split whose extent claims 2^58 entries in a 33 kB file (fuzz_store):
-     * refused by size before anything is allocated (was malloc(2^60 B)) */
+    /* a split whose extent claims 2^58 entries in a 33 kB file (fuzz_store;
+     * its other damage, a string's heap address one byte off, is undone so
+     * that the file reaches the split): refused by size before anything is
+     * allocated (was malloc(2^60 B)) */
     {
         const char *src = getenv("top_srcdir");
         char fx[1024];
