@@ -400,9 +400,10 @@ static herr_t part_cb(hid_t g, const char *name, const H5L_info_t *info, void *d
     sp->n_all = sp->n;
     for (int64_t i = 0; i < sp->n; i++)
         if (sp->idx[i] < 0 || sp->idx[i] >= s->n) {
+            int bad = (int)sp->idx[i];   /* read before the free (fuzz_store: heap-use-after-free) */
             free(buf);
-            it->st = asgml_error(ASGML_EFORMAT, "%s: %s: index %d out of range", s->path, path,
-                                 (int)sp->idx[i]);
+            sp->idx = sp->all = NULL;
+            it->st = asgml_error(ASGML_EFORMAT, "%s: %s: index %d out of range", s->path, path, bad);
             return -1;
         }
     s->nsplits++;
