@@ -212,7 +212,7 @@ int main(void)
 {
     const char *srcdir = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
     char good[4096], bad[4096], path[4096];
-    tap_plan(19);
+    tap_plan(20);
     asgml_h5_quiet();
     if (!mkdtemp(dir)) {
         printf("Bail out! mkdtemp: cannot make %s\n", dir);
@@ -257,6 +257,7 @@ int main(void)
     st = made ? check_in(bad, "names", 1) : ASGML_OK;
     ok(made && st == ASGML_EFORMAT && strstr(asgml_last_error(), "which is not one"),
        "a string naming no heap collection is refused: %s", st == ASGML_OK ? "(accepted)" : asgml_last_error());
+    check_known(srcdir, "store-hdf5-vlen-declared-size-1.h5", "declares elements of 1 bytes, not 16");
     check_known(srcdir, "store-hdf5-vlen-length-4g.h5", "a sequence of 7 elements of 587202561 bytes");
     snprintf(path, sizeof path, "%s/fuzz/known/store-hdf5-gheap-index-absent.h5", srcdir);
     st = check_in(path, "/meta/class_names", 1);

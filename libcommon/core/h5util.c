@@ -280,6 +280,14 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
     const unsigned char *t = d + type_at, *sp = d + space_at;
     int vlen = (t[0] & 0x0f) == 9;
     uint64_t esize = vlen ? 4 + (uint64_t)so + 4 : le(t + 4, 4);
+    if (vlen && le(t + 4, 4) != esize) {
+        /* HDF5 sizes the attribute's buffer by the declared size and copies
+         * esize bytes per element into the reader's (heap overflow,
+         * fuzz/known/store-hdf5-vlen-declared-size-1.h5) */
+        snprintf(why, whyn, "a variable-length attribute declares elements of %llu bytes, not %llu",
+                 (unsigned long long)le(t + 4, 4), (unsigned long long)esize);
+        return 1;
+    }
     int sver = sp[0], rank = sp[1];
     uint64_t dims_at = sver == 1 ? 8 : 4, nelem = 1;
     if ((sver != 1 && sver != 2) || rank > 32 || dims_at + (uint64_t)rank * sl > slen)
