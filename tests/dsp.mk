@@ -122,10 +122,10 @@ EXTRA_DIST += tests/fixtures/make_fbank_fixtures.py \
 	tests/fixtures/dsp/fbank_7_jackson_32.f32
 # a header's frame count is not allocated up front (issue 13, fuzz/fuzz_flac)
 check_PROGRAMS += tests/test-audio-claims
-tests_test_audio_claims_SOURCES = tests/test-audio-claims.c tests/tap.h
+tests_test_audio_claims_SOURCES = tests/test-audio-claims.c tests/tap.h tests/memlimit.h
 TESTS += tests/test-audio-claims
 check_PROGRAMS += tests/test-image-claims
-tests_test_image_claims_SOURCES = tests/test-image-claims.c tests/tap.h
+tests_test_image_claims_SOURCES = tests/test-image-claims.c tests/tap.h tests/memlimit.h
 TESTS += tests/test-image-claims
 # the resamplers (issue 14 item 4): libsoxr SOXR_HQ and libsamplerate against
 # numpy's band-limited signals (tests/fixtures/make_resample_fixtures.py)

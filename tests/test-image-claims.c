@@ -13,18 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "data/decode.h"
+#include "memlimit.h"
 #include "tap.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ASGML_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASGML_TEST_ASAN 1
-#endif
-#endif
 
 int main(void)
 {
@@ -35,14 +27,7 @@ int main(void)
 
     tap_plan(3);
     snprintf(path, sizeof path, "%s/tests/fixtures/fuzz/png/itxt-length-2g.png", src ? src : ".");
-#ifndef ASGML_TEST_ASAN
-    {
-        struct rlimit rl = { (rlim_t)1 << 30, (rlim_t)1 << 30 };
-        ok(setrlimit(RLIMIT_AS, &rl) == 0, "address space limited to 1 GiB");
-    }
-#else
-    ok(1, "# SKIP no address-space limit under ASan");
-#endif
+    tap_limit_address_space_1g();
     st = asgml_image_load(path, 3, &im);
     ok(st == ASGML_EFORMAT, "a PNG whose iTXt chunk claims 1.97 GB in 158 bytes: EFORMAT (got %d: %s)", st,
        asgml_last_error());

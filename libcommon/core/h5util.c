@@ -526,7 +526,7 @@ static int walk_group_node(walk *w, uint64_t addr, uint64_t heap_size, int depth
     if (depth > 32 || visit(w, addr) || !(h = read_at(w, addr, head)))
         return 0;
     if (memcmp(h, "TREE", 4) == 0 && h[4] == 0) {
-        unsigned level = h[5], used = (unsigned)le(h + 6, 2);
+        unsigned used = (unsigned)le(h + 6, 2);
         free(h);
         if (used > 2 * w->node_k) {
             snprintf(w->why, w->whyn, "a group B-tree node at byte %llu holds %u entries, more than its %u",
@@ -545,7 +545,6 @@ static int walk_group_node(walk *w, uint64_t addr, uint64_t heap_size, int depth
                 uint64_t child = le(e + (uint64_t)i * (uint64_t)(sl + so) + (uint64_t)sl, so);
                 bad = walk_group_node(w, child, heap_size, depth + 1);
             }
-            (void)level;
         }
         free(e);
         return bad;
@@ -605,32 +604,46 @@ static int walk_object(walk *w, uint64_t addr, int depth)
     return walk_group_node(w, stab[0], size, depth + 1);
 }
 
+/* Opens path for a walk: its descriptor, size and superblock into w (the
+ * root group's header address into *root); 0 when the file cannot be read
+ * or is not a layout this check knows (HDF5 then judges it).  walk_close
+ * releases what either gathered. */
+static int walk_open(walk *w, const char *path, char *why, size_t whyn, uint64_t *root)
+{
+    struct stat stt;
+    memset(w, 0, sizeof *w);
+    w->why = why;
+    w->whyn = whyn;
+    w->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (w->fd < 0 || fstat(w->fd, &stt) != 0)
+        return 0;
+    w->fsize = (uint64_t)stt.st_size;
+    return read_superblock(w->fd, w->fsize, &w->so, &w->sl, &w->base, root, &w->leaf_k, &w->node_k);
+}
+
+static void walk_close(walk *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->refs.v);
+    free(w);
+}
+
 /* the header of the object at addr (relative to the base), the objects
  * below it when it is a group, and the strings their attributes name, in
  * the file path (from the root group when root) */
 static asgml_status check_header(const char *path, int root, uint64_t addr)
 {
-    struct stat stt;
     char why[200] = "";
-    walk *w = calloc(1, sizeof *w);
+    walk *w = malloc(sizeof *w);
     uint64_t root_addr;
     int bad = 0;
     if (!w)
         return ASGML_OK;   /* out of memory: HDF5 judges the file */
-    w->fd = open(path, O_RDONLY | O_CLOEXEC);
-    w->why = why;
-    w->whyn = sizeof why;
-    if (w->fd >= 0 && fstat(w->fd, &stt) == 0 &&
-        read_superblock(w->fd, (uint64_t)stt.st_size, &w->so, &w->sl, &w->base, &root_addr, &w->leaf_k,
-                        &w->node_k)) {
-        w->fsize = (uint64_t)stt.st_size;
+    if (walk_open(w, path, why, sizeof why, &root_addr))
         bad = walk_object(w, root ? root_addr : addr, 0) ||
               vrefs_bad(w->fd, w->fsize, w->base, w->sl, &w->refs, why, sizeof why);
-    }
-    if (w->fd >= 0)
-        close(w->fd);
-    free(w->refs.v);
-    free(w);
+    walk_close(w);
     if (bad)
         return asgml_error(ASGML_EFORMAT, "%s: damaged HDF5 file: %s", path, why);
     return ASGML_OK;
@@ -678,36 +691,31 @@ asgml_status asgml_h5_check_strings(hid_t dset)
         H5Sclose(sp);
     if (!path)
         return ASGML_OK;
-    struct stat stt;
     char why[200] = "";
-    int fd = open(path, O_RDONLY | O_CLOEXEC), so, sl, bad = 0;
-    uint64_t base, root;
-    vrefs refs = { 0 };
-    unsigned lk, nk;
-    if (fd >= 0 && fstat(fd, &stt) == 0 &&
-        read_superblock(fd, (uint64_t)stt.st_size, &so, &sl, &base, &root, &lk, &nk)) {
+    walk *w = malloc(sizeof *w);
+    uint64_t root;
+    int bad = 0;
+    if (w && walk_open(w, path, why, sizeof why, &root)) {
         /* H5Dget_offset is absolute (it counts the user block) */
-        uint64_t fsize = (uint64_t)stt.st_size, esize = 4 + (uint64_t)so + 4, at = (uint64_t)off;
+        uint64_t esize = 4 + (uint64_t)w->so + 4, at = (uint64_t)off;
         uint64_t bytes = (uint64_t)n <= (64u << 20) / esize ? (uint64_t)n * esize : 0;
-        unsigned char *raw = bytes && at <= fsize && bytes <= fsize - at ? malloc(bytes) : NULL;
+        unsigned char *raw = bytes && at <= w->fsize && bytes <= w->fsize - at ? malloc(bytes) : NULL;
         uint32_t vbase = 1;   /* the element size of the string's base type, from its header */
         H5O_info_t info;
         if (H5Oget_info2(dset, &info, H5O_INFO_BASIC) >= 0 && info.addr != HADDR_UNDEF &&
-            (uint64_t)info.addr < fsize - base)
-            bad = walk_v1_header(fd, fsize, base, (uint64_t)info.addr, so, sl, &refs, NULL, &vbase, why,
-                                 sizeof why);
-        if (!bad && raw && pread(fd, raw, bytes, (off_t)at) == (ssize_t)bytes) {
+            (uint64_t)info.addr < w->fsize - w->base)
+            bad = walk_v1_header(w->fd, w->fsize, w->base, (uint64_t)info.addr, w->so, w->sl, &w->refs, NULL,
+                                 &vbase, why, sizeof why);
+        if (!bad && raw && pread(w->fd, raw, bytes, (off_t)at) == (ssize_t)bytes)
             for (uint64_t i = 0; i < (uint64_t)n; i++)
-                if (vrefs_add(&refs, raw + i * esize, so, vbase) != 0)
+                if (vrefs_add(&w->refs, raw + i * esize, w->so, vbase) != 0)
                     break;
-        }
         if (!bad)
-            bad = vrefs_bad(fd, fsize, base, sl, &refs, why, sizeof why);
+            bad = vrefs_bad(w->fd, w->fsize, w->base, w->sl, &w->refs, why, sizeof why);
         free(raw);
     }
-    if (fd >= 0)
-        close(fd);
-    free(refs.v);
+    if (w)
+        walk_close(w);
     if (bad)
         st = asgml_error(ASGML_EFORMAT, "%s: damaged HDF5 file: %s", path, why);
     free(path);

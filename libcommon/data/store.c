@@ -266,9 +266,9 @@ static asgml_status read_1d(asgml_store *s, const char *path, hid_t mt, size_t e
         st = asgml_error(ASGML_EFORMAT, "%s: %s: expected a 1-D dataset of integers", s->path, path);
     } else {
         H5Sget_simple_extent_dims(sp, dims, NULL);
-        *out = fits_file(s, dims[0], esize) ? malloc((size_t)dims[0] * esize + 1) : NULL;
         if (!fits_file(s, dims[0], esize)) st = too_many(s, path, dims[0]);
-        else if (!*out) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        else if (!(*out = malloc((size_t)dims[0] * esize + 1)))
+            st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
         else if (dims[0] && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
             st = asgml_error(ASGML_EIO, "%s: %s: read error", s->path, path);
         *n = (int64_t)dims[0];
@@ -292,9 +292,10 @@ static asgml_status read_strings(asgml_store *s, const char *path, char ***out, 
     } else {
         H5Sget_simple_extent_dims(sp, &dim, NULL);
         *n = (int64_t)dim;
-        char **v = fits_file(s, dim, 1) ? calloc((size_t)dim + 1, sizeof *v) : NULL;
+        char **v = NULL;
         if (!fits_file(s, dim, 1)) st = too_many(s, path, dim);
-        else if (!v) st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
+        else if (!(v = calloc((size_t)dim + 1, sizeof *v)))
+            st = asgml_error(ASGML_ENOMEM, "%s: out of memory", s->path);
         if (!st && H5Tis_variable_str(t) > 0)
             st = asgml_h5_check_strings(d);
         if (!st && H5Tis_variable_str(t) > 0) {
