@@ -243,6 +243,16 @@ int main(void)
            "a split of 4 GB integers: EFORMAT before reading: %s", cst == ASGML_OK ? "(opened)" : asgml_last_error());
         if (cst == ASGML_OK)
             asgml_store_close(s);
+        /* a store that opens but whose /audio/spec extent claims 2^52 bytes
+         * (fuzz_store): verify's content hash sized its buffer by that
+         * (malloc of 0x119b77329806e9 B, "out of memory" or an ASan abort);
+         * now refused by size, naming the file and the dataset */
+        snprintf(fx, sizeof fx, "%s/tests/fixtures/fuzz/store/verify-hash-2e52.h5", src ? src : ".");
+        cst = asgml_store_verify(fx);
+        ok(cst == ASGML_EFORMAT && strstr(asgml_last_error(), "verify-hash-2e52.h5: /audio/spec: damaged dataset: "
+                                                           "its extent claims more than a file of 33213 bytes"),
+           "verify of a dataset claiming 2^52 bytes: EFORMAT before allocating: %s",
+           cst == ASGML_OK ? "(verified)" : asgml_last_error());
     }
 
     /* an HDF5 file that is not a store */

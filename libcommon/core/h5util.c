@@ -721,3 +721,35 @@ asgml_status asgml_h5_check_strings(hid_t dset)
     free(path);
     return st;
 }
+
+asgml_status asgml_h5_check_extent(hid_t dset, const char *name)
+{
+    hid_t t = H5Dget_type(dset), sp = H5Dget_space(dset), f = H5Iget_file_id(dset);
+    hsize_t fbytes = 0;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t es = t >= 0 ? H5Tget_size(t) : 0;
+    int ok = f >= 0 && H5Fget_filesize(f, &fbytes) >= 0 && n >= 0 && es > 0;
+    uint64_t cap = (fbytes ? (uint64_t)fbytes : 1) * 1100;
+    /* npoints is the product of the dimensions; HDF5 does not check it for
+     * overflow, so the dimensions are multiplied here too */
+    if (ok && sp >= 0) {
+        int rank = H5Sget_simple_extent_ndims(sp);
+        hsize_t dims[H5S_MAX_RANK];
+        uint64_t prod = es;
+        int empty = 0;
+        ok = rank >= 0 && rank <= H5S_MAX_RANK && H5Sget_simple_extent_dims(sp, dims, NULL) == rank;
+        for (int i = 0; ok && i < rank; i++)
+            empty |= dims[i] == 0;
+        for (int i = 0; ok && !empty && i < rank; i++) {
+            if (dims[i] > cap / prod) ok = 0;
+            else prod *= dims[i];
+        }
+        ok = ok && (empty || prod <= cap);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    if (f >= 0) H5Fclose(f);
+    if (ok) return ASGML_OK;
+    return asgml_error(ASGML_EFORMAT, "%s: damaged dataset: its extent claims more than a file of %llu bytes can hold",
+                       name, (unsigned long long)fbytes);
+}

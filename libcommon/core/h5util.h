@@ -44,7 +44,16 @@
  *                             read.
  *   asgml_h5_check_strings(dset) before H5Dread of a contiguous dataset of
  *                             variable-length strings: every element names
- *                             an existing object of its length. */
+ *                             an existing object of its length.
+ *   asgml_h5_check_extent(dset, name)
+ *                             before a buffer is sized by a dataset's
+ *                             extent: ASGML_EFORMAT when its elements
+ *                             (extent x stored element size) could not come
+ *                             from the file even deflated (1032:1; the
+ *                             bound is 1100 x the file's size), or the
+ *                             product overflows.  A damaged extent claimed
+ *                             2^52 bytes and was allocated as claimed
+ *                             (fuzz_store, asgml_store_verify's hash). */
 #ifndef ASGML_CORE_H5UTIL_H
 #define ASGML_CORE_H5UTIL_H
 
@@ -60,5 +69,6 @@ int asgml_h5_close(hid_t file, int discard, char *msg, size_t n);
 asgml_status asgml_h5_check_file(const char *path);
 asgml_status asgml_h5_check_object(hid_t obj);
 asgml_status asgml_h5_check_strings(hid_t dset);
+asgml_status asgml_h5_check_extent(hid_t dset, const char *name);
 
 #endif

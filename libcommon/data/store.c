@@ -889,6 +889,7 @@ asgml_status asgml_store_verify(const char *path)
     pthread_mutex_lock(&s->mu);
     st = asgml_store_content_sha256_file((int64_t)s->file, hex);
     pthread_mutex_unlock(&s->mu);
+    if (st) st = asgml_error_prefix(st, "%s", path);
     if (!st && (!want || strcmp(want, hex) != 0))
         st = asgml_error(ASGML_EFORMAT, "%s: content checksum %s does not match the recorded %s", path, hex,
                          want ? want : "(none)");
