@@ -3,7 +3,10 @@
 # asgml-train --list-methods on each of the four regimes of
 # data-recipes/av-digits.mk (vweak, vhard, aweak, clean), 5 seeds, with the
 # settings of grid-av-digits.mk (ResNet18 layout at width 8, 6 epochs,
-# batch 64, SGD lr 0.01 cosine, asgml.eval-freq 20).
+# batch 64, SGD lr 0.01 cosine, asgml.eval-freq 20), on the split scheme
+# SCHEME (default fsdd_val: takes 0-4 test, 5-9 validation, 10-49
+# training, so that every run has a best epoch chosen on validation; empty:
+# the store's default scheme).
 #
 #     make -f data-recipes/av-digits.mk OUT=stores regimes         # the stores
 #     make -f data-recipes/grid-study.mk REGIME=vhard -j 2          # one regime
@@ -68,8 +71,10 @@ SEEDS ?= 1 2 3 4 5
 EPOCHS ?= 6
 WIDTH ?= 8
 LR ?= 0.01
+SCHEME ?= fsdd_val
 TRAIN_ARGS = -e $(EPOCHS) -b 64 --set model.width=$(WIDTH) --set optim.lr=$(LR) \
-	--set sched.name=cosine --set train.keep-checkpoints=0 --set asgml.eval-freq=20
+	--set sched.name=cosine --set train.keep-checkpoints=0 --set asgml.eval-freq=20 \
+	$(if $(SCHEME),--set data.scheme=$(SCHEME))
 
 ifeq ($(filter $(REGIME),$(REGIMES)),)
 $(error grid-study.mk: REGIME=$(REGIME) is not one of $(REGIMES))

@@ -30,7 +30,7 @@ page="$t/doc/av.md"
 cv="$t/doc/av"
 # the study grid, made small: every variable a user would set
 gm() { "$MAKE" --no-print-directory -C "$t" -f "$src/data-recipes/grid-study.mk" \
-    STUDY_ROOT=g STORES=st EPOCHS=2 WIDTH=2 SEEDS="1 2" \
+    STUDY_ROOT=g STORES=st EPOCHS=2 WIDTH=2 SEEDS="1 2" SCHEME= \
     ASGML_TRAIN="$build/tools/asgml-train" ASGML_REPORT="$report" \
     RESULTS_PAGE=doc/av.md RESULTS_FINDINGS=findings.md "$@"; }
 boost="--set asgml-boost.eval-freq=1"   # 3 batches per epoch here
