@@ -10,5 +10,5 @@ libasgml_la_SOURCES += libcommon/data/audio.c libcommon/data/resample.c libcommo
 	libcommon/data/store_chunk.c libcommon/data/store_chunk.h \
 	libcommon/data/manifest.c libcommon/data/manifest.h \
 	libcommon/data/prep.c libcommon/data/prep_prof.c libcommon/data/prep_prof.h libcommon/data/prep_stats.c libcommon/data/prep_stats.h libcommon/data/prep_metadata.c libcommon/data/prep_ctx.h libcommon/data/prep_presets.c libcommon/data/prep.h \
-	libcommon/data/prep_report.c \
+	libcommon/data/prep_report.c libcommon/data/prep_sample_stats.c \
 	libcommon/data/loader.c libcommon/data/loader.h

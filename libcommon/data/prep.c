@@ -354,75 +354,6 @@ static int row_train(const prep_ctx *c, const asgml_manifest_row *r)
     return c->default_scheme < 0 || r->part[c->default_scheme] == ASGML_PART_TRAIN;
 }
 
-/* Dimension D of the statistics of modality mi's main (a = 0) or auxiliary
- * (a = 1: wave, image_clean) dataset; 0 = no such dataset (prep_stats.h). */
-static int stats_dim(const prep_ctx *c, int mi, int a)
-{
-    switch (c->m->mod_kinds[mi]) {
-    case ASGML_KIND_AUDIO:
-        /* the wave is the sample dataset; a = 1: the spectrogram the loader
-         * cuts windows from, per frequency bin (data.<m>.zscore) */
-        if (c->window) return a ? c->spec_f : 1;
-        return a ? (c->o->keep_wave ? 1 : 0) : c->use_fbank ? c->spec_t : c->spec_f;
-    case ASGML_KIND_IMAGE: return a && !c->corrupt_img ? 0 : c->img_c;
-    case ASGML_KIND_FRAMES: return a ? 0 : c->img_c;
-    case ASGML_KIND_SEQ: return a ? 0 : c->seq_dim[mi];
-    }
-    return 0;
-}
-
-/* A windowed wave's spectrogram moments: the loader serves
- * ln(|STFT(x[s:s+W])| + log_offset) with x = wave/32768 for a start s
- * drawn per epoch (training) or fixed (evaluation), so its z-score
- * statistics are those of the STFT of the whole fitted wave x[0:L], per
- * frequency bin over every frame: every window's frames are frames of it
- * (up to the padding at the window's own edges). */
-static asgml_status window_moments(const prep_ctx *c, const int16_t *wave, prep_moments *mom)
-{
-    int64_t T = asgml_stft_frames(&c->stft, c->fit_len);
-    float *x = malloc((size_t)c->fit_len * sizeof *x);
-    float *spec = malloc((size_t)c->spec_f * (size_t)T * sizeof *spec);
-    asgml_status st = x && spec ? ASGML_OK : asgml_error(ASGML_ENOMEM, "out of memory");
-    for (int64_t q = 0; !st && q < c->fit_len; q++) x[q] = (float)wave[q] / 32768.0f;
-    if (!st) st = asgml_stft(&c->stft, x, c->fit_len, spec);
-    if (!st) prep_moments_of(mom, PREP_STATS_F32_ROWS_BY_FIRST, spec, T);
-    free(x);
-    free(spec);
-    return st;
-}
-
-/* The moments of one decoded sample (every dataset of every modality). */
-static asgml_status sample_moments(const prep_ctx *c, slot *sl)
-{
-    for (int mi = 0; mi < c->m->nmod; mi++) {
-        int64_t px = (int64_t)c->img_h * c->img_w;
-        switch (c->m->mod_kinds[mi]) {
-        case ASGML_KIND_AUDIO:
-            if (c->window) {
-                prep_moments_of(&sl->mom[mi][0], PREP_STATS_I16_WAVE, sl->data[mi], c->fit_len);
-                asgml_status st = window_moments(c, sl->data[mi], &sl->mom[mi][1]);
-                if (st) return st;
-                break;
-            }
-            else if (c->use_fbank) prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
-            else prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_ROWS_BY_FIRST, sl->data[mi], c->spec_t);
-            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_I16_WAVE, sl->aux[mi], sl->aux_count[mi]);
-            break;
-        case ASGML_KIND_IMAGE:
-            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px);
-            if (sl->mom[mi][1].dim) prep_moments_of(&sl->mom[mi][1], PREP_STATS_U8_CHANNELS, sl->aux[mi], px);
-            break;
-        case ASGML_KIND_FRAMES:
-            prep_moments_of(&sl->mom[mi][0], PREP_STATS_U8_CHANNELS, sl->data[mi], px * sl->count[mi]);
-            break;
-        case ASGML_KIND_SEQ:
-            prep_moments_of(&sl->mom[mi][0], PREP_STATS_F32_COLS, sl->data[mi], sl->count[mi]);
-            break;
-        }
-    }
-    return ASGML_OK;
-}
-
 static void process_row(prep_ctx *c, int64_t k, slot *sl)
 {
     asgml_manifest_row *r = &c->m->rows[k];
@@ -472,7 +403,7 @@ static void process_row(prep_ctx *c, int64_t k, slot *sl)
         fabs(sl->audio_seconds - r->video_seconds) > o->av_tolerance)
         sl->flags |= ASGML_FLAG_AV_DURATION_MISMATCH;
     if (!st && row_train(c, r)) {
-        if (!sl->kept_err) st = sample_moments(c, sl);
+        if (!sl->kept_err) st = prep_sample_moments(c, sl);
         else   /* zeros do not enter /stats */
             for (int mi = 0; mi < c->m->nmod; mi++) sl->mom[mi][0].n = sl->mom[mi][1].n = 0;
     }
@@ -907,38 +838,6 @@ static asgml_status write_samples(prep_ctx *c, asgml_store_writer *w, int h[][2]
     return st;
 }
 
-/* /stats/<m>/{mean,std} for the sample dataset, /stats/<m>/<aux>/{mean,std}
- * for wave and image_clean (asgml-store(5), Statistics). */
-static asgml_status write_stats(prep_ctx *c, asgml_store_writer *w)
-{
-    asgml_manifest *m = c->m;
-    char split[96], group[128];
-    asgml_status st = ASGML_OK;
-    snprintf(split, sizeof split, "%s/train", c->default_scheme >= 0 ? m->schemes[c->default_scheme] : "all");
-    for (int mi = 0; mi < m->nmod && !st; mi++) {
-        asgml_mod_kind k = m->mod_kinds[mi];
-        const char *main_ds = k == ASGML_KIND_AUDIO ? (c->window ? "wave" : c->use_fbank ? "fbank" : "spec")
-                            : k == ASGML_KIND_IMAGE ? "image" : k == ASGML_KIND_FRAMES ? "frames" : "seq";
-        const char *units = k == ASGML_KIND_IMAGE || k == ASGML_KIND_FRAMES ? "x/255 per channel"
-                          : k == ASGML_KIND_SEQ ? "stored value per feature, valid steps (seq_len) only"
-                          : c->window ? "x/32768" : c->use_fbank || c->use_mel ? "stored value per mel bin" : "stored value per frequency bin";
-        snprintf(group, sizeof group, "/stats/%s", m->mod_names[mi]);
-        if (c->stats[mi][0].dim) st = prep_moments_write(w, &c->stats[mi][0], group, split, main_ds, units);
-        if (st || !c->stats[mi][1].dim) continue;
-        if (k == ASGML_KIND_AUDIO && c->window) {   /* the spectrogram the loader's windows come from */
-            snprintf(group, sizeof group, "/stats/%s/window", m->mod_names[mi]);
-            st = prep_moments_write(w, &c->stats[mi][1], group, split, "wave",
-                                    "ln(|STFT(x)| + log_offset) of the whole fitted wave x = wave/32768, "
-                                    "per frequency bin over every frame");
-            continue;
-        }
-        snprintf(group, sizeof group, "/stats/%s/%s", m->mod_names[mi], k == ASGML_KIND_AUDIO ? "wave" : "image_clean");
-        st = prep_moments_write(w, &c->stats[mi][1], group, split, k == ASGML_KIND_AUDIO ? "wave" : "image_clean",
-                                k == ASGML_KIND_AUDIO ? "x/32768" : "x/255 per channel");
-    }
-    return st;
-}
-
 /* Storage summary (raw and stored bytes per dataset), before the file is closed. */
 static void storage_summary(prep_ctx *c, asgml_store_writer *w, int64_t kn, int64_t nframes, int frames_mi,
                             asgml_prep_result *res)
@@ -1036,11 +935,11 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
                 c.slots[s].aux_cap[mi] = ab;
                 if (!c.slots[s].data[mi] || (ab && !c.slots[s].aux[mi])) st = asgml_error(ASGML_ENOMEM, "out of memory");
                 for (int a = 0; a < 2 && !st; a++)
-                    if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.slots[s].mom[mi][a], stats_dim(&c, mi, a));
+                    if (prep_stats_dim(&c, mi, a)) st = prep_moments_init(&c.slots[s].mom[mi][a], prep_stats_dim(&c, mi, a));
             }
         for (int mi = 0; !st && mi < m->nmod; mi++)
             for (int a = 0; a < 2 && !st; a++)
-                if (stats_dim(&c, mi, a)) st = prep_moments_init(&c.stats[mi][a], stats_dim(&c, mi, a));
+                if (prep_stats_dim(&c, mi, a)) st = prep_moments_init(&c.stats[mi][a], prep_stats_dim(&c, mi, a));
     }
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv_work, NULL);
@@ -1082,7 +981,7 @@ asgml_status asgml_prep_run(const asgml_prep_options *o, asgml_prep_result *res)
         }
     }
     if (!st) st = prep_write_metadata(&c, w, kept, kn, status, mism, res);
-    if (!st) st = write_stats(&c, w);
+    if (!st) st = prep_write_stats(&c, w);
     if (!st) storage_summary(&c, w, kn, nframes, frames_mi, res); /* before the file is closed */
     if (!st) {
         prep_prof_switch(ASGML_PREP_STAGE_CHECKSUM);

@@ -99,6 +99,14 @@ void prep_report_row(prep_ctx *c, int64_t k, const slot *sl, const char *skipped
 asgml_status prep_report_write(prep_ctx *c, const char *store_path);
 void prep_report_free(prep_ctx *c);
 
+/* /stats (prep_sample_stats.c): the dimension D of modality mi's main
+ * (a = 0) or auxiliary (a = 1: wave, image_clean, a windowed wave's
+ * spectrogram) statistics, 0 = none; the moments of one decoded sample into
+ * sl->mom; the merged moments c->stats written under /stats. */
+int prep_stats_dim(const prep_ctx *c, int mi, int a);
+asgml_status prep_sample_moments(const prep_ctx *c, slot *sl);
+asgml_status prep_write_stats(prep_ctx *c, asgml_store_writer *w);
+
 /* Writes meta, splits and attributes for the kept samples kept[0..n)
  * (prep_metadata.c). */
 asgml_status prep_write_metadata(prep_ctx *c, asgml_store_writer *w, const int64_t *kept, int64_t n,
