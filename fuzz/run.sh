@@ -22,6 +22,13 @@ mkdir -p "$out" || exit 1
 printf '%-11s %6s %10s %7s %7s %6s  %s\n' harness secs execs cov ft corpus findings
 for name in "$@"; do
     prog=fuzz/fuzz_$name
+    # a harness older than the library fuzzes old code (a plain `make`
+    # rebuilds libasgml but not the harnesses; make fuzz-run does both)
+    if [ -n "$(find libcommon -maxdepth 1 -name libasgml.la -newer "$prog" 2>/dev/null)" ]; then
+        echo "run.sh: $prog is older than libcommon/libasgml.la: run make fuzz first" >&2
+        status=1
+        continue
+    fi
     work=$out/corpus/$name
     art=$out/artifacts/$name
     log=$out/$name.log
