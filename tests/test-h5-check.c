@@ -212,7 +212,7 @@ int main(void)
 {
     const char *srcdir = getenv("top_srcdir") ? getenv("top_srcdir") : ".";
     char good[4096], bad[4096], path[4096];
-    tap_plan(20);
+    tap_plan(21);
     asgml_h5_quiet();
     if (!mkdtemp(dir)) {
         printf("Bail out! mkdtemp: cannot make %s\n", dir);
@@ -272,6 +272,7 @@ int main(void)
     check_known(srcdir, "checkpoint-hdf5-local-heap-4g.h5", "local heap at byte 12016 declares 4328587352 bytes");
     check_known(srcdir, "checkpoint-hdf5-attr-data-overflow.h5", "damaged HDF5 file: an attribute message of 72 bytes");
     check_known(srcdir, "checkpoint-hdf5-ohdr-size-4e18.h5", "beyond the end of the file");
+    check_known(srcdir, "store-hdf5-attr-name-unterminated.h5", "an attribute's name of 5 bytes has no terminating zero");
     static const char *seeds[] = { "checkpoint/ckpt_mlp.h5", "store/store_av_nowave.h5", "store/store_frames.h5" };
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/fuzz/corpus/%s", srcdir, seeds[i]);

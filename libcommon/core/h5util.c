@@ -250,7 +250,8 @@ static int vrefs_add(vrefs *r, const unsigned char *e, int so, uint32_t base)
  * elements of the data are added to refs.
  * Layout (IV.A.2.m): version 1 byte, flags (v2, v3) or reserved (v1) 1,
  * name, datatype and dataspace sizes 2 each, encoding 1 (v3 only), then
- * name, datatype, dataspace (each padded to 8 bytes in v1) and the data.
+ * name (nlen bytes with its terminating zero), datatype, dataspace (each
+ * padded to 8 bytes in v1) and the data.
  * Datatype (IV.A.2.d): class in the low nibble of byte 0 (9: variable
  * length, its type in the low nibble of byte 1, 1 = string), element size
  * at byte 4 (4 bytes); a variable-length element is stored as length 4 +
@@ -271,6 +272,14 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
     if (data_at > size) {
         snprintf(why, whyn, "an attribute message of %llu bytes declares %llu bytes of name, type and space",
                  (unsigned long long)size, (unsigned long long)data_at);
+        return 1;
+    }
+    if (nlen == 0 || !memchr(d + name_at, 0, nlen)) {
+        /* HDF5 strdup()s the name, reading on to the next zero byte past
+         * the message (ASan: heap-buffer-overflow in H5MM_strdup,
+         * fuzz/known/store-hdf5-attr-name-unterminated.h5) */
+        snprintf(why, whyn, "an attribute's name of %llu bytes has no terminating zero byte",
+                 (unsigned long long)nlen);
         return 1;
     }
     if (ver > 1 && (d[1] & 3))
