@@ -39,3 +39,4 @@ TESTS += tests/test-core-errors
 check_PROGRAMS += tests/test-h5-check
 tests_test_h5_check_SOURCES = tests/test-h5-check.c tests/tap.h
 TESTS += tests/test-h5-check
+EXTRA_DIST += tests/fixtures/make_h5_types.py tests/fixtures/h5-types-h5py.h5

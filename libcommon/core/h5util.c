@@ -240,6 +240,105 @@ static int vrefs_add(vrefs *r, const unsigned char *e, int so, uint32_t base)
     return 0;
 }
 
+/* A datatype message (IV.A.2.d) of len bytes at t, as HDF5 1.10.8 decodes
+ * it (H5O_dtype_decode_helper): returns 1 with a description in why when a
+ * compound or enum member's name has no zero byte before the end of the
+ * message (HDF5 strdup()s it and reads past the object header, ASan:
+ * heap-buffer-overflow in H5MM_xstrdup,
+ * fuzz/known/store-hdf5-dtype-member-name-unterminated.h5) or when its
+ * members, base types or values run past the message; else 0, with *used
+ * its length.  Byte 0: class (low nibble) and version (high nibble); bytes
+ * 1-3 class bits (compound, enum: bits 0-15 the number of members; opaque:
+ * bits 0-7 the tag's length); bytes 4-7 the element size; then per class:
+ * fixed-point 4, float 12, time 2, string and reference 0, bitfield 4,
+ * opaque the tag, compound per member name (zero-terminated, padded to 8
+ * before version 3), byte offset (4, version 3: the fewest bytes that hold
+ * the size), 28 more bytes in version 1, member type; enum base type,
+ * names, n x base size values; variable length its base type; array
+ * rank 1, (3 reserved before version 3), dimensions 4 each, (permutation 4
+ * each before version 3), base type.  Nesting deeper than 8 and unknown
+ * classes are left to HDF5. */
+static int dtype_bad(const unsigned char *t, uint64_t len, uint64_t *used, int depth, char *why, size_t whyn)
+{
+    *used = len;
+    if (depth > 8)
+        return 0;
+    if (len < 8) {
+        snprintf(why, whyn, "a datatype runs past its message");
+        return 1;
+    }
+    int cls = t[0] & 0x0f, ver = t[0] >> 4;
+    uint64_t nm = le(t + 1, 2), size = le(t + 4, 4), p = 8, u;
+    switch (cls) {
+    case 0: case 4: p += 4; break;
+    case 1: p += 12; break;
+    case 2: p += 2; break;
+    case 3: case 7: break;
+    case 5: p += t[1]; break;
+    case 6: case 8: {
+        uint64_t bsize = 0;
+        if (cls == 8) {   /* the base type first */
+            if (dtype_bad(t + p, len - p, &u, depth + 1, why, whyn))
+                return 1;
+            bsize = len - p >= 8 ? le(t + p + 4, 4) : 0;
+            p += u;
+        }
+        for (uint64_t i = 0; i < nm; i++) {
+            const unsigned char *z = p < len ? memchr(t + p, 0, len - p) : NULL;
+            if (!z) {
+                snprintf(why, whyn, "a datatype's member name %llu of %llu has no terminating zero byte",
+                         (unsigned long long)i, (unsigned long long)nm);
+                return 1;
+            }
+            uint64_t nl = (uint64_t)(z - (t + p)) + 1;
+            p += ver < 3 ? (nl + 7) / 8 * 8 : nl;
+            if (cls == 8)
+                continue;
+            uint64_t ob = 4;
+            if (ver >= 3)
+                for (ob = 1; ob < 4 && (size >> (8 * ob)); ob++)
+                    ;
+            p += ob + (ver == 1 ? 28 : 0);
+            if (p > len)
+                break;
+            if (dtype_bad(t + p, len - p, &u, depth + 1, why, whyn))
+                return 1;
+            p += u;
+        }
+        if (cls == 8 && p <= len && bsize && nm > (len - p) / bsize)
+            p = len + 1;
+        else if (cls == 8)
+            p += nm * bsize;
+        break;
+    }
+    case 9:
+        if (dtype_bad(t + p, len - p, &u, depth + 1, why, whyn))
+            return 1;
+        p += u;
+        break;
+    case 10: {
+        if (p >= len)
+            break;
+        uint64_t nd = t[p] < 33 ? t[p] : 33;
+        p += (ver < 3 ? 4 : 1) + 4 * nd * (ver < 3 ? 2 : 1);
+        if (p > len)
+            break;
+        if (dtype_bad(t + p, len - p, &u, depth + 1, why, whyn))
+            return 1;
+        p += u;
+        break;
+    }
+    default:
+        return 0;
+    }
+    if (p > len) {
+        snprintf(why, whyn, "a datatype of class %d runs past its message of %llu bytes", cls, (unsigned long long)len);
+        return 1;
+    }
+    *used = p;
+    return 0;
+}
+
 /* The data an attribute message (type 0x0C) of size bytes at d declares,
  * checked against the message: returns 0 when it fits or when the message
  * is not one this check understands, else 1 with a description in why.
@@ -284,6 +383,9 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
     }
     if (ver > 1 && (d[1] & 3))
         return 0;   /* shared datatype or dataspace: stored elsewhere */
+    uint64_t tused;
+    if (tlen >= 8 && dtype_bad(d + type_at, tlen, &tused, 0, why, whyn))
+        return 1;
     if (tlen < 8 || slen < 4)
         return 0;
     const unsigned char *t = d + type_at, *sp = d + space_at;
@@ -371,6 +473,11 @@ static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, 
             if (type == 0x11 && size >= 2u * (unsigned)so && stab) {   /* symbol table: B-tree, local heap */
                 stab[0] = le(c + p + 8, so);
                 stab[1] = le(c + p + 8 + so, so);
+            }
+            uint64_t tused;
+            if (type == 0x03 && !(flags & 2) && dtype_bad(c + p + 8, size, &tused, 0, why, whyn)) {
+                free(c);
+                return 1;
             }
             if (type == 0x0C && !(flags & 2) && attr_message_bad(c + p + 8, size, so, sl, refs, why, whyn)) {
                 free(c);
