@@ -425,6 +425,68 @@ static int attr_message_bad(const unsigned char *d, uint64_t size, int so, int s
     return 0;
 }
 
+/* A dataset's dataspace and chunk shape as its object header states them. */
+typedef struct shape_msgs {
+    int srank, smax, crank;          /* -1: no such message (yet) */
+    uint64_t sdims[32], smaxd[32], cdims[33];
+} shape_msgs;
+
+/* Records a dataspace message (IV.A.2.b: version 1 rank at 1, flags at 2,
+ * dimensions from 8; version 2 from 4; sl bytes each, the maximum
+ * dimensions after them when flags bit 0) or a chunked layout message
+ * (IV.A.2.i: version 3: class at 1 = 2, rank + 1 at 2, address so bytes,
+ * dimensions 4 bytes each, the last the element size; versions 1 and 2:
+ * rank + 1 at 1, class at 2, address at 8, dimensions after it). */
+static void shape_msg(shape_msgs *sm, unsigned type, const unsigned char *d, uint64_t size, int so, int sl)
+{
+    if (type == 0x01 && size >= 4 && (d[0] == 1 || d[0] == 2) && d[1] <= 32) {
+        int rank = d[1], hasmax = d[2] & 1;
+        uint64_t at = d[0] == 1 ? 8 : 4;
+        if (at + (uint64_t)rank * sl * (hasmax ? 2 : 1) > size)
+            return;
+        for (int i = 0; i < rank; i++) {
+            sm->sdims[i] = le(d + at + (uint64_t)i * sl, sl);
+            sm->smaxd[i] = hasmax ? le(d + at + (uint64_t)(rank + i) * sl, sl) : sm->sdims[i];
+        }
+        sm->srank = rank;
+        sm->smax = hasmax;
+    } else if (type == 0x08 && size >= 3) {
+        int ver = d[0], nd = ver == 3 ? d[2] : d[1], cls = ver == 3 ? d[1] : d[2];
+        uint64_t at = ver == 3 ? 3 + (uint64_t)so : 8 + (uint64_t)so;
+        if ((ver < 1 || ver > 3) || cls != 2 || nd < 1 || nd > 33 || at + 4u * (uint64_t)nd > size)
+            return;
+        for (int i = 0; i < nd; i++)
+            sm->cdims[i] = le(d + at + 4u * (uint64_t)i, 4);
+        sm->crank = nd;
+    }
+}
+
+/* HDF5 creates no chunk larger than a fixed dimension's maximum, none of
+ * size 0 and none of 4 GB or more (H5D__chunk_construct), but 1.10.8 reads
+ * a damaged file that has one: a chunk of (1, 8, 8, 50331649) for frames of
+ * (3, 8, 8, 1) made H5Dread copy from outside its buffer (SEGV,
+ * fuzz/known/store-hdf5-chunk-beyond-extent.h5). */
+static int chunk_shape_bad(const shape_msgs *sm, int sl, char *why, size_t whyn)
+{
+    if (sm->srank < 0 || sm->crank != sm->srank + 1)
+        return 0;
+    uint64_t unlimited = sl >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * sl)) - 1, bytes = 1;
+    for (int i = 0; i < sm->crank; i++) {
+        uint64_t c = sm->cdims[i];
+        if (c == 0 || (i < sm->srank && sm->smaxd[i] != unlimited && c > sm->smaxd[i])) {
+            snprintf(why, whyn, "a dataset's chunk is %llu in dimension %d, whose maximum is %llu",
+                     (unsigned long long)c, i, (unsigned long long)(i < sm->srank ? sm->smaxd[i] : 0));
+            return 1;
+        }
+        bytes = c > (UINT64_MAX >> 1) / bytes ? UINT64_MAX >> 1 : bytes * c;
+    }
+    if (bytes >= ((uint64_t)1 << 32)) {
+        snprintf(why, whyn, "a dataset's chunk of %llu bytes is 4 GB or more", (unsigned long long)bytes);
+        return 1;
+    }
+    return 0;
+}
+
 /* Walks the version-1 object header at addr (header, then every
  * continuation chunk it names, at most 64) of a file of fsize bytes held
  * in fd; returns 0, or 1 with a description in why for a chunk that lies
@@ -438,6 +500,9 @@ static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, 
     uint64_t chunk_addr[64], chunk_len[64];
     int nchunks = 0, next = 0;
     unsigned char h[16];
+    /* the dataspace (0x01) and a chunked layout (0x08) of a dataset, checked
+     * against each other after the walk (chunk_shape_bad) */
+    shape_msgs sm = { .srank = -1, .crank = -1 };
     if (addr > UINT64_MAX - base - 16 || pread(fd, h, 16, (off_t)(base + addr)) != 16 || h[0] != 1)
         return 0;   /* not a version-1 header: HDF5 judges it */
     chunk_addr[nchunks] = base + addr + 16;
@@ -474,6 +539,8 @@ static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, 
                 stab[0] = le(c + p + 8, so);
                 stab[1] = le(c + p + 8 + so, so);
             }
+            if (!(flags & 2))
+                shape_msg(&sm, type, c + p + 8, size, so, sl);
             uint64_t tused;
             if (type == 0x03 && !(flags & 2) && dtype_bad(c + p + 8, size, &tused, 0, why, whyn)) {
                 free(c);
@@ -487,7 +554,7 @@ static int walk_v1_header(int fd, uint64_t fsize, uint64_t base, uint64_t addr, 
         }
         free(c);
     }
-    return 0;
+    return chunk_shape_bad(&sm, sl, why, whyn);
 }
 
 static int by_addr(const void *a, const void *b)
