@@ -1,0 +1,21 @@
+# steps-asgml.age.gp - written by asgml-report; draws steps-asgml.age.png from steps-asgml.age.dat:
+#   gnuplot steps-asgml.age.gp
+if (!exists("datafile")) datafile = 'steps-asgml.age.dat'
+if (!exists("outfile")) outfile = 'steps-asgml.age.png'
+if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+    set terminal pngcairo size 1000,600 noenhanced font ",11"
+} else {
+    set terminal png size 1000,600 noenhanced
+}
+set output outfile
+set title 'ASGML gradient age (steps) per step (steps-asgml.age)' . "\nline: mean over the seeds of a group; band: mean +/- sample std"
+set xlabel 'step'
+set ylabel 'gradient age (steps)'
+set key below left Left reverse maxcols 1 box
+set grid
+set style fill transparent solid 0.18 noborder
+plot \
+    datafile index 0 using 1:3:4 with filledcurves lc 1 notitle, \
+    datafile index 0 using 1:2 with steps lc 1 dt 1 lw 2 title 'asgml-freq: audio', \
+    datafile index 1 using 1:3:4 with filledcurves lc 1 notitle, \
+    datafile index 1 using 1:2 with steps lc 1 dt 2 lw 2 title 'asgml-freq: visual'
