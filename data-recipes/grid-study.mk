@@ -39,6 +39,11 @@
 #   rest: 60 cells x 4 regimes x ~2 x 13.8 s     = ~110 min
 #   all:  ~2 h 50 min: over the 2 h budget; SUBSET=core fits with room,
 #         SUBSET=rest is the second sitting (about 1 h 50 min).
+# Measured 2026-12-03 (SUBSET=core, scheme fsdd_val, which also evaluates
+# the validation split every epoch): 2 h 16 min for all 260 cells on a
+# 2-core machine that also ran a CI rehearsal, fuzzing and builds; the
+# regime with the least other work (clean) took 25 min for its 65 cells,
+# so about 1 h 40 min for the four alone, not the 60 min estimated above.
 #
 # The results page (issue 16):
 #     make -f data-recipes/grid-study.mk results   (grid-av-digits.mk results
