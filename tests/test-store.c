@@ -102,6 +102,18 @@ static asgml_status write_small(const char *path, char hex[65])
 
 /* One TAP sequence whose checks build on each other's state (stores,
  * runs, buffers), kept in order in one function: long by design. */
+/* asgml_store_verify of tests/fixtures/fuzz/store/NAME: ASGML_EFORMAT with
+ * want in the message (one TAP line: what, then the message) */
+static void verify_refuses(const char *name, const char *want, const char *what)
+{
+    const char *src = getenv("top_srcdir");
+    char fx[1024];
+    snprintf(fx, sizeof fx, "%s/tests/fixtures/fuzz/store/%s", src ? src : ".", name);
+    asgml_status st = asgml_store_verify(fx);
+    ok(st == ASGML_EFORMAT && strstr(asgml_last_error(), want), "%s: %s", what,
+       st == ASGML_OK ? "(verified)" : asgml_last_error());
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -247,21 +259,15 @@ int main(void)
          * (fuzz_store): verify's content hash sized its buffer by that
          * (malloc of 0x119b77329806e9 B, "out of memory" or an ASan abort);
          * now refused by size, naming the file and the dataset */
-        snprintf(fx, sizeof fx, "%s/tests/fixtures/fuzz/store/verify-hash-2e52.h5", src ? src : ".");
-        cst = asgml_store_verify(fx);
-        ok(cst == ASGML_EFORMAT && strstr(asgml_last_error(), "verify-hash-2e52.h5: /audio/spec: damaged dataset: "
-                                                           "its extent claims more than a file of 33213 bytes"),
-           "verify of a dataset claiming 2^52 bytes: EFORMAT before allocating: %s",
-           cst == ASGML_OK ? "(verified)" : asgml_last_error());
+        verify_refuses("verify-hash-2e52.h5", "verify-hash-2e52.h5: /audio/spec: damaged dataset: "
+                       "its extent claims more than a file of 33213 bytes",
+                       "verify of a dataset claiming 2^52 bytes: EFORMAT before allocating");
         /* a string of /meta/group_names names no heap collection
          * (fuzz_store): HDF5 failed in its conversion and leaked the
          * strings it had made (LeakSanitizer); now checked before reading */
-        snprintf(fx, sizeof fx, "%s/tests/fixtures/fuzz/store/verify-hash-string-leak.h5", src ? src : ".");
-        cst = asgml_store_verify(fx);
-        ok(cst == ASGML_EFORMAT && strstr(asgml_last_error(), "verify-hash-string-leak.h5: damaged HDF5 file: a string "
-                                                           "of 3 bytes names a global heap collection"),
-           "verify of a string naming no heap collection: EFORMAT before reading: %s",
-           cst == ASGML_OK ? "(verified)" : asgml_last_error());
+        verify_refuses("verify-hash-string-leak.h5", "verify-hash-string-leak.h5: damaged HDF5 file: a string "
+                       "of 3 bytes names a global heap collection",
+                       "verify of a string naming no heap collection: EFORMAT before reading");
     }
 
     /* an HDF5 file that is not a store */
