@@ -14,9 +14,18 @@
  * Prints one line:
  *
  *     asgml SHAPE samples_per_s=X.X threads=T batch=B steps=S loss=L cpu_s_per_step=C
+ *           flops_per_sample=F peak_rss_kb=K step_bytes_per_sample=M
  *
  * cpu_s_per_step (process CPU time per timed step) is less sensitive than
- * the wall clock to other work on a shared machine.
+ * the wall clock to other work on a shared machine.  flops_per_sample: the
+ * model's dense FLOPs of one training step per sample, counted in the first
+ * step from the ops' shapes: each conv pass (forward, backward data where
+ * it runs, backward filter) 2 N C_out H_out W_out C_in k_h k_w, each GEMM
+ * 2 m n k, whatever algorithm computes it (Winograd does fewer multiplies:
+ * so the effective rate can pass the machine's SGEMM rate).  The PyTorch
+ * side counts the same way.  peak_rss_kb: the process's peak resident set
+ * (getrusage); step_bytes_per_sample: its growth over the training steps
+ * (the peak after them minus the peak before the first one), per sample.
  * Usage: bench-train --shape cremad|avdigits [--threads 2] [--steps N]
  *                    [--warmup N] [--batch B]
  * ASGML_BENCH_PROFILE=1 in the environment adds, on stderr, the time spent
@@ -28,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "asgml/backend.h"
@@ -180,6 +190,59 @@ static void profile_report(const char *shape, int steps, double total)
                     1e3 * ptime[i] / steps, 100.0 * ptime[i] / total, pcalls[i] / steps);
 }
 
+/* ---- dense FLOPs of a step: a copy of the ops table whose conv and GEMM
+ * entries add their multiply-add count, installed for the first step ---- */
+
+static double flop_count;
+static asgml_backend_ops plain_ops, count_ops;
+
+static double conv_flops(const asgml_conv2d_desc *d)
+{
+    return 2.0 * d->n * d->c_out * d->h_out * d->w_out * (double)d->c_in * d->k_h * d->k_w;
+}
+static asgml_status c_conv_f(asgml_backend *be, const asgml_conv2d_desc *d, const float *x,
+                             const float *w, float *y)
+{
+    flop_count += conv_flops(d);
+    return plain_ops.conv2d_forward(be, d, x, w, y);
+}
+static asgml_status c_conv_bd(asgml_backend *be, const asgml_conv2d_desc *d, const float *dy,
+                              const float *w, float *dx)
+{
+    flop_count += conv_flops(d);
+    return plain_ops.conv2d_backward_data(be, d, dy, w, dx);
+}
+static asgml_status c_conv_bf(asgml_backend *be, const asgml_conv2d_desc *d, const float *x,
+                              const float *dy, float *dw)
+{
+    flop_count += conv_flops(d);
+    return plain_ops.conv2d_backward_filter(be, d, x, dy, dw);
+}
+static asgml_status c_gemm(asgml_backend *be, int ta, int tb, int m, int n, int k, float al,
+                           const float *a, int lda, const float *b, int ldb, float bt, float *c,
+                           int ldc)
+{
+    flop_count += 2.0 * m * n * (double)k;
+    return plain_ops.gemm(be, ta, tb, m, n, k, al, a, lda, b, ldb, bt, c, ldc);
+}
+
+static void count_install(asgml_backend *be)
+{
+    plain_ops = *be->ops;
+    count_ops = plain_ops;
+    count_ops.conv2d_forward = c_conv_f;
+    count_ops.conv2d_backward_data = c_conv_bd;
+    count_ops.conv2d_backward_filter = c_conv_bf;
+    count_ops.gemm = c_gemm;
+    be->ops = &count_ops;
+}
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
+}
+
 /* ---- the benchmark ---- */
 
 #define TRY(call)                                                                              \
@@ -288,7 +351,13 @@ int main(int argc, char **argv)
     const float *inputs[2] = {in[0], in[1]};
     double t0 = 0.0, c0 = 0.0, loss = 0.0;
     profiling = getenv("ASGML_BENCH_PROFILE") && atoi(getenv("ASGML_BENCH_PROFILE")) > 0;
+    const asgml_backend_ops *ops0 = be->ops;
+    const long rss0 = peak_rss_kb();
+    count_install(be);
+    int counted = 0; /* steps run with the counting table */
     for (int s = 0; s < warmup + steps; s++) {
+        if (s == 1 && be->ops == &count_ops) be->ops = ops0; /* one step is enough */
+        if (be->ops == &count_ops || (profiling && real_ops.gemm == c_gemm)) counted++;
         if (s == warmup) {
             if (profiling) profile_install(be);
             t0 = now();
@@ -304,9 +373,12 @@ int main(int argc, char **argv)
     }
     TRY(be->ops->synchronize(be));
     double dt = now() - t0, dc = cpu_now() - c0;
+    const long rss1 = peak_rss_kb();
     printf("asgml %s samples_per_s=%.1f threads=%d batch=%d steps=%d loss=%.4f "
-           "cpu_s_per_step=%.3f\n",
-           shape, (double)batch * steps / dt, threads, batch, steps, loss / batch, dc / steps);
+           "cpu_s_per_step=%.3f flops_per_sample=%.4g peak_rss_kb=%ld "
+           "step_bytes_per_sample=%.0f\n",
+           shape, (double)batch * steps / dt, threads, batch, steps, loss / batch, dc / steps,
+           flop_count / ((double)batch * counted), rss1, (rss1 - rss0) * 1024.0 / batch);
     if (profiling) profile_report(shape, steps, dt);
     if (getenv("ASGML_BENCH_HASH")) { /* determinism checks: FNV-1a of the parameters */
         const unsigned char *p = (const unsigned char *)asgml_model_params(model);

@@ -7,12 +7,23 @@ the OGM-GE reference model -- two ResNet18 encoders (audio: 1 input channel,
 visual: 3 channels, frames folded into the batch and averaged), concat
 fusion -- at a given shape, and prints one line:
 
-    torch SHAPE samples_per_s=X.X threads=N batch=B steps=S
+    torch SHAPE samples_per_s=X.X threads=N batch=B steps=S width=W frames=F
+          flops_per_sample=F peak_rss_kb=K step_bytes_per_sample=M
+
+flops_per_sample counts the model's dense FLOPs of a training step as
+bench/bench-train does: per Conv2d and Linear, 2 x output elements x
+(input channels / groups) x kernel taps for the forward pass, the same for
+the weight gradient, and again for the input gradient where the input
+requires one.  peak_rss_kb is the process's peak resident set (getrusage,
+the interpreter and libtorch included); step_bytes_per_sample its growth
+over the training steps (the peak after them minus the peak before), per
+sample.
 
 Usage: bench_train_torch.py --shape cremad|avdigits [--threads 2]
                             [--steps N] [--warmup N] [--width 64]
 """
 import argparse
+import resource
 import time
 
 import torch
@@ -86,7 +97,7 @@ def main():
     ap.add_argument("--shape", choices=sorted(SHAPES), required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=2, help="untimed steps (at least 1)")
     ap.add_argument("--width", type=int, default=64)
     ap.add_argument("--frames", type=int, default=None)
     args = ap.parse_args()
@@ -108,15 +119,34 @@ def main():
         loss.backward()
         opt.step()
 
-    for _ in range(args.warmup):
+    flops = [0.0]
+
+    def count(mod, inp, out):
+        x = inp[0]
+        if isinstance(mod, nn.Conv2d):
+            f = 2.0 * out.numel() * (mod.in_channels // mod.groups) \
+                * mod.kernel_size[0] * mod.kernel_size[1]
+        else:
+            f = 2.0 * out.numel() * mod.in_features
+        flops[0] += f * (3 if x.requires_grad else 2)
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, (nn.Conv2d, nn.Linear))]
+    step()  # the step whose FLOPs are counted (untimed)
+    for h in hooks:
+        h.remove()
+    for _ in range(args.warmup - 1):
         step()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
     dt = time.perf_counter() - t0
-    print("torch %s samples_per_s=%.1f threads=%d batch=%d steps=%d width=%d frames=%d"
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print("torch %s samples_per_s=%.1f threads=%d batch=%d steps=%d width=%d frames=%d "
+          "flops_per_sample=%.4g peak_rss_kb=%d step_bytes_per_sample=%.0f"
           % (args.shape, batch * args.steps / dt, args.threads, batch, args.steps,
-             args.width, frames))
+             args.width, frames, flops[0] / batch, rss1, (rss1 - rss0) * 1024.0 / batch))
 
 
 if __name__ == "__main__":
