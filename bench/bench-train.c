@@ -27,7 +27,11 @@
  * (getrusage); step_bytes_per_sample: its growth over the training steps
  * (the peak after them minus the peak before the first one), per sample.
  * Usage: bench-train --shape cremad|avdigits [--threads 2] [--steps N]
- *                    [--warmup N] [--batch B]
+ *                    [--warmup N] [--batch B] [--conv-algo MODE]
+ * --conv-algo: the backend's conv algorithm mode (asgml-train(1),
+ * backend.conv-algo; default auto); the choices made are listed on stderr,
+ * with the seconds the first step took (mode measure times the algorithms
+ * there).
  * ASGML_BENCH_PROFILE=1 in the environment adds, on stderr, the time spent
  * in each backend op over the timed steps (the ops are wrapped by a timing
  * table, which costs a clock read per call); ASGML_BENCH_HASH=1 prints a
@@ -268,20 +272,23 @@ int main(int argc, char **argv)
 {
     const char *shape = NULL;
     int threads = 2, steps = 0, warmup = 2, batch = 0;
+    const char *conv_algo = NULL;
     static const struct option lo[] = {{"shape", 1, 0, 's'}, {"threads", 1, 0, 't'},
                                        {"steps", 1, 0, 'n'}, {"warmup", 1, 0, 'w'},
                                        {"batch", 1, 0, 'b'}, {"help", 0, 0, 'h'},
+                                       {"conv-algo", 1, 0, 'c'},
                                        {0, 0, 0, 0}};
-    for (int c; (c = getopt_long(argc, argv, "s:t:n:w:b:h", lo, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "s:t:n:w:b:c:h", lo, NULL)) != -1;) {
         switch (c) {
         case 's': shape = optarg; break;
         case 't': threads = atoi(optarg); break;
         case 'n': steps = atoi(optarg); break;
         case 'w': warmup = atoi(optarg); break;
         case 'b': batch = atoi(optarg); break;
+        case 'c': conv_algo = optarg; break;
         case 'h':
             printf("usage: bench-train --shape cremad|avdigits [--threads T] [--steps N] "
-                   "[--warmup N] [--batch B]\n");
+                   "[--warmup N] [--batch B] [--conv-algo MODE]\n");
             return 0;
         default:
             fprintf(stderr, "Try 'bench-train --help' for more information.\n");
@@ -324,6 +331,7 @@ int main(int argc, char **argv)
     asgml_backend_options bo = {threads, 1, -1, 0};
     asgml_backend *be;
     TRY(asgml_backend_create("cpu", &bo, &be));
+    if (conv_algo) TRY(asgml_backend_set_conv_algo(be, conv_algo));
     asgml_model *model;
     TRY(asgml_model_create(be, &cfg, &model));
     TRY(asgml_model_init_params(model, 1));
@@ -355,7 +363,16 @@ int main(int argc, char **argv)
     const long rss0 = peak_rss_kb();
     count_install(be);
     int counted = 0; /* steps run with the counting table */
+    double first = now();
     for (int s = 0; s < warmup + steps; s++) {
+        if (s == 1 && conv_algo) {
+            const char *key, *algo;
+            fprintf(stderr, "bench-train: conv-algo %s: first step %.2f s; chosen:", conv_algo,
+                    now() - first);
+            for (int i = 0; asgml_backend_conv_algo_entry(be, i, &key, &algo); i++)
+                fprintf(stderr, "%s %s=%s", i ? "," : "", key, algo);
+            fprintf(stderr, "\n");
+        }
         if (s == 1 && be->ops == &count_ops) be->ops = ops0; /* one step is enough */
         if (be->ops == &count_ops || (profiling && real_ops.gemm == c_gemm)) counted++;
         if (s == warmup) {

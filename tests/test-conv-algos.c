@@ -17,7 +17,10 @@
  *    pass against its direct loop), F(6x6) within 1e-4 (test-ops-torch's
  *    forward tolerance).
  * 3. The choice per shape: the mode, the table of choices in order of first
- *    use, pins before the first use, a conflicting pin refused. */
+ *    use, pins before the first use, a conflicting pin refused; mode
+ *    measure chooses one algorithm per shape, leaves the caller's inputs
+ *    alone and gives the bits of that algorithm (not how fast it is: speed
+ *    belongs in bench/). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +238,44 @@ static void choices(void)
        "auto: 64>64 8x8 by the rule (%s)", st == ASGML_OK ? algo : "error");
     free(x), free(w), free(y);
     asgml_backend_destroy(be);
+    /* measure: timed at the first use, then fixed like any other choice */
+    asgml_backend_options two = {2, 1, -1, 0};
+    asgml_backend *pinned;
+    asgml_backend_create("cpu", &two, &be);
+    asgml_backend_create("cpu", &two, &pinned);
+    const size_t nx = 3 * 24 * 10 * 9, nw = 24 * 24 * 9;
+    x = rand_buf(nx), w = rand_buf(nw), y = rand_buf(nx);
+    float *x0 = dup_buf(x, nx), *w0 = dup_buf(w, nw), *y2 = rand_buf(nx);
+    float *dx = rand_buf(nx), *dx2 = dup_buf(dx, nx), *dw = rand_buf(nw), *dw2 = dup_buf(dw, nw);
+    asgml_conv2d_desc_init(&a, 3, 24, 10, 9, 24, 3, 1, 1);
+    st = asgml_backend_set_conv_algo(be, "measure");
+    if (st == ASGML_OK) st = be->ops->conv2d_forward(be, &a, x, w, y);
+    n = 0;
+    while (asgml_backend_conv_algo_entry(be, n, &key, &algo)) n++;
+    ok(st == ASGML_OK && n == 1 && asgml_backend_conv_algo_entry(be, 0, &key, &algo) &&
+           !strcmp(key, "24>24 10x9 k3s1p1") &&
+           (!strcmp(algo, "im2col") || !strcmp(algo, "winograd2") ||
+            !strcmp(algo, "winograd4") || !strcmp(algo, "winograd6")) &&
+           !memcmp(x, x0, nx * sizeof(float)) && !memcmp(w, w0, nw * sizeof(float)),
+       "measure: one entry for the shape, an algorithm name (%s), the inputs untouched",
+       st == ASGML_OK && n == 1 ? algo : "error");
+    st = be->ops->conv2d_backward_data(be, &a, y, w, dx);
+    if (st == ASGML_OK) st = be->ops->conv2d_backward_filter(be, &a, x, y, dw);
+    n = 0;
+    while (asgml_backend_conv_algo_entry(be, n, &key, &algo)) n++;
+    ok(st == ASGML_OK && n == 1, "measure: the backward passes use the choice (no new entry)");
+    asgml_backend_conv_algo_entry(be, 0, &key, &algo);
+    st = asgml_backend_conv_algo_pin(pinned, key, algo);
+    if (st == ASGML_OK) st = pinned->ops->conv2d_forward(pinned, &a, x, w, y2);
+    if (st == ASGML_OK) st = pinned->ops->conv2d_backward_data(pinned, &a, y2, w, dx2);
+    if (st == ASGML_OK) st = pinned->ops->conv2d_backward_filter(pinned, &a, x, y2, dw2);
+    ok(st == ASGML_OK && !memcmp(y, y2, nx * sizeof(float)) &&
+           !memcmp(dx, dx2, nx * sizeof(float)) && !memcmp(dw, dw2, nw * sizeof(float)),
+       "measure: the three passes equal, bit for bit, a backend pinned to %s", algo);
+    free(x), free(w), free(y), free(x0), free(w0), free(y2), free(dx), free(dx2), free(dw),
+        free(dw2);
+    asgml_backend_destroy(be);
+    asgml_backend_destroy(pinned);
 }
 
 int main(void)
@@ -261,7 +302,7 @@ int main(void)
     const int nmodel = (int)(sizeof model / sizeof model[0]);
     static const int rnd[][5] = {{2, 3, 17, 23, 5}, {1, 24, 31, 9, 40}, {3, 11, 6, 29, 13}};
     const int nrnd = (int)(sizeof rnd / sizeof rnd[0]);
-    tap_plan(2 * 2 * 2 * nodd * 3 + (nmodel + nrnd) * 3 + 4 + 8);
+    tap_plan(2 * 2 * 2 * nodd * 3 + (nmodel + nrnd) * 3 + 4 + 8 + 3);
     for (int threads = 1; threads <= 2; threads++) {
         asgml_backend *be;
         asgml_backend_options opt = {threads, 1, -1, 0};

@@ -5,14 +5,16 @@
 # checkpoints, and a resumed run uses the recorded one even when the key
 # now says otherwise: interrupted + resumed == uninterrupted, bit for bit.
 # Another algorithm gives other weights (so the comparison can fail); a
-# bad value is a usage error naming the key.
+# bad value is a usage error naming the key.  Mode measure (timed per
+# shape: two runs may choose differently) records its choices, and a
+# resumed run keeps them.
 . "$top_srcdir/tests/lib.sh"
 command -v h5diff >/dev/null 2>&1 || skip_all "h5diff not installed"
 train=$(bin asgml-train)
 mkstore="$top_builddir/tests/probe-mkstore"
 d=$(tmpdir) || exit 1
 trap 'rm -rf "$d"' EXIT
-plan 11
+plan 15
 
 "$mkstore" "$d/tiny.h5" 64 >/dev/null 2>&1
 check "tiny store written" test -s "$d/tiny.h5"
@@ -47,6 +49,19 @@ if test -s "$d/c/ckpt/last.h5" && grep -q '"4>4 2x2 k3s1p1": "im2col"' "$d/c/sum
 else
     fail "im2col is recorded and gives other weights than winograd4"
 fi
+
+algos() { # the conv_algos of a summary.json: "KEY":"ALGO" lines, sorted
+    tr -d '\n' <"$1" | sed -n 's/.*"conv_algos": *{\([^}]*\)}.*/\1/p' |
+        grep -o '"[^"]*": *"[^"]*"' | sed 's/": */":/' | sort
+}
+check_exit 1 "run M (measure) stops after epoch 1" \
+    $train $args --set backend.conv-algo=measure --out "$d/m" --set train.interrupt-after-epochs=1
+algos "$d/m/summary.json" >"$d/m.algos"
+check "run M records an algorithm for 4>4 2x2" \
+    grep -Eq '^"4>4 2x2 k3s1p1":"(im2col|winograd[246])"$' "$d/m.algos"
+check_exit 0 "run M resumes" $train --resume --out "$d/m" --quiet --set train.interrupt-after-epochs=0
+algos "$d/m/summary.json" >"$d/m.algos2"
+check "the resumed run M kept every measured choice" cmp -s "$d/m.algos" "$d/m.algos2"
 
 $train $args --set backend.conv-algo=fft --out "$d/e" >"$d/out" 2>"$d/err"
 rc=$?

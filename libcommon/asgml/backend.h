@@ -238,8 +238,9 @@ asgml_status asgml_backend_require(const asgml_backend *be, const asgml_op *ops,
  * in the last bits, so a backend fixes one per conv shape at its first use
  * and keeps it.  set_conv_algo: the mode for shapes not yet chosen, "auto"
  * (the backend's rule, the default), "im2col", "winograd" (the rule's
- * Winograd variant) or "winograd2", "winograd4", "winograd6"; before the
- * first conv (changing it later is an error).  conv_algo_entry: the i-th
+ * Winograd variant), "measure" (each algorithm timed on the backend at the
+ * shape's first use, the fastest kept) or "winograd2", "winograd4",
+ * "winograd6"; before the first conv (changing it later is an error).  conv_algo_entry: the i-th
  * choice so far (0-based), *key "C_IN>C_OUT HxW k3s1p1" and *algo its name;
  * returns 0 past the end.  conv_algo_pin: fixes the algorithm of a shape
  * before its first use (an error when it was computed with another).  A

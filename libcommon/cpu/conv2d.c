@@ -468,6 +468,19 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     return ASGML_OK;
 }
 
+asgml_status asgml_cpu_conv2d_algo_run(asgml_backend *be, const asgml_conv2d_desc *d, int algo,
+                                       int pass, const float *a, const float *b, float *out)
+{
+    asgml_status st = check_desc(d);
+    if (st) return st;
+    if (algo == ASGML_CPU_IM2COL) /* CONV_FWD, CONV_BDATA, CONV_BFILT are 0, 1, 2 */
+        return conv_run(be, d, pass == 0 ? CONV_FWD : pass == 1 ? CONV_BDATA : CONV_BFILT, a, b,
+                        out);
+    if (pass == 0) return asgml_cpu_winograd_forward(be, d, algo, a, b, out);
+    if (pass == 1) return asgml_cpu_winograd_backward_data(be, d, algo, a, b, out);
+    return asgml_cpu_winograd_backward_filter(be, d, algo, a, b, out);
+}
+
 asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc *d,
                                       const float *x, const float *w, float *y)
 {

@@ -9,8 +9,10 @@
  * and partial batches, training and evaluation all use one algorithm.  The
  * choice comes from the mode (backend.conv-algo, asgml-train(1)): auto (the
  * rule asgml_cpu_winograd_auto, a function of the shape only, made from
- * measurements with bench/bench-layers), im2col, winograd (the rule's
- * Winograd variant, never im2col) or one variant.  A caller may pin the
+ * measurements with bench/bench-layers), measure (each algorithm timed on
+ * this machine at the shape's first use, the fastest kept: see measure()),
+ * im2col, winograd (the rule's Winograd variant, never im2col) or one
+ * variant.  A caller may pin the
  * choice of a shape before its first use (asgml_backend_conv_algo_pin: a
  * resumed run pins what the interrupted run recorded).  The table of
  * choices is listed by asgml_backend_conv_algo_entry in order of first use.
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "cpu.h"
@@ -78,6 +81,71 @@ static asgml_cpu_conv_choice *find_choice(asgml_cpu_impl *impl, int c_in, int c_
     return NULL;
 }
 
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* Mode measure: the algorithm of d's shape that runs a training step's
+ * three passes (forward, backward data, backward filter) fastest on this
+ * backend, at d's batch size, on scratch data (a fixed pattern; the
+ * caller's buffers are not touched).  Round 1 runs every algorithm once
+ * (warm-up: workspace, caches); round 2 times each algorithm whose round-1
+ * time was within 3x of the best (F(6x6) on a 7x7 plane takes 10x longer
+ * than F(2x2): it is not run again) and keeps the fastest; a tie goes to
+ * the earlier of im2col, F(2x2), F(4x4), F(6x6).  The scratch data and
+ * the workspace the candidates grew are freed after; while measuring, the
+ * process holds both (a transient peak: about 200 MiB at the CREMA-D shape,
+ * bench/bench-train --conv-algo measure).  The choice is timing:
+ * two runs may choose differently, which is why it is recorded and pinned
+ * on resume like any other (asgml-train(1), backend.conv-algo). */
+static asgml_status measure(asgml_backend *be, const asgml_conv2d_desc *d, int *out)
+{
+    const size_t nx = (size_t)d->n * d->c_in * d->h_in * d->w_in;
+    const size_t ny = (size_t)d->n * d->c_out * d->h_out * d->w_out;
+    const size_t nw = (size_t)d->c_out * d->c_in * 9;
+    float *buf = malloc((2 * nx + 2 * ny + 2 * nw) * sizeof(float));
+    if (!buf)
+        return ASGML_ERR(ASGML_ENOMEM, "conv algorithm measurement: out of memory for %zu "
+                         "floats", 2 * nx + 2 * ny + 2 * nw);
+    float *x = buf, *dx = x + nx, *y = dx + nx, *dy = y + ny, *w = dy + ny, *dw = w + nw;
+    uint32_t r = 0x9e3779b9u; /* xorshift32: values in [-0.5, 0.5) */
+    for (size_t i = 0; i < 2 * nx + 2 * ny + 2 * nw; i++) {
+        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
+        buf[i] = (float)(r >> 8) * (1.0f / 16777216.0f) - 0.5f;
+    }
+    double t1[NALGOS], best1 = 1e300, best2 = 1e300;
+    asgml_status st = ASGML_OK;
+    *out = ASGML_CPU_IM2COL;
+    for (int round = 0; round < 2 && st == ASGML_OK; round++)
+        for (int i = 0; i < NALGOS && st == ASGML_OK; i++) {
+            if (round == 1 && t1[i] > 3.0 * best1) continue;
+            const int a = algos[i].algo;
+            const double t0 = seconds();
+            st = asgml_cpu_conv2d_algo_run(be, d, a, 0, x, w, y);
+            if (st == ASGML_OK) st = asgml_cpu_conv2d_algo_run(be, d, a, 1, dy, w, dx);
+            if (st == ASGML_OK) st = asgml_cpu_conv2d_algo_run(be, d, a, 2, x, dy, dw);
+            const double t = seconds() - t0;
+            if (round == 0) {
+                t1[i] = t;
+                if (t < best1) best1 = t;
+            } else if (t < best2) {
+                best2 = t;
+                *out = a;
+            }
+        }
+    free(buf);
+    /* the workspace grew to the hungriest candidate's size (F(6x6) needs
+     * the most): give it back, the chosen algorithm allocates its own */
+    asgml_cpu_impl *impl = be->impl;
+    free(impl->work);
+    impl->work = NULL;
+    impl->work_floats = 0;
+    return st;
+}
+
 asgml_status asgml_cpu_conv_algo(asgml_backend *be, const asgml_conv2d_desc *d, int *algo)
 {
     asgml_cpu_impl *impl = be->impl;
@@ -98,13 +166,18 @@ asgml_status asgml_cpu_conv_algo(asgml_backend *be, const asgml_conv2d_desc *d, 
     }
     asgml_cpu_conv_choice *c = find_choice(impl, d->c_in, d->c_out, d->h_in, d->w_in);
     if (!c) {
-        int a;
-        if (impl->conv_mode == ASGML_CPU_CONV_AUTO)
+        int a = ASGML_CPU_IM2COL;
+        if (impl->conv_mode == ASGML_CPU_CONV_AUTO) {
             a = asgml_cpu_winograd_auto(d, 0);
-        else if (impl->conv_mode == ASGML_CPU_CONV_WINOGRAD)
+        } else if (impl->conv_mode == ASGML_CPU_CONV_MEASURE) {
+            asgml_status st = measure(be, d, &a);
+            if (st) return asgml_error_prefix(st, "measuring the conv algorithms of %d>%d %dx%d",
+                                              d->c_in, d->c_out, d->h_in, d->w_in);
+        } else if (impl->conv_mode == ASGML_CPU_CONV_WINOGRAD) {
             a = asgml_cpu_winograd_auto(d, 1);
-        else
+        } else {
             a = impl->conv_mode;
+        }
         asgml_status st = add_choice(impl, d->c_in, d->c_out, d->h_in, d->w_in, a, &c);
         if (st) return st;
     }
@@ -120,9 +193,11 @@ asgml_status asgml_cpu_conv_algo_mode(asgml_backend *be, const char *mode)
         m = ASGML_CPU_CONV_AUTO;
     else if (strcmp(mode, "winograd") == 0)
         m = ASGML_CPU_CONV_WINOGRAD;
+    else if (strcmp(mode, "measure") == 0)
+        m = ASGML_CPU_CONV_MEASURE;
     else if ((m = algo_by_name(mode)) < 0)
-        return ASGML_ERR(ASGML_EINVAL, "conv algorithm '%s': expected auto, im2col, winograd, "
-                         "winograd2, winograd4 or winograd6", mode);
+        return ASGML_ERR(ASGML_EINVAL, "conv algorithm '%s': expected auto, measure, im2col, "
+                         "winograd, winograd2, winograd4 or winograd6", mode);
     if (impl->nchoices > 0 && m != impl->conv_mode)
         return ASGML_ERR(ASGML_EINVAL, "conv algorithm mode '%s' set after %d convolution "
                          "shapes were chosen", mode, impl->nchoices);

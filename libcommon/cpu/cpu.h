@@ -28,8 +28,9 @@
  * Winograd F(m x m, 3x3) for m = 2, 4, 6 (winograd.c) */
 enum { ASGML_CPU_IM2COL = 0, ASGML_CPU_WINO2 = 2, ASGML_CPU_WINO4 = 4, ASGML_CPU_WINO6 = 6 };
 /* backend.conv-algo modes: AUTO the built-in rule per shape, WINOGRAD the
- * rule's Winograd variant for every eligible conv, else one algorithm */
-enum { ASGML_CPU_CONV_AUTO = -1, ASGML_CPU_CONV_WINOGRAD = -2 };
+ * rule's Winograd variant for every eligible conv, MEASURE the fastest
+ * algorithm of each shape timed at its first use, else one algorithm */
+enum { ASGML_CPU_CONV_AUTO = -1, ASGML_CPU_CONV_WINOGRAD = -2, ASGML_CPU_CONV_MEASURE = -3 };
 
 /* The algorithm of one conv shape (eligible 3x3 stride-1 pad-1 convs only;
  * the batch size is not part of it), fixed at its first use or pinned. */
@@ -46,7 +47,7 @@ typedef struct asgml_cpu_impl {
     size_t work_floats;
     size_t conv_budget; /* conv2d scratch limit in floats, decides the samples
                            lowered per GEMM; tests lower it to exercise chunking */
-    int conv_mode;      /* ASGML_CPU_CONV_AUTO, _WINOGRAD or an algorithm */
+    int conv_mode;      /* ASGML_CPU_CONV_AUTO, _WINOGRAD, _MEASURE or an algorithm */
     asgml_cpu_conv_choice *choices; /* per conv shape, in order of first use */
     int nchoices, cap_choices;
 } asgml_cpu_impl;
@@ -113,6 +114,12 @@ asgml_status asgml_cpu_winograd_backward_data(asgml_backend *be, const asgml_con
 asgml_status asgml_cpu_winograd_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
                                                 int m, const float *x, const float *dy,
                                                 float *dw);
+
+/* conv2d.c: pass 0 (forward), 1 (backward data) or 2 (backward filter) of
+ * conv d by algorithm algo, whatever the shape's choice (conv_algo.c's
+ * measurements); a, b, out as in the ops of that pass */
+asgml_status asgml_cpu_conv2d_algo_run(asgml_backend *be, const asgml_conv2d_desc *d, int algo,
+                                       int pass, const float *a, const float *b, float *out);
 
 /* conv_algo.c: the algorithm of conv d (ASGML_CPU_IM2COL or m), chosen at
  * the first use of its shape and kept (see asgml_cpu_impl.choices) */
