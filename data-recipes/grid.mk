@@ -51,7 +51,14 @@
 #                    else asgml-train from PATH); ASGML_REPORT likewise
 #     TRAIN_ARGS     options given to every cell (set by the grid file)
 #     EXTRA_ARGS     more options from the command line (e.g. --device cuda)
-#     CELL_THREADS   -j of each asgml-train (default 1: make -j N uses N cores)
+#     CELL_THREADS   -j of each asgml-train (default 1: make -j N uses N cores).
+#                    Measured on 2 cores, 12 AV-Digits cells (6 methods x 2
+#                    seeds): make -j 2 with 1 thread per cell 236 s and
+#                    217 s, make -j 1 CELL_THREADS=2 340 s and 354 s; a cell
+#                    scales less than 2x on 2 threads (small layers,
+#                    per-step work that does not split), two cells do not
+#                    share anything.  Raise it only when cells are fewer
+#                    than cores (the end of a grid, one long run).
 #     REPORT_ARGS    options of asgml-report (default --percent)
 #     SBATCH_OPTS    extra "#SBATCH" lines' contents, space-separated items
 #                    like --gres=gpu:1 --time=04:00:00 (default none)
