@@ -67,12 +67,13 @@ static double cpu_now(void)
  * the real ones.  Conv ops are also split by kernel size. ---- */
 
 enum { P_CONV_F, P_CONV_BD, P_CONV_BF, P_CONV3_F, P_CONV3_BD, P_CONV3_BF, P_CONV1_F,
-       P_CONV1_BD, P_CONV1_BF, P_BN_F, P_BN_B, P_MAXPOOL_F, P_MAXPOOL_B, P_AVG_F, P_AVG_B,
+       P_CONV1_BD, P_CONV1_BF, P_BN_F, P_BN_B, P_BNR_F, P_BNR_B, P_ADD_RELU, P_MAXPOOL_F, P_MAXPOOL_B, P_AVG_F, P_AVG_B,
        P_GEMM, P_RELU_F, P_RELU_B, P_ADD, P_AXPY, P_FILL, P_COPY, P_CE, P_SGD, P_OTHER, P_N };
 static const char *const pname[P_N] = {
     "conv7x7 fwd", "conv7x7 bwd data", "conv7x7 bwd filter", "conv3x3 fwd", "conv3x3 bwd data",
     "conv3x3 bwd filter", "conv1x1 fwd", "conv1x1 bwd data", "conv1x1 bwd filter",
-    "batchnorm fwd", "batchnorm bwd", "maxpool fwd", "maxpool bwd", "avgpool fwd",
+    "batchnorm fwd", "batchnorm bwd", "batchnorm+relu fwd", "batchnorm+relu bwd", "add+relu",
+    "maxpool fwd", "maxpool bwd", "avgpool fwd",
     "avgpool bwd", "gemm", "relu fwd", "relu bwd", "add", "axpy", "fill", "copy",
     "softmax_ce", "sgd_update", "other"};
 static double ptime[P_N];
@@ -110,6 +111,17 @@ static asgml_status p_bn_b(asgml_backend *be, const asgml_bn_desc *d, const floa
                            const float *dy, const float *g, const float *sm, const float *si,
                            float *dx, float *dg, float *db)
 { TIMED(P_BN_B, real_ops.batchnorm_backward(be, d, x, dy, g, sm, si, dx, dg, db)); }
+static asgml_status p_bnr_f(asgml_backend *be, const asgml_bn_desc *d, const float *x,
+                            const float *g, const float *b, float *y, float *sm, float *si,
+                            float *rm, float *rv)
+{ TIMED(P_BNR_F, real_ops.batchnorm_relu_forward_train(be, d, x, g, b, y, sm, si, rm, rv)); }
+static asgml_status p_bnr_b(asgml_backend *be, const asgml_bn_desc *d, const float *x,
+                            const float *y, const float *dy, const float *g, const float *sm,
+                            const float *si, float *dx, float *dg, float *db)
+{ TIMED(P_BNR_B, real_ops.batchnorm_relu_backward(be, d, x, y, dy, g, sm, si, dx, dg, db)); }
+static asgml_status p_add_relu(asgml_backend *be, int64_t n, const float *a, const float *b,
+                               float *y)
+{ TIMED(P_ADD_RELU, real_ops.add_relu(be, n, a, b, y)); }
 static asgml_status p_mp_f(asgml_backend *be, const asgml_pool2d_desc *d, const float *x,
                            float *y, int32_t *am)
 { TIMED(P_MAXPOOL_F, real_ops.maxpool_forward(be, d, x, y, am)); }
@@ -162,6 +174,9 @@ static void profile_install(asgml_backend *be)
     prof_ops.conv2d_backward_filter = p_conv_bf;
     prof_ops.batchnorm_forward_train = p_bn_f;
     prof_ops.batchnorm_backward = p_bn_b;
+    prof_ops.batchnorm_relu_forward_train = real_ops.batchnorm_relu_forward_train ? p_bnr_f : NULL;
+    prof_ops.batchnorm_relu_backward = real_ops.batchnorm_relu_backward ? p_bnr_b : NULL;
+    prof_ops.add_relu = real_ops.add_relu ? p_add_relu : NULL;
     prof_ops.maxpool_forward = p_mp_f;
     prof_ops.maxpool_backward = p_mp_b;
     prof_ops.avgpool_forward = p_avg_f;

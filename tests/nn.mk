@@ -20,3 +20,7 @@ TESTS += tests/test-backend-require
 check_PROGRAMS += tests/test-conv-algos
 tests_test_conv_algos_SOURCES = tests/test-conv-algos.c tests/tap.h tests/urand.h
 TESTS += tests/test-conv-algos
+# speed15: the fused ops (batch norm + ReLU, add + ReLU) against the ops they fuse
+check_PROGRAMS += tests/test-ops-fused
+tests_test_ops_fused_SOURCES = tests/test-ops-fused.c tests/tap.h tests/urand.h
+TESTS += tests/test-ops-fused

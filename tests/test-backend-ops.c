@@ -187,7 +187,10 @@ static void run_op(asgml_op op, int variant, result *r)
     }
     case ASGML_OP_BATCHNORM_FORWARD_TRAIN:
     case ASGML_OP_BATCHNORM_FORWARD_INFER:
-    case ASGML_OP_BATCHNORM_BACKWARD: {
+    case ASGML_OP_BATCHNORM_BACKWARD:
+    case ASGML_OP_BATCHNORM_RELU_FORWARD_TRAIN:
+    case ASGML_OP_BATCHNORM_RELU_FORWARD_INFER:
+    case ASGML_OP_BATCHNORM_RELU_BACKWARD: {
         asgml_bn_desc d = {irand(2, 6), irand(1, 16), variant ? irand(1, 60) : 1, 1e-5, 0.1};
         size_t nx = (size_t)d.n * d.c * d.hw;
         tens *x = tens_rand(nx, -2, 3), *y = tens_rand(nx, -1, 1), *g = tens_rand(d.c, 0.5, 1.5);
@@ -209,6 +212,35 @@ static void run_op(asgml_op op, int variant, result *r)
             BOTH(be->ops->batchnorm_forward_infer(be, &d, F(x, side), F(g, side), F(b, side),
                                                   F(rm, side), F(rv, side), F(y, side)));
             check(r, nmse(y), "y");
+        } else if (op == ASGML_OP_BATCHNORM_RELU_FORWARD_TRAIN) {
+            BOTH(be->ops->batchnorm_relu_forward_train(be, &d, F(x, side), F(g, side),
+                                                       F(b, side), F(y, side), F(m, side),
+                                                       F(is, side), F(rm, side), F(rv, side)));
+            check(r, nmse(y), "y");
+            check(r, nmse(m), "mean");
+            check(r, nmse(is), "invstd");
+            check(r, nmse(rm), "running_mean");
+            check(r, nmse(rv), "running_var");
+        } else if (op == ASGML_OP_BATCHNORM_RELU_FORWARD_INFER) {
+            BOTH(be->ops->batchnorm_relu_forward_infer(be, &d, F(x, side), F(g, side),
+                                                       F(b, side), F(rm, side), F(rv, side),
+                                                       F(y, side)));
+            check(r, nmse(y), "y");
+        } else if (op == ASGML_OP_BATCHNORM_RELU_BACKWARD) {
+            /* saved statistics and y = relu(BN(x)) from the CPU forward, on both sides */
+            cpu->ops->batchnorm_relu_forward_train(cpu, &d, F(x, 0), F(g, 0), F(b, 0), F(y, 0),
+                                                   F(m, 0), F(is, 0), NULL, NULL);
+            dev->ops->to_device(dev, m->d, m->h, m->bytes);
+            dev->ops->to_device(dev, is->d, is->h, is->bytes);
+            dev->ops->to_device(dev, y->d, y->h, y->bytes);
+            tens *dy = tens_rand(nx, -1, 1);
+            if (setup_failed) break;
+            BOTH(be->ops->batchnorm_relu_backward(be, &d, F(x, side), F(y, side), F(dy, side),
+                                                  F(g, side), F(m, side), F(is, side),
+                                                  F(dx, side), F(dg, side), F(db, side)));
+            check(r, nmse(dx), "dx");
+            check(r, nmse(dg), "dgamma");
+            check(r, nmse(db), "dbeta");
         } else {
             /* consistent saved statistics: run the CPU forward on both copies */
             float *yt = malloc(nx * sizeof(float));
@@ -312,6 +344,7 @@ static void run_op(asgml_op op, int variant, result *r)
     case ASGML_OP_DROPOUT_FORWARD:
     case ASGML_OP_DROPOUT_BACKWARD:
     case ASGML_OP_ADD:
+    case ASGML_OP_ADD_RELU:
     case ASGML_OP_MUL:
     case ASGML_OP_AXPY:
     case ASGML_OP_SCALE:
@@ -343,6 +376,9 @@ static void run_op(asgml_op op, int variant, result *r)
             BOTH(be->ops->dropout_backward(be, n, F(z, side), F(x, side), F(y, side)));
             break;
         case ASGML_OP_ADD: BOTH(be->ops->add(be, n, F(x, side), F(z, side), F(y, side))); break;
+        case ASGML_OP_ADD_RELU:
+            BOTH(be->ops->add_relu(be, n, F(x, side), F(y, side), F(y, side)));
+            break;
         case ASGML_OP_MUL: BOTH(be->ops->mul(be, n, F(x, side), F(z, side), F(y, side))); break;
         case ASGML_OP_AXPY: BOTH(be->ops->axpy(be, n, -1.5f, F(x, side), F(y, side))); break;
         case ASGML_OP_SCALE: BOTH(be->ops->scale(be, n, 0.3f, F(y, side))); break;
@@ -460,6 +496,8 @@ static double threshold(asgml_op op)
     case ASGML_OP_GEMM: return 1e-9;
     case ASGML_OP_BATCHNORM_FORWARD_TRAIN:
     case ASGML_OP_BATCHNORM_BACKWARD:
+    case ASGML_OP_BATCHNORM_RELU_FORWARD_TRAIN:
+    case ASGML_OP_BATCHNORM_RELU_BACKWARD:
     case ASGML_OP_SOFTMAX_CE:
     case ASGML_OP_GAUSSIAN_NOISE: return 1e-9;
     case ASGML_OP_SUMSQ: /* double accumulation on both sides */

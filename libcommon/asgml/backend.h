@@ -59,6 +59,20 @@ ASGML_BEGIN_DECLS
       (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *dy,         \
        const float *gamma, const float *save_mean, const float *save_invstd,               \
        float *dx /* += */, float *dgamma /* += */, float *dbeta /* += */))                 \
+    /* batch norm + ReLU fused (the conv -> BN -> ReLU of ResNet): y = relu(BN(x)), the   \
+     * same bits as the two ops; backward takes that y and masks dy by y > 0 */            \
+    X(BATCHNORM_RELU_FORWARD_TRAIN, batchnorm_relu_forward_train,                          \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *gamma,      \
+       const float *beta, float *y, float *save_mean, float *save_invstd,                  \
+       float *running_mean, float *running_var))                                           \
+    X(BATCHNORM_RELU_FORWARD_INFER, batchnorm_relu_forward_infer,                          \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *gamma,      \
+       const float *beta, const float *running_mean, const float *running_var, float *y))  \
+    X(BATCHNORM_RELU_BACKWARD, batchnorm_relu_backward,                                    \
+      (asgml_backend *be, const asgml_bn_desc *d, const float *x, const float *y,          \
+       const float *dy, const float *gamma, const float *save_mean,                        \
+       const float *save_invstd, float *dx /* += */, float *dgamma /* += */,               \
+       float *dbeta /* += */))                                                             \
     /* pooling; argmax (n*c*h_out*w_out) holds the flat input index h*w_in+w */            \
     X(MAXPOOL_FORWARD, maxpool_forward,                                                    \
       (asgml_backend *be, const asgml_pool2d_desc *d, const float *x, float *y,            \
@@ -101,6 +115,9 @@ ASGML_BEGIN_DECLS
       (asgml_backend *be, int64_t n, const float *mask, const float *dy,                   \
        float *dx /* += */))                                                                \
     X(ADD, add, (asgml_backend *be, int64_t n, const float *a, const float *b, float *y))  \
+    /* y = relu(a + b): the residual add and ReLU at the end of a ResNet block */          \
+    X(ADD_RELU, add_relu,                                                                  \
+      (asgml_backend *be, int64_t n, const float *a, const float *b, float *y))            \
     X(MUL, mul, (asgml_backend *be, int64_t n, const float *a, const float *b, float *y))  \
     X(AXPY, axpy, (asgml_backend *be, int64_t n, float alpha, const float *x, float *y))   \
     X(SCALE, scale, (asgml_backend *be, int64_t n, float alpha, float *x))                 \

@@ -199,6 +199,20 @@ static asgml_status cpu_add(asgml_backend *be, int64_t n, const float *a, const 
     return ASGML_OK;
 }
 
+/* relu(a + b) as add then relu_forward compute it (v > 0 ? v : 0) */
+static asgml_status cpu_add_relu(asgml_backend *be, int64_t n, const float *a, const float *b,
+                                 float *y)
+{
+    CHECK_N(n);
+    int nt = asgml_cpu_threads(be);
+#pragma omp parallel for simd num_threads(nt) schedule(static) if (parallel: n > ASGML_CPU_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) {
+        const float v = a[i] + b[i];
+        y[i] = v > 0.0f ? v : 0.0f;
+    }
+    return ASGML_OK;
+}
+
 static asgml_status cpu_mul(asgml_backend *be, int64_t n, const float *a, const float *b,
                             float *y)
 {
@@ -444,6 +458,9 @@ static const asgml_backend_ops cpu_ops = {
     .batchnorm_forward_train = asgml_cpu_batchnorm_forward_train,
     .batchnorm_forward_infer = asgml_cpu_batchnorm_forward_infer,
     .batchnorm_backward = asgml_cpu_batchnorm_backward,
+    .batchnorm_relu_forward_train = asgml_cpu_batchnorm_relu_forward_train,
+    .batchnorm_relu_forward_infer = asgml_cpu_batchnorm_relu_forward_infer,
+    .batchnorm_relu_backward = asgml_cpu_batchnorm_relu_backward,
     .maxpool_forward = asgml_cpu_maxpool_forward,
     .maxpool_backward = asgml_cpu_maxpool_backward,
     .avgpool_forward = asgml_cpu_avgpool_forward,
@@ -458,6 +475,7 @@ static const asgml_backend_ops cpu_ops = {
     .dropout_forward = cpu_dropout_forward,
     .dropout_backward = cpu_dropout_backward,
     .add = cpu_add,
+    .add_relu = cpu_add_relu,
     .mul = cpu_mul,
     .axpy = cpu_axpy,
     .scale = cpu_scale,

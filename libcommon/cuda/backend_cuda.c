@@ -339,6 +339,14 @@ static asgml_status cuda_add(asgml_backend *be, int64_t n, const float *a, const
     return ASGML_OK;
 }
 
+static asgml_status cuda_add_relu(asgml_backend *be, int64_t n, const float *a,
+                                  const float *b, float *y)
+{
+    CHECK_N(n);
+    CUDA_CHECK(asgml_k_add_relu(STREAM, n, a, b, y));
+    return ASGML_OK;
+}
+
 static asgml_status cuda_mul(asgml_backend *be, int64_t n, const float *a, const float *b,
                              float *y)
 {
@@ -600,6 +608,9 @@ static const asgml_backend_ops cuda_ops = {
     .batchnorm_forward_train = asgml_cuda_batchnorm_forward_train,
     .batchnorm_forward_infer = asgml_cuda_batchnorm_forward_infer,
     .batchnorm_backward = asgml_cuda_batchnorm_backward,
+    .batchnorm_relu_forward_train = asgml_cuda_batchnorm_relu_forward_train,
+    .batchnorm_relu_forward_infer = asgml_cuda_batchnorm_relu_forward_infer,
+    .batchnorm_relu_backward = asgml_cuda_batchnorm_relu_backward,
 #endif
     .maxpool_forward = cuda_maxpool_forward,
     .maxpool_backward = cuda_maxpool_backward,
@@ -615,6 +626,7 @@ static const asgml_backend_ops cuda_ops = {
     .dropout_forward = cuda_dropout_forward,
     .dropout_backward = cuda_dropout_backward,
     .add = cuda_add,
+    .add_relu = cuda_add_relu,
     .mul = cuda_mul,
     .axpy = cuda_axpy,
     .scale = cuda_scale,

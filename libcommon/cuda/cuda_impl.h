@@ -138,6 +138,21 @@ asgml_status asgml_cuda_batchnorm_backward(asgml_backend *be, const asgml_bn_des
                                            const float *x, const float *dy, const float *gamma,
                                            const float *save_mean, const float *save_invstd,
                                            float *dx, float *dgamma, float *dbeta);
+asgml_status asgml_cuda_batchnorm_relu_forward_train(asgml_backend *be, const asgml_bn_desc *d,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta, float *y,
+                                                     float *save_mean, float *save_invstd,
+                                                     float *running_mean, float *running_var);
+asgml_status asgml_cuda_batchnorm_relu_forward_infer(asgml_backend *be, const asgml_bn_desc *d,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta,
+                                                     const float *running_mean,
+                                                     const float *running_var, float *y);
+asgml_status asgml_cuda_batchnorm_relu_backward(asgml_backend *be, const asgml_bn_desc *d,
+                                                const float *x, const float *y, const float *dy,
+                                                const float *gamma, const float *save_mean,
+                                                const float *save_invstd, float *dx,
+                                                float *dgamma, float *dbeta);
 #endif
 
 #endif

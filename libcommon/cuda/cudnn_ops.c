@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "cuda/cuda_impl.h"
+#include "cuda/kernels.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -493,6 +494,52 @@ asgml_status asgml_cuda_batchnorm_backward(asgml_backend *be, const asgml_bn_des
         c->cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &one, &one, &one, c->t_a, x, c->t_a, dy, c->t_a,
         dx, c->t_c, gamma, dgamma, dbeta, d->eps, save_mean, save_invstd));
     return ASGML_OK;
+}
+
+/* batch norm + ReLU: cuDNN's batch norm, then the ReLU kernel in place
+ * (forward) or the ReLU's gradient into the workspace first (backward);
+ * the CPU backend fuses them in one pass (cpu/batchnorm.c), the results
+ * are the same ops in the same order */
+asgml_status asgml_cuda_batchnorm_relu_forward_train(asgml_backend *be, const asgml_bn_desc *d,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta, float *y,
+                                                     float *save_mean, float *save_invstd,
+                                                     float *running_mean, float *running_var)
+{
+    asgml_status st = asgml_cuda_batchnorm_forward_train(be, d, x, gamma, beta, y, save_mean,
+                                                         save_invstd, running_mean, running_var);
+    if (st != ASGML_OK) return st;
+    CUDA_CHECK(asgml_k_relu_forward(asgml_cuda(be)->stream, (int64_t)d->n * d->c * d->hw, y, y));
+    return ASGML_OK;
+}
+
+asgml_status asgml_cuda_batchnorm_relu_forward_infer(asgml_backend *be, const asgml_bn_desc *d,
+                                                     const float *x, const float *gamma,
+                                                     const float *beta,
+                                                     const float *running_mean,
+                                                     const float *running_var, float *y)
+{
+    asgml_status st = asgml_cuda_batchnorm_forward_infer(be, d, x, gamma, beta, running_mean,
+                                                         running_var, y);
+    if (st != ASGML_OK) return st;
+    CUDA_CHECK(asgml_k_relu_forward(asgml_cuda(be)->stream, (int64_t)d->n * d->c * d->hw, y, y));
+    return ASGML_OK;
+}
+
+asgml_status asgml_cuda_batchnorm_relu_backward(asgml_backend *be, const asgml_bn_desc *d,
+                                                const float *x, const float *y, const float *dy,
+                                                const float *gamma, const float *save_mean,
+                                                const float *save_invstd, float *dx,
+                                                float *dgamma, float *dbeta)
+{
+    asgml_status st = set_bn(be, d);
+    if (st != ASGML_OK) return st;
+    const int64_t n = (int64_t)d->n * d->c * d->hw;
+    void *g;
+    if ((st = asgml_cuda_workspace(be, (size_t)n * sizeof(float), &g)) != ASGML_OK) return st;
+    CUDA_CHECK(asgml_k_relu_grad(asgml_cuda(be)->stream, n, y, dy, (float *)g));
+    return asgml_cuda_batchnorm_backward(be, d, x, (const float *)g, gamma, save_mean,
+                                         save_invstd, dx, dgamma, dbeta);
 }
 
 #endif /* ASGML_HAVE_CUDNN */

@@ -43,6 +43,12 @@ cudaError_t asgml_k_sigmoid_backward(cudaStream_t s, int64_t n, const float *y,
 cudaError_t asgml_k_mask_backward(cudaStream_t s, int64_t n, const float *mask,
                                   const float *dy, float *dx);
 cudaError_t asgml_k_add(cudaStream_t s, int64_t n, const float *a, const float *b, float *y);
+/* y = relu(a + b) */
+cudaError_t asgml_k_add_relu(cudaStream_t s, int64_t n, const float *a, const float *b,
+                             float *y);
+/* g = 0 + dy where y > 0, else 0 (relu_backward into a zeroed buffer) */
+cudaError_t asgml_k_relu_grad(cudaStream_t s, int64_t n, const float *y, const float *dy,
+                              float *g);
 cudaError_t asgml_k_mul(cudaStream_t s, int64_t n, const float *a, const float *b, float *y);
 cudaError_t asgml_k_axpy(cudaStream_t s, int64_t n, float alpha, const float *x, float *y);
 cudaError_t asgml_k_scale(cudaStream_t s, int64_t n, float alpha, float *x);

@@ -50,6 +50,16 @@ __global__ static void add_kernel(int64_t n, const float *a, const float *b, flo
     GRID_LOOP(i, n) { y[i] = a[i] + b[i]; }
 }
 
+__global__ static void add_relu_kernel(int64_t n, const float *a, const float *b, float *y)
+{
+    GRID_LOOP(i, n) { float v = a[i] + b[i]; y[i] = v > 0.0f ? v : 0.0f; }
+}
+
+__global__ static void relu_grad_kernel(int64_t n, const float *y, const float *dy, float *g)
+{
+    GRID_LOOP(i, n) { g[i] = y[i] > 0.0f ? 0.0f + dy[i] : 0.0f; }
+}
+
 __global__ static void mul_kernel(int64_t n, const float *a, const float *b, float *y)
 {
     GRID_LOOP(i, n) { y[i] = a[i] * b[i]; }
@@ -186,6 +196,18 @@ cudaError_t asgml_k_mask_backward(cudaStream_t s, int64_t n, const float *mask,
 cudaError_t asgml_k_add(cudaStream_t s, int64_t n, const float *a, const float *b, float *y)
 {
     LAUNCH(n, add_kernel, n, a, b, y);
+}
+
+cudaError_t asgml_k_add_relu(cudaStream_t s, int64_t n, const float *a, const float *b,
+                             float *y)
+{
+    LAUNCH(n, add_relu_kernel, n, a, b, y);
+}
+
+cudaError_t asgml_k_relu_grad(cudaStream_t s, int64_t n, const float *y, const float *dy,
+                              float *g)
+{
+    LAUNCH(n, relu_grad_kernel, n, y, dy, g);
 }
 
 cudaError_t asgml_k_mul(cudaStream_t s, int64_t n, const float *a, const float *b, float *y)

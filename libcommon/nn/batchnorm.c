@@ -71,3 +71,33 @@ asgml_status bn_backward(asgml_backend *be, const bn_layer *bn, int n, int train
     CK(o->scale(be, (int64_t)n * bn->c, (float)bn->hw, chan));
     return o->bias_backward(be, n, bn->c, chan, bn->dbeta);
 }
+
+asgml_status bn_relu_forward(asgml_backend *be, const bn_layer *bn, int n, int training,
+                             const float *x, float *y)
+{
+    const asgml_backend_ops *o = be->ops;
+    asgml_bn_desc d = { n, bn->c, bn->hw, BN_EPS, BN_MOMENTUM };
+    if (training && o->batchnorm_relu_forward_train)
+        return o->batchnorm_relu_forward_train(be, &d, x, bn->gamma, bn->beta, y, bn->save_mean,
+                                               bn->save_invstd, bn->run_mean, bn->run_var);
+    if (!training && o->batchnorm_relu_forward_infer)
+        return o->batchnorm_relu_forward_infer(be, &d, x, bn->gamma, bn->beta, bn->run_mean,
+                                               bn->run_var, y);
+    CK(bn_forward(be, bn, n, training, x, y));
+    return o->relu_forward(be, (int64_t)n * bn->c * bn->hw, y, y);
+}
+
+int bn_relu_fused_backward(const asgml_backend *be, int training)
+{
+    return training && be->ops->batchnorm_relu_backward != NULL;
+}
+
+asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, const float *x,
+                              const float *y, const float *dy, float *dx)
+{
+    const asgml_backend_ops *o = be->ops;
+    asgml_bn_desc d = { n, bn->c, bn->hw, BN_EPS, BN_MOMENTUM };
+    CK(o->fill(be, (int64_t)n * bn->c * bn->hw, 0.0f, dx));
+    return o->batchnorm_relu_backward(be, &d, x, y, dy, bn->gamma, bn->save_mean,
+                                      bn->save_invstd, dx, bn->dgamma, bn->dbeta);
+}

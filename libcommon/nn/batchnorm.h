@@ -44,4 +44,16 @@ asgml_status bn_forward(asgml_backend *be, const bn_layer *bn, int n, int traini
 asgml_status bn_backward(asgml_backend *be, const bn_layer *bn, int n, int training,
                          const float *x, const float *dy, float *dx, const bn_scratch *s);
 
+/* BN followed by a ReLU: y = relu(bn(x)), by the backend's fused op where
+ * it has one (the same bits as bn_forward then relu_forward) */
+asgml_status bn_relu_forward(asgml_backend *be, const bn_layer *bn, int n, int training,
+                             const float *x, float *y);
+/* 1 when bn_relu_backward can run: training mode and the backend's fused
+ * op; else the caller runs relu_backward and bn_backward */
+int bn_relu_fused_backward(const asgml_backend *be, int training);
+/* dx (n, c, hw) := dL/dx through the ReLU (its output y) and the BN;
+ * dgamma, dbeta += (training mode, bn_relu_fused_backward) */
+asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, const float *x,
+                              const float *y, const float *dy, float *dx);
+
 #endif

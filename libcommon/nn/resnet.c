@@ -98,11 +98,9 @@ asgml_status resnet_forward(asgml_backend *be, resnet_enc *r, int batch, int tra
 {
     const asgml_backend_ops *o = be->ops;
     int n = batch * r->frames;
-    int64_t stem = (int64_t)n * r->conv1.c_out * r->conv1.h_out * r->conv1.w_out;
 
     CK(conv_forward(be, &r->conv1, n, x, r->c1));
-    CK(bn_forward(be, &r->bn1, n, training, r->c1, r->b1));
-    CK(o->relu_forward(be, stem, r->b1, r->b1));
+    CK(bn_relu_forward(be, &r->bn1, n, training, r->c1, r->b1));
     CK(maxpool_forward(be, &r->pool, n, r->b1, r->p, r->argmax));
 
     const float *a = r->p;   /* block input (n, c_in, h, w) */
@@ -110,18 +108,21 @@ asgml_status resnet_forward(asgml_backend *be, resnet_enc *r, int batch, int tra
         basic_block *b = &r->blocks[i];
         int64_t numel = (int64_t)n * b->out_numel;
         CK(conv_forward(be, &b->conv1, n, a, b->c1));
-        CK(bn_forward(be, &b->bn1, n, training, b->c1, b->b1));
-        CK(o->relu_forward(be, numel, b->b1, b->b1));
+        CK(bn_relu_forward(be, &b->bn1, n, training, b->c1, b->b1));
         CK(conv_forward(be, &b->conv2, n, b->b1, b->c2));
         CK(bn_forward(be, &b->bn2, n, training, b->c2, b->out));
         if (b->has_ds) {
             CK(conv_forward(be, &b->ds_conv, n, a, b->cd));
             CK(bn_forward(be, &b->ds_bn, n, training, b->cd, b->bd));
-            CK(o->add(be, numel, b->out, b->bd, b->out));
-        } else {
-            CK(o->add(be, numel, b->out, a, b->out));
         }
-        CK(o->relu_forward(be, numel, b->out, b->out));
+        /* out = relu(out + shortcut) */
+        const float *sc = b->has_ds ? b->bd : a;
+        if (o->add_relu) {
+            CK(o->add_relu(be, numel, b->out, sc, b->out));
+        } else {
+            CK(o->add(be, numel, b->out, sc, b->out));
+            CK(o->relu_forward(be, numel, b->out, b->out));
+        }
         a = b->out;
     }
     /* (n, 8w, h, w) -> pooled (n, 8w) -> feat (B, 8w) */
@@ -157,11 +158,18 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
         CK(bn_backward(be, &b->bn2, n, tr, b->c2, t1, t2, bs));
         CK(o->fill(be, numel, 0.0f, t3));
         CK(conv_backward(be, &b->conv2, n, b->b1, t2, t3));
-        CK(o->fill(be, numel, 0.0f, t2));
-        CK(o->relu_backward(be, numel, b->b1, t3, t2));
-        CK(bn_backward(be, &b->bn1, n, tr, b->c1, t2, t3, bs));
+        const float *g1; /* dL/d(conv1 output), through the ReLU and bn1 */
+        if (bn_relu_fused_backward(be, tr)) {
+            CK(bn_relu_backward(be, &b->bn1, n, b->c1, b->b1, t3, t2));
+            g1 = t2;
+        } else {
+            CK(o->fill(be, numel, 0.0f, t2));
+            CK(o->relu_backward(be, numel, b->b1, t3, t2));
+            CK(bn_backward(be, &b->bn1, n, tr, b->c1, t2, t3, bs));
+            g1 = t3;
+        }
         CK(o->fill(be, numel_in, 0.0f, dnext));
-        CK(conv_backward(be, &b->conv1, n, a, t3, dnext));
+        CK(conv_backward(be, &b->conv1, n, a, g1, dnext));
         /* shortcut */
         if (b->has_ds) {
             CK(bn_backward(be, &b->ds_bn, n, tr, b->cd, t1, t2, bs));
@@ -177,6 +185,10 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
     int64_t stem = (int64_t)n * r->conv1.c_out * r->conv1.h_out * r->conv1.w_out;
     CK(o->fill(be, stem, 0.0f, t1));
     CK(maxpool_backward(be, &r->pool, n, d, r->argmax, t1));
+    if (bn_relu_fused_backward(be, tr)) {
+        CK(bn_relu_backward(be, &r->bn1, n, r->c1, r->b1, t1, t2));
+        return conv_backward(be, &r->conv1, n, x, t2, NULL);
+    }
     CK(o->fill(be, stem, 0.0f, t2));
     CK(o->relu_backward(be, stem, r->b1, t1, t2));
     CK(bn_backward(be, &r->bn1, n, tr, r->c1, t2, t3, bs));
