@@ -65,6 +65,14 @@ asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws)
     return ASGML_OK;
 }
 
+void asgml_cpu_workspace_release(asgml_backend *be)
+{
+    asgml_cpu_impl *impl = be->impl;
+    free(impl->work);
+    impl->work = NULL;
+    impl->work_floats = 0;
+}
+
 /* ---- memory ---- */
 
 static asgml_status cpu_alloc(asgml_backend *be, size_t bytes, void **ptr)
@@ -247,21 +255,12 @@ static asgml_status cpu_fill(asgml_backend *be, int64_t n, float value, float *x
     CHECK_N(n);
     int nt = asgml_cpu_threads(be);
     if (value == 0.0f && !signbit(value)) {
-        /* memset in one contiguous block per thread: a 64-MiB gradient
-         * buffer is zeroed at memory speed, and one core does not reach it */
-        if (nt > 1 && n > 16 * ASGML_CPU_PAR_MIN) {
-#pragma omp parallel num_threads(nt)
-            {
-#ifdef _OPENMP
-                const int t = omp_get_thread_num();
-#else
-                const int t = 0;
-#endif
-                const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
-                memset(x + lo, 0, (size_t)(hi - lo) * sizeof(float));
-            }
-        } else {
-            memset(x, 0, (size_t)n * sizeof(float));
+        /* one memset per thread over a contiguous block: a 64-MiB gradient
+         * buffer is zeroed at memory speed, which one core does not reach */
+#pragma omp parallel for num_threads(nt) schedule(static) if (parallel: n > 16 * ASGML_CPU_PAR_MIN)
+        for (int t = 0; t < nt; t++) {
+            const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+            memset(x + lo, 0, (size_t)(hi - lo) * sizeof(float));
         }
         return ASGML_OK;
     }

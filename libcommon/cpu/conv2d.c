@@ -468,17 +468,22 @@ static asgml_status conv_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     return ASGML_OK;
 }
 
+/* pass (CONV_FWD, CONV_BDATA, CONV_BFILT) of a checked d by algo */
+static asgml_status run_algo(asgml_backend *be, const asgml_conv2d_desc *d, int algo, int pass,
+                             const float *a, const float *b, float *out)
+{
+    if (algo == ASGML_CPU_IM2COL) return conv_run(be, d, pass, a, b, out);
+    if (pass == CONV_FWD) return asgml_cpu_winograd_forward(be, d, algo, a, b, out);
+    if (pass == CONV_BDATA) return asgml_cpu_winograd_backward_data(be, d, algo, a, b, out);
+    return asgml_cpu_winograd_backward_filter(be, d, algo, a, b, out);
+}
+
 asgml_status asgml_cpu_conv2d_algo_run(asgml_backend *be, const asgml_conv2d_desc *d, int algo,
                                        int pass, const float *a, const float *b, float *out)
 {
     asgml_status st = check_desc(d);
     if (st) return st;
-    if (algo == ASGML_CPU_IM2COL) /* CONV_FWD, CONV_BDATA, CONV_BFILT are 0, 1, 2 */
-        return conv_run(be, d, pass == 0 ? CONV_FWD : pass == 1 ? CONV_BDATA : CONV_BFILT, a, b,
-                        out);
-    if (pass == 0) return asgml_cpu_winograd_forward(be, d, algo, a, b, out);
-    if (pass == 1) return asgml_cpu_winograd_backward_data(be, d, algo, a, b, out);
-    return asgml_cpu_winograd_backward_filter(be, d, algo, a, b, out);
+    return run_algo(be, d, algo, pass, a, b, out); /* pass 0, 1, 2 = CONV_FWD, _BDATA, _BFILT */
 }
 
 asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -496,8 +501,7 @@ asgml_status asgml_cpu_conv2d_forward(asgml_backend *be, const asgml_conv2d_desc
     }
     int algo;
     if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
-    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_forward(be, d, algo, x, w, y);
-    return conv_run(be, d, CONV_FWD, x, w, y);
+    return run_algo(be, d, algo, CONV_FWD, x, w, y);
 }
 
 asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -515,8 +519,7 @@ asgml_status asgml_cpu_conv2d_backward_data(asgml_backend *be, const asgml_conv2
     }
     int algo;
     if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
-    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_backward_data(be, d, algo, dy, w, dx);
-    return conv_run(be, d, CONV_BDATA, dy, w, dx);
+    return run_algo(be, d, algo, CONV_BDATA, dy, w, dx);
 }
 
 asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_conv2d_desc *d,
@@ -534,6 +537,5 @@ asgml_status asgml_cpu_conv2d_backward_filter(asgml_backend *be, const asgml_con
     }
     int algo;
     if ((st = asgml_cpu_conv_algo(be, d, &algo)) != ASGML_OK) return st;
-    if (algo != ASGML_CPU_IM2COL) return asgml_cpu_winograd_backward_filter(be, d, algo, x, dy, dw);
-    return conv_run(be, d, CONV_BFILT, x, dy, dw);
+    return run_algo(be, d, algo, CONV_BFILT, x, dy, dw);
 }

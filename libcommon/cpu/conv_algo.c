@@ -106,15 +106,17 @@ static asgml_status measure(asgml_backend *be, const asgml_conv2d_desc *d, int *
     const size_t nx = (size_t)d->n * d->c_in * d->h_in * d->w_in;
     const size_t ny = (size_t)d->n * d->c_out * d->h_out * d->w_out;
     const size_t nw = (size_t)d->c_out * d->c_in * 9;
-    float *buf = malloc((2 * nx + 2 * ny + 2 * nw) * sizeof(float));
+    const size_t nbuf = 2 * nx + 2 * ny + 2 * nw;
+    float *buf = malloc(nbuf * sizeof(float));
     if (!buf)
         return ASGML_ERR(ASGML_ENOMEM, "conv algorithm measurement: out of memory for %zu "
-                         "floats", 2 * nx + 2 * ny + 2 * nw);
+                         "floats", nbuf);
     float *x = buf, *dx = x + nx, *y = dx + nx, *dy = y + ny, *w = dy + ny, *dw = w + nw;
-    uint32_t r = 0x9e3779b9u; /* xorshift32: values in [-0.5, 0.5) */
-    for (size_t i = 0; i < 2 * nx + 2 * ny + 2 * nw; i++) {
-        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
-        buf[i] = (float)(r >> 8) * (1.0f / 16777216.0f) - 0.5f;
+    for (size_t i = 0; i < nbuf; i += 4) { /* uniform in [-0.5, 0.5), four per draw */
+        uint32_t r[4];
+        asgml_philox4x32(0x5eed, i / 4, r);
+        for (size_t k = 0; k < 4 && i + k < nbuf; k++)
+            buf[i + k] = (float)(r[k] >> 8) * (1.0f / 16777216.0f) - 0.5f;
     }
     double t1[NALGOS], best1 = 1e300, best2 = 1e300;
     asgml_status st = ASGML_OK;
@@ -139,10 +141,7 @@ static asgml_status measure(asgml_backend *be, const asgml_conv2d_desc *d, int *
     free(buf);
     /* the workspace grew to the hungriest candidate's size (F(6x6) needs
      * the most): give it back, the chosen algorithm allocates its own */
-    asgml_cpu_impl *impl = be->impl;
-    free(impl->work);
-    impl->work = NULL;
-    impl->work_floats = 0;
+    asgml_cpu_workspace_release(be);
     return st;
 }
 

@@ -79,8 +79,10 @@ static inline int asgml_cpu_threads(const asgml_backend *be)
     return ((const asgml_cpu_impl *)be->impl)->threads;
 }
 
-/* Returns a scratch buffer of at least nfloats floats (grown, never shrunk). */
+/* Returns a scratch buffer of at least nfloats floats (grown, never shrunk
+ * by use; _release frees it, the next asgml_cpu_workspace allocates anew). */
 asgml_status asgml_cpu_workspace(asgml_backend *be, size_t nfloats, float **ws);
+void asgml_cpu_workspace_release(asgml_backend *be);
 /* Keeps the BLAS library single-threaded (OpenBLAS; no-op for a BLAS
  * without the call): the backend parallelises GEMMs itself. */
 void asgml_cpu_blas_threads(const asgml_backend *be);

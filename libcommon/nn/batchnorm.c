@@ -87,17 +87,20 @@ asgml_status bn_relu_forward(asgml_backend *be, const bn_layer *bn, int n, int t
     return o->relu_forward(be, (int64_t)n * bn->c * bn->hw, y, y);
 }
 
-int bn_relu_fused_backward(const asgml_backend *be, int training)
-{
-    return training && be->ops->batchnorm_relu_backward != NULL;
-}
-
-asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, const float *x,
-                              const float *y, const float *dy, float *dx)
+asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, int training,
+                              const float *x, const float *y, float *dy, float *spare,
+                              const bn_scratch *s, const float **dx_out)
 {
     const asgml_backend_ops *o = be->ops;
     asgml_bn_desc d = { n, bn->c, bn->hw, BN_EPS, BN_MOMENTUM };
-    CK(o->fill(be, (int64_t)n * bn->c * bn->hw, 0.0f, dx));
-    return o->batchnorm_relu_backward(be, &d, x, y, dy, bn->gamma, bn->save_mean,
-                                      bn->save_invstd, dx, bn->dgamma, bn->dbeta);
+    int64_t numel = (int64_t)n * bn->c * bn->hw;
+    CK(o->fill(be, numel, 0.0f, spare));
+    if (training && o->batchnorm_relu_backward) {
+        *dx_out = spare;
+        return o->batchnorm_relu_backward(be, &d, x, y, dy, bn->gamma, bn->save_mean,
+                                          bn->save_invstd, spare, bn->dgamma, bn->dbeta);
+    }
+    CK(o->relu_backward(be, numel, y, dy, spare));
+    *dx_out = dy;
+    return bn_backward(be, bn, n, training, x, spare, dy, s);
 }

@@ -48,12 +48,12 @@ asgml_status bn_backward(asgml_backend *be, const bn_layer *bn, int n, int train
  * it has one (the same bits as bn_forward then relu_forward) */
 asgml_status bn_relu_forward(asgml_backend *be, const bn_layer *bn, int n, int training,
                              const float *x, float *y);
-/* 1 when bn_relu_backward can run: training mode and the backend's fused
- * op; else the caller runs relu_backward and bn_backward */
-int bn_relu_fused_backward(const asgml_backend *be, int training);
-/* dx (n, c, hw) := dL/dx through the ReLU (its output y) and the BN;
- * dgamma, dbeta += (training mode, bn_relu_fused_backward) */
-asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, const float *x,
-                              const float *y, const float *dy, float *dx);
+/* dL/dx of x -> BN -> ReLU (its output y) given dy: the backend's fused op
+ * in training mode where it has one, else relu_backward into spare then
+ * bn_backward into dy.  dy is consumed; *dx_out is spare or dy, whichever
+ * holds dL/dx (n, c, hw).  dgamma, dbeta += (the mode of the forward). */
+asgml_status bn_relu_backward(asgml_backend *be, const bn_layer *bn, int n, int training,
+                              const float *x, const float *y, float *dy, float *spare,
+                              const bn_scratch *s, const float **dx_out);
 
 #endif

@@ -158,16 +158,8 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
         CK(bn_backward(be, &b->bn2, n, tr, b->c2, t1, t2, bs));
         CK(o->fill(be, numel, 0.0f, t3));
         CK(conv_backward(be, &b->conv2, n, b->b1, t2, t3));
-        const float *g1; /* dL/d(conv1 output), through the ReLU and bn1 */
-        if (bn_relu_fused_backward(be, tr)) {
-            CK(bn_relu_backward(be, &b->bn1, n, b->c1, b->b1, t3, t2));
-            g1 = t2;
-        } else {
-            CK(o->fill(be, numel, 0.0f, t2));
-            CK(o->relu_backward(be, numel, b->b1, t3, t2));
-            CK(bn_backward(be, &b->bn1, n, tr, b->c1, t2, t3, bs));
-            g1 = t3;
-        }
+        const float *g1; /* dL/d(conv1 output), through the ReLU and bn1: t2 or t3 */
+        CK(bn_relu_backward(be, &b->bn1, n, tr, b->c1, b->b1, t3, t2, bs, &g1));
         CK(o->fill(be, numel_in, 0.0f, dnext));
         CK(conv_backward(be, &b->conv1, n, a, g1, dnext));
         /* shortcut */
@@ -185,12 +177,7 @@ asgml_status resnet_backward(asgml_backend *be, resnet_enc *r, int batch, int tr
     int64_t stem = (int64_t)n * r->conv1.c_out * r->conv1.h_out * r->conv1.w_out;
     CK(o->fill(be, stem, 0.0f, t1));
     CK(maxpool_backward(be, &r->pool, n, d, r->argmax, t1));
-    if (bn_relu_fused_backward(be, tr)) {
-        CK(bn_relu_backward(be, &r->bn1, n, r->c1, r->b1, t1, t2));
-        return conv_backward(be, &r->conv1, n, x, t2, NULL);
-    }
-    CK(o->fill(be, stem, 0.0f, t2));
-    CK(o->relu_backward(be, stem, r->b1, t1, t2));
-    CK(bn_backward(be, &r->bn1, n, tr, r->c1, t2, t3, bs));
-    return conv_backward(be, &r->conv1, n, x, t3, NULL);
+    const float *g; /* dL/d(conv1 output): t2 or t1 */
+    CK(bn_relu_backward(be, &r->bn1, n, tr, r->c1, r->b1, t1, t2, bs, &g));
+    return conv_backward(be, &r->conv1, n, x, g, NULL);
 }
