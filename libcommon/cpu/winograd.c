@@ -39,6 +39,8 @@
 /* V + M of a chunk: aim for this many floats per thread (L2-sized) */
 #define TILE_TARGET ((size_t)1 << 17)
 #define MIN_TILES 32
+/* ci*co/(ci+co) from which a layer counts as wide (see wino_run) */
+#define WIDE_TU 128
 #define MAX_TILES WINO_MAX_TILES
 /* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
  * of a transform off a power-of-two stride (cache-set conflicts) */
@@ -60,11 +62,18 @@ int asgml_cpu_winograd_eligible(const asgml_conv2d_desc *d)
 int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
 {
     if (!asgml_cpu_winograd_eligible(d)) return ASGML_CPU_IM2COL;
-    /* measured at ResNet18 shapes (AVX-512, OpenBLAS): a win from 16
-     * channels and 4x4 outputs up; below, the transforms and the padding of
-     * the tiles cost more than the multiplications saved */
-    if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || d->h_out * d->w_out < 16))
-        return ASGML_CPU_IM2COL;
+    const int hw = d->h_out * d->w_out;
+    /* measured at ResNet18 shapes with bench/bench-layers (AVX-512 EPYC,
+     * OpenBLAS, 2 threads): a win from 16 channels and 4x4 outputs up;
+     * below, the transforms and the padding of the tiles cost more than
+     * the multiplications saved.  At 512 channels on at most 8x8 outputs
+     * the transformed filters (16 MiB) outweigh the tiles: im2col was
+     * 5-15% faster (7x7, 9x6).  F(4x4) from 24x24 outputs up (64 and 128
+     * channels at 56x56, 65x47, 28x28, 33x24: 5-13% faster than F(2x2));
+     * on smaller images its 6x6 tiles pad too much. */
+    if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || hw < 16)) return ASGML_CPU_IM2COL;
+    if (!winograd_only && d->c_in >= 512 && d->c_out >= 512 && hw <= 64) return ASGML_CPU_IM2COL;
+    if (d->h_out >= 24 && d->w_out >= 24) return ASGML_CPU_WINO4;
     return ASGML_CPU_WINO2;
 }
 
@@ -296,12 +305,14 @@ ASGML_CPU_SIMD static void grad_tf(const float *dy, int C, int H, int W, const t
     }
 }
 
-/* dw (3x3) += G^T w4 G */
-static inline __attribute__((always_inline)) void filter_grad_tf(const float w4[NP], float *dw)
+/* dw (3x3) += G^T w4 G, point p of w4 at w4[p*st] */
+static inline __attribute__((always_inline)) void filter_grad_tf(const float *w4, size_t st,
+                                                                  float *dw)
 {
     float q[3][4];
     for (int s = 0; s < 4; s++) {
-        const float a = w4[s], b = w4[4 + s], c = w4[8 + s], e = w4[12 + s];
+        const float a = w4[s * st], b = w4[(4 + s) * st], c = w4[(8 + s) * st];
+        const float e = w4[(12 + s) * st];
         q[0][s] = a + 0.5f * (b + c);
         q[1][s] = 0.5f * (b - c);
         q[2][s] = 0.5f * (b + c) + e;
@@ -378,31 +389,58 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
     }
 }
 
-/* filter transform into U (16 points of stride ps; co rows of ci) of the
- * rows [r0, r1) of U, from w (c_out, c_in, 3, 3); written in U's order */
-ASGML_CPU_SIMD static void filter_rows2(const asgml_conv2d_desc *d, int kind, const float *w, float *U,
-                                size_t ps, int r0, int r1)
+/* Filter transforms go through blocks of FB filters: the points of a
+ * filter lie ps floats apart (U of 512x512 channels: 1 MiB), so writing
+ * (or, for the gradient, reading) them filter by filter touches np pages
+ * per filter; a block is computed into (or gathered from) np contiguous
+ * rows of FB floats instead. */
+#define FB WINO_FB
+
+/* u[p*FB + i] <- G g_i G^T (F(2x2)) for the nb filters of a block given as
+ * 9 rows of FB floats (g[k*FB + i]), as in winograd_fm.c */
+ASGML_CPU_SIMD static void filter_block2(const float *g, float *u, int nb)
 {
-    const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
-    for (int r = r0; r < r1; r++)
 #pragma omp simd
-        for (int c = 0; c < ci; c++) {
-            /* forward: U[p][o][c] from w[o][c]; backward data: U[p][c][o] from w[o][c] */
-            const size_t src = kind == WG_BDATA ? (size_t)c * d->c_in + r : (size_t)r * ci + c;
-            filter_tf(w + src * 9, kind == WG_BDATA, U + (size_t)r * ci + c, ps);
-        }
+    for (int i = 0; i < nb; i++) {
+        float k[9];
+        for (int t = 0; t < 9; t++) k[t] = g[t * FB + i];
+        filter_tf(k, 0, u + i, FB);
+    }
 }
 
+/* rows [r0, r1) of U (np points of stride ps; co rows of ci), from w
+ * (c_out, c_in, 3, 3): forward U[p][o][c] from w[o][c]; backward data
+ * (rotated) U[p][c][o] from w[o][c] */
 static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float *w, float *U,
                         size_t ps, int r0, int r1)
 {
-    const int ci = kind == WG_BDATA ? d->c_out : d->c_in;
-    if (m == 2)
-        filter_rows2(d, kind, w, U, ps, r0, r1);
-    else if (m == 4)
-        asgml_cpu_wino4_filter_rows(w, d->c_in, kind == WG_BDATA, ci, U, ps, r0, r1);
-    else
-        asgml_cpu_wino6_filter_rows(w, d->c_in, kind == WG_BDATA, ci, U, ps, r0, r1);
+    const int ci = kind == WG_BDATA ? d->c_out : d->c_in, np = (m + 2) * (m + 2);
+    const int rot = kind == WG_BDATA;
+    float u[64 * FB], g[9 * FB];
+    for (int r = r0; r < r1; r++)
+        for (int c0 = 0; c0 < ci; c0 += FB) {
+            const int c1 = ci - c0 < FB ? ci : c0 + FB, nb = c1 - c0;
+            /* g[k][i]: tap k (rotated by 180 degrees for backward data) */
+            if (rot) {
+                for (int i = 0; i < nb; i++) {
+                    const float *f = w + 9 * ((size_t)(c0 + i) * d->c_in + r);
+                    for (int k = 0; k < 9; k++) g[k * FB + i] = f[8 - k];
+                }
+            } else {
+                const float *f = w + 9 * ((size_t)r * ci + c0);
+                for (int i = 0; i < nb; i++)
+                    for (int k = 0; k < 9; k++) g[k * FB + i] = f[9 * i + k];
+            }
+            if (m == 2)
+                filter_block2(g, u, nb);
+            else if (m == 4)
+                asgml_cpu_wino4_filter_block(g, u, nb);
+            else
+                asgml_cpu_wino6_filter_block(g, u, nb);
+            for (int p = 0; p < np; p++)
+                memcpy(U + (size_t)p * ps + (size_t)r * ci + c0, u + (size_t)p * FB,
+                       sizeof(float) * (size_t)nb);
+        }
 }
 
 /* dw += G^T (sum over threads of Dw) G for pairs [q0, q1) */
@@ -410,30 +448,26 @@ ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, f
                                      size_t q1)
 {
     const size_t off = pl->np * (pl->psv + pl->psm), ps = pl->psw;
-    if (pl->m != 2) {
-        for (size_t q = q0; q < q1; q++) {
-            float wm[64];
-            for (int p = 0; p < pl->np; p++) {
-                float s = ws[off + (size_t)p * ps + q];
-                for (int u = 1; u < pl->nt; u++) s += ws[pl->per * (size_t)u + off + (size_t)p * ps + q];
-                wm[p] = s;
-            }
-            if (pl->m == 4)
-                asgml_cpu_wino4_filter_grad(wm, dw + q * 9);
-            else
-                asgml_cpu_wino6_filter_grad(wm, dw + q * 9);
-        }
-        return;
-    }
+    float wm[64 * FB];
+    for (size_t b0 = q0; b0 < q1; b0 += FB) {
+        const int nb = q1 - b0 < FB ? (int)(q1 - b0) : FB;
+        for (int p = 0; p < pl->np; p++) {
+            float *dst = wm + (size_t)p * FB;
+            memcpy(dst, ws + off + (size_t)p * ps + b0, sizeof(float) * (size_t)nb);
+            for (int u = 1; u < pl->nt; u++) {
+                const float *src = ws + pl->per * (size_t)u + off + (size_t)p * ps + b0;
 #pragma omp simd
-    for (size_t q = q0; q < q1; q++) {
-        float w4[NP];
-        for (int p = 0; p < NP; p++) {
-            float s = ws[off + (size_t)p * ps + q];
-            for (int u = 1; u < pl->nt; u++) s += ws[pl->per * (size_t)u + off + (size_t)p * ps + q];
-            w4[p] = s;
+                for (int i = 0; i < nb; i++) dst[i] += src[i];
+            }
         }
-        filter_grad_tf(w4, dw + q * 9);
+        if (pl->m == 2) {
+#pragma omp simd
+            for (int i = 0; i < nb; i++) filter_grad_tf(wm + i, FB, dw + (b0 + i) * 9);
+        } else if (pl->m == 4) {
+            asgml_cpu_wino4_filter_grad(wm, nb, dw + b0 * 9);
+        } else {
+            asgml_cpu_wino6_filter_grad(wm, nb, dw + b0 * 9);
+        }
     }
 }
 
@@ -461,6 +495,14 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     const size_t per_tile = (size_t)pl.np * (pl.ci + pl.co);
     size_t T = TILE_TARGET / per_tile;
     if (T < MIN_TILES) T = MIN_TILES;
+    /* every chunk reads all of U (np*ci*co floats) next to its own V and M
+     * (np*T*(ci+co)); below T = ci*co/(ci+co) the filter's traffic
+     * dominates (512 channels: U is 16-36 MiB), so wide layers (from 256
+     * channels) take 2 ci*co/(ci+co) tiles per chunk, past the L2 target
+     * (measured with bench-layers: F(4x4) at 256 channels 7% faster, F(2x2)
+     * at 512 channels 15%; at 128 channels slower) */
+    const size_t tu = (size_t)pl.ci * pl.co / (size_t)(pl.ci + pl.co);
+    if (tu >= WIDE_TU && T < 2 * tu) T = 2 * tu;
     const size_t range = (size_t)((d->n + nt - 1) / nt) * pl.th * pl.tw;
     if (T > range) T = range;
     /* the scratch budget (lowered by tests to exercise chunking) */

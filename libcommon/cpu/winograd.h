@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #define WINO_MAX_TILES 1024
+/* filters per block of the filter transforms (winograd.c: filter_rows) */
+#define WINO_FB 32
 
 /* The tiles of a chunk as runs along tile rows: run k covers tiles
  * [tj0, tj1) of tile row ti of sample n, stored from chunk column j0. */
@@ -26,9 +28,8 @@ size_t asgml_cpu_wino_fm_scratch(int m, int W);
                                     int acc, float *rb);                                       \
     void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W, const wino_tiles *tl,  \
                                   size_t T, size_t ps, float *D, float *rb);                   \
-    void asgml_cpu_wino##M##_filter_rows(const float *w, int c_in, int rot, int ci, float *U,  \
-                                         size_t ps, int r0, int r1);                           \
-    void asgml_cpu_wino##M##_filter_grad(const float *w, float *dw);
+    void asgml_cpu_wino##M##_filter_block(const float *g, float *u, int nb);                  \
+    void asgml_cpu_wino##M##_filter_grad(const float *w, int nb, float *dw);
 WINO_FM_PROTOS(4)
 WINO_FM_PROTOS(6)
 #undef WINO_FM_PROTOS

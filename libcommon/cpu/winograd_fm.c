@@ -279,55 +279,73 @@ INL void grad_tf_gen(const int m, const float *dy, int C, int H, int W, const wi
     }
 }
 
-/* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
-INL void filter_tf_gen(const int m, const float *g, int rot, float *u, size_t ps)
+/* u[p*FB + i] <- G g_i G^T for the nb <= FB filters g_i of a block, given
+ * as 9 rows of FB floats (g[k*FB + i]: tap k of filter i), so that every
+ * loop runs over the block's filters (contiguous; it vectorises) */
+INL void filter_tf_gen(const int m, const float *g, float *u, int nb)
 {
-    enum { AMAX = 8 };
+    enum { AMAX = 8, FBLK = WINO_FB };
     const int a = m + 2;
-    float kf[9], t[AMAX][3];
-    for (int i = 0; i < 9; i++) kf[i] = rot ? g[8 - i] : g[i];
-#pragma GCC unroll 8
-    for (int r = 0; r < a; r++)
-        for (int s = 0; s < 3; s++) {
-            float acc = 0.0f;
-            int first = 1;
-            for (int i = 0; i < 3; i++) MAC(acc, first, GM(m, r, i), kf[3 * i + s]);
-            t[r][s] = acc;
-        }
+    float t[AMAX][3][FBLK]; /* t[r][s] = sum_k G[r][k] g[k][s] */
 #pragma GCC unroll 8
     for (int r = 0; r < a; r++)
 #pragma GCC unroll 8
-        for (int s = 0; s < a; s++) {
-            float acc = 0.0f;
-            int first = 1;
-            for (int i = 0; i < 3; i++) MAC(acc, first, GM(m, s, i), t[r][i]);
-            u[(size_t)(a * r + s) * ps] = acc;
-        }
+        for (int s = 0; s < 3; s++)
+#pragma omp simd
+            for (int i = 0; i < nb; i++) {
+                float acc = 0.0f;
+                int first = 1;
+#pragma GCC unroll 8
+                for (int k = 0; k < 3; k++) MAC(acc, first, GM(m, r, k), g[(3 * k + s) * FBLK + i]);
+                t[r][s][i] = acc;
+            }
+#pragma GCC unroll 8
+    for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+        for (int s = 0; s < a; s++)
+#pragma omp simd
+            for (int i = 0; i < nb; i++) {
+                float acc = 0.0f;
+                int first = 1;
+#pragma GCC unroll 8
+                for (int k = 0; k < 3; k++) MAC(acc, first, GM(m, s, k), t[r][k][i]);
+                u[(a * r + s) * FBLK + i] = acc;
+            }
 }
 
-/* dw (3x3) += G^T w G, w (a x a) */
-INL void filter_grad_tf_gen(const int m, const float *w, float *dw)
+/* dw_i (3x3, at dw[9 i]) += G^T w_i G for the nb <= FB blocks w_i (a x a),
+ * given as a*a rows of FB floats (w[p*FB + i]) */
+INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
 {
-    enum { AMAX = 8 };
+    enum { AMAX = 8, FBLK = WINO_FB };
     const int a = m + 2;
-    float q[3][AMAX];
+    float q[3][AMAX][FBLK], o[9][FBLK];
 #pragma GCC unroll 8
     for (int s = 0; s < a; s++)
-        for (int i = 0; i < 3; i++) {
-            float acc = 0.0f;
-            int first = 1;
 #pragma GCC unroll 8
-            for (int r = 0; r < a; r++) MAC(acc, first, GM(m, r, i), w[a * r + s]);
-            q[i][s] = acc;
-        }
-    for (int i = 0; i < 3; i++)
-        for (int l = 0; l < 3; l++) {
-            float acc = 0.0f;
-            int first = 1;
+        for (int k = 0; k < 3; k++)
+#pragma omp simd
+            for (int i = 0; i < nb; i++) {
+                float acc = 0.0f;
+                int first = 1;
 #pragma GCC unroll 8
-            for (int s = 0; s < a; s++) MAC(acc, first, GM(m, s, l), q[i][s]);
-            dw[3 * i + l] += acc;
-        }
+                for (int r = 0; r < a; r++) MAC(acc, first, GM(m, r, k), w[(a * r + s) * FBLK + i]);
+                q[k][s][i] = acc;
+            }
+#pragma GCC unroll 8
+    for (int k = 0; k < 3; k++)
+#pragma GCC unroll 8
+        for (int l = 0; l < 3; l++)
+#pragma omp simd
+            for (int i = 0; i < nb; i++) {
+                float acc = 0.0f;
+                int first = 1;
+#pragma GCC unroll 8
+                for (int s = 0; s < a; s++) MAC(acc, first, GM(m, s, l), q[k][s][i]);
+                o[3 * k + l][i] = acc;
+            }
+    for (int i = 0; i < nb; i++)
+        for (int k = 0; k < 9; k++) dw[9 * i + k] += o[k][i];
 }
 
 /* ---- the instances: static AVX2 clones next to the baseline (cpu.h;
@@ -369,23 +387,21 @@ INL void filter_grad_tf_gen(const int m, const float *w, float *dw)
     {                                                                                          \
         grad##M(dy, C, H, W, tl, T, ps, D, rb);                                                \
     }                                                                                          \
-    ASGML_CPU_SIMD static void filter_rows##M(const float *w, int c_in, int rot, int ci,      \
-                                              float *U, size_t ps, int r0, int r1)             \
+    ASGML_CPU_SIMD static void filter_block##M(const float *g, float *u, int nb)             \
     {                                                                                          \
-        for (int r = r0; r < r1; r++)                                                          \
-            for (int c = 0; c < ci; c++) {                                                     \
-                const size_t src = rot ? (size_t)c * c_in + r : (size_t)r * ci + c;            \
-                filter_tf_gen(M, w + src * 9, rot, U + (size_t)r * ci + c, ps);                \
-            }                                                                                  \
+        filter_tf_gen(M, g, u, nb);                                                            \
     }                                                                                          \
-    void asgml_cpu_wino##M##_filter_rows(const float *w, int c_in, int rot, int ci, float *U,  \
-                                         size_t ps, int r0, int r1)                            \
+    void asgml_cpu_wino##M##_filter_block(const float *g, float *u, int nb)                   \
     {                                                                                          \
-        filter_rows##M(w, c_in, rot, ci, U, ps, r0, r1);                                       \
+        filter_block##M(g, u, nb);                                                             \
     }                                                                                          \
-    void asgml_cpu_wino##M##_filter_grad(const float *w, float *dw)                           \
+    ASGML_CPU_SIMD static void filter_grad##M(const float *w, int nb, float *dw)              \
     {                                                                                          \
-        filter_grad_tf_gen(M, w, dw);                                                          \
+        filter_grad_tf_gen(M, w, nb, dw);                                                      \
+    }                                                                                          \
+    void asgml_cpu_wino##M##_filter_grad(const float *w, int nb, float *dw)                   \
+    {                                                                                          \
+        filter_grad##M(w, nb, dw);                                                             \
     }
 
 INSTANCES(4)
