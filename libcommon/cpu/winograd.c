@@ -66,36 +66,14 @@ int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
     /* measured at ResNet18 shapes with bench/bench-layers (AVX-512 EPYC,
      * OpenBLAS, 2 threads): a win from 16 channels and 4x4 outputs up;
      * below, the transforms and the padding of the tiles cost more than
-     * the multiplications saved.  At 512 channels on at most 8x8 outputs
-     * the transformed filters (16 MiB) outweigh the tiles: im2col was
-     * 5-15% faster (7x7, 9x6).  F(4x4) from 24x24 outputs up (64 and 128
-     * channels at 56x56, 65x47, 28x28, 33x24: 5-13% faster than F(2x2));
-     * on smaller images its 6x6 tiles pad too much. */
+     * the multiplications saved.  F(4x4) from 24x24 outputs up (64 and
+     * 128 channels at 56x56, 65x47, 28x28, 33x24: 5-13% faster than
+     * F(2x2)); on smaller images its 6x6 tiles pad too much, and at 512
+     * channels its filter gradient (36 MiB per thread) is slower than
+     * im2col. */
     if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || hw < 16)) return ASGML_CPU_IM2COL;
-    if (!winograd_only && d->c_in >= 512 && d->c_out >= 512 && hw <= 64) return ASGML_CPU_IM2COL;
     if (d->h_out >= 24 && d->w_out >= 24) return ASGML_CPU_WINO4;
     return ASGML_CPU_WINO2;
-}
-
-/* u[p*ps] <- G g G^T for the 3x3 filter g (rotated by 180 degrees if rot) */
-static inline __attribute__((always_inline)) void filter_tf(const float *g, int rot, float *u,
-                                                             size_t ps)
-{
-    float k[9], t[4][3];
-    for (int i = 0; i < 9; i++) k[i] = rot ? g[8 - i] : g[i];
-    for (int s = 0; s < 3; s++) {
-        t[0][s] = k[s];
-        t[1][s] = 0.5f * (k[s] + k[3 + s] + k[6 + s]);
-        t[2][s] = 0.5f * (k[s] - k[3 + s] + k[6 + s]);
-        t[3][s] = k[6 + s];
-    }
-    for (int r = 0; r < 4; r++) {
-        const float a = t[r][0], b = t[r][1], c = t[r][2];
-        u[(size_t)(4 * r) * ps] = a;
-        u[(size_t)(4 * r + 1) * ps] = 0.5f * (a + b + c);
-        u[(size_t)(4 * r + 2) * ps] = 0.5f * (a - b + c);
-        u[(size_t)(4 * r + 3) * ps] = c;
-    }
 }
 
 typedef wino_tiles tiles;
@@ -400,11 +378,30 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
  * 9 rows of FB floats (g[k*FB + i]), as in winograd_fm.c */
 ASGML_CPU_SIMD static void filter_block2(const float *g, float *u, int nb)
 {
+    /* G g G^T with G = (1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1): rows
+     * first (t = G g), then columns; one filter per lane */
+    for (int s = 0; s < 3; s++) {
+        float *t = u + (size_t)(16 + 4 * s) * FB; /* t[r][s] in the unused rows 16.. */
 #pragma omp simd
-    for (int i = 0; i < nb; i++) {
-        float k[9];
-        for (int t = 0; t < 9; t++) k[t] = g[t * FB + i];
-        filter_tf(k, 0, u + i, FB);
+        for (int i = 0; i < nb; i++) {
+            const float a = g[s * FB + i], b = g[(3 + s) * FB + i], c = g[(6 + s) * FB + i];
+            t[i] = a;
+            t[FB + i] = 0.5f * (a + b + c);
+            t[2 * FB + i] = 0.5f * (a - b + c);
+            t[3 * FB + i] = c;
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        const float *t0 = u + (size_t)(16 + r) * FB, *t1 = t0 + 4 * FB, *t2 = t0 + 8 * FB;
+        float *o = u + (size_t)(4 * r) * FB;
+#pragma omp simd
+        for (int i = 0; i < nb; i++) {
+            const float a = t0[i], b = t1[i], c = t2[i];
+            o[i] = a;
+            o[FB + i] = 0.5f * (a + b + c);
+            o[2 * FB + i] = 0.5f * (a - b + c);
+            o[3 * FB + i] = c;
+        }
     }
 }
 
@@ -416,7 +413,7 @@ static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float
 {
     const int ci = kind == WG_BDATA ? d->c_out : d->c_in, np = (m + 2) * (m + 2);
     const int rot = kind == WG_BDATA;
-    float u[64 * FB], g[9 * FB];
+    float u[64 * FB], g[9 * FB]; /* F(2x2) uses rows 16..27 of u as scratch */
     for (int r = r0; r < r1; r++)
         for (int c0 = 0; c0 < ci; c0 += FB) {
             const int c1 = ci - c0 < FB ? ci : c0 + FB, nb = c1 - c0;
