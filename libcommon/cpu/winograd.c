@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cpu/winograd.c - 3x3 stride-1 pad-1 convolutions by Winograd F(2x2,3x3).
+/* cpu/winograd.c - 3x3 stride-1 pad-1 convolutions by Winograd F(m x m,3x3):
+ * the tiling, the GEMMs and the transforms of F(2x2,3x3) (F(4x4,3x3) and
+ * F(6x6,3x3): winograd_fm.c).  Described for F(2x2,3x3):
  *
  * Shapes as in conv2d.c: x (n, c_in, H, W), w (c_out, c_in, 3, 3),
  * y (n, c_out, H, W) (stride 1, pad 1: same spatial size).
@@ -337,19 +339,16 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
         const int tc = (int)(g1 - g0 < T ? g1 - g0 : T);
         chunk_tiles(g0, tc, pl->th, pl->tw, &tl);
         const int m = pl->m, np = pl->np;
+        const wino_tf *tf = asgml_cpu_wino_tf(m); /* F(4x4), F(6x6) */
         if (m == 2)
             input_tf(a, ci, H, W, &tl, T, pl->psv, V, rb);
-        else if (m == 4)
-            asgml_cpu_wino4_input(a, ci, H, W, &tl, T, pl->psv, V, rb);
         else
-            asgml_cpu_wino6_input(a, ci, H, W, &tl, T, pl->psv, V, rb);
+            tf->input(a, ci, H, W, &tl, T, pl->psv, V, rb);
         if (pl->kind == WG_BFILT) {
             if (m == 2)
                 grad_tf(b, co, H, W, &tl, T, pl->psm, M, rb);
-            else if (m == 4)
-                asgml_cpu_wino4_grad(b, co, H, W, &tl, T, pl->psm, M, rb);
             else
-                asgml_cpu_wino6_grad(b, co, H, W, &tl, T, pl->psm, M, rb);
+                tf->grad(b, co, H, W, &tl, T, pl->psm, M, rb);
             for (int p = 0; p < np; p++)
                 point_gemm(be, seq, 1, co, ci, tc, M + p * pl->psm, (int)T, V + p * pl->psv,
                            (int)T, 1.0f, Dw + p * pl->psw, ci);
@@ -359,10 +358,8 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
                            V + p * pl->psv, (int)T, 0.0f, M + p * pl->psm, (int)T);
             if (m == 2)
                 output_tf(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
-            else if (m == 4)
-                asgml_cpu_wino4_output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
             else
-                asgml_cpu_wino6_output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+                tf->output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
         }
     }
 }
@@ -430,10 +427,8 @@ static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float
             }
             if (m == 2)
                 filter_block2(g, u, nb);
-            else if (m == 4)
-                asgml_cpu_wino4_filter_block(g, u, nb);
             else
-                asgml_cpu_wino6_filter_block(g, u, nb);
+                asgml_cpu_wino_tf(m)->filter_block(g, u, nb);
             for (int p = 0; p < np; p++)
                 memcpy(U + (size_t)p * ps + (size_t)r * ci + c0, u + (size_t)p * FB,
                        sizeof(float) * (size_t)nb);
@@ -460,10 +455,8 @@ ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, f
         if (pl->m == 2) {
 #pragma omp simd
             for (int i = 0; i < nb; i++) filter_grad_tf(wm + i, FB, dw + (b0 + i) * 9);
-        } else if (pl->m == 4) {
-            asgml_cpu_wino4_filter_grad(wm, nb, dw + b0 * 9);
         } else {
-            asgml_cpu_wino6_filter_grad(wm, nb, dw + b0 * 9);
+            asgml_cpu_wino_tf(pl->m)->filter_grad(wm, nb, dw + b0 * 9);
         }
     }
 }
@@ -515,7 +508,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     pl.T = T;
     pl.psv = (size_t)pl.ci * T + PT_PAD;
     pl.psm = (size_t)pl.co * T + PT_PAD;
-    pl.rbf = m == 2 ? 16 * (size_t)(2 * pl.tw + 2) : asgml_cpu_wino_fm_scratch(m, pl.W);
+    pl.rbf = m == 2 ? 16 * (size_t)(2 * pl.tw + 2) : asgml_cpu_wino_fm_scratch(m, pl.W, T);
     pl.per = pl.np * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
     float *ws;
     asgml_status st = asgml_cpu_workspace(be, (kind == WG_BFILT ? 0 : pl.filt) + pl.per * nt, &ws);

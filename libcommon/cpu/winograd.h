@@ -17,21 +17,32 @@ typedef struct wino_tiles {
         j0[WINO_MAX_TILES];
 } wino_tiles;
 
-/* row scratch (floats) the F(m) transforms need for an image W wide */
-size_t asgml_cpu_wino_fm_scratch(int m, int W);
+/* row and tile scratch (floats) the F(m) transforms need for an image W
+ * wide and chunks of T tiles */
+size_t asgml_cpu_wino_fm_scratch(int m, int W, size_t T);
 
-#define WINO_FM_PROTOS(M)                                                                      \
-    void asgml_cpu_wino##M##_input(const float *in, int C, int H, int W, const wino_tiles *tl, \
-                                   size_t T, size_t ps, float *V, float *rb);                  \
-    void asgml_cpu_wino##M##_output(const float *Mx, int C, int H, int W,                     \
-                                    const wino_tiles *tl, size_t T, size_t ps, float *out,     \
-                                    int acc, float *rb);                                       \
-    void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W, const wino_tiles *tl,  \
-                                  size_t T, size_t ps, float *D, float *rb);                   \
-    void asgml_cpu_wino##M##_filter_block(const float *g, float *u, int nb);                  \
-    void asgml_cpu_wino##M##_filter_grad(const float *w, int nb, float *dw);
-WINO_FM_PROTOS(4)
-WINO_FM_PROTOS(6)
-#undef WINO_FM_PROTOS
+/* The transforms of F(m x m, 3x3), m = 4, 6 (winograd_fm.c; F(2x2,3x3)'s
+ * are winograd.c's own):
+ * input   V (a*a points of stride ps; C rows of T) <- B^T d B of the
+ *         chunk's tiles of in (N, C, H, W)
+ * output  out (N, C, H, W) (+)= A^T M A (acc: +=)
+ * grad    D (as V) <- A g A^T of the chunk's m x m tiles of dy
+ * filter_block  u[p*WINO_FB + i] <- G g_i G^T, the nb filters given as 9
+ *         rows of WINO_FB floats (g[k*WINO_FB + i]: tap k of filter i)
+ * filter_grad   dw[9i .. 9i+8] += G^T w_i G, w as a*a rows of WINO_FB
+ * rb: asgml_cpu_wino_fm_scratch(m, W, T) floats. */
+typedef struct wino_tf {
+    void (*input)(const float *in, int C, int H, int W, const wino_tiles *tl, size_t T, size_t ps,
+                  float *V, float *rb);
+    void (*output)(const float *M, int C, int H, int W, const wino_tiles *tl, size_t T,
+                   size_t ps, float *out, int acc, float *rb);
+    void (*grad)(const float *dy, int C, int H, int W, const wino_tiles *tl, size_t T, size_t ps,
+                 float *D, float *rb);
+    void (*filter_block)(const float *g, float *u, int nb);
+    void (*filter_grad)(const float *w, int nb, float *dw);
+} wino_tf;
+
+/* the transforms of F(m x m, 3x3); NULL for another m */
+const wino_tf *asgml_cpu_wino_tf(int m);
 
 #endif

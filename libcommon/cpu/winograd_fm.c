@@ -80,36 +80,47 @@ static const float AT6[6][8] = {{1, 1, 1, 1, 1, 1, 1, 0},
         }                                                                                      \
     } while (0)
 
-size_t asgml_cpu_wino_fm_scratch(int m, int W)
+size_t asgml_cpu_wino_fm_scratch(int m, int W, size_t T)
 {
     const int a = m + 2, tw = (W + m - 1) / m;
     const size_t wp = (size_t)m * tw + 2 + 16;
-    /* input: zero row + a rows t + a rows e; output: m rows; grad: m*m rows */
-    const size_t in = (size_t)(2 * a + 1) * wp, out = (size_t)m * wp, gr = (size_t)m * m * wp;
+    /* input: zero row + a rows t + a*a rows of T; output: m rows of wp +
+     * m*m rows of T; grad: m*m rows of T */
+    const size_t in = (size_t)(a + 1) * wp + (size_t)a * a * T;
+    const size_t out = (size_t)m * wp + (size_t)m * m * T, gr = (size_t)m * m * T;
     size_t r = in > out ? in : out;
     return r > gr ? r : gr;
 }
 
+/* tiles in the chunk */
+static int chunk_count(const wino_tiles *tl)
+{
+    const int k = tl->nseg - 1;
+    return k < 0 ? 0 : tl->j0[k] + tl->tj1[k] - tl->tj0[k];
+}
+
 /* V (a*a points of stride ps; C rows of T) <- B^T d B of the chunk's tiles
- * of in (N, C, H, W): rows first (t_r over the padded columns x, image
- * column x - 1), then the a phases e_k[j] = t_r[x_a + m j + k] and the
- * column transform over j. */
+ * of in (N, C, H, W).  Per channel: for each run of tiles, rows first (t_r
+ * over the padded columns x, image column x - 1) and the a phases
+ * E[r][q][j0 + j] = t_r[x_a + m j + q]; then the column transform over all
+ * the chunk's tiles at once (long contiguous loops: a run of a small image
+ * has only a few tiles). */
 INL void input_tf_gen(const int m, const float *in, int C, int H, int W, const wino_tiles *tl,
                       size_t T, size_t ps, float *V, float *rb)
 {
     enum { AMAX = 8 };
-    const int a = m + 2;
+    const int a = m + 2, tc = chunk_count(tl);
     const size_t HW = (size_t)H * W;
     const int tw = (W + m - 1) / m;
     const size_t wp = (size_t)m * tw + 2 + 16;
-    float *zero = rb, *t = rb + wp, *e = rb + (size_t)(a + 1) * wp;
+    float *zero = rb, *t = rb + wp, *E = rb + (size_t)(a + 1) * wp;
     memset(zero, 0, sizeof(float) * wp);
-    for (int k = 0; k < tl->nseg; k++) {
-        const int y0 = m * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
-        const int xa = m * tj0, xb = m * tj1 + 2;
-        const int xl = xa > 1 ? xa : 1, xh = xb < W + 1 ? xb : W + 1;
-        const int n = tj1 - tj0;
-        for (int c = 0; c < C; c++) {
+    for (int c = 0; c < C; c++) {
+        for (int k = 0; k < tl->nseg; k++) {
+            const int y0 = m * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+            const int xa = m * tj0, xb = m * tj1 + 2;
+            const int xl = xa > 1 ? xa : 1, xh = xb < W + 1 ? xb : W + 1;
+            const int n = tj1 - tj0;
             const float *src = in + ((size_t)tl->n[k] * C + c) * HW;
             const float *rows[AMAX];
             for (int i = 0; i < a; i++) {
@@ -129,27 +140,28 @@ INL void input_tf_gen(const int m, const float *in, int C, int H, int W, const w
                     tr[x] = acc;
                 }
                 for (int x = xh; x < xb; x++) tr[x] = 0.0f;
-            }
-            for (int r = 0; r < a; r++) {
-                const float *tr = t + (size_t)r * wp + xa;
+                const float *ts = tr + xa;
 #pragma GCC unroll 8
                 for (int q = 0; q < a; q++) {
-                    float *eq = e + (size_t)q * wp;
+                    float *eq = E + (size_t)(a * r + q) * T + tl->j0[k];
 #pragma omp simd
-                    for (int j = 0; j < n; j++) eq[j] = tr[m * j + q];
+                    for (int j = 0; j < n; j++) eq[j] = ts[m * j + q];
                 }
-                float *v = V + (size_t)c * T + tl->j0[k] + (size_t)(a * r) * ps;
+            }
+        }
+        for (int r = 0; r < a; r++) {
+            const float *er = E + (size_t)(a * r) * T;
+            float *v = V + (size_t)c * T + (size_t)(a * r) * ps;
 #pragma GCC unroll 8
-                for (int s = 0; s < a; s++) {
-                    float *vs = v + (size_t)s * ps;
+            for (int s = 0; s < a; s++) {
+                float *vs = v + (size_t)s * ps;
 #pragma omp simd
-                    for (int j = 0; j < n; j++) {
-                        float acc = 0.0f;
-                        int first = 1;
+                for (int j = 0; j < tc; j++) {
+                    float acc = 0.0f;
+                    int first = 1;
 #pragma GCC unroll 8
-                        for (int q = 0; q < a; q++) MAC(acc, first, BT(m, s, q), e[(size_t)q * wp + j]);
-                        vs[j] = acc;
-                    }
+                    for (int q = 0; q < a; q++) MAC(acc, first, BT(m, s, q), er[(size_t)q * T + j]);
+                    vs[j] = acc;
                 }
             }
         }
@@ -157,58 +169,67 @@ INL void input_tf_gen(const int m, const float *in, int C, int H, int W, const w
 }
 
 /* out (N, C, H, W) (+)= A^T M A of the chunk's tiles, M (a*a points of
- * stride ps; C rows of T): per tile the a x m column products, then the
- * m x m outputs, written interleaved into m rows of scratch and from there
- * (the part inside the image) into out. */
+ * stride ps; C rows of T).  Per channel, over all the chunk's tiles at
+ * once: the column products h[u][s] = sum_r A^T[u][r] M[r][s], then the
+ * outputs O[u][v][j] = sum_s A^T[v][s] h[u][s]; then per run of tiles the
+ * m x m outputs interleaved into m rows of scratch and from there (the
+ * part inside the image) into out. */
 INL void output_tf_gen(const int m, const float *M, int C, int H, int W, const wino_tiles *tl,
                        size_t T, size_t ps, float *out, int acc_out, float *rb)
 {
     enum { AMAX = 8, MMAX = 6 };
-    const int a = m + 2;
+    const int a = m + 2, tc = chunk_count(tl);
     const size_t HW = (size_t)H * W;
     const int tw = (W + m - 1) / m;
     const size_t wp = (size_t)m * tw + 2 + 16;
-    for (int k = 0; k < tl->nseg; k++) {
-        const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
-        const int x0 = m * tj0, x1 = m * tj1 < W ? m * tj1 : W;
-        const int n = tj1 - tj0;
-        const int nrow = H - oy < m ? H - oy : m;
-        for (int c = 0; c < C; c++) {
-            const float *mc = M + (size_t)c * T + tl->j0[k];
+    float *O = rb + (size_t)m * wp;
+    for (int c = 0; c < C; c++) {
+        const float *mc = M + (size_t)c * T;
 #pragma omp simd
-            for (int j = 0; j < n; j++) {
-                float q[AMAX][MMAX]; /* q[r][v] = sum_s M[r][s] A[s][v] */
+        for (int j = 0; j < tc; j++) {
+            float h[MMAX][AMAX];
 #pragma GCC unroll 8
-                for (int r = 0; r < a; r++)
+            for (int u = 0; u < m; u++)
 #pragma GCC unroll 8
-                    for (int v = 0; v < m; v++) {
-                        float acc = 0.0f;
-                        int first = 1;
+                for (int s = 0; s < a; s++) {
+                    float acc = 0.0f;
+                    int first = 1;
 #pragma GCC unroll 8
-                        for (int s = 0; s < a; s++)
-                            MAC(acc, first, AT(m, v, s), mc[(size_t)(a * r + s) * ps + j]);
-                        q[r][v] = acc;
-                    }
+                    for (int r = 0; r < a; r++)
+                        MAC(acc, first, AT(m, u, r), mc[(size_t)(a * r + s) * ps + j]);
+                    h[u][s] = acc;
+                }
 #pragma GCC unroll 8
-                for (int u = 0; u < m; u++)
+            for (int u = 0; u < m; u++)
 #pragma GCC unroll 8
-                    for (int v = 0; v < m; v++) {
-                        float acc = 0.0f;
-                        int first = 1;
+                for (int v = 0; v < m; v++) {
+                    float acc = 0.0f;
+                    int first = 1;
 #pragma GCC unroll 8
-                        for (int r = 0; r < a; r++) MAC(acc, first, AT(m, u, r), q[r][v]);
-                        rb[(size_t)u * wp + x0 + m * j + v] = acc;
-                    }
-            }
+                    for (int s = 0; s < a; s++) MAC(acc, first, AT(m, v, s), h[u][s]);
+                    O[(size_t)(m * u + v) * T + j] = acc;
+                }
+        }
+        for (int k = 0; k < tl->nseg; k++) {
+            const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+            const int x0 = m * tj0, x1 = m * tj1 < W ? m * tj1 : W;
+            const int n = tj1 - tj0, nrow = H - oy < m ? H - oy : m;
             float *dst = out + ((size_t)tl->n[k] * C + c) * HW + (size_t)oy * W;
             for (int u = 0; u < nrow; u++) {
-                const float *o = rb + (size_t)u * wp;
+                float *o = rb + (size_t)u * wp + x0;
+#pragma GCC unroll 8
+                for (int v = 0; v < m; v++) {
+                    const float *ov = O + (size_t)(m * u + v) * T + tl->j0[k];
+#pragma omp simd
+                    for (int j = 0; j < n; j++) o[m * j + v] = ov[j];
+                }
+                const float *orow = rb + (size_t)u * wp;
                 float *d = dst + (size_t)u * W;
                 if (acc_out) {
 #pragma omp simd
-                    for (int x = x0; x < x1; x++) d[x] += o[x];
+                    for (int x = x0; x < x1; x++) d[x] += orow[x];
                 } else {
-                    memcpy(d + x0, o + x0, sizeof(float) * (size_t)(x1 - x0));
+                    memcpy(d + x0, orow + x0, sizeof(float) * (size_t)(x1 - x0));
                 }
             }
         }
@@ -216,25 +237,25 @@ INL void output_tf_gen(const int m, const float *M, int C, int H, int W, const w
 }
 
 /* D (a*a points of stride ps; C rows of T) <- A g A^T of the chunk's m x m
- * tiles g of dy (N, C, H, W), zeros outside the image */
+ * tiles g of dy (N, C, H, W), zeros outside the image: per channel the
+ * tiles' g[u][v] gathered run by run into m*m rows of T, then the
+ * transform over all the chunk's tiles at once */
 INL void grad_tf_gen(const int m, const float *dy, int C, int H, int W, const wino_tiles *tl,
                      size_t T, size_t ps, float *D, float *rb)
 {
     enum { AMAX = 8, MMAX = 6 };
-    const int a = m + 2;
+    const int a = m + 2, tc = chunk_count(tl);
     const size_t HW = (size_t)H * W;
-    const int tw = (W + m - 1) / m;
-    const size_t wp = (size_t)m * tw + 2 + 16;
-    for (int k = 0; k < tl->nseg; k++) {
-        const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
-        const int n = tj1 - tj0;
-        for (int c = 0; c < C; c++) {
+    for (int c = 0; c < C; c++) {
+        for (int k = 0; k < tl->nseg; k++) {
+            const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
+            const int n = tj1 - tj0;
             const float *src = dy + ((size_t)tl->n[k] * C + c) * HW;
             /* g[u][v][j] = dy row oy+u, column m(tj0+j)+v, zero outside */
             for (int u = 0; u < m; u++) {
                 const int y = oy + u;
                 for (int v = 0; v < m; v++) {
-                    float *g = rb + (size_t)(m * u + v) * wp;
+                    float *g = rb + (size_t)(m * u + v) * T + tl->j0[k];
                     if (y >= H) {
                         memset(g, 0, sizeof(float) * (size_t)n);
                         continue;
@@ -249,32 +270,32 @@ INL void grad_tf_gen(const int m, const float *dy, int C, int H, int W, const wi
                     for (int j = full; j < n; j++) g[j] = 0.0f;
                 }
             }
-            float *d = D + (size_t)c * T + tl->j0[k];
+        }
+        float *d = D + (size_t)c * T;
 #pragma omp simd
-            for (int j = 0; j < n; j++) {
-                float h[MMAX][AMAX]; /* h[u][s] = sum_v g[u][v] A^T[v][s] */
+        for (int j = 0; j < tc; j++) {
+            float h[MMAX][AMAX]; /* h[u][s] = sum_v g[u][v] A^T[v][s] */
 #pragma GCC unroll 8
-                for (int u = 0; u < m; u++)
+            for (int u = 0; u < m; u++)
 #pragma GCC unroll 8
-                    for (int s = 0; s < a; s++) {
-                        float acc = 0.0f;
-                        int first = 1;
+                for (int s = 0; s < a; s++) {
+                    float acc = 0.0f;
+                    int first = 1;
 #pragma GCC unroll 8
-                        for (int v = 0; v < m; v++)
-                            MAC(acc, first, AT(m, v, s), rb[(size_t)(m * u + v) * wp + j]);
-                        h[u][s] = acc;
-                    }
+                    for (int v = 0; v < m; v++)
+                        MAC(acc, first, AT(m, v, s), rb[(size_t)(m * u + v) * T + j]);
+                    h[u][s] = acc;
+                }
 #pragma GCC unroll 8
-                for (int r = 0; r < a; r++)
+            for (int r = 0; r < a; r++)
 #pragma GCC unroll 8
-                    for (int s = 0; s < a; s++) {
-                        float acc = 0.0f;
-                        int first = 1;
+                for (int s = 0; s < a; s++) {
+                    float acc = 0.0f;
+                    int first = 1;
 #pragma GCC unroll 8
-                        for (int u = 0; u < m; u++) MAC(acc, first, AT(m, u, r), h[u][s]);
-                        d[(size_t)(a * r + s) * ps + j] = acc;
-                    }
-            }
+                    for (int u = 0; u < m; u++) MAC(acc, first, AT(m, u, r), h[u][s]);
+                    d[(size_t)(a * r + s) * ps + j] = acc;
+                }
         }
     }
 }
@@ -350,7 +371,7 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
 
 /* ---- the instances: static AVX2 clones next to the baseline (cpu.h;
  * static, as target_clones would export the resolver of a global
- * function), called through plain library-internal functions ---- */
+ * function), listed in one table per m ---- */
 
 #define INSTANCES(M)                                                                           \
     ASGML_CPU_SIMD static void input##M(const float *in, int C, int H, int W,                 \
@@ -359,22 +380,11 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
     {                                                                                          \
         input_tf_gen(M, in, C, H, W, tl, T, ps, V, rb);                                        \
     }                                                                                          \
-    void asgml_cpu_wino##M##_input(const float *in, int C, int H, int W, const wino_tiles *tl, \
-                                   size_t T, size_t ps, float *V, float *rb)                   \
-    {                                                                                          \
-        input##M(in, C, H, W, tl, T, ps, V, rb);                                               \
-    }                                                                                          \
     ASGML_CPU_SIMD static void output##M(const float *Mx, int C, int H, int W,                \
                                          const wino_tiles *tl, size_t T, size_t ps,            \
                                          float *out, int acc, float *rb)                       \
     {                                                                                          \
         output_tf_gen(M, Mx, C, H, W, tl, T, ps, out, acc, rb);                                \
-    }                                                                                          \
-    void asgml_cpu_wino##M##_output(const float *Mx, int C, int H, int W,                     \
-                                    const wino_tiles *tl, size_t T, size_t ps, float *out,     \
-                                    int acc, float *rb)                                        \
-    {                                                                                          \
-        output##M(Mx, C, H, W, tl, T, ps, out, acc, rb);                                       \
     }                                                                                          \
     ASGML_CPU_SIMD static void grad##M(const float *dy, int C, int H, int W,                  \
                                        const wino_tiles *tl, size_t T, size_t ps, float *D,    \
@@ -382,27 +392,20 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
     {                                                                                          \
         grad_tf_gen(M, dy, C, H, W, tl, T, ps, D, rb);                                         \
     }                                                                                          \
-    void asgml_cpu_wino##M##_grad(const float *dy, int C, int H, int W, const wino_tiles *tl,  \
-                                  size_t T, size_t ps, float *D, float *rb)                    \
-    {                                                                                          \
-        grad##M(dy, C, H, W, tl, T, ps, D, rb);                                                \
-    }                                                                                          \
     ASGML_CPU_SIMD static void filter_block##M(const float *g, float *u, int nb)             \
     {                                                                                          \
         filter_tf_gen(M, g, u, nb);                                                            \
-    }                                                                                          \
-    void asgml_cpu_wino##M##_filter_block(const float *g, float *u, int nb)                   \
-    {                                                                                          \
-        filter_block##M(g, u, nb);                                                             \
     }                                                                                          \
     ASGML_CPU_SIMD static void filter_grad##M(const float *w, int nb, float *dw)              \
     {                                                                                          \
         filter_grad_tf_gen(M, w, nb, dw);                                                      \
     }                                                                                          \
-    void asgml_cpu_wino##M##_filter_grad(const float *w, int nb, float *dw)                   \
-    {                                                                                          \
-        filter_grad##M(w, nb, dw);                                                             \
-    }
+    static const wino_tf tf##M = {input##M, output##M, grad##M, filter_block##M, filter_grad##M};
 
 INSTANCES(4)
 INSTANCES(6)
+
+const wino_tf *asgml_cpu_wino_tf(int m)
+{
+    return m == 4 ? &tf4 : m == 6 ? &tf6 : NULL;
+}
