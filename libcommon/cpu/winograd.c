@@ -42,7 +42,7 @@
 #define TILE_TARGET ((size_t)1 << 17)
 #define MIN_TILES 32
 /* ci*co/(ci+co) from which a layer counts as wide (see wino_run) */
-#define WIDE_TU 128
+#define WIDE_TU 256
 #define MAX_TILES WINO_MAX_TILES
 /* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
  * of a transform off a power-of-two stride (cache-set conflicts) */
@@ -487,10 +487,10 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     if (T < MIN_TILES) T = MIN_TILES;
     /* every chunk reads all of U (np*ci*co floats) next to its own V and M
      * (np*T*(ci+co)); below T = ci*co/(ci+co) the filter's traffic
-     * dominates (512 channels: U is 16-36 MiB), so wide layers (from 256
+     * dominates (512 channels: U is 16-36 MiB), so wide layers (512
      * channels) take 2 ci*co/(ci+co) tiles per chunk, past the L2 target
-     * (measured with bench-layers: F(4x4) at 256 channels 7% faster, F(2x2)
-     * at 512 channels 15%; at 128 channels slower) */
+     * (measured with bench-layers and a one-layer driver: F(2x2) at 512
+     * channels, 7x7 and 9x6, 15% faster; at 256 channels no gain) */
     const size_t tu = (size_t)pl.ci * pl.co / (size_t)(pl.ci + pl.co);
     if (tu >= WIDE_TU && T < 2 * tu) T = 2 * tu;
     const size_t range = (size_t)((d->n + nt - 1) / nt) * pl.th * pl.tw;
