@@ -37,7 +37,6 @@
 #include <omp.h>
 #endif
 
-#define NP 16 /* transform points */
 /* V + M of a chunk: aim for this many floats per thread (L2-sized) */
 #define TILE_TARGET ((size_t)1 << 17)
 #define MIN_TILES 32
@@ -317,7 +316,8 @@ static void point_gemm(const asgml_backend *be, int seq, int tb, int m, int n, i
 }
 
 typedef struct wplan {
-    int kind, m, np, ci, co, H, W, th, tw, nt; /* m: output tile m x m, np = (m+2)^2 points */
+    int kind, np, ci, co, H, W, th, tw, nt; /* np = (m+2)^2 points of F(m x m, 3x3) */
+    const wino_tf *tf; /* its transforms */
     size_t T, filt, per, rbf; /* rbf: row scratch floats (end of per) */
     size_t psv, psm, psw; /* point strides of V (ci, T), M (co, T), Dw (co, ci) */
 } wplan;
@@ -338,17 +338,10 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
     for (size_t g0 = (size_t)s0 * tps; g0 < g1; g0 += T) {
         const int tc = (int)(g1 - g0 < T ? g1 - g0 : T);
         chunk_tiles(g0, tc, pl->th, pl->tw, &tl);
-        const int m = pl->m, np = pl->np;
-        const wino_tf *tf = asgml_cpu_wino_tf(m); /* F(4x4), F(6x6) */
-        if (m == 2)
-            input_tf(a, ci, H, W, &tl, T, pl->psv, V, rb);
-        else
-            tf->input(a, ci, H, W, &tl, T, pl->psv, V, rb);
+        const int np = pl->np;
+        pl->tf->input(a, ci, H, W, &tl, T, pl->psv, V, rb);
         if (pl->kind == WG_BFILT) {
-            if (m == 2)
-                grad_tf(b, co, H, W, &tl, T, pl->psm, M, rb);
-            else
-                tf->grad(b, co, H, W, &tl, T, pl->psm, M, rb);
+            pl->tf->grad(b, co, H, W, &tl, T, pl->psm, M, rb);
             for (int p = 0; p < np; p++)
                 point_gemm(be, seq, 1, co, ci, tc, M + p * pl->psm, (int)T, V + p * pl->psv,
                            (int)T, 1.0f, Dw + p * pl->psw, ci);
@@ -356,10 +349,7 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
             for (int p = 0; p < np; p++)
                 point_gemm(be, seq, 0, co, tc, ci, U + p * pl->psw, ci,
                            V + p * pl->psv, (int)T, 0.0f, M + p * pl->psm, (int)T);
-            if (m == 2)
-                output_tf(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
-            else
-                tf->output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
+            pl->tf->output(M, co, H, W, &tl, T, pl->psm, out, pl->kind == WG_BDATA, rb);
         }
     }
 }
@@ -402,14 +392,32 @@ ASGML_CPU_SIMD static void filter_block2(const float *g, float *u, int nb)
     }
 }
 
+/* dw_i (3x3, at dw[9 i]) += G^T w_i G (F(2x2)) for the nb blocks w_i given
+ * as 16 rows of FB floats (w[p*FB + i]) */
+ASGML_CPU_SIMD static void filter_grad2(const float *w, int nb, float *dw)
+{
+#pragma omp simd
+    for (int i = 0; i < nb; i++) filter_grad_tf(w + i, FB, dw + 9 * i);
+}
+
+/* row scratch of input_tf, output_tf and grad_tf (16 rows of the padded
+ * width; not the chunk) */
+static size_t scratch2(int W, size_t T)
+{
+    (void)T;
+    return 16 * (size_t)(2 * ((W + 1) / 2) + 2);
+}
+
+static const wino_tf tf2 = {input_tf, output_tf, grad_tf, filter_block2, filter_grad2, scratch2};
+
 /* rows [r0, r1) of U (np points of stride ps; co rows of ci), from w
  * (c_out, c_in, 3, 3): forward U[p][o][c] from w[o][c]; backward data
  * (rotated) U[p][c][o] from w[o][c] */
-static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float *w, float *U,
-                        size_t ps, int r0, int r1)
+static void filter_rows(const wplan *pl, const asgml_conv2d_desc *d, const float *w, float *U,
+                        int r0, int r1)
 {
-    const int ci = kind == WG_BDATA ? d->c_out : d->c_in, np = (m + 2) * (m + 2);
-    const int rot = kind == WG_BDATA;
+    const int ci = pl->ci, np = pl->np, rot = pl->kind == WG_BDATA;
+    const size_t ps = pl->psw;
     float u[64 * FB], g[9 * FB]; /* F(2x2) uses rows 16..27 of u as scratch */
     for (int r = r0; r < r1; r++)
         for (int c0 = 0; c0 < ci; c0 += FB) {
@@ -425,10 +433,7 @@ static void filter_rows(const asgml_conv2d_desc *d, int m, int kind, const float
                 for (int i = 0; i < nb; i++)
                     for (int k = 0; k < 9; k++) g[k * FB + i] = f[9 * i + k];
             }
-            if (m == 2)
-                filter_block2(g, u, nb);
-            else
-                asgml_cpu_wino_tf(m)->filter_block(g, u, nb);
+            pl->tf->filter_block(g, u, nb);
             for (int p = 0; p < np; p++)
                 memcpy(U + (size_t)p * ps + (size_t)r * ci + c0, u + (size_t)p * FB,
                        sizeof(float) * (size_t)nb);
@@ -452,12 +457,7 @@ ASGML_CPU_SIMD static void filter_grad_pairs(const wplan *pl, const float *ws, f
                 for (int i = 0; i < nb; i++) dst[i] += src[i];
             }
         }
-        if (pl->m == 2) {
-#pragma omp simd
-            for (int i = 0; i < nb; i++) filter_grad_tf(wm + i, FB, dw + (b0 + i) * 9);
-        } else {
-            asgml_cpu_wino_tf(pl->m)->filter_grad(wm, nb, dw + b0 * 9);
-        }
+        pl->tf->filter_grad(wm, nb, dw + b0 * 9);
     }
 }
 
@@ -469,7 +469,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     if (m != 2 && m != 4 && m != 6)
         return ASGML_ERR(ASGML_EINVAL, "Winograd F(%dx%d,3x3): no such variant (2, 4, 6)", m, m);
     pl.kind = kind;
-    pl.m = m;
+    pl.tf = m == 2 ? &tf2 : asgml_cpu_wino_tf(m);
     pl.np = (m + 2) * (m + 2);
     pl.ci = kind == WG_BDATA ? d->c_out : d->c_in;
     pl.co = kind == WG_BDATA ? d->c_in : d->c_out;
@@ -508,7 +508,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     pl.T = T;
     pl.psv = (size_t)pl.ci * T + PT_PAD;
     pl.psm = (size_t)pl.co * T + PT_PAD;
-    pl.rbf = m == 2 ? 16 * (size_t)(2 * pl.tw + 2) : asgml_cpu_wino_fm_scratch(m, pl.W, T);
+    pl.rbf = pl.tf->scratch(pl.W, T);
     pl.per = pl.np * (pl.psv + pl.psm) + (kind == WG_BFILT ? pl.filt : 0) + pl.rbf;
     float *ws;
     asgml_status st = asgml_cpu_workspace(be, (kind == WG_BFILT ? 0 : pl.filt) + pl.per * nt, &ws);
@@ -516,7 +516,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     float *U = ws, *thr = kind == WG_BFILT ? ws : ws + pl.filt;
     const size_t pairs = (size_t)d->c_out * d->c_in;
     if (nt == 1) {
-        if (kind != WG_BFILT) filter_rows(d, m, kind, b, U, pl.psw, 0, pl.co);
+        if (kind != WG_BFILT) filter_rows(&pl, d, b, U, 0, pl.co);
         wino_range(be, &pl, 1, 0, d->n, a, b, U, out, thr);
         if (kind == WG_BFILT) filter_grad_pairs(&pl, thr, out, 0, pairs);
         return ASGML_OK;
@@ -531,7 +531,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
 #endif
         const size_t q0 = pairs * t / nt, q1 = pairs * (t + 1) / nt;
         if (kind != WG_BFILT) {
-            filter_rows(d, m, kind, b, U, pl.psw, pl.co * t / nt, pl.co * (t + 1) / nt);
+            filter_rows(&pl, d, b, U, pl.co * t / nt, pl.co * (t + 1) / nt);
 #pragma omp barrier
         }
         const int s0 = (int)((int64_t)d->n * t / nt), s1 = (int)((int64_t)d->n * (t + 1) / nt);

@@ -17,12 +17,8 @@ typedef struct wino_tiles {
         j0[WINO_MAX_TILES];
 } wino_tiles;
 
-/* row and tile scratch (floats) the F(m) transforms need for an image W
- * wide and chunks of T tiles */
-size_t asgml_cpu_wino_fm_scratch(int m, int W, size_t T);
-
-/* The transforms of F(m x m, 3x3), m = 4, 6 (winograd_fm.c; F(2x2,3x3)'s
- * are winograd.c's own):
+/* The transforms of F(m x m, 3x3) (F(2x2,3x3): winograd.c's own; F(4x4)
+ * and F(6x6): winograd_fm.c, asgml_cpu_wino_tf):
  * input   V (a*a points of stride ps; C rows of T) <- B^T d B of the
  *         chunk's tiles of in (N, C, H, W)
  * output  out (N, C, H, W) (+)= A^T M A (acc: +=)
@@ -30,7 +26,8 @@ size_t asgml_cpu_wino_fm_scratch(int m, int W, size_t T);
  * filter_block  u[p*WINO_FB + i] <- G g_i G^T, the nb filters given as 9
  *         rows of WINO_FB floats (g[k*WINO_FB + i]: tap k of filter i)
  * filter_grad   dw[9i .. 9i+8] += G^T w_i G, w as a*a rows of WINO_FB
- * rb: asgml_cpu_wino_fm_scratch(m, W, T) floats. */
+ * scratch the floats of rb the transforms need for an image W wide and
+ *         chunks of T tiles */
 typedef struct wino_tf {
     void (*input)(const float *in, int C, int H, int W, const wino_tiles *tl, size_t T, size_t ps,
                   float *V, float *rb);
@@ -40,9 +37,10 @@ typedef struct wino_tf {
                  float *D, float *rb);
     void (*filter_block)(const float *g, float *u, int nb);
     void (*filter_grad)(const float *w, int nb, float *dw);
+    size_t (*scratch)(int W, size_t T);
 } wino_tf;
 
-/* the transforms of F(m x m, 3x3); NULL for another m */
+/* the transforms of F(m x m, 3x3), m = 4 or 6; NULL for another m */
 const wino_tf *asgml_cpu_wino_tf(int m);
 
 #endif

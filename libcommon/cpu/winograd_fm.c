@@ -80,7 +80,7 @@ static const float AT6[6][8] = {{1, 1, 1, 1, 1, 1, 1, 0},
         }                                                                                      \
     } while (0)
 
-size_t asgml_cpu_wino_fm_scratch(int m, int W, size_t T)
+static size_t fm_scratch(int m, int W, size_t T)
 {
     const int a = m + 2, tw = (W + m - 1) / m;
     const size_t wp = (size_t)m * tw + 2 + 16;
@@ -400,7 +400,12 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
     {                                                                                          \
         filter_grad_tf_gen(M, w, nb, dw);                                                      \
     }                                                                                          \
-    static const wino_tf tf##M = {input##M, output##M, grad##M, filter_block##M, filter_grad##M};
+    static size_t scratch##M(int W, size_t T)                                                  \
+    {                                                                                          \
+        return fm_scratch(M, W, T);                                                            \
+    }                                                                                          \
+    static const wino_tf tf##M = {input##M,        output##M,        grad##M,                  \
+                                  filter_block##M, filter_grad##M, scratch##M};
 
 INSTANCES(4)
 INSTANCES(6)
