@@ -16,7 +16,10 @@
  *    F(2x2) and F(4x4) within 1e-5 (what test-ops-fd allows the forward
  *    pass against its direct loop), F(6x6) within 1e-4 (test-ops-torch's
  *    forward tolerance).
- * 3. The choice per shape: the mode, the table of choices in order of first
+ *    A wide layer (512 channels, 2 threads) takes the larger chunks of
+ *    winograd.c (2 ci*co/(ci+co) tiles): F(2x2) and F(4x4) there against
+ *    im2col as well.
+ * 3. The choice per shape: the rule auto applies at the model's shapes, the mode, the table of choices in order of first
  *    use, pins before the first use, a conflicting pin refused; mode
  *    measure chooses one algorithm per shape, leaves the caller's inputs
  *    alone and gives the bits of that algorithm (not how fast it is: speed
@@ -78,7 +81,7 @@ static void parity(asgml_backend *be, int algo, int threads, int tiny, const int
     ((asgml_cpu_impl *)be->impl)->conv_budget = tiny ? 4096 : ASGML_CPU_CONV_BUDGET;
     const size_t nx = (size_t)n * ci * h * w, ny = (size_t)n * co * h * w, nw = (size_t)co * ci * 9;
     float *x = rand_buf(nx), *wt = rand_buf(nw), *dy = rand_buf(ny);
-    const double tol = algo == 2 ? 1e-5 : 1e-4;
+    const double tol = algo == 3 ? 1e-4 : 1e-5;
     for (int pass = 0; pass < 3; pass++) {
         const size_t no = pass == 0 ? ny : pass == 1 ? nx : nw;
         float *base = rand_buf(no);
@@ -238,6 +241,27 @@ static void choices(void)
        "auto: 64>64 8x8 by the rule (%s)", st == ASGML_OK ? algo : "error");
     free(x), free(w), free(y);
     asgml_backend_destroy(be);
+    /* the rule at the model's shapes: F(4x4) from 24x24 outputs, F(2x2)
+     * below (512 channels at 7x7 included), im2col under 16 channels or
+     * 16 outputs unless Winograd is asked for */
+    static const struct {
+        int c, h, w, only, algo;
+    } rule[] = {{64, 56, 56, 0, ASGML_CPU_WINO4},  {64, 65, 47, 0, ASGML_CPU_WINO4},
+                {128, 28, 28, 0, ASGML_CPU_WINO4}, {128, 33, 24, 0, ASGML_CPU_WINO4},
+                {64, 33, 16, 0, ASGML_CPU_WINO2},  {64, 24, 23, 0, ASGML_CPU_WINO2},
+                {256, 17, 12, 0, ASGML_CPU_WINO2}, {512, 7, 7, 0, ASGML_CPU_WINO2},
+                {512, 1, 1, 0, ASGML_CPU_IM2COL},  {8, 56, 56, 0, ASGML_CPU_IM2COL},
+                {8, 56, 56, 1, ASGML_CPU_WINO4},   {512, 1, 1, 1, ASGML_CPU_WINO2}};
+    int rule_bad = -1;
+    for (int i = 0; i < (int)(sizeof rule / sizeof rule[0]) && rule_bad < 0; i++) {
+        asgml_conv2d_desc_init(&a, 16, rule[i].c, rule[i].h, rule[i].w, rule[i].c, 3, 1, 1);
+        if (asgml_cpu_winograd_auto(&a, rule[i].only) != rule[i].algo) rule_bad = i;
+    }
+    ok(rule_bad < 0, "auto rule at the model's shapes%s",
+       rule_bad < 0 ? "" : ": a shape chose otherwise");
+    if (rule_bad >= 0)
+        tap_diag("rule: %d>%d %dx%d (winograd only %d)", rule[rule_bad].c, rule[rule_bad].c,
+             rule[rule_bad].h, rule[rule_bad].w, rule[rule_bad].only);
     /* measure: timed at the first use, then fixed like any other choice */
     asgml_backend_options two = {2, 1, -1, 0};
     asgml_backend *pinned;
@@ -302,7 +326,7 @@ int main(void)
     const int nmodel = (int)(sizeof model / sizeof model[0]);
     static const int rnd[][5] = {{2, 3, 17, 23, 5}, {1, 24, 31, 9, 40}, {3, 11, 6, 29, 13}};
     const int nrnd = (int)(sizeof rnd / sizeof rnd[0]);
-    tap_plan(2 * 2 * 2 * nodd * 3 + (nmodel + nrnd) * 3 + 4 + 8 + 3);
+    tap_plan(2 * 2 * 2 * nodd * 3 + 2 * 3 + (nmodel + nrnd) * 3 + 4 + 1 + 8 + 3);
     for (int threads = 1; threads <= 2; threads++) {
         asgml_backend *be;
         asgml_backend_options opt = {threads, 1, -1, 0};
@@ -321,6 +345,11 @@ int main(void)
         printf("Bail out! cannot create the CPU backend\n");
         return 1;
     }
+    /* wide: one sample per thread, 64 F(2x2) tiles each (the L2 target
+     * alone would give 32 per chunk), 36 F(4x4) tiles */
+    static const int wide[][5] = {{2, 512, 16, 16, 512}, {2, 512, 24, 24, 512}};
+    parity(be, 1, 2, 0, wide[0]);
+    parity(be, 2, 2, 0, wide[1]);
     double worst[4] = {0, 0, 0, 0};
     for (int i = 0; i < nmodel; i++)
         error64(be, model[i].what, model[i].n, model[i].ci, model[i].h, model[i].w, model[i].ci,
