@@ -116,6 +116,10 @@ INL void input_tf_gen(const int m, const float *in, int C, int H, int W, const w
     float *zero = rb, *t = rb + wp, *E = rb + (size_t)(a + 1) * wp;
     memset(zero, 0, sizeof(float) * wp);
     for (int c = 0; c < C; c++) {
+        if (c + 1 < C)
+            for (int k = 0; k < tl->nseg; k++)
+                wino_prefetch_rows(in + ((size_t)tl->n[k] * C + c + 1) * HW, m * tl->ti[k] - 1,
+                                   a, H, W, m * tl->tj0[k] - 1, m * tl->tj1[k] + 1, 0);
         for (int k = 0; k < tl->nseg; k++) {
             const int y0 = m * tl->ti[k] - 1, tj0 = tl->tj0[k], tj1 = tl->tj1[k];
             const int xa = m * tj0, xb = m * tj1 + 2;
@@ -184,6 +188,10 @@ INL void output_tf_gen(const int m, const float *M, int C, int H, int W, const w
     const size_t wp = (size_t)m * tw + 2 + 16;
     float *O = rb + (size_t)m * wp;
     for (int c = 0; c < C; c++) {
+        if (c + 1 < C)
+            for (int k = 0; k < tl->nseg; k++)
+                wino_prefetch_rows(out + ((size_t)tl->n[k] * C + c + 1) * HW, m * tl->ti[k], m,
+                                   H, W, m * tl->tj0[k], m * tl->tj1[k], 1);
         const float *mc = M + (size_t)c * T;
 #pragma omp simd
         for (int j = 0; j < tc; j++) {
@@ -247,6 +255,10 @@ INL void grad_tf_gen(const int m, const float *dy, int C, int H, int W, const wi
     const int a = m + 2, tc = chunk_count(tl);
     const size_t HW = (size_t)H * W;
     for (int c = 0; c < C; c++) {
+        if (c + 1 < C)
+            for (int k = 0; k < tl->nseg; k++)
+                wino_prefetch_rows(dy + ((size_t)tl->n[k] * C + c + 1) * HW, m * tl->ti[k], m,
+                                   H, W, m * tl->tj0[k], m * tl->tj1[k], 0);
         for (int k = 0; k < tl->nseg; k++) {
             const int oy = m * tl->ti[k], tj0 = tl->tj0[k], tj1 = tl->tj1[k];
             const int n = tj1 - tj0;
