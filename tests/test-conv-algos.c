@@ -241,15 +241,19 @@ static void choices(void)
        "auto: 64>64 8x8 by the rule (%s)", st == ASGML_OK ? algo : "error");
     free(x), free(w), free(y);
     asgml_backend_destroy(be);
-    /* the rule at the model's shapes: F(4x4) from 24x24 outputs, F(2x2)
-     * below (512 channels at 7x7 included), im2col under 16 channels or
-     * 16 outputs unless Winograd is asked for */
+    /* the rule at the model's shapes: F(4x4) from 24x24 outputs, and below
+     * from 128 outputs with sides of 8 up to 256 channels; F(2x2) on
+     * smaller images and on 512-channel layers under 24x24; im2col under
+     * 16 channels or 16 outputs unless Winograd is asked for */
     static const struct {
         int c, h, w, only, algo;
     } rule[] = {{64, 56, 56, 0, ASGML_CPU_WINO4},  {64, 65, 47, 0, ASGML_CPU_WINO4},
                 {128, 28, 28, 0, ASGML_CPU_WINO4}, {128, 33, 24, 0, ASGML_CPU_WINO4},
-                {64, 33, 16, 0, ASGML_CPU_WINO2},  {64, 24, 23, 0, ASGML_CPU_WINO2},
-                {256, 17, 12, 0, ASGML_CPU_WINO2}, {512, 7, 7, 0, ASGML_CPU_WINO2},
+                {64, 33, 16, 0, ASGML_CPU_WINO4},  {64, 24, 23, 0, ASGML_CPU_WINO4},
+                {128, 17, 8, 0, ASGML_CPU_WINO4},  {256, 17, 12, 0, ASGML_CPU_WINO4},
+                {256, 14, 14, 0, ASGML_CPU_WINO4}, {256, 9, 4, 0, ASGML_CPU_WINO2},
+                {64, 8, 8, 0, ASGML_CPU_WINO2},    {128, 4, 4, 0, ASGML_CPU_WINO2},
+                {512, 7, 7, 0, ASGML_CPU_WINO2},   {512, 9, 6, 0, ASGML_CPU_WINO2},
                 {512, 1, 1, 0, ASGML_CPU_IM2COL},  {8, 56, 56, 0, ASGML_CPU_IM2COL},
                 {8, 56, 56, 1, ASGML_CPU_WINO4},   {512, 1, 1, 1, ASGML_CPU_WINO2}};
     int rule_bad = -1;

@@ -69,11 +69,16 @@ int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
      * below, the transforms and the padding of the tiles cost more than
      * the multiplications saved.  F(4x4) from 24x24 outputs up (64 and
      * 128 channels at 56x56, 65x47, 28x28, 33x24: 5-13% faster than
-     * F(2x2)); on smaller images its 6x6 tiles pad too much, and at 512
-     * channels its filter gradient (36 MiB per thread) is slower than
-     * im2col. */
+     * F(2x2)).  Below 24x24 too, up to 256 channels, from 128 outputs
+     * with sides of 8 and more (256 channels at 14x14 and 17x12, 64 at
+     * 33x16, 128 at 17x8: 4-9% faster than F(2x2), with the transforms'
+     * prefetching); at 8x8 and 9x4 its 6x6 tiles pad too much, and at 512
+     * channels (wide layers, see wino_run) its filter gradient (36 MiB
+     * per thread) is slower than im2col. */
     if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || hw < 16)) return ASGML_CPU_IM2COL;
     if (d->h_out >= 24 && d->w_out >= 24) return ASGML_CPU_WINO4;
+    const int wide = (int64_t)d->c_in * d->c_out / (d->c_in + d->c_out) >= WIDE_TU;
+    if (!wide && d->h_out >= 8 && d->w_out >= 8 && hw >= 128) return ASGML_CPU_WINO4;
     return ASGML_CPU_WINO2;
 }
 
