@@ -4,7 +4,9 @@
  * 3x3 stride-1 pad-1 convolutions: forward, backward data and backward
  * filter on odd sizes (H, W not multiples of the 2x2 tile, odd channel
  * counts, batch 1 and 3), 1 and 2 threads, the default and a tiny scratch
- * budget (many small tile chunks).  Backward ops must accumulate (+=): their
+ * budget (many small tile chunks); small images and the filter gradient
+ * take the channel-last transforms (cpu/winograd_cl.c) unless the budget
+ * is too small for a whole sample.  Backward ops must accumulate (+=): their
  * outputs start from random values.  A second Winograd run must give the
  * same bits (determinism for a fixed thread count). */
 #include <math.h>
@@ -85,7 +87,10 @@ int main(void)
     static const int shapes[][5] = {/* n, c_in, h, w, c_out */
                                     {1, 3, 5, 7, 2},   {3, 5, 9, 6, 7},   {3, 17, 33, 16, 19},
                                     {1, 1, 1, 1, 1},   {3, 2, 2, 3, 4},   {2, 33, 8, 8, 31},
-                                    {5, 13, 11, 4, 9}, {3, 20, 5, 2, 21}, {1, 7, 13, 1, 5}};
+                                    {5, 13, 11, 4, 9}, {3, 20, 5, 2, 21}, {1, 7, 13, 1, 5},
+                                    /* channel-last (winograd_cl.c) in chunks of 10 samples,
+                                     * the last one partial */
+                                    {25, 256, 5, 2, 256}, {4, 40, 7, 7, 24}};
     const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     tap_plan(nshapes * 3 * 2 * 2);
     for (int threads = 1; threads <= 2; threads++) {

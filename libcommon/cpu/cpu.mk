@@ -6,6 +6,7 @@ libasgml_la_SOURCES += libcommon/cpu/cpu.h \
 	libcommon/cpu/winograd.c \
 	libcommon/cpu/winograd.h \
 	libcommon/cpu/winograd_fm.c \
+	libcommon/cpu/winograd_cl.c \
 	libcommon/cpu/conv_algo.c \
 	libcommon/cpu/batchnorm.c \
 	libcommon/cpu/pool.c \

@@ -67,6 +67,26 @@ static inline void wino_prefetch_rows(const float *plane, int y0, int ny, int H,
     }
 }
 
+/* F(2x2,3x3) channel-last (winograd_cl.c): one sample at a time, its
+ * tiles t = ti*tw + tj at rows j0 + t of V, M, D (points of stride ps;
+ * rows of C floats; zero, sink: C floats of scratch)
+ * gather  dst (HW, C) <- src (C, HW);  scatter  dst (C, HW) (+)= src (HW, C)
+ * input   V <- B^T d B of the sample xt (HW, C)
+ * output  ot (HW, C) <- A^T M A
+ * grad    D <- A g A^T of the sample's 2x2 tiles of gt (HW, C) */
+typedef struct wino_cl {
+    void (*gather)(const float *src, int C, int HW, float *dst);
+    void (*scatter)(const float *src, int C, int HW, float *dst, int acc);
+    void (*input)(const float *xt, int C, int H, int W, size_t j0, size_t ps, float *V,
+                  const float *zero);
+    void (*output)(const float *M, int C, int H, int W, size_t j0, size_t ps, float *ot,
+                   float *sink);
+    void (*grad)(const float *gt, int C, int H, int W, size_t j0, size_t ps, float *D,
+                 const float *zero);
+} wino_cl;
+
+const wino_cl *asgml_cpu_wino_cl(void);
+
 /* the transforms of F(m x m, 3x3), m = 4 or 6; NULL for another m */
 const wino_tf *asgml_cpu_wino_tf(int m);
 
