@@ -244,7 +244,8 @@ static void choices(void)
     /* the rule at the model's shapes: F(4x4) from 24x24 outputs, and below
      * from 128 outputs with sides of 8 up to 256 channels; F(2x2) on
      * smaller images and on 512-channel layers under 24x24; im2col under
-     * 16 channels or 16 outputs unless Winograd is asked for */
+     * 16 channels or 8 outputs, or where F(2x2)'s tiles take more than 60%
+     * of im2col's multiplies, unless Winograd is asked for */
     static const struct {
         int c, h, w, only, algo;
     } rule[] = {{64, 56, 56, 0, ASGML_CPU_WINO4},  {64, 65, 47, 0, ASGML_CPU_WINO4},
@@ -254,6 +255,8 @@ static void choices(void)
                 {256, 14, 14, 0, ASGML_CPU_WINO4}, {256, 9, 4, 0, ASGML_CPU_WINO2},
                 {64, 8, 8, 0, ASGML_CPU_WINO2},    {128, 4, 4, 0, ASGML_CPU_WINO2},
                 {512, 7, 7, 0, ASGML_CPU_WINO2},   {512, 9, 6, 0, ASGML_CPU_WINO2},
+                {512, 5, 2, 0, ASGML_CPU_WINO2},   {256, 2, 2, 0, ASGML_CPU_IM2COL},
+                {64, 16, 1, 0, ASGML_CPU_IM2COL},  {64, 5, 5, 0, ASGML_CPU_IM2COL},
                 {512, 1, 1, 0, ASGML_CPU_IM2COL},  {8, 56, 56, 0, ASGML_CPU_IM2COL},
                 {8, 56, 56, 1, ASGML_CPU_WINO4},   {512, 1, 1, 1, ASGML_CPU_WINO2}};
     int rule_bad = -1;

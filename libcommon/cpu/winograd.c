@@ -72,9 +72,9 @@ int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
     if (!asgml_cpu_winograd_eligible(d)) return ASGML_CPU_IM2COL;
     const int hw = d->h_out * d->w_out;
     /* measured at ResNet18 shapes with bench/bench-layers (AVX-512 EPYC,
-     * OpenBLAS, 2 threads): a win from 16 channels and 4x4 outputs up;
-     * below, the transforms and the padding of the tiles cost more than
-     * the multiplications saved.  F(4x4) from 24x24 outputs up (64 and
+     * OpenBLAS, 2 threads): a win from 16 channels up; below, or where
+     * the tiles pad the image too much, the transforms and the padding
+     * cost more than the multiplications saved.  F(4x4) from 24x24 outputs up (64 and
      * 128 channels at 56x56, 65x47, 28x28, 33x24: 5-13% faster than
      * F(2x2)).  Below 24x24 too, up to 256 channels, from 128 outputs
      * with sides of 8 and more (256 channels at 14x14 and 17x12, 64 at
@@ -82,7 +82,12 @@ int asgml_cpu_winograd_auto(const asgml_conv2d_desc *d, int winograd_only)
      * prefetching); at 8x8 and 9x4 its 6x6 tiles pad too much, and at 512
      * channels (wide layers, see wino_run) its filter gradient (36 MiB
      * per thread) is slower than im2col. */
-    if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || hw < 16)) return ASGML_CPU_IM2COL;
+    /* Tiny images: F(2x2) where its tiles take at most 60% of im2col's
+     * multiplies, from 8 outputs (512 channels at 5x2, channel-last:
+     * 23.5 vs 29.0 ms; at 2x2 a tie, at 1x1 a loss) */
+    const int f2_mults = 16 * ((d->h_out + 1) / 2) * ((d->w_out + 1) / 2);
+    if (!winograd_only && (d->c_in < 16 || d->c_out < 16 || hw < 8 || 10 * f2_mults > 6 * 9 * hw))
+        return ASGML_CPU_IM2COL;
     if (d->h_out >= 24 && d->w_out >= 24) return ASGML_CPU_WINO4;
     const int wide = (int64_t)d->c_in * d->c_out / (d->c_in + d->c_out) >= WIDE_TU;
     if (!wide && d->h_out >= 8 && d->w_out >= 8 && hw >= 128) return ASGML_CPU_WINO4;
