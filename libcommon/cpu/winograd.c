@@ -25,10 +25,10 @@
  * thread, summed in thread order.  With fewer samples than threads the
  * chunks run in order and each SGEMM is split over the threads.  The
  * result depends only on the shapes and the thread count.
- * F(2x2) on small images (and its filter gradient wherever a chunk holds
- * whole samples) keeps V, M and D channel-last instead, (T, C) per point,
- * with the transforms of winograd_cl.c and the GEMMs transposed to match
- * (wino_range_cl). */
+ * On small images, and for the filter gradient wherever a chunk can hold
+ * whole samples, V, M and D are channel-last instead, (T, C) per point,
+ * with the transforms of winograd_cl.c (F(2x2)) or winograd_fm.c and the
+ * GEMMs transposed to match (wino_range_cl). */
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +50,7 @@
 /* tiles per sample up to which F(2x2)'s forward and backward data go
  * channel-last (see wino_run) */
 #define CL_TILES 32
+#define CL_TILES_FM 4 /* the same for F(4x4) and F(6x6) */
 /* floats between the per-point blocks of V, M and Dw: keeps the 16 streams
  * of a transform off a power-of-two stride (cache-set conflicts) */
 #define PT_PAD 16
@@ -378,7 +379,7 @@ static void wino_range(const asgml_backend *be, const wplan *pl, int seq, int s0
 static void wino_range_cl(const asgml_backend *be, const wplan *pl, int seq, int s0, int s1,
                           const float *a, const float *b, const float *U, float *out, float *ws)
 {
-    const wino_cl *cl = asgml_cpu_wino_cl();
+    const wino_cl *cl = pl->tf->cl;
     const int ci = pl->ci, co = pl->co, H = pl->H, W = pl->W, np = pl->np;
     const size_t HW = (size_t)H * W, tps = (size_t)pl->th * pl->tw;
     const int ns = (int)(pl->T / tps);
@@ -390,12 +391,12 @@ static void wino_range_cl(const asgml_backend *be, const wplan *pl, int seq, int
     for (int n0 = s0; n0 < s1; n0 += ns) {
         const int nn = s1 - n0 < ns ? s1 - n0 : ns, tc = (int)(nn * tps);
         for (int i = 0; i < nn; i++) {
-            cl->gather(a + (size_t)(n0 + i) * ci * HW, ci, (int)HW, tr);
+            wino_cl_gather(a + (size_t)(n0 + i) * ci * HW, ci, (int)HW, tr);
             cl->input(tr, ci, H, W, i * tps, pl->psv, V, zero);
         }
         if (pl->kind == WG_BFILT) {
             for (int i = 0; i < nn; i++) {
-                cl->gather(b + (size_t)(n0 + i) * co * HW, co, (int)HW, tr);
+                wino_cl_gather(b + (size_t)(n0 + i) * co * HW, co, (int)HW, tr);
                 cl->grad(tr, co, H, W, i * tps, pl->psm, M, zero);
             }
             for (int p = 0; p < np; p++)
@@ -407,8 +408,8 @@ static void wino_range_cl(const asgml_backend *be, const wplan *pl, int seq, int
                            0.0f, M + p * pl->psm, co);
             for (int i = 0; i < nn; i++) {
                 cl->output(M, co, H, W, i * tps, pl->psm, tr, sink);
-                cl->scatter(tr, co, (int)HW, out + (size_t)(n0 + i) * co * HW,
-                            pl->kind == WG_BDATA);
+                wino_cl_scatter(tr, co, (int)HW, out + (size_t)(n0 + i) * co * HW,
+                                pl->kind == WG_BDATA);
             }
         }
     }
@@ -468,7 +469,8 @@ static size_t scratch2(int W, size_t T)
     return 16 * (size_t)(2 * ((W + 1) / 2) + 2);
 }
 
-static const wino_tf tf2 = {input_tf, output_tf, grad_tf, filter_block2, filter_grad2, scratch2};
+static const wino_tf tf2 = {input_tf,     output_tf, grad_tf, filter_block2,
+                            filter_grad2, scratch2,  &asgml_cpu_wino_cl2};
 
 /* rows [r0, r1) of U (np points of stride ps; co rows of ci), from w
  * (c_out, c_in, 3, 3): forward U[p][o][c] from w[o][c]; backward data
@@ -565,15 +567,23 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     }
     if (T > MAX_TILES) T = MAX_TILES;
     if (T < 1) T = 1;
-    /* F(2x2) goes channel-last (winograd_cl.c) where a chunk holds whole
-     * samples: always for the filter gradient, and for the other passes
-     * on images of up to CL_TILES tiles (one-layer driver, 2 threads, the
-     * three passes: 512 channels 5x2 33.4 -> 24.5 ms, 7x7 33.5 -> 30.0,
-     * 9x6 38.0 -> 28.8; 256 at 9x4 24.1 -> 20.2; 64 at 8x8 3.0 -> 2.2; the
-     * filter gradient 1.7-2.2x faster from 4x4 to 24x23 and at 56x56 the
-     * same; the forward 15% slower at 64 channels 16x16) */
+    /* Channel-last (wino_range_cl) where a chunk holds whole samples:
+     * always for the filter gradient, whose chunk grows to one sample if
+     * the budget allows, and for the other passes on images of up to
+     * CL_TILES (F(2x2)) or CL_TILES_FM tiles.  One-layer driver, 2
+     * threads, the three passes, F(2x2): 512 channels 5x2 33.4 -> 24.5 ms,
+     * 7x7 33.5 -> 30.0, 9x6 38.0 -> 28.8; 256 at 9x4 24.1 -> 20.2; 64 at
+     * 8x8 3.0 -> 2.2 (the forward 15% slower at 64 channels 16x16).  The
+     * filter gradient alone, F(4x4): 64 channels 33x16 6.4 -> 4.7 ms,
+     * 56x56 7.5 -> 6.8, 65x47 7.8 -> 6.5; 128 at 28x28 5.6 -> 4.6 (its
+     * forward 10% slower at 17x8, 10 tiles a sample, faster at 9x4). */
     const size_t tps = (size_t)pl.th * pl.tw;
-    pl.cl = m == 2 && T >= tps && (kind == WG_BFILT || tps <= CL_TILES);
+    if (kind == WG_BFILT && T < tps) {
+        const size_t tb =
+            impl->conv_budget > fixed ? (impl->conv_budget - fixed) / nt / per_tile : 0;
+        if (tps <= tb && tps <= range) T = tps;
+    }
+    pl.cl = T >= tps && (kind == WG_BFILT || tps <= (m == 2 ? CL_TILES : CL_TILES_FM));
     if (pl.cl) T = T / tps * tps;
     pl.T = T;
     pl.psv = (size_t)pl.ci * T + PT_PAD;

@@ -17,6 +17,54 @@ typedef struct wino_tiles {
         j0[WINO_MAX_TILES];
 } wino_tiles;
 
+/* Channel-last transforms (F(2x2): winograd_cl.c; F(4x4), F(6x6):
+ * winograd_fm.c), one sample at a time: its tiles t = ti*tw + tj at rows
+ * j0 + t of V, M, D (points of stride ps; rows of C floats; zero, sink: C
+ * floats of scratch)
+ * input   V <- B^T d B of the sample xt (H*W, C)
+ * output  ot (H*W, C) <- A^T M A (outputs outside the image to sink)
+ * grad    D <- A g A^T of the sample's m x m tiles of gt (H*W, C) */
+typedef struct wino_cl {
+    void (*input)(const float *xt, int C, int H, int W, size_t j0, size_t ps, float *V,
+                  const float *zero);
+    void (*output)(const float *M, int C, int H, int W, size_t j0, size_t ps, float *ot,
+                   float *sink);
+    void (*grad)(const float *gt, int C, int H, int W, size_t j0, size_t ps, float *D,
+                 const float *zero);
+} wino_cl;
+
+/* F(2x2)'s (winograd_cl.c) */
+extern const wino_cl asgml_cpu_wino_cl2;
+
+/* dst (HW, C) <- src (C, HW), in blocks of 16 channels */
+static inline void wino_cl_gather(const float *src, int C, int HW, float *dst)
+{
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        const int nb = C - c0 < 16 ? C - c0 : 16;
+        for (int q = 0; q < HW; q++) {
+            float *d = dst + (size_t)q * C + c0;
+            const float *s = src + (size_t)c0 * HW + q;
+            for (int i = 0; i < nb; i++) d[i] = s[(size_t)i * HW];
+        }
+    }
+}
+
+/* dst (C, HW) (+)= src (HW, C) */
+static inline void wino_cl_scatter(const float *src, int C, int HW, float *dst, int acc)
+{
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        const int nb = C - c0 < 16 ? C - c0 : 16;
+        for (int q = 0; q < HW; q++) {
+            const float *s = src + (size_t)q * C + c0;
+            float *d = dst + (size_t)c0 * HW + q;
+            if (acc)
+                for (int i = 0; i < nb; i++) d[(size_t)i * HW] += s[i];
+            else
+                for (int i = 0; i < nb; i++) d[(size_t)i * HW] = s[i];
+        }
+    }
+}
+
 /* The transforms of F(m x m, 3x3) (F(2x2,3x3): winograd.c's own; F(4x4)
  * and F(6x6): winograd_fm.c, asgml_cpu_wino_tf):
  * input   V (a*a points of stride ps; C rows of T) <- B^T d B of the
@@ -38,6 +86,7 @@ typedef struct wino_tf {
     void (*filter_block)(const float *g, float *u, int nb);
     void (*filter_grad)(const float *w, int nb, float *dw);
     size_t (*scratch)(int W, size_t T);
+    const wino_cl *cl; /* the channel-last transforms */
 } wino_tf;
 
 /* Prefetch rows [y0, y0 + ny) of an (H, W) plane, columns [x0, x1)
@@ -66,26 +115,6 @@ static inline void wino_prefetch_rows(const float *plane, int y0, int ny, int H,
         }
     }
 }
-
-/* F(2x2,3x3) channel-last (winograd_cl.c): one sample at a time, its
- * tiles t = ti*tw + tj at rows j0 + t of V, M, D (points of stride ps;
- * rows of C floats; zero, sink: C floats of scratch)
- * gather  dst (HW, C) <- src (C, HW);  scatter  dst (C, HW) (+)= src (HW, C)
- * input   V <- B^T d B of the sample xt (HW, C)
- * output  ot (HW, C) <- A^T M A
- * grad    D <- A g A^T of the sample's 2x2 tiles of gt (HW, C) */
-typedef struct wino_cl {
-    void (*gather)(const float *src, int C, int HW, float *dst);
-    void (*scatter)(const float *src, int C, int HW, float *dst, int acc);
-    void (*input)(const float *xt, int C, int H, int W, size_t j0, size_t ps, float *V,
-                  const float *zero);
-    void (*output)(const float *M, int C, int H, int W, size_t j0, size_t ps, float *ot,
-                   float *sink);
-    void (*grad)(const float *gt, int C, int H, int W, size_t j0, size_t ps, float *D,
-                 const float *zero);
-} wino_cl;
-
-const wino_cl *asgml_cpu_wino_cl(void);
 
 /* the transforms of F(m x m, 3x3), m = 4 or 6; NULL for another m */
 const wino_tf *asgml_cpu_wino_tf(int m);

@@ -7,7 +7,8 @@
  * of every (channel, run) costs more than its arithmetic (perf: the input
  * transform took 14% of a 512-channel 5x2 layer's time).  Here a sample
  * is first transposed to (H*W, C), and every transform loop runs over the
- * channels of one tile (64-512 contiguous floats).  The transformed data
+ * channels of one tile (64-512 contiguous floats; the transposes:
+ * winograd.h).  The transformed data
  * are channel-last too, and winograd.c's point GEMMs take them transposed:
  *   V[p] (T, ci) = the tiles' B^T d B      (row j*ci + c; T tiles)
  *   M[p] (T, co) = V[p] . U[p]^T           (U[p]: (co, ci) as before)
@@ -19,38 +20,6 @@
 
 #include "cpu.h"
 #include "winograd.h"
-
-/* dst (HW, C) <- src (C, HW), in blocks of 16 channels (16 rows read
- * together, a row of dst written 16 floats at a time) */
-ASGML_CPU_SIMD static void cl_gather(const float *src, int C, int HW, float *dst)
-{
-    enum { CB = 16 };
-    for (int c0 = 0; c0 < C; c0 += CB) {
-        const int nb = C - c0 < CB ? C - c0 : CB;
-        for (int q = 0; q < HW; q++) {
-            float *d = dst + (size_t)q * C + c0;
-            const float *s = src + (size_t)c0 * HW + q;
-            for (int i = 0; i < nb; i++) d[i] = s[(size_t)i * HW];
-        }
-    }
-}
-
-/* dst (C, HW) (+)= src (HW, C) */
-ASGML_CPU_SIMD static void cl_scatter(const float *src, int C, int HW, float *dst, int acc)
-{
-    enum { CB = 16 };
-    for (int c0 = 0; c0 < C; c0 += CB) {
-        const int nb = C - c0 < CB ? C - c0 : CB;
-        for (int q = 0; q < HW; q++) {
-            const float *s = src + (size_t)q * C + c0;
-            float *d = dst + (size_t)c0 * HW + q;
-            if (acc)
-                for (int i = 0; i < nb; i++) d[(size_t)i * HW] += s[i];
-            else
-                for (int i = 0; i < nb; i++) d[(size_t)i * HW] = s[i];
-        }
-    }
-}
 
 /* V (16 points of stride ps; rows j*C + c) <- B^T d B of the tiles of one
  * sample xt (H*W, C), tile t = ti*tw + tj stored as j = j0 + t; zero: C
@@ -164,9 +133,4 @@ ASGML_CPU_SIMD static void cl_grad(const float *gt, int C, int H, int W, size_t 
         }
 }
 
-static const wino_cl cl = {cl_gather, cl_scatter, cl_input, cl_output, cl_grad};
-
-const wino_cl *asgml_cpu_wino_cl(void)
-{
-    return &cl;
-}
+const wino_cl asgml_cpu_wino_cl2 = {cl_input, cl_output, cl_grad};

@@ -381,6 +381,158 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
         for (int k = 0; k < 9; k++) dw[9 * i + k] += o[k][i];
 }
 
+/* ---- channel-last (winograd.h, wino_cl; winograd.c, wino_range_cl):
+ * one sample (H*W, C) at a time, every loop over a block of CLB channels
+ * of one tile, the arithmetic that of the transforms above ---- */
+enum { CLB = 16 };
+
+/* V (a*a points of stride ps; rows j*C + c) <- B^T d B of the sample's
+ * tiles of xt (H*W, C), tile t at row j0 + t; zero: C zeros */
+INL void cl_input_gen(const int m, const float *xt, int C, int H, int W, size_t j0, size_t ps,
+                      float *V, const float *zero)
+{
+    enum { AMAX = 8 };
+    const int a = m + 2, th = (H + m - 1) / m, tw = (W + m - 1) / m;
+    float t[AMAX][AMAX][CLB]; /* t[r][k] = sum_i B^T[r][i] d[i][k] */
+    for (int ti = 0; ti < th; ti++)
+        for (int tj = 0; tj < tw; tj++) {
+            const float *d[AMAX * AMAX];
+            for (int i = 0; i < a; i++)
+                for (int k = 0; k < a; k++) {
+                    const int y = m * ti - 1 + i, x = m * tj - 1 + k;
+                    d[a * i + k] = y >= 0 && y < H && x >= 0 && x < W
+                                       ? xt + ((size_t)y * W + x) * C
+                                       : zero;
+                }
+            float *v = V + (j0 + (size_t)ti * tw + tj) * C;
+            for (int c0 = 0; c0 < C; c0 += CLB) {
+                const int nb = C - c0 < CLB ? C - c0 : CLB;
+#pragma GCC unroll 8
+                for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+                    for (int k = 0; k < a; k++)
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int i = 0; i < a; i++)
+                                MAC(acc, first, BT(m, r, i), d[a * i + k][c0 + cc]);
+                            t[r][k][cc] = acc;
+                        }
+#pragma GCC unroll 8
+                for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++) {
+                        float *vs = v + (size_t)(a * r + s) * ps + c0;
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int k = 0; k < a; k++) MAC(acc, first, BT(m, s, k), t[r][k][cc]);
+                            vs[cc] = acc;
+                        }
+                    }
+            }
+        }
+}
+
+/* ot (H*W, C) <- A^T M A of the sample's tiles (M: a*a points of stride
+ * ps, rows j*C + c), the part inside the image; sink: C floats */
+INL void cl_output_gen(const int m, const float *M, int C, int H, int W, size_t j0, size_t ps,
+                       float *ot, float *sink)
+{
+    enum { AMAX = 8, MMAX = 6 };
+    const int a = m + 2, th = (H + m - 1) / m, tw = (W + m - 1) / m;
+    float h[MMAX][AMAX][CLB]; /* h[u][s] = sum_r A^T[u][r] M[r][s] */
+    for (int ti = 0; ti < th; ti++)
+        for (int tj = 0; tj < tw; tj++) {
+            const float *mt = M + (j0 + (size_t)ti * tw + tj) * C;
+            for (int c0 = 0; c0 < C; c0 += CLB) {
+                const int nb = C - c0 < CLB ? C - c0 : CLB;
+#pragma GCC unroll 8
+                for (int u = 0; u < m; u++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++)
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int r = 0; r < a; r++)
+                                MAC(acc, first, AT(m, u, r), mt[(size_t)(a * r + s) * ps + c0 + cc]);
+                            h[u][s][cc] = acc;
+                        }
+#pragma GCC unroll 8
+                for (int u = 0; u < m; u++)
+#pragma GCC unroll 8
+                    for (int v = 0; v < m; v++) {
+                        const int y = m * ti + u, x = m * tj + v;
+                        float *o = y < H && x < W ? ot + ((size_t)y * W + x) * C + c0 : sink;
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int s = 0; s < a; s++) MAC(acc, first, AT(m, v, s), h[u][s][cc]);
+                            o[cc] = acc;
+                        }
+                    }
+            }
+        }
+}
+
+/* D (a*a points of stride ps; rows j*C + c) <- A g A^T of the sample's
+ * m x m tiles g of gt (H*W, C), zeros outside the image */
+INL void cl_grad_gen(const int m, const float *gt, int C, int H, int W, size_t j0, size_t ps,
+                     float *D, const float *zero)
+{
+    enum { AMAX = 8, MMAX = 6 };
+    const int a = m + 2, th = (H + m - 1) / m, tw = (W + m - 1) / m;
+    float h[MMAX][AMAX][CLB]; /* h[u][s] = sum_v g[u][v] A^T[v][s] */
+    for (int ti = 0; ti < th; ti++)
+        for (int tj = 0; tj < tw; tj++) {
+            const float *g[MMAX * MMAX];
+            for (int u = 0; u < m; u++)
+                for (int v = 0; v < m; v++) {
+                    const int y = m * ti + u, x = m * tj + v;
+                    g[m * u + v] = y < H && x < W ? gt + ((size_t)y * W + x) * C : zero;
+                }
+            float *dt = D + (j0 + (size_t)ti * tw + tj) * C;
+            for (int c0 = 0; c0 < C; c0 += CLB) {
+                const int nb = C - c0 < CLB ? C - c0 : CLB;
+#pragma GCC unroll 8
+                for (int u = 0; u < m; u++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++)
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int v = 0; v < m; v++)
+                                MAC(acc, first, AT(m, v, s), g[m * u + v][c0 + cc]);
+                            h[u][s][cc] = acc;
+                        }
+#pragma GCC unroll 8
+                for (int r = 0; r < a; r++)
+#pragma GCC unroll 8
+                    for (int s = 0; s < a; s++) {
+                        float *ds = dt + (size_t)(a * r + s) * ps + c0;
+#pragma omp simd
+                        for (int cc = 0; cc < nb; cc++) {
+                            float acc = 0.0f;
+                            int first = 1;
+#pragma GCC unroll 8
+                            for (int u = 0; u < m; u++) MAC(acc, first, AT(m, u, r), h[u][s][cc]);
+                            ds[cc] = acc;
+                        }
+                    }
+            }
+        }
+}
+
 /* ---- the instances: static AVX2 clones next to the baseline (cpu.h;
  * static, as target_clones would export the resolver of a global
  * function), listed in one table per m ---- */
@@ -416,8 +568,24 @@ INL void filter_grad_tf_gen(const int m, const float *w, int nb, float *dw)
     {                                                                                          \
         return fm_scratch(M, W, T);                                                            \
     }                                                                                          \
-    static const wino_tf tf##M = {input##M,        output##M,        grad##M,                  \
-                                  filter_block##M, filter_grad##M, scratch##M};
+    ASGML_CPU_SIMD static void cl_input##M(const float *xt, int C, int H, int W, size_t j0,   \
+                                           size_t ps, float *V, const float *zero)             \
+    {                                                                                          \
+        cl_input_gen(M, xt, C, H, W, j0, ps, V, zero);                                         \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void cl_output##M(const float *Mx, int C, int H, int W, size_t j0,  \
+                                            size_t ps, float *ot, float *sink)                 \
+    {                                                                                          \
+        cl_output_gen(M, Mx, C, H, W, j0, ps, ot, sink);                                       \
+    }                                                                                          \
+    ASGML_CPU_SIMD static void cl_grad##M(const float *gt, int C, int H, int W, size_t j0,    \
+                                          size_t ps, float *D, const float *zero)              \
+    {                                                                                          \
+        cl_grad_gen(M, gt, C, H, W, j0, ps, D, zero);                                          \
+    }                                                                                          \
+    static const wino_cl cl##M = {cl_input##M, cl_output##M, cl_grad##M};                     \
+    static const wino_tf tf##M = {input##M,        output##M,      grad##M,   filter_block##M, \
+                                  filter_grad##M,  scratch##M,     &cl##M};
 
 INSTANCES(4)
 INSTANCES(6)
