@@ -163,6 +163,9 @@ int main(void)
     };
     static const int pools[][7] = {
         {2, 3, 9, 8, 3, 2, 1}, {1, 2, 7, 7, 3, 2, 1}, {2, 2, 6, 5, 2, 2, 0}, {1, 3, 4, 9, 3, 1, 1},
+        /* stride 2 de-interleaves rows: a tap two columns left (k 5, pad
+         * 2); a row too long for that (strided loads) */
+        {2, 2, 11, 13, 5, 2, 2}, {1, 2, 5, 2100, 3, 2, 1},
     };
     const int nconv = (int)(sizeof convs / sizeof convs[0]);
     const int npool = (int)(sizeof pools / sizeof pools[0]);

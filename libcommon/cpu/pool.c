@@ -27,11 +27,18 @@ static asgml_status check_pool(const asgml_pool2d_desc *d)
  * over a run of outputs, with a compare-and-select instead of a branch:
  * the strict > keeps the first maximum, and a NaN is taken once (when the
  * maximum so far is not NaN) and then kept. */
+#define POOL_ROW 2048 /* the longest row stride 2 de-interleaves */
+
 ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float *xp, float *yp, int32_t *ap)
 {
     const int s = d->stride, wi = d->w_in;
     float m[POOL_CHUNK];
     int32_t b[POOL_CHUNK];
+    /* stride 2: each row's even and odd columns de-interleaved first, so
+     * that every tap reads contiguous floats (the strided loads were
+     * assembled one float at a time: perf, ResNet18's stem pool) */
+    const int two = s == 2 && wi <= POOL_ROW, half = (wi + 1) / 2;
+    float ph[POOL_ROW + 2]; /* ph[j] = x[2j], ph[half + j] = x[2j + 1] */
     for (int oh = 0; oh < d->h_out; oh++) {
         int h0 = oh * s - d->pad, h1 = h0 + d->k;
         if (h0 < 0) h0 = 0;
@@ -45,12 +52,34 @@ ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float
             }
             for (int h = h0; h < h1; h++) {
                 const float *xr = xp + (size_t)h * wi;
+                if (two) {
+#pragma omp simd
+                    for (int j = 0; j < wi / 2; j++) {
+                        ph[j] = xr[2 * j];
+                        ph[half + j] = xr[2 * j + 1];
+                    }
+                    if (wi & 1) ph[half - 1] = xr[wi - 1];
+                }
                 for (int kw = 0; kw < d->k; kw++) {
                     /* outputs whose tap kw is inside the row */
                     int lo, hi;
                     asgml_cpu_valid_range(kw, s, d->pad, wi, d->w_out, &lo, &hi);
                     if (lo < c0) lo = c0;
                     if (hi > c1) hi = c1;
+                    if (two) {
+                        /* column 2 ow + q, q = kw - pad: phase q mod 2,
+                         * index ow + floor(q / 2) */
+                        const int q = kw - d->pad, odd = q & 1, jo = (q - odd) / 2;
+                        const int base = (odd ? half : 0) + jo;
+#pragma omp simd
+                        for (int ow = lo; ow < hi; ow++) {
+                            const float v = ph[base + ow], cur = m[ow - c0];
+                            const int take = (v > cur) | ((v != v) & (cur == cur));
+                            m[ow - c0] = take ? v : cur;
+                            b[ow - c0] = take ? h * wi + 2 * ow + q : b[ow - c0];
+                        }
+                        continue;
+                    }
 #pragma omp simd
                     for (int ow = lo; ow < hi; ow++) {
                         const int w = ow * s - d->pad + kw;
