@@ -160,6 +160,8 @@ int main(void)
         {1, 3, 1, 5, 2, 3, 1, 1},   /* one row: rows pruned, columns not */
         {2, 3, 40, 36, 4, 3, 1, 1}, /* large plane: row copies */
         {2, 2, 33, 30, 3, 7, 2, 3}, /* 7x7 stride 2, large */
+        {2, 3, 37, 41, 4, 7, 2, 3}, /* the same, odd width: de-interleaved rows */
+        {2, 3, 35, 33, 5, 3, 2, 1}, /* 3x3 stride 2, odd width */
     };
     static const int pools[][7] = {
         {2, 3, 9, 8, 3, 2, 1}, {1, 2, 7, 7, 3, 2, 1}, {2, 2, 6, 5, 2, 2, 0}, {1, 3, 4, 9, 3, 1, 1},

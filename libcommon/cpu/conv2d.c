@@ -135,11 +135,65 @@ static void taps_copy(const asgml_conv2d_desc *d, const taps *tp, const float *s
 /* im2col of output rows [oh0, oh1) of one channel plane xc (h_in, w_in) into
  * k_h*k_w rows of col, each row starting ld floats after the previous,
  * (oh1-oh0)*w_out floats used per row. */
+#define IM2COL_ROW 4096 /* the longest input row im2col_plane_s2 takes */
+
+/* im2col_plane for column stride 2: each input row is de-interleaved once
+ * into its even and odd columns, and every tap's row is then one memcpy
+ * from a phase (the strided loads were assembled a float at a time: perf,
+ * ResNet18's 7x7 stem); the same floats as im2col_plane */
+ASGML_CPU_SIMD static void im2col_plane_s2(const asgml_conv2d_desc *d, const taps *tp,
+                                           const float *xc, int oh0, int oh1, float *col,
+                                           size_t ld)
+{
+    const int s_h = d->stride_h, wo = d->w_out, wi = d->w_in, half = (wi + 1) / 2;
+    const int nkw = tp->kw1 - tp->kw0;
+    float ph[IM2COL_ROW + 2]; /* ph[j] = row[2j], ph[half + j] = row[2j + 1] */
+    for (int kh = tp->kh0; kh < tp->kh1; kh++) {
+        int oh_lo, oh_hi;
+        asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
+        if (oh_lo < oh0) oh_lo = oh0;
+        if (oh_hi > oh1) oh_hi = oh1;
+        if (oh_hi < oh_lo) oh_hi = oh_lo;
+        float *rows = col + (size_t)((kh - tp->kh0) * nkw) * ld - (size_t)oh0 * wo;
+        for (int kw = tp->kw0; kw < tp->kw1; kw++) {
+            float *row = rows + (size_t)(kw - tp->kw0) * ld;
+            if (oh_lo > oh0)
+                memset(row + (size_t)oh0 * wo, 0, sizeof(float) * (size_t)(oh_lo - oh0) * wo);
+            if (oh_hi < oh1)
+                memset(row + (size_t)oh_hi * wo, 0, sizeof(float) * (size_t)(oh1 - oh_hi) * wo);
+        }
+        for (int oh = oh_lo; oh < oh_hi; oh++) {
+            const float *xr = xc + (size_t)(oh * s_h - d->pad_h + kh) * wi;
+#pragma omp simd
+            for (int j = 0; j < wi / 2; j++) {
+                ph[j] = xr[2 * j];
+                ph[half + j] = xr[2 * j + 1];
+            }
+            if (wi & 1) ph[half - 1] = xr[wi - 1];
+            for (int kw = tp->kw0; kw < tp->kw1; kw++) {
+                int ow_lo, ow_hi;
+                asgml_cpu_valid_range(kw, 2, d->pad_w, wi, wo, &ow_lo, &ow_hi);
+                /* column 2 ow + q, q = kw - pad: phase q mod 2, index ow + floor(q / 2) */
+                const int q = kw - d->pad_w, odd = q & 1, base = (odd ? half : 0) + (q - odd) / 2;
+                float *dst = rows + (size_t)(kw - tp->kw0) * ld + (size_t)oh * wo;
+                for (int ow = 0; ow < ow_lo; ow++) dst[ow] = 0.0f;
+                if (ow_hi > ow_lo)
+                    memcpy(dst + ow_lo, ph + base + ow_lo, sizeof(float) * (size_t)(ow_hi - ow_lo));
+                for (int ow = ow_hi > ow_lo ? ow_hi : ow_lo; ow < wo; ow++) dst[ow] = 0.0f;
+            }
+        }
+    }
+}
+
 static void im2col_plane(const asgml_conv2d_desc *d, const taps *tp, const float *xc, int oh0,
                          int oh1, float *col, size_t ld)
 {
     const int s_h = d->stride_h, s_w = d->stride_w, wo = d->w_out;
     const int nkw = tp->kw1 - tp->kw0;
+    if (s_w == 2 && d->w_in <= IM2COL_ROW) {
+        im2col_plane_s2(d, tp, xc, oh0, oh1, col, ld);
+        return;
+    }
     for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
         asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
