@@ -46,6 +46,12 @@
 #define MIN_TILES 32
 /* ci*co/(ci+co) from which a layer counts as wide (see wino_run) */
 #define WIDE_TU 256
+/* the same for the forward and backward data passes, whose GEMMs repack
+ * U[p] for every chunk: at 256 channels (ci*co/(ci+co) = 128) chunks of
+ * 256 tiles cut F(4x4)'s forward by 8-30% (17x12, 9x4: OpenBLAS's packing
+ * of U was 17% of the time with 32-tile chunks); the filter gradient,
+ * which packs no U, got slower */
+#define WIDE_TU_FWD 128
 #define MAX_TILES WINO_MAX_TILES
 /* tiles per sample up to which F(2x2)'s forward and backward data go
  * channel-last (see wino_run) */
@@ -552,9 +558,11 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
      * dominates (512 channels: U is 16-36 MiB), so wide layers (512
      * channels) take 2 ci*co/(ci+co) tiles per chunk, past the L2 target
      * (measured with bench-layers and a one-layer driver: F(2x2) at 512
-     * channels, 7x7 and 9x6, 15% faster; at 256 channels no gain) */
+     * channels, 7x7 and 9x6, 15% faster; at 256 channels no gain then,
+     * but since the transforms got faster a gain for the forward and
+     * backward data: WIDE_TU_FWD) */
     const size_t tu = (size_t)pl.ci * pl.co / (size_t)(pl.ci + pl.co);
-    if (tu >= WIDE_TU && T < 2 * tu) T = 2 * tu;
+    if (tu >= (kind == WG_BFILT ? WIDE_TU : WIDE_TU_FWD) && T < 2 * tu) T = 2 * tu;
     const size_t range = (size_t)((d->n + nt - 1) / nt) * pl.th * pl.tw;
     if (T > range) T = range;
     /* the scratch budget (lowered by tests to exercise chunking) */
