@@ -135,6 +135,16 @@ static void taps_copy(const asgml_conv2d_desc *d, const taps *tp, const float *s
 /* im2col of output rows [oh0, oh1) of one channel plane xc (h_in, w_in) into
  * k_h*k_w rows of col, each row starting ld floats after the previous,
  * (oh1-oh0)*w_out floats used per row. */
+/* the output rows [lo, hi) of the band [oh0, oh1) whose tap row kh lies
+ * inside the image (lo <= hi) */
+static void tap_rows(const asgml_conv2d_desc *d, int kh, int oh0, int oh1, int *lo, int *hi)
+{
+    asgml_cpu_valid_range(kh, d->stride_h, d->pad_h, d->h_in, d->h_out, lo, hi);
+    if (*lo < oh0) *lo = oh0;
+    if (*hi > oh1) *hi = oh1;
+    if (*hi < *lo) *hi = *lo;
+}
+
 #define IM2COL_ROW 4096 /* the longest input row im2col_plane_s2 takes */
 
 /* im2col_plane for column stride 2: each input row is de-interleaved once
@@ -150,10 +160,7 @@ ASGML_CPU_SIMD static void im2col_plane_s2(const asgml_conv2d_desc *d, const tap
     float ph[IM2COL_ROW + 2]; /* ph[j] = row[2j], ph[half + j] = row[2j + 1] */
     for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
-        asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
-        if (oh_lo < oh0) oh_lo = oh0;
-        if (oh_hi > oh1) oh_hi = oh1;
-        if (oh_hi < oh_lo) oh_hi = oh_lo;
+        tap_rows(d, kh, oh0, oh1, &oh_lo, &oh_hi);
         float *rows = col + (size_t)((kh - tp->kh0) * nkw) * ld - (size_t)oh0 * wo;
         for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             float *row = rows + (size_t)(kw - tp->kw0) * ld;
@@ -163,18 +170,11 @@ ASGML_CPU_SIMD static void im2col_plane_s2(const asgml_conv2d_desc *d, const tap
                 memset(row + (size_t)oh_hi * wo, 0, sizeof(float) * (size_t)(oh1 - oh_hi) * wo);
         }
         for (int oh = oh_lo; oh < oh_hi; oh++) {
-            const float *xr = xc + (size_t)(oh * s_h - d->pad_h + kh) * wi;
-#pragma omp simd
-            for (int j = 0; j < wi / 2; j++) {
-                ph[j] = xr[2 * j];
-                ph[half + j] = xr[2 * j + 1];
-            }
-            if (wi & 1) ph[half - 1] = xr[wi - 1];
+            asgml_cpu_deinterleave2(xc + (size_t)(oh * s_h - d->pad_h + kh) * wi, wi, ph);
             for (int kw = tp->kw0; kw < tp->kw1; kw++) {
                 int ow_lo, ow_hi;
                 asgml_cpu_valid_range(kw, 2, d->pad_w, wi, wo, &ow_lo, &ow_hi);
-                /* column 2 ow + q, q = kw - pad: phase q mod 2, index ow + floor(q / 2) */
-                const int q = kw - d->pad_w, odd = q & 1, base = (odd ? half : 0) + (q - odd) / 2;
+                const int base = asgml_cpu_phase2(kw - d->pad_w, half);
                 float *dst = rows + (size_t)(kw - tp->kw0) * ld + (size_t)oh * wo;
                 for (int ow = 0; ow < ow_lo; ow++) dst[ow] = 0.0f;
                 if (ow_hi > ow_lo)
@@ -196,10 +196,7 @@ static void im2col_plane(const asgml_conv2d_desc *d, const taps *tp, const float
     }
     for (int kh = tp->kh0; kh < tp->kh1; kh++) {
         int oh_lo, oh_hi;
-        asgml_cpu_valid_range(kh, s_h, d->pad_h, d->h_in, d->h_out, &oh_lo, &oh_hi);
-        if (oh_lo < oh0) oh_lo = oh0;
-        if (oh_hi > oh1) oh_hi = oh1;
-        if (oh_hi < oh_lo) oh_hi = oh_lo;
+        tap_rows(d, kh, oh0, oh1, &oh_lo, &oh_hi);
         for (int kw = tp->kw0; kw < tp->kw1; kw++) {
             int ow_lo, ow_hi;
             asgml_cpu_valid_range(kw, s_w, d->pad_w, d->w_in, wo, &ow_lo, &ow_hi);

@@ -73,6 +73,28 @@ static inline void asgml_cpu_valid_range(int kk, int stride, int pad, int in, in
     if (*hi < *lo) *hi = *lo;
 }
 
+/* Stride-2 rows (conv2d.c's im2col, pool.c's max pooling): a row of w
+ * floats de-interleaved into ph[j] = row[2j] and ph[half + j] = row[2j + 1]
+ * (half = (w + 1) / 2), so that the taps of a stride-2 window read
+ * contiguous floats; column 2 o + q of the row is then
+ * ph[asgml_cpu_phase2(q, half) + o] for any sign of q. */
+static inline void asgml_cpu_deinterleave2(const float *row, int w, float *ph)
+{
+    const int half = (w + 1) / 2;
+#pragma omp simd
+    for (int j = 0; j < w / 2; j++) {
+        ph[j] = row[2 * j];
+        ph[half + j] = row[2 * j + 1];
+    }
+    if (w & 1) ph[half - 1] = row[w - 1];
+}
+
+static inline int asgml_cpu_phase2(int q, int half)
+{
+    const int odd = q & 1;
+    return (odd ? half : 0) + (q - odd) / 2;
+}
+
 /* OpenMP threads of a CPU backend */
 static inline int asgml_cpu_threads(const asgml_backend *be)
 {

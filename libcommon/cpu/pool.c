@@ -52,14 +52,7 @@ ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float
             }
             for (int h = h0; h < h1; h++) {
                 const float *xr = xp + (size_t)h * wi;
-                if (two) {
-#pragma omp simd
-                    for (int j = 0; j < wi / 2; j++) {
-                        ph[j] = xr[2 * j];
-                        ph[half + j] = xr[2 * j + 1];
-                    }
-                    if (wi & 1) ph[half - 1] = xr[wi - 1];
-                }
+                if (two) asgml_cpu_deinterleave2(xr, wi, ph);
                 for (int kw = 0; kw < d->k; kw++) {
                     /* outputs whose tap kw is inside the row */
                     int lo, hi;
@@ -67,10 +60,7 @@ ASGML_CPU_SIMD static void maxpool_plane(const asgml_pool2d_desc *d, const float
                     if (lo < c0) lo = c0;
                     if (hi > c1) hi = c1;
                     if (two) {
-                        /* column 2 ow + q, q = kw - pad: phase q mod 2,
-                         * index ow + floor(q / 2) */
-                        const int q = kw - d->pad, odd = q & 1, jo = (q - odd) / 2;
-                        const int base = (odd ? half : 0) + jo;
+                        const int q = kw - d->pad, base = asgml_cpu_phase2(q, half);
 #pragma omp simd
                         for (int ow = lo; ow < hi; ow++) {
                             const float v = ph[base + ow], cur = m[ow - c0];

@@ -567,12 +567,9 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
     if (T > range) T = range;
     /* the scratch budget (lowered by tests to exercise chunking) */
     const size_t fixed = kind == WG_BFILT ? pl.filt * nt : pl.filt;
-    if (impl->conv_budget > fixed) {
-        size_t tb = (impl->conv_budget - fixed) / nt / per_tile;
-        if (T > tb) T = tb;
-    } else {
-        T = 1;
-    }
+    /* tiles per chunk the budget allows */
+    const size_t tb = impl->conv_budget > fixed ? (impl->conv_budget - fixed) / nt / per_tile : 0;
+    if (T > tb) T = tb;
     if (T > MAX_TILES) T = MAX_TILES;
     if (T < 1) T = 1;
     /* Channel-last (wino_range_cl) where a chunk holds whole samples:
@@ -586,11 +583,7 @@ static asgml_status wino_run(asgml_backend *be, const asgml_conv2d_desc *d, int 
      * 56x56 7.5 -> 6.8, 65x47 7.8 -> 6.5; 128 at 28x28 5.6 -> 4.6 (its
      * forward 10% slower at 17x8, 10 tiles a sample, faster at 9x4). */
     const size_t tps = (size_t)pl.th * pl.tw;
-    if (kind == WG_BFILT && T < tps) {
-        const size_t tb =
-            impl->conv_budget > fixed ? (impl->conv_budget - fixed) / nt / per_tile : 0;
-        if (tps <= tb && tps <= range) T = tps;
-    }
+    if (kind == WG_BFILT && T < tps && tps <= tb && tps <= range) T = tps;
     pl.cl = T >= tps && (kind == WG_BFILT || tps <= (m == 2 ? CL_TILES : CL_TILES_FM));
     if (pl.cl) T = T / tps * tps;
     pl.T = T;
