@@ -9,7 +9,10 @@
  * on odd shapes (one value per plane, planes of 1..300), 1 and 2 threads,
  * with gradients that hold -0 and exact zeros (0 + -0 is +0 in the
  * composition; the fused backward must give the same bits), and
- * accumulating outputs (dx, dgamma, dbeta start from random values). */
+ * accumulating outputs (dx, dgamma, dbeta start from random values).
+ * And batch norm's bits do not depend on the thread count (1 vs 2): on
+ * tensors large enough to be split, by samples (n >= 4, n even and odd)
+ * and by channels (n < 4). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +82,44 @@ static void bn_case(asgml_backend *be, int threads, int n, int c, int hw)
     free(dx1), free(dg1), free(db1), free(dx2), free(dg2), free(db2);
 }
 
+/* batchnorm(_relu) forward_train, backward and forward_infer on 1 and on 2
+ * threads: the same bits */
+static void bn_threads_case(asgml_backend *be1, asgml_backend *be2, int n, int c, int hw)
+{
+    asgml_bn_desc d = {n, c, hw, 1e-5, 0.1};
+    const size_t nx = (size_t)n * c * hw;
+    float *x = rand_buf(nx), *g = rand_buf(c), *b = rand_buf(c), *dy = rand_buf(nx);
+    for (size_t i = 0; i < nx; i++) x[i] = 3.0f * x[i] + 0.5f; /* a mean far from 0 */
+    float *r[2][8];
+    int st = 0;
+    for (int k = 0; k < 2; k++) {
+        asgml_backend *be = k ? be2 : be1;
+        const asgml_backend_ops *o = be->ops;
+        float *y = malloc(nx * sizeof(float)), *m = malloc(c * sizeof(float));
+        float *s = malloc(c * sizeof(float)), *rm = dup_buf(g, c), *rv = dup_buf(b, c);
+        for (int i = 0; i < c; i++) rv[i] = 0.5f + rv[i] * rv[i];
+        float *dx = dup_buf(dy, nx), *dg = dup_buf(g, c), *db = dup_buf(b, c);
+        float *yi = malloc(nx * sizeof(float));
+        st |= o->batchnorm_relu_forward_train(be, &d, x, g, b, y, m, s, rm, rv);
+        st |= o->batchnorm_relu_backward(be, &d, x, y, dy, g, m, s, dx, dg, db);
+        st |= o->batchnorm_forward_train(be, &d, x, g, b, yi, m, s, rm, rv);
+        st |= o->batchnorm_backward(be, &d, x, dy, g, m, s, dx, dg, db);
+        st |= o->batchnorm_forward_infer(be, &d, x, g, b, rm, rv, yi);
+        float *keep[8] = {y, m, s, rm, rv, dx, dg, yi};
+        for (int i = 0; i < 8; i++) r[k][i] = keep[i];
+        free(db);
+    }
+    int eq = !st;
+    for (int i = 0; i < 8; i++) {
+        const size_t len = i == 0 || i == 5 || i == 7 ? nx : (size_t)c;
+        eq = eq && same(r[0][i], r[1][i], len);
+        free(r[0][i]), free(r[1][i]);
+    }
+    ok(eq, "batchnorm n %d c %d hw %d: 1 and 2 threads give the same bits (forward, backward, "
+           "inference; split by %s)", n, c, hw, n >= 4 ? "samples" : "channels");
+    free(x), free(g), free(b), free(dy);
+}
+
 static void add_case(asgml_backend *be, int threads, int64_t n)
 {
     float *a = rand_buf((size_t)n), *b = rand_buf((size_t)n);
@@ -99,7 +140,9 @@ int main(void)
     const int ns = (int)(sizeof shapes / sizeof shapes[0]);
     static const int64_t lens[] = {1, 17, 100000};
     const int nl = (int)(sizeof lens / sizeof lens[0]);
-    tap_plan(2 * (3 * ns + nl));
+    static const int big[][3] = {{8, 24, 200}, {5, 7, 1000}, {3, 40, 300}};
+    const int nbig = (int)(sizeof big / sizeof big[0]);
+    tap_plan(2 * (3 * ns + nl) + nbig);
     for (int threads = 1; threads <= 2; threads++) {
         asgml_backend *be;
         asgml_backend_options opt = {threads, 1, -1, 0};
@@ -111,5 +154,15 @@ int main(void)
         for (int i = 0; i < nl; i++) add_case(be, threads, lens[i]);
         asgml_backend_destroy(be);
     }
+    asgml_backend *be1, *be2;
+    asgml_backend_options o1 = {1, 1, -1, 0}, o2 = {2, 1, -1, 0};
+    if (asgml_backend_create("cpu", &o1, &be1) != ASGML_OK ||
+        asgml_backend_create("cpu", &o2, &be2) != ASGML_OK) {
+        printf("Bail out! cannot create the CPU backend\n");
+        return 1;
+    }
+    for (int i = 0; i < nbig; i++) bn_threads_case(be1, be2, big[i][0], big[i][1], big[i][2]);
+    asgml_backend_destroy(be1);
+    asgml_backend_destroy(be2);
     return tap_done();
 }
