@@ -25,7 +25,7 @@
  * sample xt (H*W, C), tile t = ti*tw + tj stored as j = j0 + t; zero: C
  * zeros (the padding).  Every loop body names its 16 rows (GCC does not
  * vectorise over arrays of pointers). */
-ASGML_CPU_SIMD static void cl_input(const float *xt, int C, int H, int W, size_t j0, size_t ps,
+ASGML_CPU_SIMD_WIDE static void cl_input(const float *xt, int C, int H, int W, size_t j0, size_t ps,
                                     float *V, const float *zero)
 {
     const int th = (H + 1) / 2, tw = (W + 1) / 2;
@@ -77,7 +77,7 @@ ASGML_CPU_SIMD static void cl_input(const float *xt, int C, int H, int W, size_t
 /* ot (H*W, C) <- A^T M A of one sample's tiles (M: 16 points of stride ps,
  * rows j*C + c, tile t at j0 + t), the part inside the image (outputs
  * outside it go to sink, C floats) */
-ASGML_CPU_SIMD static void cl_output(const float *M, int C, int H, int W, size_t j0, size_t ps,
+ASGML_CPU_SIMD_WIDE static void cl_output(const float *M, int C, int H, int W, size_t j0, size_t ps,
                                      float *ot, float *sink)
 {
     const int th = (H + 1) / 2, tw = (W + 1) / 2;
@@ -107,7 +107,7 @@ ASGML_CPU_SIMD static void cl_output(const float *M, int C, int H, int W, size_t
 
 /* D (16 points of stride ps; rows j*C + c) <- A g A^T of the 2x2 tiles g of
  * one sample gt (H*W, C), zeros outside the image */
-ASGML_CPU_SIMD static void cl_grad(const float *gt, int C, int H, int W, size_t j0, size_t ps,
+ASGML_CPU_SIMD_WIDE static void cl_grad(const float *gt, int C, int H, int W, size_t j0, size_t ps,
                                    float *D, const float *zero)
 {
     const int th = (H + 1) / 2, tw = (W + 1) / 2;

@@ -568,17 +568,17 @@ INL void cl_grad_gen(const int m, const float *gt, int C, int H, int W, size_t j
     {                                                                                          \
         return fm_scratch(M, W, T);                                                            \
     }                                                                                          \
-    ASGML_CPU_SIMD static void cl_input##M(const float *xt, int C, int H, int W, size_t j0,   \
+    ASGML_CPU_SIMD_WIDE static void cl_input##M(const float *xt, int C, int H, int W, size_t j0,   \
                                            size_t ps, float *V, const float *zero)             \
     {                                                                                          \
         cl_input_gen(M, xt, C, H, W, j0, ps, V, zero);                                         \
     }                                                                                          \
-    ASGML_CPU_SIMD static void cl_output##M(const float *Mx, int C, int H, int W, size_t j0,  \
+    ASGML_CPU_SIMD_WIDE static void cl_output##M(const float *Mx, int C, int H, int W, size_t j0,  \
                                             size_t ps, float *ot, float *sink)                 \
     {                                                                                          \
         cl_output_gen(M, Mx, C, H, W, j0, ps, ot, sink);                                       \
     }                                                                                          \
-    ASGML_CPU_SIMD static void cl_grad##M(const float *gt, int C, int H, int W, size_t j0,    \
+    ASGML_CPU_SIMD_WIDE static void cl_grad##M(const float *gt, int C, int H, int W, size_t j0,    \
                                           size_t ps, float *D, const float *zero)              \
     {                                                                                          \
         cl_grad_gen(M, gt, C, H, W, j0, ps, D, zero);                                          \
