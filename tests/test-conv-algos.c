@@ -333,7 +333,7 @@ int main(void)
     const int nmodel = (int)(sizeof model / sizeof model[0]);
     static const int rnd[][5] = {{2, 3, 17, 23, 5}, {1, 24, 31, 9, 40}, {3, 11, 6, 29, 13}};
     const int nrnd = (int)(sizeof rnd / sizeof rnd[0]);
-    tap_plan(2 * 2 * 2 * nodd * 3 + 2 * 3 + (nmodel + nrnd) * 3 + 4 + 1 + 8 + 3);
+    tap_plan(2 * 2 * 2 * nodd * 3 + 2 * 3 + (nmodel + nrnd) * 3 + 4 + 1 + 8 + 3 + 2 * 3);
     for (int threads = 1; threads <= 2; threads++) {
         asgml_backend *be;
         asgml_backend_options opt = {threads, 1, -1, 0};
@@ -357,6 +357,12 @@ int main(void)
     static const int wide[][5] = {{2, 512, 16, 16, 512}, {2, 512, 24, 24, 512}};
     parity(be, 1, 2, 0, wide[0]);
     parity(be, 2, 2, 0, wide[1]);
+    /* from 256 channels F(4x4)/F(6x6) forward and backward data go
+     * channel-last at any size: odd sizes, 12 tiles a sample, 3 and 2
+     * samples on the two threads, c_out != c_in */
+    static const int wide_cl[5] = {5, 256, 11, 13, 264};
+    parity(be, 2, 2, 0, wide_cl);
+    parity(be, 3, 2, 0, wide_cl);
     double worst[4] = {0, 0, 0, 0};
     for (int i = 0; i < nmodel; i++)
         error64(be, model[i].what, model[i].n, model[i].ci, model[i].h, model[i].w, model[i].ci,
