@@ -487,8 +487,8 @@ static const wino_tf tf2 = {input_tf,     output_tf, grad_tf, filter_block2,
 /* rows [r0, r1) of U (np points of stride ps; co rows of ci), from w
  * (c_out, c_in, 3, 3): forward U[p][o][c] from w[o][c]; backward data
  * (rotated) U[p][c][o] from w[o][c] */
-static void filter_rows(const wplan *pl, const asgml_conv2d_desc *d, const float *w, float *U,
-                        int r0, int r1)
+ASGML_CPU_SIMD static void filter_rows(const wplan *pl, const asgml_conv2d_desc *d,
+                                       const float *w, float *U, int r0, int r1)
 {
     const int ci = pl->ci, np = pl->np, rot = pl->kind == WG_BDATA;
     const size_t ps = pl->psw;
@@ -498,19 +498,27 @@ static void filter_rows(const wplan *pl, const asgml_conv2d_desc *d, const float
             const int c1 = ci - c0 < FB ? ci : c0 + FB, nb = c1 - c0;
             /* g[k][i]: tap k (rotated by 180 degrees for backward data) */
             if (rot) {
-                for (int i = 0; i < nb; i++) {
-                    const float *f = w + 9 * ((size_t)(c0 + i) * d->c_in + r);
-                    for (int k = 0; k < 9; k++) g[k * FB + i] = f[8 - k];
-                }
+                const float *f = w + 9 * ((size_t)c0 * d->c_in + r);
+                const size_t fs = 9 * (size_t)d->c_in;
+                for (int k = 0; k < 9; k++)
+#pragma omp simd
+                    for (int i = 0; i < nb; i++) g[k * FB + i] = f[fs * i + 8 - k];
             } else {
                 const float *f = w + 9 * ((size_t)r * ci + c0);
-                for (int i = 0; i < nb; i++)
-                    for (int k = 0; k < 9; k++) g[k * FB + i] = f[9 * i + k];
+                for (int k = 0; k < 9; k++)
+#pragma omp simd
+                    for (int i = 0; i < nb; i++) g[k * FB + i] = f[9 * i + k];
             }
             pl->tf->filter_block(g, u, nb);
-            for (int p = 0; p < np; p++)
-                memcpy(U + (size_t)p * ps + (size_t)r * ci + c0, u + (size_t)p * FB,
-                       sizeof(float) * (size_t)nb);
+            float *dst = U + (size_t)r * ci + c0;
+            if (nb == FB) { /* whole blocks: fixed-length vector copies */
+                for (int p = 0; p < np; p++)
+#pragma omp simd
+                    for (int i = 0; i < FB; i++) dst[(size_t)p * ps + i] = u[(size_t)p * FB + i];
+            } else {
+                for (int p = 0; p < np; p++)
+                    memcpy(dst + (size_t)p * ps, u + (size_t)p * FB, sizeof(float) * (size_t)nb);
+            }
         }
 }
 
