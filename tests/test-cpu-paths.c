@@ -12,7 +12,12 @@
  *
  * max-pool forward against a row-major first-maximum scan: ties (values
  * from a set of four), -inf planes, and NaNs (the first NaN of a window is
- * its maximum and argmax, as in PyTorch). */
+ * its maximum and argmax, as in PyTorch).
+ *
+ * sgd_update (one vectorised loop per flag combination) against the
+ * scalar torch.optim.SGD step, bit for bit: every combination of weight
+ * decay, momentum, Nesterov and first step, on lengths that leave
+ * remainders (7, and 100003 split over the threads). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +153,45 @@ static void check_pool(asgml_backend *be, int threads, const int *s, int kind)
     free(x), free(y), free(ry), free(a), free(ra);
 }
 
+/* one SGD step in plain scalar code: the same operations as the backend */
+static void sgd_ref(int64_t n, float *p, const float *g0, float *m, float lr, float mom,
+                    float damp1, float wd, int nesterov, int first)
+{
+    for (int64_t i = 0; i < n; i++) {
+        volatile float g = g0[i]; /* volatile: keep it a plain scalar loop */
+        if (wd != 0.0f) g = g + wd * p[i];
+        if (mom != 0.0f) {
+            float v = first ? g : mom * m[i] + damp1 * g;
+            m[i] = v;
+            g = nesterov ? g + mom * v : v;
+        }
+        p[i] -= lr * g;
+    }
+}
+
+static void check_sgd(asgml_backend *be, int threads, int64_t n)
+{
+    float *p0 = rand_buf((size_t)n), *g = rand_buf((size_t)n), *m0 = rand_buf((size_t)n);
+    float *p1 = malloc((size_t)n * sizeof(float)), *p2 = malloc((size_t)n * sizeof(float));
+    float *m1 = malloc((size_t)n * sizeof(float)), *m2 = malloc((size_t)n * sizeof(float));
+    int bad = 0;
+    for (int f = 0; f < 16; f++) {
+        const float wd = f & 1 ? 1e-2f : 0.0f, mom = f & 2 ? 0.9f : 0.0f;
+        const int nesterov = (f >> 2) & 1, first = (f >> 3) & 1;
+        memcpy(p1, p0, (size_t)n * sizeof(float)), memcpy(p2, p0, (size_t)n * sizeof(float));
+        memcpy(m1, m0, (size_t)n * sizeof(float)), memcpy(m2, m0, (size_t)n * sizeof(float));
+        asgml_status st = be->ops->sgd_update(be, n, p1, g, m1, 0.05f, mom, 0.1f, wd, nesterov,
+                                              first);
+        sgd_ref(n, p2, g, m2, 0.05f, mom, 0.9f, wd, nesterov, first);
+        if (st != ASGML_OK || memcmp(p1, p2, (size_t)n * sizeof(float)) ||
+            (mom != 0.0f && memcmp(m1, m2, (size_t)n * sizeof(float))))
+            bad |= 1 << f;
+    }
+    ok(!bad, "sgd_update n %lld, %d thread(s): the scalar step's bits for all 16 flag "
+       "combinations (failing: 0x%x)", (long long)n, threads, bad);
+    free(p0), free(g), free(m0), free(p1), free(p2), free(m1), free(m2);
+}
+
 int main(void)
 {
     static const int convs[][8] = {
@@ -171,7 +215,7 @@ int main(void)
     };
     const int nconv = (int)(sizeof convs / sizeof convs[0]);
     const int npool = (int)(sizeof pools / sizeof pools[0]);
-    tap_plan(2 * (nconv * 2 + npool * 3));
+    tap_plan(2 * (nconv * 2 + npool * 3 + 2));
     for (int threads = 1; threads <= 2; threads++) {
         asgml_backend *be;
         asgml_backend_options opt = {threads, 1, -1, 0};
@@ -183,6 +227,8 @@ int main(void)
             for (int i = 0; i < nconv; i++) check_conv(be, threads, tiny, convs[i]);
         for (int i = 0; i < npool; i++)
             for (int kind = 0; kind < 3; kind++) check_pool(be, threads, pools[i], kind);
+        check_sgd(be, threads, 7);
+        check_sgd(be, threads, 100003);
         asgml_backend_destroy(be);
     }
     unsetenv("ASGML_CONV_ALGO");
